@@ -1,0 +1,173 @@
+//! Command-line arguments (clap derive). Raw flags only; [`super::run`] validates them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  svcscrub check package/                 report captured service state, change nothing
+  svcscrub fix --diff package/setup.ipf   show what fix would change, write nothing
+  svcscrub fix package/                   remove it and write the cleaned scripts
+  svcscrub check --format sarif packages/ > svcscrub.sarif
+  svcscrub explain SVC001                 why a rule exists and what its fix does";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "svcscrub",
+    version,
+    about = "Remove captured Windows service state from repackaged installer scripts and .reg exports",
+    long_about = "svcscrub finds the registry writes that Windows or a `Create Service` action owns \
+in WiseScript (.wse), SMS Installer (.ipf) and .reg captures (service security descriptors, Enum \
+keys, LEGACY_* device nodes, ControlSet001 copies, values Create Service writes itself) and removes \
+or rewrites them, byte-exactly.",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Report findings; change nothing.
+    #[command(after_help = "Examples:
+  svcscrub check package/
+  svcscrub check --format concise --select SVC001,SVC002 captures/
+  svcscrub check --service SYMEVENT --format json package/ > findings.json
+  type setup.ipf | svcscrub check - --stdin-filename setup.ipf")]
+    Check(CheckArgs),
+    /// Apply fixes, print the unified diff, and write the cleaned files.
+    #[command(after_help = "Examples:
+  svcscrub fix --diff package/            print the diff only, write nothing
+  svcscrub fix package/                   write the cleaned files in place (atomically)
+  svcscrub fix --backup package/          keep each original as FILE.orig
+  svcscrub fix -o clean.ipf setup.ipf     write the result elsewhere, leave setup.ipf as it is
+  svcscrub fix --unsafe-fixes package/    also apply fixes that change what gets installed")]
+    Fix(FixArgs),
+    /// List the rules: code, name, severity and fix applicability.
+    Rules(RulesArgs),
+    /// Print a rule's full documentation.
+    #[command(after_help = "Example:\n  svcscrub explain SVC010")]
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// rustc-style diagnostics with the source line
+    Full,
+    /// one line per finding: PATH:LINE:COL: CODE message
+    Concise,
+    /// an array of finding objects
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
+    /// GitHub Actions workflow annotations
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// Files or directories (searched recursively for *.ipf, *.wse, *.reg); `-` reads stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
+    pub format: OutputFormat,
+
+    /// Only these rules (comma-separated codes or prefixes, e.g. `SVC00,SVC020`).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Option<Vec<String>>,
+
+    /// Skip these rules (comma-separated codes or prefixes).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Option<Vec<String>>,
+
+    /// Treat NAME as a service created in every package (repeatable).
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
+
+    /// Use this configuration file instead of discovering `svcscrub.toml`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore every `svcscrub.toml`.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// The name to report for standard input.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+
+    /// When to colour output (`NO_COLOR` is honoured with `auto`).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Exit 0 even when findings remain (errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
+
+    /// Files processed in parallel (default: the number of cores).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Print only findings and errors, no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Print the diff only; write nothing.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Also apply fixes marked unsafe (they change what gets installed).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Write the result to FILE (exactly one input); the input is left untouched.
+    #[arg(short, long, value_name = "FILE", conflicts_with = "diff")]
+    pub output: Option<PathBuf>,
+
+    /// Keep each original as FILE.orig.
+    #[arg(long)]
+    pub backup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// `full` (a table) or `json`.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Full)]
+    pub format: RulesFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Full,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule code, e.g. SVC001.
+    pub code: String,
+}

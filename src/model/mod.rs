@@ -1,0 +1,146 @@
+//! The `model` stage: what a file does to the registry, independent of its syntax.
+//!
+//! Each format lowers its syntax tree into a [`FileModel`]: the registry writes (deletions are
+//! never reported or changed, so they are not modelled), the `Create Service` items, and for
+//! scripts the block structure needed to order a write against a Create Service. Strings are
+//! bytes in the source's working-text encoding and borrow from it where they can.
+
+pub mod path;
+pub mod reg;
+pub mod wise;
+
+use std::borrow::Cow;
+
+pub use path::{ControlSet, Hive, SystemLocation};
+
+use crate::text::TextRange;
+
+/// Where a write or item came from, in terms the format's fix planner understands.
+/// Scripts: `container` = index of the top-level item in the document, `index` = the key's
+/// index inside that `Edit Registry` item (0 for flat and Wise 5 items). `.reg`: `container` =
+/// index of the key block, `index` = the value record's index in it, or [`Origin::KEY_LINE`]
+/// for the key line itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    pub container: u32,
+    pub index: u32,
+}
+
+impl Origin {
+    pub const KEY_LINE: u32 = u32::MAX;
+}
+
+/// Data of a registry write, decoded. Strings are in the working-text encoding (UTF-8 for
+/// UTF-16 files, the file's own 8-bit bytes otherwise).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Data<'a> {
+    /// The write creates the key and sets no value.
+    None,
+    Sz(Cow<'a, [u8]>),
+    ExpandSz(Cow<'a, [u8]>),
+    MultiSz(Vec<Cow<'a, [u8]>>),
+    Dword(u32),
+    Qword(u64),
+    Binary(Vec<u8>),
+    /// `hex(N):` of another type, or data the format could not decode: kept raw.
+    Raw {
+        kind: u32,
+        bytes: Vec<u8>,
+    },
+}
+
+impl Data<'_> {
+    /// The value as a number, for comparing `Type`/`Start`/`ErrorControl` with Create Service
+    /// fields: DWORD/QWORD, or a string holding a decimal number.
+    pub fn as_number(&self) -> Option<u64> {
+        match self {
+            Data::Dword(n) => Some(u64::from(*n)),
+            Data::Qword(n) => Some(*n),
+            Data::Sz(s) | Data::ExpandSz(s) => std::str::from_utf8(s).ok()?.trim().parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The value as text (REG_SZ / REG_EXPAND_SZ), for `DisplayName`/`ObjectName`/`ImagePath`.
+    pub fn as_text(&self) -> Option<&[u8]> {
+        match self {
+            Data::Sz(s) | Data::ExpandSz(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// One registry operation that creates a key or sets a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegWrite<'a> {
+    pub hive: Hive,
+    /// The subkey path without the hive, as written (trailing `\` kept as written).
+    pub key: Cow<'a, [u8]>,
+    /// Where the subkey path text stands in the working text (a `Key=` value, or the text
+    /// between `[` and `]` after the hive name). `None` when it cannot be edited in place.
+    pub key_range: Option<TextRange>,
+    /// The value name; `None` when the write only creates the key, `Some("")` for the default.
+    pub value: Option<Cow<'a, [u8]>>,
+    pub data: Data<'a>,
+    /// What a diagnostic underlines: the key's `Key=` line (scripts) or the value/key line (`.reg`).
+    pub range: TextRange,
+    /// The whole record the write comes from: the `item: Key` block or flat item (scripts),
+    /// the value record with its continuation lines or the key line (`.reg`).
+    pub record: TextRange,
+    /// The 64-bit registry view (`x64 Support=1`).
+    pub wow64_64: bool,
+    pub origin: Origin,
+    /// Scripts: the control-flow region the write sits in (0 = top level).
+    pub block: u32,
+}
+
+/// One property line of an item, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field<'a> {
+    pub key: &'a [u8],
+    pub value: &'a [u8],
+    /// The whole line, with indentation and terminator.
+    pub line: TextRange,
+    pub value_range: TextRange,
+}
+
+/// An active `Create Service` item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreateService<'a> {
+    /// `Service Name=`; empty when absent.
+    pub name: &'a [u8],
+    /// The properties in file order (unknown ones included).
+    pub fields: Vec<Field<'a>>,
+    /// The `item: Create Service` line, for messages.
+    pub head: TextRange,
+    /// The whole item.
+    pub range: TextRange,
+    pub origin: Origin,
+    pub block: u32,
+}
+
+impl<'a> CreateService<'a> {
+    /// The first field whose key equals `key` (ASCII case-insensitive).
+    pub fn field(&self, key: &str) -> Option<&Field<'a>> {
+        self.fields
+            .iter()
+            .find(|f| f.key.eq_ignore_ascii_case(key.as_bytes()))
+    }
+
+    /// `Display Name` or a language-suffixed `Display Name <Language>`.
+    pub fn display_name(&self) -> Option<&Field<'a>> {
+        self.fields.iter().find(|f| {
+            f.key.eq_ignore_ascii_case(b"Display Name")
+                || (f.key.len() > 13 && f.key[..13].eq_ignore_ascii_case(b"Display Name "))
+        })
+    }
+}
+
+/// Everything the rules need to know about one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileModel<'a> {
+    /// Active writes in file order.
+    pub writes: Vec<RegWrite<'a>>,
+    /// Active Create Service items in file order.
+    pub services: Vec<CreateService<'a>>,
+}

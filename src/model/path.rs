@@ -1,0 +1,230 @@
+//! Registry paths: hives by number or name, and where a key sits under `HKLM\SYSTEM`.
+//!
+//! Paths compare case-insensitively (ASCII), `HKLM` ≡ `HKEY_LOCAL_MACHINE`, empty segments
+//! (a trailing or doubled `\`) are ignored. Nothing here rewrites a path: rules read it and
+//! fixes replace exact byte ranges.
+
+use std::fmt;
+use std::ops::Range;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Hive {
+    ClassesRoot,
+    CurrentUser,
+    LocalMachine,
+    Users,
+    CurrentConfig,
+    PerformanceData,
+    DynData,
+    /// A script `Root` hive number or `.reg` root name that is not a known hive.
+    Unknown,
+}
+
+impl Hive {
+    /// From a script's `Root` byte (`Root & 0x1F`; 0 HKCR, 1 HKCU, 2 HKLM, 3 HKU).
+    pub fn from_root(root: u32) -> Hive {
+        match root & 0x1F {
+            0 => Hive::ClassesRoot,
+            1 => Hive::CurrentUser,
+            2 => Hive::LocalMachine,
+            3 => Hive::Users,
+            _ => Hive::Unknown,
+        }
+    }
+
+    /// From a `.reg` root name, full or abbreviated, case-insensitive.
+    pub fn from_name(name: &[u8]) -> Hive {
+        const NAMES: &[(&[u8], &[u8], Hive)] = &[
+            (b"HKEY_LOCAL_MACHINE", b"HKLM", Hive::LocalMachine),
+            (b"HKEY_CURRENT_USER", b"HKCU", Hive::CurrentUser),
+            (b"HKEY_CLASSES_ROOT", b"HKCR", Hive::ClassesRoot),
+            (b"HKEY_USERS", b"HKU", Hive::Users),
+            (b"HKEY_CURRENT_CONFIG", b"HKCC", Hive::CurrentConfig),
+            (b"HKEY_PERFORMANCE_DATA", b"HKPD", Hive::PerformanceData),
+            (b"HKEY_DYN_DATA", b"HKDD", Hive::DynData),
+        ];
+        NAMES
+            .iter()
+            .find(|(long, short, _)| {
+                name.eq_ignore_ascii_case(long) || name.eq_ignore_ascii_case(short)
+            })
+            .map_or(Hive::Unknown, |&(_, _, hive)| hive)
+    }
+
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Hive::ClassesRoot => "HKCR",
+            Hive::CurrentUser => "HKCU",
+            Hive::LocalMachine => "HKLM",
+            Hive::Users => "HKU",
+            Hive::CurrentConfig => "HKCC",
+            Hive::PerformanceData => "HKPD",
+            Hive::DynData => "HKDD",
+            Hive::Unknown => "(unknown hive)",
+        }
+    }
+}
+
+impl fmt::Display for Hive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.short_name())
+    }
+}
+
+/// Which control set a `SYSTEM\…` path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ControlSet {
+    Current,
+    /// `ControlSetNNN` (the number as written, e.g. 1 for `ControlSet001`).
+    Numbered(u16),
+}
+
+/// The non-empty `\`-separated segments of a key path, with their byte spans.
+pub fn segments(key: &[u8]) -> impl Iterator<Item = (Range<usize>, &[u8])> {
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        while start <= key.len() {
+            let end = memchr::memchr(b'\\', &key[start..]).map_or(key.len(), |p| start + p);
+            let span = start..end;
+            start = end + 1;
+            if !span.is_empty() {
+                return Some((span.clone(), &key[span]));
+            }
+        }
+        None
+    })
+}
+
+/// A key under `HKLM\SYSTEM\<control set>\…`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemLocation<'k> {
+    pub control_set: ControlSet,
+    /// The span of the control-set segment inside the key text.
+    pub control_set_span: Range<usize>,
+    /// The segments after the control set.
+    pub rest: Vec<&'k [u8]>,
+}
+
+impl<'k> SystemLocation<'k> {
+    /// Recognises `SYSTEM\CurrentControlSet\…` and `SYSTEM\ControlSetNNN\…` under HKLM.
+    pub fn of(hive: Hive, key: &'k [u8]) -> Option<Self> {
+        if hive != Hive::LocalMachine {
+            return None;
+        }
+        let mut segs = segments(key);
+        let (_, system) = segs.next()?;
+        if !system.eq_ignore_ascii_case(b"SYSTEM") {
+            return None;
+        }
+        let (span, set) = segs.next()?;
+        let control_set = parse_control_set(set)?;
+        Some(Self {
+            control_set,
+            control_set_span: span,
+            rest: segs.map(|(_, s)| s).collect(),
+        })
+    }
+
+    /// Segment `i` after the control set equals `name` (case-insensitive).
+    pub fn rest_is(&self, i: usize, name: &str) -> bool {
+        self.rest
+            .get(i)
+            .is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    /// `Services\<name>\…`: the service name.
+    pub fn service(&self) -> Option<&'k [u8]> {
+        if self.rest_is(0, "Services") {
+            self.rest.get(1).copied()
+        } else {
+            None
+        }
+    }
+
+    /// The segments below `Services\<name>` (empty for the service key itself).
+    pub fn service_subpath(&self) -> &[&'k [u8]] {
+        if self.service().is_some() {
+            &self.rest[2..]
+        } else {
+            &[]
+        }
+    }
+}
+
+fn parse_control_set(seg: &[u8]) -> Option<ControlSet> {
+    if seg.eq_ignore_ascii_case(b"CurrentControlSet") {
+        return Some(ControlSet::Current);
+    }
+    let digits = seg
+        .get(..10)
+        .filter(|p| p.eq_ignore_ascii_case(b"ControlSet"))
+        .map(|_| &seg[10..])?;
+    if digits.len() == 3 && digits.iter().all(u8::is_ascii_digit) {
+        std::str::from_utf8(digits)
+            .ok()?
+            .parse()
+            .ok()
+            .map(ControlSet::Numbered)
+    } else {
+        None
+    }
+}
+
+/// Equality of two key paths: case-insensitive, ignoring empty segments.
+pub fn keys_equal(a: &[u8], b: &[u8]) -> bool {
+    let mut x = segments(a).map(|(_, s)| s);
+    let mut y = segments(b).map(|(_, s)| s);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(q) => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hives_by_number_and_name() {
+        assert_eq!(Hive::from_root(2), Hive::LocalMachine);
+        assert_eq!(Hive::from_root(130), Hive::LocalMachine);
+        assert_eq!(Hive::from_root(194), Hive::LocalMachine);
+        assert_eq!(Hive::from_root(0), Hive::ClassesRoot);
+        assert_eq!(Hive::from_name(b"hkey_local_machine"), Hive::LocalMachine);
+        assert_eq!(Hive::from_name(b"HKLM"), Hive::LocalMachine);
+        assert_eq!(Hive::from_name(b"HKEY_FOO"), Hive::Unknown);
+    }
+
+    #[test]
+    fn system_locations() {
+        let loc = SystemLocation::of(
+            Hive::LocalMachine,
+            b"System\\ControlSet001\\services\\Foo\\Security\\",
+        )
+        .unwrap();
+        assert_eq!(loc.control_set, ControlSet::Numbered(1));
+        assert_eq!(loc.control_set_span, 7..20);
+        assert_eq!(loc.service(), Some(&b"Foo"[..]));
+        assert_eq!(loc.service_subpath(), &[&b"Security"[..]]);
+
+        let cur = SystemLocation::of(Hive::LocalMachine, b"\\SYSTEM\\CurrentControlSet").unwrap();
+        assert_eq!(cur.control_set, ControlSet::Current);
+        assert!(cur.rest.is_empty());
+        assert_eq!(cur.service(), None);
+
+        assert!(SystemLocation::of(Hive::CurrentUser, b"SYSTEM\\CurrentControlSet").is_none());
+        assert!(SystemLocation::of(Hive::LocalMachine, b"SYSTEM\\ControlSet1\\x").is_none());
+        assert!(SystemLocation::of(Hive::LocalMachine, b"SOFTWARE\\CurrentControlSet").is_none());
+    }
+
+    #[test]
+    fn key_equality_ignores_case_and_empty_segments() {
+        assert!(keys_equal(b"A\\b\\", b"a\\B"));
+        assert!(keys_equal(b"A\\\\b", b"a\\b"));
+        assert!(!keys_equal(b"A\\b", b"A\\bc"));
+        assert!(!keys_equal(b"A", b"A\\b"));
+    }
+}

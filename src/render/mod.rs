@@ -1,0 +1,1 @@
+//! The `render` stage: diagnostics in each output format, and the unified diff.

@@ -1,0 +1,276 @@
+//! The `source` stage: raw bytes in, a [`SourceFile`] with its encoding and working text out.
+//!
+//! The *working text* is what every parser reads and every edit addresses:
+//! - 8-bit files (ANSI code page, or UTF-8 without a BOM): the raw bytes themselves, untouched;
+//! - UTF-8 with a BOM: the bytes after the BOM;
+//! - UTF-16LE with a BOM: the text decoded to UTF-8 (without the BOM), encoded back by hand on
+//!   write, because `encoding_rs` has no UTF-16 encoder.
+//!
+//! 8-bit bytes are never transcoded, so a Windows-1252 `é` stays the byte `E9` from input to output.
+
+use std::fmt;
+
+use crate::text::{LineCol, LineIndex};
+
+pub const UTF16LE_BOM: &[u8] = b"\xFF\xFE";
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How a file's bytes encode its text, decided by its first bytes only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encoding {
+    /// 8-bit text in the ANSI code page (Windows-1252 for display); the bytes pass through.
+    Ansi,
+    /// 8-bit text that happens to be valid UTF-8 with non-ASCII characters; no BOM.
+    Utf8,
+    /// UTF-8 with a byte-order mark (kept on write).
+    Utf8Bom,
+    /// UTF-16 little-endian with a byte-order mark (regedit 5 exports).
+    Utf16Le,
+}
+
+impl Encoding {
+    /// Columns count characters (true) rather than bytes.
+    pub fn counts_chars(self) -> bool {
+        !matches!(self, Encoding::Ansi)
+    }
+
+    pub fn bom(self) -> &'static [u8] {
+        match self {
+            Encoding::Utf8Bom => UTF8_BOM,
+            Encoding::Utf16Le => UTF16LE_BOM,
+            Encoding::Ansi | Encoding::Utf8 => b"",
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Encoding::Ansi => "8-bit ANSI",
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf8Bom => "UTF-8 with BOM",
+            Encoding::Utf16Le => "UTF-16LE",
+        })
+    }
+}
+
+/// Why a file's bytes could not be turned into working text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("UTF-16 file has an odd number of bytes ({len}); it is truncated or not UTF-16")]
+    OddLength { len: usize },
+    #[error("UTF-16 file has an unpaired surrogate 0x{unit:04X} at byte offset {offset}")]
+    UnpairedSurrogate { unit: u16, offset: usize },
+    #[error("UTF-16 text does not encode back to the same bytes")]
+    NotRoundTrip,
+}
+
+/// One input file: its raw bytes, how they are encoded, and (for UTF-16) the decoded text.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// The path as given by the user (or `--stdin-filename`), used in every message.
+    pub path: String,
+    pub raw: Vec<u8>,
+    pub encoding: Encoding,
+    /// UTF-16 files only: the text after the BOM, decoded to UTF-8.
+    decoded: Option<Vec<u8>>,
+}
+
+impl SourceFile {
+    /// Detects the encoding and decodes UTF-16. Never fails for 8-bit input.
+    pub fn new(path: impl Into<String>, raw: Vec<u8>) -> Result<Self, DecodeError> {
+        let path = path.into();
+        if raw.starts_with(UTF16LE_BOM) {
+            let decoded = decode_utf16le(&raw[2..])?;
+            if encode_utf16le(&decoded) != raw[2..] {
+                return Err(DecodeError::NotRoundTrip);
+            }
+            return Ok(Self {
+                path,
+                raw,
+                encoding: Encoding::Utf16Le,
+                decoded: Some(decoded),
+            });
+        }
+        let encoding = if raw.starts_with(UTF8_BOM) {
+            Encoding::Utf8Bom
+        } else if !raw.is_ascii() && std::str::from_utf8(&raw).is_ok() {
+            Encoding::Utf8
+        } else {
+            Encoding::Ansi
+        };
+        Ok(Self {
+            path,
+            raw,
+            encoding,
+            decoded: None,
+        })
+    }
+
+    /// The working text every parser reads and every edit addresses.
+    pub fn text(&self) -> &[u8] {
+        match &self.decoded {
+            Some(decoded) => decoded,
+            None => &self.raw[self.encoding.bom().len()..],
+        }
+    }
+
+    /// Encodes a (possibly edited) working text back into this file's encoding, with its BOM.
+    pub fn encode(&self, text: &[u8]) -> Vec<u8> {
+        let bom = self.encoding.bom();
+        let mut out = Vec::with_capacity(bom.len() + text.len() * 2);
+        out.extend_from_slice(bom);
+        match self.encoding {
+            Encoding::Utf16Le => out.extend_from_slice(&encode_utf16le(text)),
+            _ => out.extend_from_slice(text),
+        }
+        out
+    }
+
+    pub fn line_index(&self) -> LineIndex {
+        LineIndex::new(self.text(), self.encoding.counts_chars())
+    }
+
+    /// The line:column of a working-text offset (builds a line index; for one-off messages).
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        self.line_index().line_col(self.text(), offset)
+    }
+
+    /// Working text as displayable UTF-8 (Windows-1252 decoding for 8-bit files).
+    pub fn display_text<'a>(&self, bytes: &'a [u8]) -> std::borrow::Cow<'a, str> {
+        to_display(self.encoding, bytes)
+    }
+}
+
+/// Working-text bytes as displayable text: UTF-8 as is, 8-bit bytes as Windows-1252.
+pub fn to_display(encoding: Encoding, bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match encoding {
+        Encoding::Ansi => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
+        _ => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// Strict UTF-16LE decoding to UTF-8 bytes (no BOM handling).
+pub fn decode_utf16le(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    if bytes.len() % 2 != 0 {
+        return Err(DecodeError::OddLength {
+            len: bytes.len() + 2,
+        });
+    }
+    let units = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
+    let mut out = Vec::with_capacity(bytes.len() / 2 + bytes.len() / 8);
+    let mut buf = [0u8; 4];
+    let mut offset = 2; // past the BOM, for messages
+    for decoded in char::decode_utf16(units) {
+        match decoded {
+            Ok(c) => {
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                offset += c.len_utf16() * 2;
+            }
+            Err(e) => {
+                return Err(DecodeError::UnpairedSurrogate {
+                    unit: e.unpaired_surrogate(),
+                    offset,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Encodes UTF-8 working text as UTF-16LE (no BOM). Invalid UTF-8 cannot occur for text that
+/// came from [`decode_utf16le`] plus edits made of `str`s; it is replaced rather than panicking.
+pub fn encode_utf16le(text: &[u8]) -> Vec<u8> {
+    let s = String::from_utf8_lossy(text);
+    let mut out = Vec::with_capacity(text.len() * 2);
+    for unit in s.encode_utf16() {
+        out.extend_from_slice(&unit.to_le_bytes());
+    }
+    out
+}
+
+/// Working-text offset → offset in the file's raw bytes (for JSON/SARIF edit offsets).
+pub fn raw_offset(source: &SourceFile, text_offset: usize) -> usize {
+    let bom = source.encoding.bom().len();
+    match source.encoding {
+        Encoding::Utf16Le => {
+            let text = source.text();
+            let prefix = &text[..text_offset.min(text.len())];
+            bom + String::from_utf8_lossy(prefix).encode_utf16().count() * 2
+        }
+        _ => bom + text_offset,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(s: &str) -> Vec<u8> {
+        let mut v = UTF16LE_BOM.to_vec();
+        v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+        v
+    }
+
+    #[test]
+    fn detects_each_encoding() {
+        let ansi = SourceFile::new("a", b"caf\xE9\r\n".to_vec()).unwrap();
+        assert_eq!(ansi.encoding, Encoding::Ansi);
+        assert_eq!(ansi.text(), b"caf\xE9\r\n");
+        let utf8 = SourceFile::new("a", "café".as_bytes().to_vec()).unwrap();
+        assert_eq!(utf8.encoding, Encoding::Utf8);
+        let bom = SourceFile::new("a", b"\xEF\xBB\xBFabc".to_vec()).unwrap();
+        assert_eq!(bom.encoding, Encoding::Utf8Bom);
+        assert_eq!(bom.text(), b"abc");
+        let wide = SourceFile::new("a", utf16("Wíndows\r\n")).unwrap();
+        assert_eq!(wide.encoding, Encoding::Utf16Le);
+        assert_eq!(wide.text(), "Wíndows\r\n".as_bytes());
+    }
+
+    #[test]
+    fn encode_gives_back_the_raw_bytes() {
+        for raw in [
+            utf16("Windows Registry Editor Version 5.00\r\n\r\n日本\r\n"),
+            b"\xEF\xBB\xBFx\n".to_vec(),
+            b"Document Type: WSE\r\n\xA0".to_vec(),
+        ] {
+            let src = SourceFile::new("a", raw.clone()).unwrap();
+            assert_eq!(src.encode(src.text()), raw);
+        }
+    }
+
+    #[test]
+    fn utf16_errors_are_reported() {
+        let mut odd = utf16("ab");
+        odd.push(0);
+        assert_eq!(
+            SourceFile::new("a", odd).unwrap_err(),
+            DecodeError::OddLength { len: 7 }
+        );
+        let mut lone = UTF16LE_BOM.to_vec();
+        lone.extend_from_slice(&[b'a', 0, 0x00, 0xD8, b'b', 0]);
+        assert_eq!(
+            SourceFile::new("a", lone).unwrap_err(),
+            DecodeError::UnpairedSurrogate {
+                unit: 0xD800,
+                offset: 4
+            }
+        );
+    }
+
+    #[test]
+    fn raw_offsets_account_for_bom_and_width() {
+        let src = SourceFile::new("a", utf16("aé\u{1F600}b")).unwrap();
+        // "b" is after 1 + 2 + 4 UTF-8 bytes; in UTF-16 after 1 + 1 + 2 units.
+        assert_eq!(raw_offset(&src, 7), 2 + 8);
+        let bom = SourceFile::new("a", b"\xEF\xBB\xBFabc".to_vec()).unwrap();
+        assert_eq!(raw_offset(&bom, 1), 4);
+    }
+}

@@ -1,0 +1,39 @@
+//! The `syntax` stage: lossless trees over a working text. Printing a tree (concatenating the
+//! byte ranges of its nodes in order) gives back the input byte for byte.
+
+pub mod reg;
+pub mod wise;
+
+use crate::detect::Format;
+
+/// A structural error: `offset` into the working text, and what was expected there.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct SyntaxError {
+    pub offset: usize,
+    pub message: String,
+}
+
+impl SyntaxError {
+    pub fn new(offset: usize, message: impl Into<String>) -> Self {
+        Self {
+            offset,
+            message: message.into(),
+        }
+    }
+}
+
+/// A parsed file of either format.
+#[derive(Clone, Debug)]
+pub enum Syntax {
+    Script(wise::Document),
+    Reg(reg::RegFile),
+}
+
+/// Parses a working text whose format [`crate::detect::detect`] has decided.
+pub fn parse(text: &[u8], format: Format) -> Result<Syntax, SyntaxError> {
+    match format {
+        Format::Script(kind) => wise::parse(text, kind).map(Syntax::Script),
+        Format::Reg(version) => reg::parse(text, version).map(Syntax::Reg),
+    }
+}

@@ -1,0 +1,1 @@
+//! The `write` stage: atomic writes in the original encoding.
