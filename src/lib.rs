@@ -14,6 +14,8 @@ pub mod fix;
 pub mod model;
 pub mod pipeline;
 pub mod render;
+pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod syntax;
 pub mod text;

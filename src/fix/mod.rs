@@ -5,6 +5,7 @@
 //! bytes into the untouched text between them, so every byte outside an edit is kept.
 
 mod apply;
+pub mod changes;
 
 pub use apply::{EditConflict, apply_edits};
 
