@@ -188,7 +188,7 @@ mod tests {
         assert_eq!(idx.line_count(), 4);
         assert_eq!(idx.line_col(text, 0), LineCol { line: 1, column: 1 });
         assert_eq!(idx.line_col(text, 4), LineCol { line: 2, column: 2 });
-        assert_eq!(idx.line_col(text, 9), LineCol { line: 4, column: 1 });
+        assert_eq!(idx.line_col(text, 8), LineCol { line: 4, column: 1 });
         assert_eq!(idx.line_range(text, 1), Some(TextRange::new(0, 1)));
         assert_eq!(idx.line_range(text, 3), Some(TextRange::new(6, 7)));
     }
