@@ -1,9 +1,20 @@
-//! The in-memory pipeline over one file: bytes → source → format → syntax. No filesystem.
+//! The in-memory pipeline: bytes → source → format → syntax → model → rules → fix.
+//! No filesystem here: the CLI reads and writes, tests and benchmarks call these directly.
 
 use crate::detect::{self, Format};
+use crate::diagnostic::Diagnostic;
 use crate::error::InputError;
+use crate::fix::changes::{ChangeMap, Span};
+use crate::fix::{self, Applicability, Change, Edit, Fix};
+use crate::model::{self, FileModel};
+use crate::rules::context::{PackageContext, PackageFile};
+use crate::rules::{self, Finding};
 use crate::source::SourceFile;
 use crate::syntax::{self, Syntax};
+
+/// Fixing stops after this many passes even if something still changes (a safety net: every
+/// fix removes or rewrites toward `CurrentControlSet`, so two or three passes suffice).
+pub const MAX_FIX_PASSES: usize = 10;
 
 /// A file that was decoded, recognised and parsed.
 #[derive(Clone, Debug)]
@@ -26,4 +37,245 @@ pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
         format,
         syntax,
     })
+}
+
+/// Decides whether a finding counts: `false` drops it (and its fix).
+pub type KeepFn = dyn Fn(&Loaded, &Diagnostic) -> bool + Sync;
+
+/// What decides which findings count and which fixes apply.
+pub struct Options<'o> {
+    /// Services created by something the tool does not see (`services`, `--service`).
+    pub declared_services: &'o [String],
+    /// Apply `Unsafe` fixes too.
+    pub unsafe_fixes: bool,
+    /// Keeps a finding (rule selection, allowed paths, suppressions). `None` keeps all.
+    pub keep: Option<&'o KeepFn>,
+}
+
+impl Options<'_> {
+    /// The least applicability `fix` applies.
+    pub fn threshold(&self) -> Applicability {
+        if self.unsafe_fixes {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        }
+    }
+}
+
+fn lower(loaded: &Loaded) -> PackageFile<'_> {
+    let text = loaded.source.text();
+    let (model, is_script) = match &loaded.syntax {
+        Syntax::Script(doc) => (model::wise::lower(doc, text), true),
+        Syntax::Reg(file) => (model::reg::lower(file, text, loaded.source.encoding), false),
+    };
+    PackageFile {
+        source: &loaded.source,
+        model,
+        is_script,
+    }
+}
+
+/// Plans `changes` into edits for one file, then keeps a sorted, non-overlapping subset
+/// (duplicates collapse; of two overlapping edits the earlier-planned one wins and the fix
+/// loop retries the other on the next pass).
+pub fn plan(loaded: &Loaded, changes: &[Change]) -> Vec<Edit> {
+    let text = loaded.source.text();
+    let mut edits = match &loaded.syntax {
+        Syntax::Script(doc) => fix::wise::plan(doc, text, changes),
+        Syntax::Reg(file) => fix::reg::plan(file, text, changes),
+    };
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    edits.dedup();
+    let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
+    for edit in edits {
+        let overlaps = kept.last().is_some_and(|last| {
+            edit.range.start < last.range.end
+                || (edit.range.is_empty()
+                    && last.range.is_empty()
+                    && edit.range.start == last.range.start)
+        });
+        if !overlaps {
+            kept.push(edit);
+        }
+    }
+    kept
+}
+
+fn diagnostics_of(
+    loaded: &Loaded,
+    findings: Vec<Finding>,
+    options: &Options<'_>,
+) -> Vec<Diagnostic> {
+    findings
+        .into_iter()
+        .filter_map(|finding| {
+            let mut diagnostic = finding.diagnostic;
+            if let Some(plan) = finding.fix {
+                diagnostic.fix = Some(Fix {
+                    applicability: plan.applicability,
+                    edits: self::plan(loaded, &plan.changes),
+                    title: plan.title,
+                });
+            }
+            let keep = options.keep.is_none_or(|keep| keep(loaded, &diagnostic));
+            keep.then_some(diagnostic)
+        })
+        .collect()
+}
+
+/// Checks every file of one package (the files of one directory). Returns each file's
+/// diagnostics, fixes planned into edits, in file order.
+pub fn check_package(files: &[Loaded], options: &Options<'_>) -> Vec<Vec<Diagnostic>> {
+    let lowered: Vec<PackageFile<'_>> = files.iter().map(lower).collect();
+    let package = PackageContext::new(&lowered, options.declared_services);
+    (0..files.len())
+        .map(|i| {
+            let findings = rules::check_file(&package, &lowered, i);
+            diagnostics_of(&files[i], findings, options)
+        })
+        .collect()
+}
+
+/// The result of fixing one file.
+#[derive(Clone, Debug)]
+pub struct Fixed {
+    /// The file as it ends up (unchanged when `spans` is empty).
+    pub file: Loaded,
+    /// What changed, in the original's and the result's coordinates (for the diff).
+    pub spans: Vec<Span>,
+    /// Findings of the original that the fixes removed.
+    pub fixed: usize,
+    /// Findings left in the result.
+    pub remaining: Vec<Diagnostic>,
+}
+
+/// Why a fixed file is not to be written. Always a bug in a fix: the original is kept.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("internal error: {0}; the file is left unchanged (please report this)")]
+pub struct FixError(pub String);
+
+/// Fixes every file of one package to a fixed point: apply the applicable fixes of all
+/// findings, re-parse, re-check, repeat until nothing changes. Each result is re-parsed and
+/// checked against the invariants before it is returned.
+pub fn fix_package(files: &[Loaded], options: &Options<'_>) -> Vec<Result<Fixed, FixError>> {
+    let initial: Vec<usize> = check_package(files, options).iter().map(Vec::len).collect();
+    let mut current: Vec<Loaded> = files.to_vec();
+    let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::default()).collect();
+    let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
+    let threshold = options.threshold();
+
+    for _pass in 0..MAX_FIX_PASSES {
+        let mut next: Vec<Option<Vec<u8>>> = vec![None; files.len()];
+        {
+            let lowered: Vec<PackageFile<'_>> = current.iter().map(lower).collect();
+            let package = PackageContext::new(&lowered, options.declared_services);
+            for (i, loaded) in current.iter().enumerate() {
+                if failed[i].is_some() {
+                    continue;
+                }
+                let changes: Vec<Change> = rules::check_file(&package, &lowered, i)
+                    .into_iter()
+                    .filter_map(|f| {
+                        let plan = f.fix?;
+                        let keep = plan.applicability >= threshold
+                            && options.keep.is_none_or(|keep| keep(loaded, &f.diagnostic));
+                        keep.then_some(plan.changes)
+                    })
+                    .flatten()
+                    .collect();
+                if changes.is_empty() {
+                    continue;
+                }
+                let edits = plan(loaded, &changes);
+                if edits.is_empty() {
+                    continue;
+                }
+                match fix::apply_edits(loaded.source.text(), &edits) {
+                    Ok(text) if text != loaded.source.text() => {
+                        maps[i].record_pass(&edits);
+                        next[i] = Some(text);
+                    }
+                    Ok(_) => {}
+                    Err(e) => failed[i] = Some(FixError(e.to_string())),
+                }
+            }
+        }
+        if next.iter().all(Option::is_none) {
+            break;
+        }
+        for (i, text) in next.into_iter().enumerate() {
+            let Some(text) = text else { continue };
+            match reload(&current[i], &text) {
+                Ok(loaded) => current[i] = loaded,
+                Err(e) => failed[i] = Some(e),
+            }
+        }
+    }
+
+    let remaining = check_package(&current, options);
+    current
+        .into_iter()
+        .zip(remaining)
+        .zip(maps)
+        .enumerate()
+        .map(|(i, ((file, remaining), map))| {
+            if let Some(e) = failed[i].take() {
+                return Err(e);
+            }
+            verify(&files[i], &file)?;
+            Ok(Fixed {
+                fixed: initial[i].saturating_sub(remaining.len()),
+                spans: map.spans().to_vec(),
+                file,
+                remaining,
+            })
+        })
+        .collect()
+}
+
+/// Re-parses an edited working text as a file of the same path, encoding and format.
+fn reload(previous: &Loaded, text: &[u8]) -> Result<Loaded, FixError> {
+    let raw = previous.source.encode(text);
+    let loaded = load(&previous.source.path, raw)
+        .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
+    if loaded.format != previous.format || loaded.source.encoding != previous.source.encoding {
+        return Err(FixError(
+            "a fix changed the file's format or encoding".into(),
+        ));
+    }
+    Ok(loaded)
+}
+
+/// The invariants every fixed file keeps (RULES.md): same encoding and format, and for
+/// scripts `Total Keys` equal to the number of keys of every Edit Registry item.
+fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
+    if original.source.encoding != fixed.source.encoding || original.format != fixed.format {
+        return Err(FixError(
+            "a fix changed the file's format or encoding".into(),
+        ));
+    }
+    if let Syntax::Script(doc) = &fixed.syntax
+        && let Some(problem) = fix::invariants::total_keys_problem(doc, fixed.source.text())
+    {
+        return Err(FixError(problem));
+    }
+    Ok(())
+}
+
+/// Convenience for tests and tools: `load` + `check_package` over in-memory files.
+pub fn check_files(
+    files: &[(&str, Vec<u8>)],
+    options: &Options<'_>,
+) -> Result<Vec<Vec<Diagnostic>>, InputError> {
+    let loaded = files
+        .iter()
+        .map(|(path, raw)| load(path, raw.clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(check_package(&loaded, options))
+}
+
+/// The model of one loaded file (for tests and tools).
+pub fn model_of(loaded: &Loaded) -> FileModel<'_> {
+    lower(loaded).model
 }

@@ -6,6 +6,7 @@
 
 mod apply;
 pub mod changes;
+pub mod invariants;
 
 pub use apply::{EditConflict, apply_edits};
 

@@ -1,0 +1,61 @@
+//! SVC002 service-enum-key.
+
+use super::{Finding, RuleContext, RuleInfo, remove};
+use crate::diagnostic::Severity;
+use crate::fix::Applicability;
+
+pub const INFO: RuleInfo = RuleInfo {
+    code: "SVC002",
+    name: "service-enum-key",
+    severity: Severity::Error,
+    fix: Some(Applicability::Safe),
+    summary: "A write under a service's `Enum` subkey, which Plug and Play maintains at run time.",
+    doc: r#"## What it finds
+Writes (keys and values) under `SYSTEM\<control set>\Services\<name>\Enum`.
+
+## Why it breaks targets
+Plug and Play maintains this subkey at run time (`0`, `Count`, `NextInstance`): it lists the
+device instances the service drives on *this* machine. A captured copy points the service at
+device instances that do not exist on the target, and the next start has to repair it — or
+fails to.
+
+## Example
+Before (`.reg`):
+```text
+[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\SYMEVENT\Enum]
+"0"="Root\\LEGACY_SYMEVENT\\0000"
+"Count"=dword:00000001
+"NextInstance"=dword:00000001
+```
+After: the whole key block is removed.
+
+## Fix
+Remove the write. **Safe**: Windows rebuilds the key when the service starts."#,
+};
+
+pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
+    for (_, c) in &cx.facts.system {
+        let Some(service) = c.location.service() else {
+            continue;
+        };
+        if !c
+            .location
+            .service_subpath()
+            .first()
+            .is_some_and(|s| s.eq_ignore_ascii_case(b"Enum"))
+        {
+            continue;
+        }
+        let message = format!(
+            "{} is Plug and Play run-time state of service `{}`; Windows maintains it",
+            cx.describe(c.write),
+            cx.show(service)
+        );
+        let fix = remove(
+            c.write,
+            Applicability::Safe,
+            "remove the captured Enum state",
+        );
+        out.push(cx.finding(&INFO, c.write, Some(service), message, Some(fix)));
+    }
+}

@@ -1,0 +1,121 @@
+//! SVC020 control-set-copy.
+
+use super::context::{Classified, rest_key};
+use super::{Finding, FixPlan, RuleContext, RuleInfo};
+use crate::diagnostic::Severity;
+use crate::fix::{Applicability, Change, Edit};
+use crate::model::{ControlSet, Origin};
+use crate::text::TextRange;
+
+pub const INFO: RuleInfo = RuleInfo {
+    code: "SVC020",
+    name: "control-set-copy",
+    severity: Severity::Warning,
+    fix: Some(Applicability::Safe),
+    summary: "A write under `SYSTEM\\ControlSetNNN` instead of `CurrentControlSet`.",
+    doc: r#"## What it finds
+A write under `SYSTEM\ControlSetNNN\…` (`ControlSet001`, `ControlSet002`, …).
+
+## Why it breaks targets
+`CurrentControlSet` is a link to whichever `ControlSetNNN` the machine booted with. Captures and
+offline exports record the numbered set of the reference machine; on a target whose current set
+differs, the write lands in a set that is not used (or is the last-known-good copy), so the
+service is configured in the wrong place.
+
+## Example
+Before (`.reg`):
+```text
+[HKEY_LOCAL_MACHINE\SYSTEM\ControlSet001\Services\kbstuff\Parameters]
+"Mode"=dword:00000002
+```
+After:
+```text
+[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\kbstuff\Parameters]
+"Mode"=dword:00000002
+```
+
+## Fix
+**Safe**, one of:
+- if the same write (same path below the control set, same value name and data) also exists
+  under `CurrentControlSet` in the same file, the copy is removed;
+- otherwise `ControlSetNNN` is rewritten to `CurrentControlSet` in place, keeping the original case
+  of everything else.
+
+Other rules then judge the rewritten path (fixes are applied until nothing changes). In a `.reg`
+file one finding covers a whole key block, because the path is written once, on the key line."#,
+};
+
+pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
+    let file = cx.file();
+    let writes = &file.model.writes;
+    for (position, (_, c)) in cx.facts.system.iter().enumerate() {
+        let ControlSet::Numbered(number) = c.location.control_set else {
+            continue;
+        };
+        let block_writes: Vec<&Classified<'_, '_>>;
+        let covered: &[&Classified<'_, '_>] = if file.is_script {
+            std::slice::from_ref(&c)
+        } else {
+            // `.reg`: the path stands once, on the key line; report that line for the block.
+            if c.write.origin.index != Origin::KEY_LINE {
+                continue;
+            }
+            block_writes = cx.facts.system[position..]
+                .iter()
+                .take_while(|(_, w)| w.write.origin.container == c.write.origin.container)
+                .map(|(_, w)| w)
+                .collect();
+            &block_writes
+        };
+        let duplicated = covered.iter().all(|w| {
+            let rest = rest_key(&w.location);
+            cx.facts
+                .current_writes(&rest, w.write.value.as_deref())
+                .iter()
+                .any(|&i| writes[i].data == w.write.data)
+        });
+        let set = format!("ControlSet{number:03}");
+        let fix = if duplicated {
+            Some(FixPlan {
+                applicability: Applicability::Safe,
+                title: "remove the copy; the same write exists under CurrentControlSet".into(),
+                changes: covered
+                    .iter()
+                    .map(|w| Change::RemoveWrite(w.write.origin))
+                    .collect(),
+            })
+        } else {
+            rewrite(c, file.source.text()).map(|edit| FixPlan {
+                applicability: Applicability::Safe,
+                title: format!("rewrite `{set}` to `CurrentControlSet`"),
+                changes: vec![Change::Replace(edit)],
+            })
+        };
+        let message = if duplicated {
+            format!(
+                "{} is a `{set}` copy of a write under `CurrentControlSet`",
+                cx.describe(c.write)
+            )
+        } else {
+            format!(
+                "{} names `{set}`; on a machine whose current control set differs it lands in the wrong set",
+                cx.describe(c.write)
+            )
+        };
+        let service = c.location.service();
+        out.push(cx.finding(&INFO, c.write, service, message, fix));
+    }
+}
+
+/// The edit replacing the control-set segment, if the key text stands verbatim in the file.
+fn rewrite(c: &Classified<'_, '_>, text: &[u8]) -> Option<Edit> {
+    let range = c.write.key_range?;
+    let span = &c.location.control_set_span;
+    if text.get(range.as_range())? != &*c.write.key {
+        return None;
+    }
+    Some(Edit::replace(
+        TextRange::new(range.start + span.start, range.start + span.end),
+        "CurrentControlSet",
+    ))
+}

@@ -1,0 +1,579 @@
+//! Rule logic on hand-built models (the parsers are tested separately; fixture tests run the
+//! whole pipeline).
+
+use std::borrow::Cow;
+
+use super::context::{PackageContext, PackageFile};
+use super::{Finding, check_file};
+use crate::fix::{Applicability, Change};
+use crate::model::{CreateService, Data, Field, FileModel, Hive, Origin, RegWrite};
+use crate::source::SourceFile;
+use crate::text::TextRange;
+
+/// A text holding every key so that `key_range` can point at real bytes.
+struct Builder {
+    text: Vec<u8>,
+    writes: Vec<(
+        Hive,
+        TextRange,
+        Option<&'static str>,
+        Data<'static>,
+        u32,
+        u32,
+        u32,
+    )>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Self {
+            text: Vec::new(),
+            writes: Vec::new(),
+        }
+    }
+
+    /// Adds a write; `container`/`index` become its origin, `block` its region.
+    fn write(
+        &mut self,
+        key: &str,
+        value: Option<&'static str>,
+        data: Data<'static>,
+        container: u32,
+        index: u32,
+        block: u32,
+    ) -> &mut Self {
+        let start = self.text.len();
+        self.text.extend_from_slice(key.as_bytes());
+        let range = TextRange::new(start, self.text.len());
+        self.text.extend_from_slice(b"\n");
+        self.writes.push((
+            Hive::LocalMachine,
+            range,
+            value,
+            data,
+            container,
+            index,
+            block,
+        ));
+        self
+    }
+
+    fn model<'a>(&self, text: &'a [u8]) -> FileModel<'a> {
+        FileModel {
+            writes: self
+                .writes
+                .iter()
+                .map(
+                    |(hive, range, value, data, container, index, block)| RegWrite {
+                        hive: *hive,
+                        key: Cow::Borrowed(range.slice(text)),
+                        key_range: Some(*range),
+                        value: value.map(|v| Cow::Borrowed(v.as_bytes())),
+                        data: data.clone(),
+                        range: *range,
+                        record: *range,
+                        wow64_64: false,
+                        origin: Origin {
+                            container: *container,
+                            index: *index,
+                        },
+                        block: *block,
+                    },
+                )
+                .collect(),
+            services: Vec::new(),
+        }
+    }
+}
+
+fn sz(s: &'static str) -> Data<'static> {
+    Data::Sz(Cow::Borrowed(s.as_bytes()))
+}
+
+/// A Create Service item at `at` (a byte offset used for ordering) with `fields`.
+fn service(
+    name: &'static str,
+    fields: &[(&'static str, &'static str)],
+    at: usize,
+    block: u32,
+) -> CreateService<'static> {
+    CreateService {
+        name: name.as_bytes(),
+        fields: fields
+            .iter()
+            .map(|(k, v)| Field {
+                key: k.as_bytes(),
+                value: v.as_bytes(),
+                line: TextRange::empty(at),
+                value_range: TextRange::empty(at),
+            })
+            .collect(),
+        head: TextRange::empty(at),
+        range: TextRange::new(at, at + 1),
+        origin: Origin {
+            container: 999,
+            index: 0,
+        },
+        block,
+    }
+}
+
+fn run(
+    builder: &Builder,
+    services: Vec<CreateService<'static>>,
+    is_script: bool,
+    declared: &[String],
+) -> Vec<Finding> {
+    let source = SourceFile::new("pkg/setup.ipf", builder.text.clone()).unwrap();
+    let mut model = builder.model(source.text());
+    model.services = services;
+    let files = vec![PackageFile {
+        source: &source,
+        model,
+        is_script,
+    }];
+    let package = PackageContext::new(&files, declared);
+    check_file(&package, &files, 0)
+}
+
+fn codes(findings: &[Finding]) -> Vec<(&'static str, Option<Applicability>)> {
+    findings
+        .iter()
+        .map(|f| (f.diagnostic.code, f.fix.as_ref().map(|p| p.applicability)))
+        .collect()
+}
+
+const SVC: &str = r"SYSTEM\CurrentControlSet\Services";
+
+#[test]
+fn svc001_reports_the_value_and_a_key_holding_only_it() {
+    let mut b = Builder::new();
+    b.write(
+        &format!(r"{SVC}\SYMEVENT\Security"),
+        None,
+        Data::None,
+        0,
+        0,
+        0,
+    )
+    .write(
+        &format!(r"{SVC}\SYMEVENT\Security"),
+        Some("Security"),
+        Data::Binary(vec![1, 0, 0x14, 0x80]),
+        1,
+        0,
+        0,
+    );
+    let found = run(&b, vec![], true, &[]);
+    assert_eq!(codes(&found), [("SVC001", Some(Applicability::Safe)); 2]);
+    assert_eq!(found[1].diagnostic.value_name.as_deref(), Some("Security"));
+    assert_eq!(found[1].diagnostic.service.as_deref(), Some("SYMEVENT"));
+    assert_eq!(
+        found[1].diagnostic.registry_key,
+        r"HKLM\SYSTEM\CurrentControlSet\Services\SYMEVENT\Security"
+    );
+    assert_eq!(
+        found[1].fix.as_ref().unwrap().changes,
+        [Change::RemoveWrite(Origin {
+            container: 1,
+            index: 0
+        })]
+    );
+}
+
+#[test]
+fn svc001_keeps_a_security_key_with_other_values_and_the_event_log() {
+    let mut b = Builder::new();
+    b.write(&format!(r"{SVC}\Foo\Security"), None, Data::None, 0, 0, 0)
+        .write(
+            &format!(r"{SVC}\Foo\Security"),
+            Some("Security"),
+            Data::Binary(vec![1]),
+            1,
+            0,
+            0,
+        )
+        .write(
+            &format!(r"{SVC}\Foo\Security"),
+            Some("Other"),
+            Data::Dword(1),
+            2,
+            0,
+            0,
+        )
+        .write(
+            &format!(r"{SVC}\EventLog\Security"),
+            None,
+            Data::None,
+            3,
+            0,
+            0,
+        )
+        .write(
+            &format!(r"{SVC}\EventLog\Security"),
+            Some("Security"),
+            Data::Binary(vec![1]),
+            4,
+            0,
+            0,
+        )
+        .write(
+            &format!(r"{SVC}\EventLog\Security"),
+            Some("MaxSize"),
+            Data::Dword(1),
+            5,
+            0,
+            0,
+        );
+    let found = run(&b, vec![], true, &[]);
+    assert_eq!(codes(&found), [("SVC001", Some(Applicability::Safe))]);
+    assert_eq!(found[0].diagnostic.value_name.as_deref(), Some("Security"));
+    assert!(found[0].diagnostic.registry_key.contains(r"\Foo\"));
+}
+
+#[test]
+fn svc002_to_svc004_classify_plug_and_play_keys() {
+    let mut b = Builder::new();
+    b.write(
+        &format!(r"{SVC}\kbstuff\Enum"),
+        Some("Count"),
+        Data::Dword(1),
+        0,
+        0,
+        0,
+    )
+    .write(
+        r"SYSTEM\ControlSet001\Enum\Root\LEGACY_KBSTUFF\0000\Control",
+        Some("ActiveService"),
+        sz("kbstuff"),
+        1,
+        0,
+        0,
+    )
+    .write(
+        r"SYSTEM\CurrentControlSet\Enum\Root\*SMS_MOUSE\0000",
+        Some("Class"),
+        sz("Mouse"),
+        2,
+        0,
+        0,
+    )
+    .write(
+        r"SYSTEM\CurrentControlSet\Control\Class\{4D36E96F-E325-11CE-BFC1-08002BE10318}\0001",
+        Some("DriverDesc"),
+        sz("x"),
+        3,
+        0,
+        0,
+    )
+    // The class key itself and the Enum key alone are not device instances.
+    .write(
+        r"SYSTEM\CurrentControlSet\Control\Class\{4D36E96F-E325-11CE-BFC1-08002BE10318}",
+        Some("Class"),
+        sz("Mouse"),
+        4,
+        0,
+        0,
+    )
+    .write(r"SYSTEM\CurrentControlSet\Enum", None, Data::None, 5, 0, 0)
+    .write(
+        r"SOFTWARE\Vendor\Enum\Root\LEGACY_X",
+        None,
+        Data::None,
+        6,
+        0,
+        0,
+    );
+    let found = run(&b, vec![], true, &[]);
+    assert_eq!(
+        codes(&found),
+        [
+            ("SVC002", Some(Applicability::Safe)),
+            ("SVC003", Some(Applicability::Safe)),
+            ("SVC020", Some(Applicability::Safe)),
+            ("SVC004", Some(Applicability::Unsafe)),
+            ("SVC004", Some(Applicability::Unsafe)),
+        ]
+    );
+    assert_eq!(found[1].diagnostic.service.as_deref(), Some("KBSTUFF"));
+}
+
+#[test]
+fn svc010_equal_or_before_is_a_safe_removal() {
+    let item = || {
+        service(
+            "NAVAPSVC",
+            &[
+                ("Service Name", "NAVAPSVC"),
+                ("Service Type", "16"),
+                ("Boot Type", "2"),
+            ],
+            100,
+            0,
+        )
+    };
+    let mut b = Builder::new();
+    b.write(
+        &format!(r"{SVC}\NAVAPSVC"),
+        Some("Type"),
+        Data::Dword(16),
+        0,
+        0,
+        0,
+    ) // equal
+    .write(
+        &format!(r"{SVC}\NAVAPSVC"),
+        Some("ErrorControl"),
+        Data::Dword(1),
+        1,
+        0,
+        0,
+    ) // before, differs
+    .write(
+        &format!(r"{SVC}\NAVAPSVC"),
+        Some("ImagePath"),
+        sz(r"C:\x.exe"),
+        2,
+        0,
+        0,
+    ) // always equal
+    .write(
+        &format!(r"{SVC}\NAVAPSVC"),
+        Some("Description"),
+        sz("d"),
+        3,
+        0,
+        0,
+    ) // vendor config
+    .write(&format!(r"{SVC}\NAVAPSVC"), Some("Group"), sz("g"), 4, 0, 0)
+    .write(
+        &format!(r"{SVC}\NAVAPSVC\Parameters"),
+        Some("Type"),
+        Data::Dword(1),
+        5,
+        0,
+        0,
+    )
+    .write(
+        &format!(r"{SVC}\Kbdclass"),
+        Some("Start"),
+        Data::Dword(4),
+        6,
+        0,
+        0,
+    ); // not created
+    let found = run(&b, vec![item()], true, &[]);
+    assert_eq!(codes(&found), [("SVC010", Some(Applicability::Safe)); 3]);
+    assert!(
+        found[0]
+            .diagnostic
+            .message
+            .contains("equals what the Create Service item")
+    );
+    assert!(
+        found[1].diagnostic.message.contains("comes before"),
+        "{}",
+        found[1].diagnostic.message
+    );
+}
+
+#[test]
+fn svc010_different_after_rewrites_the_create_service_item() {
+    let item = service(
+        "NAVAPSVC",
+        &[("Service Name", "NAVAPSVC"), ("Boot Type", "2")],
+        0,
+        0,
+    );
+    let mut b = Builder::new();
+    b.write("pad", None, Data::None, 9, 0, 7) // keeps the writes after offset 0
+        .write(
+            &format!(r"{SVC}\NAVAPSVC"),
+            Some("Start"),
+            Data::Dword(3),
+            1,
+            0,
+            0,
+        )
+        .write(
+            &format!(r"{SVC}\NAVAPSVC"),
+            Some("ObjectName"),
+            sz("LOCALSYSTEM"),
+            2,
+            0,
+            0,
+        )
+        .write(
+            &format!(r"{SVC}\NAVAPSVC"),
+            Some("DisplayName"),
+            sz("Auto-Protect"),
+            3,
+            0,
+            5,
+        );
+    let found = run(&b, vec![item], true, &[]);
+    assert_eq!(
+        codes(&found),
+        [
+            ("SVC010", Some(Applicability::Unsafe)),
+            ("SVC010", Some(Applicability::Safe)),
+            ("SVC010", Some(Applicability::Unsafe)),
+        ]
+    );
+    let start = found[0].fix.as_ref().unwrap();
+    assert_eq!(
+        start.changes,
+        [
+            Change::SetServiceField {
+                service: Origin {
+                    container: 999,
+                    index: 0
+                },
+                field: "Boot Type".into(),
+                value: b"3".to_vec()
+            },
+            Change::RemoveWrite(Origin {
+                container: 1,
+                index: 0
+            }),
+        ]
+    );
+    assert!(
+        found[0].diagnostic.message.contains("is 3, but"),
+        "{}",
+        found[0].diagnostic.message
+    );
+    // In another block there is no order: remove only, unsafe, both values shown.
+    let display = found[2].fix.as_ref().unwrap();
+    assert_eq!(
+        display.changes,
+        [Change::RemoveWrite(Origin {
+            container: 3,
+            index: 0
+        })]
+    );
+    assert!(found[2].diagnostic.message.contains("\"Auto-Protect\""));
+}
+
+#[test]
+fn svc010_in_reg_files_and_for_declared_services_is_unsafe() {
+    let item = service(
+        "wuauserv",
+        &[("Service Name", "wuauserv"), ("Boot Type", "2")],
+        0,
+        0,
+    );
+    let mut b = Builder::new();
+    b.write(
+        &format!(r"{SVC}\wuauserv"),
+        None,
+        Data::None,
+        0,
+        Origin::KEY_LINE,
+        0,
+    )
+    .write(
+        &format!(r"{SVC}\wuauserv"),
+        Some("Start"),
+        Data::Dword(3),
+        0,
+        0,
+        0,
+    )
+    .write(
+        &format!(r"{SVC}\wuauserv"),
+        Some("Type"),
+        Data::Dword(0),
+        0,
+        1,
+        0,
+    );
+    let found = run(&b, vec![item], false, &[]);
+    assert_eq!(
+        codes(&found),
+        [
+            ("SVC010", Some(Applicability::Safe)), // bare key: nothing else written to it
+            ("SVC010", Some(Applicability::Unsafe)),
+            ("SVC010", Some(Applicability::Safe)), // Type absent = 0
+        ]
+    );
+    let mut b = Builder::new();
+    b.write(
+        &format!(r"{SVC}\SYMEVENT"),
+        Some("Start"),
+        Data::Dword(1),
+        0,
+        0,
+        0,
+    )
+    .write(
+        &format!(r"{SVC}\SYMEVENT"),
+        Some("Description"),
+        sz("x"),
+        1,
+        0,
+        0,
+    )
+    .write(&format!(r"{SVC}\SYMEVENT"), None, Data::None, 2, 0, 0);
+    let found = run(&b, vec![], true, &["symevent".to_string()]);
+    // The bare key holds a Description, so it stays.
+    assert_eq!(codes(&found), [("SVC010", Some(Applicability::Unsafe))]);
+}
+
+#[test]
+fn svc020_removes_duplicates_and_rewrites_the_rest() {
+    let mut b = Builder::new();
+    b.write(
+        &format!(r"{SVC}\kbstuff\Parameters"),
+        Some("Mode"),
+        Data::Dword(2),
+        0,
+        0,
+        0,
+    )
+    .write(
+        r"SYSTEM\ControlSet001\Services\kbstuff\Parameters",
+        Some("Mode"),
+        Data::Dword(2),
+        1,
+        0,
+        0,
+    )
+    .write(
+        r"SYSTEM\ControlSet002\Services\kbstuff\Parameters",
+        Some("Mode"),
+        Data::Dword(3),
+        2,
+        0,
+        0,
+    );
+    let found = run(&b, vec![], true, &[]);
+    assert_eq!(codes(&found), [("SVC020", Some(Applicability::Safe)); 2]);
+    assert_eq!(
+        found[0].fix.as_ref().unwrap().changes,
+        [Change::RemoveWrite(Origin {
+            container: 1,
+            index: 0
+        })]
+    );
+    let Change::Replace(edit) = &found[1].fix.as_ref().unwrap().changes[0] else {
+        panic!("expected a rewrite");
+    };
+    assert_eq!(edit.content, b"CurrentControlSet");
+    assert_eq!(edit.range.slice(&b.text), b"ControlSet002");
+}
+
+#[test]
+fn svc020_in_reg_files_reports_the_key_line_once() {
+    let mut b = Builder::new();
+    let key = r"SYSTEM\ControlSet001\Services\kbstuff\Parameters";
+    b.write(key, None, Data::None, 4, Origin::KEY_LINE, 0)
+        .write(key, Some("Mode"), Data::Dword(2), 4, 0, 0)
+        .write(key, Some("Level"), Data::Dword(1), 4, 1, 0);
+    let found = run(&b, vec![], false, &[]);
+    assert_eq!(codes(&found), [("SVC020", Some(Applicability::Safe))]);
+    assert!(matches!(
+        found[0].fix.as_ref().unwrap().changes[..],
+        [Change::Replace(_)]
+    ));
+}
