@@ -10,18 +10,20 @@ use crate::model::{CreateService, Data, Field, FileModel, Hive, Origin, RegWrite
 use crate::source::SourceFile;
 use crate::text::TextRange;
 
+/// One write to build: where its key text stands, and its model fields.
+struct Spec {
+    range: TextRange,
+    value: Option<&'static str>,
+    data: Data<'static>,
+    container: u32,
+    index: u32,
+    block: u32,
+}
+
 /// A text holding every key so that `key_range` can point at real bytes.
 struct Builder {
     text: Vec<u8>,
-    writes: Vec<(
-        Hive,
-        TextRange,
-        Option<&'static str>,
-        Data<'static>,
-        u32,
-        u32,
-        u32,
-    )>,
+    writes: Vec<Spec>,
 }
 
 impl Builder {
