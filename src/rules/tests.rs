@@ -48,15 +48,14 @@ impl Builder {
         self.text.extend_from_slice(key.as_bytes());
         let range = TextRange::new(start, self.text.len());
         self.text.extend_from_slice(b"\n");
-        self.writes.push((
-            Hive::LocalMachine,
+        self.writes.push(Spec {
             range,
             value,
             data,
             container,
             index,
             block,
-        ));
+        });
         self
     }
 
@@ -65,23 +64,21 @@ impl Builder {
             writes: self
                 .writes
                 .iter()
-                .map(
-                    |(hive, range, value, data, container, index, block)| RegWrite {
-                        hive: *hive,
-                        key: Cow::Borrowed(range.slice(text)),
-                        key_range: Some(*range),
-                        value: value.map(|v| Cow::Borrowed(v.as_bytes())),
-                        data: data.clone(),
-                        range: *range,
-                        record: *range,
-                        wow64_64: false,
-                        origin: Origin {
-                            container: *container,
-                            index: *index,
-                        },
-                        block: *block,
+                .map(|w| RegWrite {
+                    hive: Hive::LocalMachine,
+                    key: Cow::Borrowed(w.range.slice(text)),
+                    key_range: Some(w.range),
+                    value: w.value.map(|v| Cow::Borrowed(v.as_bytes())),
+                    data: w.data.clone(),
+                    range: w.range,
+                    record: w.range,
+                    wow64_64: false,
+                    origin: Origin {
+                        container: w.container,
+                        index: w.index,
                     },
-                )
+                    block: w.block,
+                })
                 .collect(),
             services: Vec::new(),
         }
