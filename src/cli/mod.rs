@@ -2,6 +2,7 @@
 //! exit codes. The only layer that prints.
 
 pub mod args;
+mod catalog;
 mod inputs;
 mod run;
 

@@ -4,9 +4,9 @@ use std::io::{Read, Write};
 
 use anyhow::Context;
 
-use super::Status;
 use super::args::{Cli, Command, CommonArgs};
 use super::inputs::{Input, InputSource, describe_io, discover};
+use super::{Status, catalog};
 use crate::error::InputError;
 use crate::pipeline::{self, Loaded};
 
@@ -14,8 +14,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Check(args) => check(&args.common),
         Command::Fix(_) => not_yet("fix"),
-        Command::Rules(_) => not_yet("rules"),
-        Command::Explain(_) => not_yet("explain"),
+        Command::Rules(args) => Ok(catalog::list(&mut std::io::stdout().lock(), args.format)?),
+        Command::Explain(args) => Ok(catalog::explain(
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+            &args.code,
+        )?),
     }
 }
 
