@@ -155,3 +155,20 @@ pub fn check_file(
     findings.sort_by_key(|f| (f.diagnostic.range.start, f.diagnostic.code));
     findings
 }
+
+/// The README's rules table, generated from [`RULES`] (a test keeps the README in sync).
+pub fn markdown_table() -> String {
+    let mut out =
+        String::from("| code | name | severity | fix | what it finds |\n|---|---|---|---|---|\n");
+    for r in RULES {
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            r.code,
+            r.name,
+            r.severity.as_str(),
+            r.fix.map_or("none", |a| a.as_str()),
+            r.summary.replace('|', "\\|")
+        ));
+    }
+    out
+}
