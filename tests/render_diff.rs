@@ -388,6 +388,16 @@ fn untrusted_spans_fall_back_to_an_exact_diff() {
     }];
     let diff = unified_diff(PATH, old, new, &bogus);
     assert_applies(old, new, &diff);
+    // Well-formed spans that miss a difference.
+    let incomplete = [Span {
+        old: r(0, 1),
+        new: r(0, 1),
+    }];
+    let diff = unified_diff(PATH, old, new, &incomplete);
+    assert_eq!(
+        String::from_utf8_lossy(&diff),
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
+    );
 }
 
 #[test]

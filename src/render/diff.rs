@@ -51,8 +51,9 @@ pub fn unified_diff_colored(path: &str, old: &[u8], new: &[u8], spans: &[Span]) 
 /// [`crate::fix::changes::ChangeMap`]). Returns whether anything was written (false when the
 /// texts do not differ inside the spans).
 ///
-/// Spans that are out of order or do not fit the texts are not trusted: the whole differing
-/// middle of the texts is then used instead, which is still exact.
+/// The spans are checked first (one linear pass): if they are out of order, do not fit the
+/// texts, or leave a difference outside them, the whole differing middle of the texts is used
+/// instead, so the diff is exact whatever the spans.
 pub fn write_unified_diff(
     out: &mut dyn Write,
     path: &str,
@@ -146,7 +147,8 @@ pub fn spans_between(old: &[u8], new: &[u8]) -> Vec<Span> {
     }]
 }
 
-/// The spans are sorted, inside the texts, and the unchanged gaps agree in length.
+/// The spans are sorted, inside the texts, and the bytes between them are the same in both
+/// texts (one linear comparison).
 fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
     let (mut old_pos, mut new_pos) = (0usize, 0usize);
     for span in spans {
@@ -154,14 +156,16 @@ fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
             || span.new.start < new_pos
             || span.old.start > span.old.end
             || span.new.start > span.new.end
-            || span.old.start - old_pos != span.new.start - new_pos
+            || span.old.end > old.len()
+            || span.new.end > new.len()
+            || old[old_pos..span.old.start] != new[new_pos..span.new.start]
         {
             return false;
         }
         old_pos = span.old.end;
         new_pos = span.new.end;
     }
-    old_pos <= old.len() && new_pos <= new.len() && old.len() - old_pos == new.len() - new_pos
+    old[old_pos..] == new[new_pos..]
 }
 
 /// Line starts of a text; lines end after `\n` only (that is how `patch` and `git` split them:
