@@ -2,7 +2,8 @@
 //! spans (see [`crate::fix::changes`]).
 //!
 //! Only the lines around the spans are diffed (line by line, with `similar`); the rest of the
-//! file is never compared, so the cost is linear in the file's size whatever the edits.
+//! file is only checked to be identical (one `memcmp`), so the cost is linear in the file's size
+//! whatever the edits.
 //!
 //! The output is exact: every line carries its own bytes and terminator (a CRLF line stays CRLF,
 //! 8-bit bytes pass through), a side whose last line has no newline gets

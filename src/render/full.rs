@@ -13,6 +13,11 @@
 //!    = note: value: Security
 //!    = help: remove the captured security descriptor (safe fix)
 //! ```
+//!
+//! A display-only fix (never applied) is shown as a `help:` section with its edits as removed
+//! and added lines, for the user to make by hand. Text from the file (source lines, service,
+//! key and value names) is sanitised: control characters are shown as symbols, never sent to
+//! the terminal.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -118,8 +123,9 @@ fn render_one(
         }
     }
 
+    // The title is sanitised by annotate-snippets, except for C1 controls.
     let title = level
-        .primary_title(diagnostic.message.as_str())
+        .primary_title(strip_c1(&diagnostic.message).into_owned())
         .id(diagnostic.code);
     let mut report = vec![Group::with_title(title).element(snippet).elements(notes)];
     if let Some(fix) = suggestion {
