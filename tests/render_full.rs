@@ -435,3 +435,40 @@ fn concise_columns_and_multiline_messages() {
     };
     assert!(render_concise(&source, &[d], false).starts_with("w.reg:1:4: SVC030 "));
 }
+
+#[test]
+fn full_sanitises_c1_bytes_and_aligns_after_tabs() {
+    let text =
+        crlf(b"REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\A\x81B]\n\t\"Type\"=dword:00000001\n");
+    let source = SourceFile::new("c1.reg", text.clone()).unwrap();
+    let diagnostics = vec![
+        diagnostic(
+            "SVC010",
+            "redundant-service-value",
+            Severity::Warning,
+            "value in `A\u{81}B`",
+            find(&text, b"\"Type\""),
+            None,
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\A\u{81}B",
+            Some("Type"),
+            None,
+        ),
+        diagnostic(
+            "SVC020",
+            "control-set-copy",
+            Severity::Warning,
+            "key",
+            find(&text, b"A\x81B"),
+            None,
+            "",
+            None,
+            None,
+        ),
+    ];
+    let out = render_full(&source, &diagnostics, false);
+    assert!(
+        !out.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)),
+        "{out:?}"
+    );
+    insta::assert_snapshot!(out);
+}
