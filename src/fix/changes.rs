@@ -1,21 +1,377 @@
-//! (placeholder until the change-map lands) Composition of edits across fix passes.
+//! Composing the edits of several fix passes into the changed spans of the original text.
+//!
+//! The fix engine applies edits in passes: each pass's edits address the text the previous pass
+//! produced. To render a diff (or to tell which original lines changed) we need to know, for the
+//! original text and the final text, which byte ranges correspond. A [`ChangeMap`] keeps that as
+//! a sorted list of [`Span`]s: outside the spans the two texts are byte-identical, and the bytes
+//! between two consecutive spans sit at a constant offset from each other.
+//!
+//! Recording a pass is one merge of the (sorted) spans with the (sorted) edits: linear in the
+//! number of spans plus edits, independent of the text's size.
 
+use super::{Edit, EditConflict, apply_edits};
 use crate::text::TextRange;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// One changed region: `old` in the original text corresponds to `new` in the final text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Span {
+    /// The range in the original text.
     pub old: TextRange,
+    /// The range in the current (after the last recorded pass, the final) text.
     pub new: TextRange,
 }
 
-#[derive(Clone, Debug, Default)]
+/// The changed spans between an original text and the result of any number of edit passes.
+///
+/// Spans are sorted, non-overlapping and never touch (touching changes are merged), in both
+/// coordinates. A span may cover bytes that ended up identical (e.g. an edit that replaced a
+/// token with itself); the diff renderer shows only real differences.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangeMap {
     spans: Vec<Span>,
 }
 
+/// A change region in the coordinates of the text before the pass being recorded.
+#[derive(Clone, Copy)]
+enum Piece {
+    /// An existing span (its `new` range is in current coordinates).
+    Span(Span),
+    /// An edit of the pass: `range` in current coordinates, replaced by `len` bytes.
+    Edit { range: TextRange, len: usize },
+}
+
+impl Piece {
+    fn range(self) -> TextRange {
+        match self {
+            Piece::Span(span) => span.new,
+            Piece::Edit { range, .. } => range,
+        }
+    }
+}
+
 impl ChangeMap {
-    pub fn record_pass(&mut self, _edits: &[crate::fix::Edit]) {}
+    /// No changes yet: the current text is the original.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The changed spans so far, sorted.
     pub fn spans(&self) -> &[Span] {
         &self.spans
+    }
+
+    pub fn into_spans(self) -> Vec<Span> {
+        self.spans
+    }
+
+    /// Nothing was recorded (or every edit was empty).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Applies one pass of `edits` to `text` (the current text) and records it.
+    pub fn apply_pass(&mut self, text: &[u8], edits: &[Edit]) -> Result<Vec<u8>, EditConflict> {
+        let out = apply_edits(text, edits)?;
+        self.record_pass(edits)?;
+        Ok(out)
+    }
+
+    /// Records one pass of edits, given in the coordinates of the current text (the result of
+    /// the passes recorded so far). The edits may come in any order but must not overlap, and
+    /// two inserts at one offset conflict (as for [`apply_edits`]); on error nothing is recorded.
+    ///
+    /// Cost: O(edits · log edits + spans).
+    pub fn record_pass(&mut self, edits: &[Edit]) -> Result<(), EditConflict> {
+        let mut sorted: Vec<&Edit> = edits
+            .iter()
+            // An empty edit that inserts nothing changes nothing.
+            .filter(|e| !(e.range.is_empty() && e.content.is_empty()))
+            .collect();
+        sorted.sort_by_key(|e| (e.range.start, e.range.end));
+        for pair in sorted.windows(2) {
+            let (a, b) = (pair[0].range, pair[1].range);
+            if b.start < a.end || (a.is_empty() && b.is_empty() && a.start == b.start) {
+                return Err(EditConflict { at: b.start });
+            }
+        }
+        if sorted.is_empty() {
+            return Ok(());
+        }
+
+        // Merge the existing spans and the edits into one stream ordered by start (current
+        // coordinates), then group the pieces that overlap or touch.
+        let mut pieces = Vec::with_capacity(self.spans.len() + sorted.len());
+        let (mut i, mut j) = (0, 0);
+        while i < self.spans.len() || j < sorted.len() {
+            let take_span = match (self.spans.get(i), sorted.get(j)) {
+                (Some(span), Some(edit)) => span.new.start <= edit.range.start,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if take_span {
+                pieces.push(Piece::Span(self.spans[i]));
+                i += 1;
+            } else {
+                let edit = sorted[j];
+                pieces.push(Piece::Edit {
+                    range: edit.range,
+                    len: edit.content.len(),
+                });
+                j += 1;
+            }
+        }
+
+        let mut out: Vec<Span> = Vec::with_capacity(pieces.len());
+        // Offset from original to current coordinates in the gap before the group (the delta
+        // of the last old span seen), and the size change of the edits before the group.
+        let mut gap_delta: isize = 0;
+        let mut shift: isize = 0;
+        let mut k = 0;
+        while k < pieces.len() {
+            let first = pieces[k].range();
+            let (cur_start, mut cur_end) = (first.start, first.end);
+            let mut group_delta = gap_delta;
+            let mut edit_growth: isize = 0;
+            while let Some(&piece) = pieces.get(k) {
+                let range = piece.range();
+                if range.start > cur_end {
+                    break;
+                }
+                cur_end = cur_end.max(range.end);
+                match piece {
+                    Piece::Span(span) => group_delta = span_end_delta(span),
+                    Piece::Edit { range, len } => {
+                        edit_growth += len as isize - range.len() as isize;
+                    }
+                }
+                k += 1;
+            }
+            let old = TextRange::new(offset(cur_start, -gap_delta), offset(cur_end, -group_delta));
+            let new_start = offset(cur_start, shift);
+            let new_len = (cur_end - cur_start) as isize + edit_growth;
+            let new = TextRange::new(new_start, offset(new_start, new_len));
+            if !(old.is_empty() && new.is_empty()) {
+                out.push(Span { old, new });
+            }
+            shift += edit_growth;
+            gap_delta = group_delta;
+        }
+        debug_assert!(is_well_formed(&out));
+        self.spans = out;
+        Ok(())
+    }
+}
+
+/// Offset from original to current coordinates just after `span`.
+fn span_end_delta(span: Span) -> isize {
+    span.new.end as isize - span.old.end as isize
+}
+
+fn offset(at: usize, by: isize) -> usize {
+    (at as isize + by) as usize
+}
+
+fn is_well_formed(spans: &[Span]) -> bool {
+    spans.windows(2).all(|w| {
+        w[0].old.end < w[1].old.start
+            && w[0].new.end < w[1].new.start
+            && w[1].new.start as isize - w[0].new.end as isize
+                == w[1].old.start as isize - w[0].old.end as isize
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(old: (usize, usize), new: (usize, usize)) -> Span {
+        Span {
+            old: TextRange::new(old.0, old.1),
+            new: TextRange::new(new.0, new.1),
+        }
+    }
+
+    #[test]
+    fn one_pass_maps_each_edit() {
+        let mut map = ChangeMap::new();
+        let text = b"0123456789";
+        let out = map
+            .apply_pass(
+                text,
+                &[
+                    Edit::replace(TextRange::new(1, 3), "abcd"),
+                    Edit::delete(TextRange::new(6, 8)),
+                ],
+            )
+            .unwrap();
+        assert_eq!(out, b"0abcd34589");
+        assert_eq!(map.spans(), &[span((1, 3), (1, 5)), span((6, 8), (8, 8))]);
+    }
+
+    #[test]
+    fn touching_edits_merge() {
+        let mut map = ChangeMap::new();
+        map.record_pass(&[Edit::delete(TextRange::new(2, 4)), Edit::insert(4, "xy")])
+            .unwrap();
+        assert_eq!(map.spans(), &[span((2, 4), (2, 4))]);
+        map.record_pass(&[
+            Edit::insert(2, "a"),
+            Edit::replace(TextRange::new(2, 3), "b"),
+        ])
+        .unwrap();
+        assert_eq!(map.spans(), &[span((2, 4), (2, 5))]);
+    }
+
+    #[test]
+    fn overlapping_edits_are_refused_and_nothing_recorded() {
+        let mut map = ChangeMap::new();
+        map.record_pass(&[Edit::insert(1, "a")]).unwrap();
+        let before = map.clone();
+        assert_eq!(
+            map.record_pass(&[
+                Edit::delete(TextRange::new(2, 5)),
+                Edit::delete(TextRange::new(4, 6)),
+            ]),
+            Err(EditConflict { at: 4 })
+        );
+        assert_eq!(
+            map.record_pass(&[Edit::insert(3, "x"), Edit::insert(3, "y")]),
+            Err(EditConflict { at: 3 })
+        );
+        assert_eq!(map, before);
+    }
+
+    #[test]
+    fn later_passes_compose() {
+        let mut map = ChangeMap::new();
+        let text = b"aaaa\nbbbb\ncccc\n".to_vec();
+        let t1 = map
+            .apply_pass(&text, &[Edit::delete(TextRange::new(5, 10))])
+            .unwrap();
+        assert_eq!(t1, b"aaaa\ncccc\n");
+        // Second pass edits both before and inside/around the first change.
+        let t2 = map
+            .apply_pass(
+                &t1,
+                &[
+                    Edit::replace(TextRange::new(0, 1), "A"),
+                    Edit::insert(5, "new\n"),
+                    Edit::replace(TextRange::new(9, 10), "\r\n"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(t2, b"Aaaa\nnew\ncccc\r\n");
+        assert_eq!(
+            map.spans(),
+            &[
+                span((0, 1), (0, 1)),
+                span((5, 10), (5, 9)),
+                span((14, 15), (13, 15))
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_edits_are_ignored_and_noops_vanish() {
+        let mut map = ChangeMap::new();
+        map.record_pass(&[Edit::insert(3, "")]).unwrap();
+        assert!(map.is_empty());
+        map.record_pass(&[Edit::insert(3, "xy")]).unwrap();
+        map.record_pass(&[Edit::delete(TextRange::new(3, 5))])
+            .unwrap();
+        assert!(map.is_empty());
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        fn byte() -> impl Strategy<Value = u8> {
+            prop_oneof![Just(b'a'), Just(b'b'), Just(b'\n'), Just(b'\r'), Just(0xE9),]
+        }
+
+        /// (position seed, bytes to delete, bytes to insert)
+        type EditSpec = (u16, usize, Vec<u8>);
+
+        fn edit_spec() -> impl Strategy<Value = EditSpec> {
+            (any::<u16>(), 0usize..6, vec(byte(), 0..5))
+        }
+
+        /// Turns seeds into valid, non-overlapping edits of `text`.
+        fn materialize(text: &[u8], specs: &[EditSpec], reverse: bool) -> Vec<Edit> {
+            let mut positions: Vec<(usize, usize, &Vec<u8>)> = specs
+                .iter()
+                .map(|(seed, del, ins)| (*seed as usize % (text.len() + 1), *del, ins))
+                .collect();
+            positions.sort_by_key(|p| p.0);
+            let mut edits = Vec::new();
+            let mut cursor = 0;
+            let mut last_insert = None;
+            for (pos, del, ins) in positions {
+                let start = pos.max(cursor);
+                if start > text.len() {
+                    continue;
+                }
+                let end = (start + del).min(text.len());
+                if start == end && last_insert == Some(start) {
+                    continue;
+                }
+                if start == end {
+                    last_insert = Some(start);
+                }
+                edits.push(Edit::replace(TextRange::new(start, end), ins.clone()));
+                cursor = end;
+            }
+            if reverse {
+                edits.reverse();
+            }
+            edits
+        }
+
+        /// Replacing each span's `old` bytes with its `new` bytes gives the final text, and
+        /// the bytes between spans are identical.
+        fn check(original: &[u8], last: &[u8], spans: &[Span]) -> Result<(), TestCaseError> {
+            let mut out = Vec::new();
+            let (mut old_pos, mut new_pos) = (0, 0);
+            for (k, span) in spans.iter().enumerate() {
+                if k > 0 {
+                    prop_assert!(span.old.start > old_pos, "spans touch in the original");
+                    prop_assert!(span.new.start > new_pos, "spans touch in the final text");
+                }
+                prop_assert!(span.old.start >= old_pos && span.old.end <= original.len());
+                prop_assert!(span.new.start >= new_pos && span.new.end <= last.len());
+                prop_assert_eq!(
+                    &original[old_pos..span.old.start],
+                    &last[new_pos..span.new.start]
+                );
+                out.extend_from_slice(&original[old_pos..span.old.start]);
+                out.extend_from_slice(span.new.slice(last));
+                old_pos = span.old.end;
+                new_pos = span.new.end;
+            }
+            prop_assert_eq!(&original[old_pos..], &last[new_pos..]);
+            out.extend_from_slice(&original[old_pos..]);
+            prop_assert_eq!(out, last);
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            #[test]
+            fn spans_reproduce_the_final_text(
+                text in vec(byte(), 0..40),
+                passes in vec((vec(edit_spec(), 0..6), any::<bool>()), 1..6),
+            ) {
+                let mut map = ChangeMap::new();
+                let mut current = text.clone();
+                for (specs, reverse) in &passes {
+                    let edits = materialize(&current, specs, *reverse);
+                    current = map.apply_pass(&current, &edits).unwrap();
+                    check(&text, &current, map.spans())?;
+                }
+            }
+        }
     }
 }

@@ -1,1 +1,590 @@
-//! (to be written)
+//! The unified diff between a file's original and fixed text, built from the known changed
+//! spans (see [`crate::fix::changes`]).
+//!
+//! Only the lines around the spans are diffed (line by line, with `similar`); the rest of the
+//! file is only checked to be identical (one `memcmp`), so the cost is linear in the file's size
+//! whatever the edits.
+//!
+//! The output is exact: every line carries its own bytes and terminator (a CRLF line stays CRLF,
+//! 8-bit bytes pass through), a side whose last line has no newline gets
+//! `\ No newline at end of file`, and the headers are git-style (`--- a/PATH`, `+++ b/PATH`), so
+//! `patch -p1` and `git apply` reproduce the fixed text from the original. When some lines differ
+//! only in their line endings, a line before the headers (ignored by both tools) says which, so a
+//! diff never looks empty.
+
+use std::io::{self, Write};
+
+use crate::fix::changes::Span;
+use crate::source::{Encoding, SourceFile};
+use crate::text::TextRange;
+
+/// Lines of context around each change.
+const CONTEXT: usize = 3;
+
+/// Above this many line pairs, a region is not diffed line by line: its common leading and
+/// trailing lines are kept as context and the rest is shown as replaced (keeps the diff linear).
+const MAX_LINE_PAIRS: usize = 1 << 20;
+
+const RED: &str = "\x1b[31m";
+const GREEN: &str = "\x1b[32m";
+const CYAN: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// The unified diff of `old` → `new` (plain bytes, for files and pipes). Empty when nothing
+/// differs.
+pub fn unified_diff(path: &str, old: &[u8], new: &[u8], spans: &[Span]) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_unified_diff(&mut out, path, old, new, spans, false);
+    out
+}
+
+/// [`unified_diff`] with ANSI colours for a terminal: removed lines red, added lines green,
+/// hunk headers cyan, file headers bold. Not meant to be applied.
+pub fn unified_diff_colored(path: &str, old: &[u8], new: &[u8], spans: &[Span]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = write_unified_diff(&mut out, path, old, new, spans, true);
+    out
+}
+
+/// Writes the unified diff of `old` → `new` to `out`; `spans` are the changed spans (from a
+/// [`crate::fix::changes::ChangeMap`]). Returns whether anything was written (false when the
+/// texts do not differ inside the spans).
+///
+/// The spans are checked first (one linear pass): if they are out of order, do not fit the
+/// texts, or leave a difference outside them, the whole differing middle of the texts is used
+/// instead, so the diff is exact whatever the spans.
+pub fn write_unified_diff(
+    out: &mut dyn Write,
+    path: &str,
+    old: &[u8],
+    new: &[u8],
+    spans: &[Span],
+    color: bool,
+) -> io::Result<bool> {
+    let fallback;
+    let spans = if spans_fit(old, new, spans) {
+        spans
+    } else {
+        fallback = spans_between(old, new);
+        &fallback[..]
+    };
+    let old_lines = Lines::new(old);
+    let new_lines = Lines::new(new);
+    let mut changes = Vec::new();
+    for region in regions(old, new, spans) {
+        diff_region(&old_lines, &new_lines, &region, &mut changes);
+    }
+    if changes.is_empty() {
+        return Ok(false);
+    }
+    let mut buf = Vec::new();
+    write_eol_note(&mut buf, &old_lines, &new_lines, &changes);
+    write_headers(&mut buf, path, color);
+    for hunk in hunks(&changes, old_lines.count()) {
+        write_hunk(
+            &mut buf,
+            &old_lines,
+            &new_lines,
+            &changes[hunk.changes.clone()],
+            &hunk,
+            color,
+        );
+    }
+    out.write_all(&buf)?;
+    Ok(true)
+}
+
+/// Writes the diff of a source file against its fixed working text `new_text`, in the form
+/// PRODUCT.md promises: the file's own bytes for 8-bit and UTF-8 files (BOM included, so the
+/// diff applies to the file), the decoded UTF-8 text for UTF-16 files. `spans` address the
+/// working text. Returns whether anything was written.
+pub fn write_source_diff(
+    out: &mut dyn Write,
+    source: &SourceFile,
+    new_text: &[u8],
+    spans: &[Span],
+    color: bool,
+) -> io::Result<bool> {
+    match source.encoding {
+        Encoding::Utf8Bom => {
+            let bom = source.encoding.bom();
+            let mut new = Vec::with_capacity(bom.len() + new_text.len());
+            new.extend_from_slice(bom);
+            new.extend_from_slice(new_text);
+            let shift = |r: TextRange| TextRange::new(r.start + bom.len(), r.end + bom.len());
+            let shifted: Vec<Span> = spans
+                .iter()
+                .map(|s| Span {
+                    old: shift(s.old),
+                    new: shift(s.new),
+                })
+                .collect();
+            write_unified_diff(out, &source.path, &source.raw, &new, &shifted, color)
+        }
+        _ => write_unified_diff(out, &source.path, source.text(), new_text, spans, color),
+    }
+}
+
+/// The single span covering everything between the common prefix and the common suffix of the
+/// two texts (none when they are equal). For callers that have no recorded edits.
+pub fn spans_between(old: &[u8], new: &[u8]) -> Vec<Span> {
+    if old == new {
+        return Vec::new();
+    }
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let max_suffix = old.len().min(new.len()) - prefix;
+    let suffix = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(max_suffix)
+        .take_while(|(a, b)| a == b)
+        .count();
+    vec![Span {
+        old: TextRange::new(prefix, old.len() - suffix),
+        new: TextRange::new(prefix, new.len() - suffix),
+    }]
+}
+
+/// The spans are sorted, inside the texts, and the bytes between them are the same in both
+/// texts (one linear comparison).
+fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
+    let (mut old_pos, mut new_pos) = (0usize, 0usize);
+    for span in spans {
+        if span.old.start < old_pos
+            || span.new.start < new_pos
+            || span.old.start > span.old.end
+            || span.new.start > span.new.end
+            || span.old.end > old.len()
+            || span.new.end > new.len()
+            || old[old_pos..span.old.start] != new[new_pos..span.new.start]
+        {
+            return false;
+        }
+        old_pos = span.old.end;
+        new_pos = span.new.end;
+    }
+    old[old_pos..] == new[new_pos..]
+}
+
+/// Line starts of a text; lines end after `\n` only (that is how `patch` and `git` split them:
+/// a lone `\r` is part of the line).
+struct Lines<'a> {
+    text: &'a [u8],
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        if !text.is_empty() {
+            starts.push(0);
+        }
+        starts.extend(
+            memchr::memchr_iter(b'\n', text)
+                .map(|i| i + 1)
+                .filter(|&s| s < text.len()),
+        );
+        Self { text, starts }
+    }
+
+    fn count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The line number (0-based) starting at `pos`, a line start or the text's end.
+    fn line_at(&self, pos: usize) -> usize {
+        if pos >= self.text.len() {
+            return self.count();
+        }
+        self.starts.partition_point(|&s| s < pos)
+    }
+
+    /// Line `n` (0-based) with its terminator.
+    fn line(&self, n: usize) -> &'a [u8] {
+        let start = self.starts[n];
+        let end = self.starts.get(n + 1).copied().unwrap_or(self.text.len());
+        &self.text[start..end]
+    }
+}
+
+/// A changed region expanded to whole lines on both sides: the bytes before `old.start` and
+/// `new.start` are identical, and so are the bytes after `old.end` and `new.end`.
+struct Region {
+    old: TextRange,
+    new: TextRange,
+}
+
+/// True when `pos` starts a line (or is the text's start).
+fn at_line_start(text: &[u8], pos: usize) -> bool {
+    pos == 0 || text[pos - 1] == b'\n'
+}
+
+/// Expands spans to whole lines, merging spans that share a line. Each search is bounded by the
+/// neighbouring spans, so the total work is linear in the size of the texts.
+fn regions(old: &[u8], new: &[u8], spans: &[Span]) -> Vec<Region> {
+    let mut regions: Vec<Region> = Vec::new();
+    let mut i = 0;
+    while i < spans.len() {
+        let first = spans[i];
+        let floor = regions.last().map_or(0, |r| r.old.end);
+        let old_start =
+            memchr::memrchr(b'\n', &old[floor..first.old.start]).map_or(floor, |p| floor + p + 1);
+        let back = first.old.start - old_start;
+        let new_start = first.new.start - back;
+        let (old_end, new_end) = loop {
+            let span = spans[i];
+            let needs_end = !at_line_start(old, span.old.end) || !at_line_start(new, span.new.end);
+            if !needs_end {
+                break (span.old.end, span.new.end);
+            }
+            // The gap after the span is identical in both texts; find the end of its first line.
+            let limit = spans.get(i + 1).map_or(old.len(), |next| next.old.start);
+            match memchr::memchr(b'\n', &old[span.old.end..limit]) {
+                Some(p) => break (span.old.end + p + 1, span.new.end + p + 1),
+                None if i + 1 < spans.len() => i += 1,
+                None => break (old.len(), new.len()),
+            }
+        };
+        match regions.last_mut() {
+            // Touching regions are diffed together, so their lines can align.
+            Some(last) if last.old.end == old_start => {
+                last.old.end = old_end;
+                last.new.end = new_end;
+            }
+            _ => regions.push(Region {
+                old: TextRange::new(old_start, old_end),
+                new: TextRange::new(new_start, new_end),
+            }),
+        }
+        i += 1;
+    }
+    regions
+}
+
+/// A run of changed lines: `old_len` lines from `old_start` replaced by `new_len` lines from
+/// `new_start` (0-based line numbers). Lines between changes correspond one to one.
+#[derive(Clone, Copy, Debug)]
+struct Change {
+    old_start: usize,
+    old_len: usize,
+    new_start: usize,
+    new_len: usize,
+}
+
+/// Diffs one region line by line and appends its changes.
+fn diff_region(old: &Lines, new: &Lines, region: &Region, changes: &mut Vec<Change>) {
+    let (oa, ob) = (old.line_at(region.old.start), old.line_at(region.old.end));
+    let (na, nb) = (new.line_at(region.new.start), new.line_at(region.new.end));
+    let old_lines: Vec<&[u8]> = (oa..ob).map(|n| old.line(n)).collect();
+    let new_lines: Vec<&[u8]> = (na..nb).map(|n| new.line(n)).collect();
+    // Common leading and trailing lines are context whatever the algorithm.
+    let head = old_lines
+        .iter()
+        .zip(&new_lines)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let tail = old_lines[head..]
+        .iter()
+        .rev()
+        .zip(new_lines[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let old_mid = &old_lines[head..old_lines.len() - tail];
+    let new_mid = &new_lines[head..new_lines.len() - tail];
+    if old_mid.is_empty() && new_mid.is_empty() {
+        return;
+    }
+    let (o0, n0) = (oa + head, na + head);
+    if old_mid.len().saturating_mul(new_mid.len()) > MAX_LINE_PAIRS {
+        changes.push(Change {
+            old_start: o0,
+            old_len: old_mid.len(),
+            new_start: n0,
+            new_len: new_mid.len(),
+        });
+        return;
+    }
+    let mut pending: Option<Change> = None;
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, old_mid, new_mid) {
+        let (old_index, old_len, new_index, new_len) = match op {
+            similar::DiffOp::Equal { .. } => {
+                changes.extend(pending.take());
+                continue;
+            }
+            similar::DiffOp::Delete {
+                old_index,
+                old_len,
+                new_index,
+            } => (old_index, old_len, new_index, 0),
+            similar::DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => (old_index, 0, new_index, new_len),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => (old_index, old_len, new_index, new_len),
+        };
+        match &mut pending {
+            Some(change) => {
+                change.old_len += old_len;
+                change.new_len += new_len;
+            }
+            None => {
+                pending = Some(Change {
+                    old_start: o0 + old_index,
+                    old_len,
+                    new_start: n0 + new_index,
+                    new_len,
+                });
+            }
+        }
+    }
+    changes.extend(pending);
+}
+
+/// A hunk: old lines `old_start..old_end`, new lines `new_start..new_end`, and the changes in it.
+struct Hunk {
+    old_start: usize,
+    old_end: usize,
+    new_start: usize,
+    new_end: usize,
+    changes: std::ops::Range<usize>,
+}
+
+/// Groups changes into hunks with [`CONTEXT`] lines around them; hunks whose context would
+/// overlap or touch are merged.
+fn hunks(changes: &[Change], old_count: usize) -> Vec<Hunk> {
+    let mut hunks = Vec::new();
+    let mut i = 0;
+    while i < changes.len() {
+        let first = changes[i];
+        let mut last = first;
+        let mut j = i + 1;
+        while j < changes.len()
+            && changes[j].old_start - (last.old_start + last.old_len) <= 2 * CONTEXT
+        {
+            last = changes[j];
+            j += 1;
+        }
+        let before = first.old_start.min(CONTEXT);
+        let last_old_end = last.old_start + last.old_len;
+        let after = (old_count - last_old_end).min(CONTEXT);
+        hunks.push(Hunk {
+            old_start: first.old_start - before,
+            old_end: last_old_end + after,
+            new_start: first.new_start - before,
+            new_end: last.new_start + last.new_len + after,
+            changes: i..j,
+        });
+        i = j;
+    }
+    hunks
+}
+
+fn write_headers(buf: &mut Vec<u8>, path: &str, color: bool) {
+    // Like git: a name with a space gets a trailing tab so tools know where it ends.
+    let tab = if path.contains(' ') { "\t" } else { "" };
+    let (on, off) = if color { (BOLD, RESET) } else { ("", "") };
+    buf.extend_from_slice(
+        format!("{on}--- a/{path}{tab}{off}\n{on}+++ b/{path}{tab}{off}\n").as_bytes(),
+    );
+}
+
+/// `start,len` of a hunk side; an empty side names the line before it, `,1` is left out.
+fn hunk_range(start: usize, end: usize) -> String {
+    match end - start {
+        0 => format!("{start},0"),
+        1 => format!("{}", start + 1),
+        len => format!("{},{len}", start + 1),
+    }
+}
+
+fn write_hunk(
+    buf: &mut Vec<u8>,
+    old: &Lines,
+    new: &Lines,
+    changes: &[Change],
+    hunk: &Hunk,
+    color: bool,
+) {
+    let header = format!(
+        "@@ -{} +{} @@",
+        hunk_range(hunk.old_start, hunk.old_end),
+        hunk_range(hunk.new_start, hunk.new_end)
+    );
+    if color {
+        buf.extend_from_slice(format!("{CYAN}{header}{RESET}\n").as_bytes());
+    } else {
+        buf.extend_from_slice(header.as_bytes());
+        buf.push(b'\n');
+    }
+    let mut pos = hunk.old_start;
+    let mut new_pos = hunk.new_start;
+    for change in changes {
+        // Lines between changes are the same on both sides, one to one.
+        debug_assert_eq!(change.old_start - pos, change.new_start - new_pos);
+        for n in pos..change.old_start {
+            write_line(buf, b' ', old.line(n), None);
+        }
+        for n in change.old_start..change.old_start + change.old_len {
+            write_line(buf, b'-', old.line(n), color.then_some(RED));
+        }
+        for n in change.new_start..change.new_start + change.new_len {
+            write_line(buf, b'+', new.line(n), color.then_some(GREEN));
+        }
+        pos = change.old_start + change.old_len;
+        new_pos = change.new_start + change.new_len;
+    }
+    debug_assert_eq!(hunk.old_end - pos, hunk.new_end - new_pos);
+    for n in pos..hunk.old_end {
+        write_line(buf, b' ', old.line(n), None);
+    }
+}
+
+/// One diff line: the marker, the line's own bytes and terminator; a line without `\n` (the
+/// last of its text) is followed by the no-newline marker.
+fn write_line(buf: &mut Vec<u8>, marker: u8, line: &[u8], color: Option<&str>) {
+    let has_newline = line.last() == Some(&b'\n');
+    match color {
+        Some(code) => {
+            let (content, terminator) = split_terminator(line);
+            buf.extend_from_slice(code.as_bytes());
+            buf.push(marker);
+            buf.extend_from_slice(content);
+            buf.extend_from_slice(RESET.as_bytes());
+            buf.extend_from_slice(terminator);
+        }
+        None => {
+            buf.push(marker);
+            buf.extend_from_slice(line);
+        }
+    }
+    if !has_newline {
+        buf.extend_from_slice(b"\n\\ No newline at end of file\n");
+    }
+}
+
+/// A line's content and its terminator (`\r\n`, `\n`, or a final lone `\r`).
+fn split_terminator(line: &[u8]) -> (&[u8], &[u8]) {
+    let len = if line.ends_with(b"\r\n") {
+        2
+    } else if line.ends_with(b"\n") || line.ends_with(b"\r") {
+        1
+    } else {
+        0
+    };
+    line.split_at(line.len() - len)
+}
+
+fn terminator_name(terminator: &[u8]) -> &'static str {
+    match terminator {
+        b"\r\n" => "CRLF",
+        b"\n" => "LF",
+        b"\r" => "CR",
+        _ => "no newline",
+    }
+}
+
+/// Says which lines differ only in their line endings (old line numbers, 1-based), on one
+/// line before the headers, e.g. `# line endings differ: lines 3-5 (CRLF -> LF), 9 (LF -> no newline)`.
+fn write_eol_note(buf: &mut Vec<u8>, old: &Lines, new: &Lines, changes: &[Change]) {
+    // (first line, last line, from, to), consecutive lines with the same conversion merged.
+    let mut runs: Vec<(usize, usize, &str, &str)> = Vec::new();
+    for change in changes.iter().filter(|c| c.old_len == c.new_len) {
+        for k in 0..change.old_len {
+            let (a, a_end) = split_terminator(old.line(change.old_start + k));
+            let (b, b_end) = split_terminator(new.line(change.new_start + k));
+            if a != b || a_end == b_end {
+                continue;
+            }
+            let (from, to) = (terminator_name(a_end), terminator_name(b_end));
+            let line = change.old_start + k + 1;
+            match runs.last_mut() {
+                Some(run) if run.1 + 1 == line && run.2 == from && run.3 == to => run.1 = line,
+                _ => runs.push((line, line, from, to)),
+            }
+        }
+    }
+    if runs.is_empty() {
+        return;
+    }
+    let single = runs.len() == 1 && runs[0].0 == runs[0].1;
+    let mut note = String::from(if single {
+        "# line ending differs: line "
+    } else {
+        "# line endings differ: lines "
+    });
+    for (k, (first, last, from, to)) in runs.iter().enumerate() {
+        if k > 0 {
+            note.push_str(", ");
+        }
+        if first == last {
+            note.push_str(&format!("{first} ({from} -> {to})"));
+        } else {
+            note.push_str(&format!("{first}-{last} ({from} -> {to})"));
+        }
+    }
+    note.push('\n');
+    buf.extend_from_slice(note.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn diff(old: &[u8], new: &[u8]) -> String {
+        String::from_utf8(unified_diff("f.txt", old, new, &spans_between(old, new))).unwrap()
+    }
+
+    #[test]
+    fn no_change_no_output() {
+        assert_eq!(diff(b"a\nb\n", b"a\nb\n"), "");
+        let same = [Span {
+            old: TextRange::new(0, 1),
+            new: TextRange::new(0, 1),
+        }];
+        assert!(unified_diff("f", b"a\n", b"a\n", &same).is_empty());
+    }
+
+    #[test]
+    fn single_line_change() {
+        assert_eq!(
+            diff(
+                b"1\n2\n3\n4\n5\n6\n7\n8\n9\n",
+                b"1\n2\n3\n4\nfive\n6\n7\n8\n9\n"
+            ),
+            "--- a/f.txt\n+++ b/f.txt\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n"
+        );
+    }
+
+    #[test]
+    fn no_newline_marker() {
+        assert_eq!(
+            diff(b"a\nb", b"a\nc"),
+            "--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"
+        );
+    }
+
+    #[test]
+    fn eol_only_note() {
+        assert_eq!(
+            diff(b"a\r\nb\n", b"a\nb\n"),
+            "# line ending differs: line 1 (CRLF -> LF)\n--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n-a\r\n+a\n b\n"
+        );
+    }
+
+    #[test]
+    fn hunk_ranges() {
+        assert_eq!(hunk_range(0, 0), "0,0");
+        assert_eq!(hunk_range(4, 4), "4,0");
+        assert_eq!(hunk_range(4, 5), "5");
+        assert_eq!(hunk_range(4, 7), "5,3");
+    }
+}

@@ -1,0 +1,420 @@
+//! Atomic writes: permissions kept, backups, refusals, and injected failures that must leave
+//! the original intact and no temporary file behind.
+
+use std::cell::Cell;
+use std::fs::{self, File, Metadata};
+use std::io::{self, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use svcscrub::write::{
+    Fs, RealFs, WriteErrorKind, WriteOptions, backup_path, write_atomic, write_atomic_with,
+    write_new, write_new_with,
+};
+use tempfile::NamedTempFile;
+
+const ORIGINAL: &[u8] = b"Document Type: WSE\r\nitem: Global\r\n  Title=Caf\xE9\r\nend\r\n";
+const FIXED: &[u8] = b"Document Type: WSE\r\nitem: Global\r\nend\r\n";
+
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("setup.wse");
+    fs::write(&path, ORIGINAL).unwrap();
+    (dir, path)
+}
+
+/// The names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A filesystem whose `nth` call (0-based) of operation `op` fails with `kind`.
+struct Faulty {
+    op: &'static str,
+    nth: usize,
+    kind: ErrorKind,
+    seen: Cell<usize>,
+}
+
+impl Faulty {
+    fn new(op: &'static str, kind: ErrorKind) -> Self {
+        Self::nth(op, 0, kind)
+    }
+
+    fn nth(op: &'static str, nth: usize, kind: ErrorKind) -> Self {
+        Self {
+            op,
+            nth,
+            kind,
+            seen: Cell::new(0),
+        }
+    }
+
+    fn hit(&self, op: &str) -> io::Result<()> {
+        if op != self.op {
+            return Ok(());
+        }
+        let n = self.seen.get();
+        self.seen.set(n + 1);
+        if n == self.nth {
+            Err(io::Error::from(self.kind))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Fs for Faulty {
+    fn symlink_metadata(&self, path: &Path) -> io::Result<Metadata> {
+        self.hit("symlink_metadata")?;
+        RealFs.symlink_metadata(path)
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.hit("read")?;
+        RealFs.read(path)
+    }
+
+    fn create_temp(&self, dir: &Path) -> io::Result<NamedTempFile> {
+        self.hit("create_temp")?;
+        RealFs.create_temp(dir)
+    }
+
+    fn set_permissions(&self, file: &File, permissions: fs::Permissions) -> io::Result<()> {
+        self.hit("set_permissions")?;
+        RealFs.set_permissions(file, permissions)
+    }
+
+    fn write(&self, file: &mut File, bytes: &[u8]) -> io::Result<()> {
+        if let Err(e) = self.hit("write") {
+            // A full disk: part of the data gets written first.
+            file.write_all(&bytes[..bytes.len() / 2])?;
+            return Err(e);
+        }
+        RealFs.write(file, bytes)
+    }
+
+    fn sync(&self, file: &File) -> io::Result<()> {
+        self.hit("sync")?;
+        RealFs.sync(file)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.hit("rename")?;
+        RealFs.rename(from, to)
+    }
+}
+
+#[test]
+fn replaces_the_file_and_keeps_its_permissions() {
+    let (dir, path) = setup();
+    #[cfg(unix)]
+    set_mode(&path, 0o640);
+    write_atomic(&path, FIXED, ORIGINAL, WriteOptions::default()).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), FIXED);
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o640);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn keeps_unusual_permissions_too() {
+    let (_dir, path) = setup();
+    set_mode(&path, 0o604);
+    write_atomic(&path, FIXED, ORIGINAL, WriteOptions::default()).unwrap();
+    assert_eq!(mode(&path), 0o604);
+}
+
+#[test]
+fn backup_keeps_the_original_bytes() {
+    let (dir, path) = setup();
+    #[cfg(unix)]
+    set_mode(&path, 0o600);
+    write_atomic(&path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), FIXED);
+    let backup = dir.path().join("setup.wse.orig");
+    assert_eq!(backup_path(&path), backup);
+    assert_eq!(fs::read(&backup).unwrap(), ORIGINAL);
+    #[cfg(unix)]
+    assert_eq!(mode(&backup), 0o600);
+    assert_eq!(names(dir.path()), ["setup.wse", "setup.wse.orig"]);
+}
+
+#[test]
+fn refuses_a_file_changed_since_it_was_read() {
+    let (dir, path) = setup();
+    fs::write(&path, b"edited meanwhile\r\n").unwrap();
+    let err = write_atomic(&path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap_err();
+    assert!(matches!(err.kind, WriteErrorKind::ChangedSinceRead));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: changed since it was read; not written", path.display())
+    );
+    assert_eq!(fs::read(&path).unwrap(), b"edited meanwhile\r\n");
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn refuses_a_symbolic_link() {
+    let (dir, path) = setup();
+    let link = dir.path().join("link.wse");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let err = write_atomic(&link, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert!(matches!(err.kind, WriteErrorKind::SymbolicLink));
+    assert_eq!(err.message(), "is a symbolic link; not written");
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert!(
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+
+    let err = write_new(&link, FIXED).unwrap_err();
+    assert!(matches!(err.kind, WriteErrorKind::SymbolicLink));
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["link.wse", "setup.wse"]);
+}
+
+#[test]
+fn refuses_a_directory_and_a_missing_file() {
+    let (dir, path) = setup();
+    let err = write_atomic(dir.path(), FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert_eq!(err.message(), "is not a regular file; not written");
+    let err = write_new(dir.path(), FIXED).unwrap_err();
+    assert_eq!(err.message(), "is not a regular file; not written");
+    let missing = dir.path().join("gone.wse");
+    let err = write_atomic(&missing, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "cannot read: no such file or directory; not written"
+    );
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+#[test]
+fn disk_full_leaves_the_original_and_no_temporary_file() {
+    let (dir, path) = setup();
+    let fs_ = Faulty::new("write", ErrorKind::StorageFull);
+    let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: cannot write: no space left on device; original left unchanged",
+            path.display()
+        )
+    );
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+#[test]
+fn failing_rename_leaves_the_original_and_no_temporary_file() {
+    let (dir, path) = setup();
+    let fs_ = Faulty::new("rename", ErrorKind::CrossesDevices);
+    let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "cannot replace the file: cannot move across file systems; original left unchanged"
+    );
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+#[test]
+fn failing_sync_and_permissions_leave_no_trace() {
+    for op in ["sync", "set_permissions"] {
+        let (dir, path) = setup();
+        let fs_ = Faulty::new(op, ErrorKind::Other);
+        let err =
+            write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+        assert!(
+            err.message().ends_with("; original left unchanged"),
+            "{err}"
+        );
+        assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+        assert_eq!(names(dir.path()), ["setup.wse"]);
+    }
+}
+
+#[test]
+fn read_only_directory_through_the_injection_seam() {
+    let (dir, path) = setup();
+    let fs_ = Faulty::new("create_temp", ErrorKind::PermissionDenied);
+    let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert_eq!(
+        err.message(),
+        format!(
+            "cannot create a temporary file in {}: permission denied; original left unchanged",
+            dir.path().display()
+        )
+    );
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+/// With a real `chmod 0555`. Root ignores directory permissions, so the check only means
+/// something for other users; as root the write simply succeeds.
+#[cfg(unix)]
+#[test]
+fn read_only_directory_for_real() {
+    let (dir, path) = setup();
+    set_mode(dir.path(), 0o555);
+    let privileged = File::create(dir.path().join("probe")).is_ok();
+    let _ = fs::remove_file(dir.path().join("probe"));
+    let result = write_atomic(&path, FIXED, ORIGINAL, WriteOptions::default());
+    set_mode(dir.path(), 0o755);
+    if privileged {
+        eprintln!("running with privileges: directory permissions are not enforced");
+        result.unwrap();
+    } else {
+        let err = result.unwrap_err();
+        assert!(err.message().contains("permission denied"), "{err}");
+        assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    }
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+#[test]
+fn failing_backup_leaves_everything_as_it_was() {
+    for (op, kind) in [
+        ("write", ErrorKind::StorageFull),
+        ("rename", ErrorKind::PermissionDenied),
+        ("create_temp", ErrorKind::PermissionDenied),
+    ] {
+        let (dir, path) = setup();
+        // The first write/rename/temp file is the backup's.
+        let fs_ = Faulty::nth(op, 0, kind);
+        let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions { backup: true })
+            .unwrap_err();
+        assert!(matches!(err.kind, WriteErrorKind::Backup { .. }), "{err}");
+        assert!(
+            err.message().starts_with(&format!(
+                "cannot write the backup {}: ",
+                backup_path(&path).display()
+            )),
+            "{err}"
+        );
+        assert!(err.message().ends_with("; original left unchanged"));
+        assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+        assert_eq!(names(dir.path()), ["setup.wse"]);
+    }
+}
+
+#[test]
+fn failure_after_the_backup_keeps_the_backup_and_the_original() {
+    let (dir, path) = setup();
+    // The second rename replaces the file itself.
+    let fs_ = Faulty::nth("rename", 1, ErrorKind::PermissionDenied);
+    let err =
+        write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap_err();
+    assert!(matches!(err.kind, WriteErrorKind::Io { .. }), "{err}");
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(fs::read(backup_path(&path)).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse", "setup.wse.orig"]);
+}
+
+#[test]
+fn output_file_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clean.wse");
+    write_new(&out, FIXED).unwrap();
+    assert_eq!(fs::read(&out).unwrap(), FIXED);
+    // Same permissions as any newly created file (the umask applies).
+    #[cfg(unix)]
+    {
+        let reference = dir.path().join("reference");
+        File::create(&reference).unwrap();
+        assert_eq!(mode(&out), mode(&reference));
+        fs::remove_file(reference).unwrap();
+    }
+    assert_eq!(names(dir.path()), ["clean.wse"]);
+}
+
+#[test]
+fn output_file_is_written_even_when_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clean.wse");
+    fs::write(&out, FIXED).unwrap();
+    #[cfg(unix)]
+    set_mode(&out, 0o640);
+    #[cfg(unix)]
+    let before = {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(&out).unwrap().ino()
+    };
+    write_new(&out, FIXED).unwrap();
+    assert_eq!(fs::read(&out).unwrap(), FIXED);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // A new file was put in place (the rename gives it a new inode).
+        assert_ne!(fs::metadata(&out).unwrap().ino(), before);
+        assert_eq!(mode(&out), 0o640);
+    }
+}
+
+#[test]
+fn output_file_failure_says_not_written_when_it_did_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clean.wse");
+    let fs_ = Faulty::new("write", ErrorKind::StorageFull);
+    let err = write_new_with(&fs_, &out, FIXED).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "cannot write: no space left on device; not written"
+    );
+    assert!(names(dir.path()).is_empty());
+
+    fs::write(&out, b"old").unwrap();
+    let fs_ = Faulty::new("rename", ErrorKind::PermissionDenied);
+    let err = write_new_with(&fs_, &out, FIXED).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "cannot replace the file: permission denied; original left unchanged"
+    );
+    assert_eq!(fs::read(&out).unwrap(), b"old");
+    assert_eq!(names(dir.path()), ["clean.wse"]);
+}
+
+#[test]
+fn bare_file_name_uses_the_current_directory() {
+    // Relative paths with no directory part: the temporary file goes in `.`. Checked through
+    // the seam, without changing the test process's working directory.
+    struct Recorder(std::cell::RefCell<Option<PathBuf>>);
+    impl Fs for Recorder {
+        fn symlink_metadata(&self, _: &Path) -> io::Result<Metadata> {
+            Err(ErrorKind::NotFound.into())
+        }
+        fn create_temp(&self, dir: &Path) -> io::Result<NamedTempFile> {
+            *self.0.borrow_mut() = Some(dir.to_path_buf());
+            Err(ErrorKind::PermissionDenied.into())
+        }
+    }
+    let rec = Recorder(std::cell::RefCell::new(None));
+    let err = write_new_with(&rec, Path::new("clean.wse"), FIXED).unwrap_err();
+    assert_eq!(rec.0.borrow().as_deref(), Some(Path::new(".")));
+    assert_eq!(
+        err.to_string(),
+        "clean.wse: cannot create a temporary file in .: permission denied; not written"
+    );
+}
