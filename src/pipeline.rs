@@ -40,7 +40,7 @@ pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
 }
 
 /// Decides whether a finding counts: `false` drops it (and its fix).
-pub type KeepFn = dyn Fn(&Loaded, &Diagnostic) -> bool + Sync;
+pub type KeepFn<'o> = dyn Fn(&Loaded, &Diagnostic) -> bool + Sync + 'o;
 
 /// What decides which findings count and which fixes apply.
 pub struct Options<'o> {
@@ -49,7 +49,7 @@ pub struct Options<'o> {
     /// Apply `Unsafe` fixes too.
     pub unsafe_fixes: bool,
     /// Keeps a finding (rule selection, allowed paths, suppressions). `None` keeps all.
-    pub keep: Option<&'o KeepFn>,
+    pub keep: Option<&'o KeepFn<'o>>,
 }
 
 impl Options<'_> {
@@ -124,10 +124,15 @@ fn diagnostics_of(
         .collect()
 }
 
-/// Checks every file of one package (the files of one directory). Returns each file's
-/// diagnostics, fixes planned into edits, in file order.
-pub fn check_package(files: &[Loaded], options: &Options<'_>) -> Vec<Vec<Diagnostic>> {
-    let lowered: Vec<PackageFile<'_>> = files.iter().map(lower).collect();
+/// Checks every file of one package (the files of one directory). `context` holds further
+/// files of the package that count for the rules (their Create Service items) but are not
+/// reported. Returns each file's diagnostics, fixes planned into edits, in file order.
+pub fn check_package(
+    files: &[Loaded],
+    context: &[Loaded],
+    options: &Options<'_>,
+) -> Vec<Vec<Diagnostic>> {
+    let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
     let package = PackageContext::new(&lowered, options.declared_services);
     (0..files.len())
         .map(|i| {
@@ -157,18 +162,26 @@ pub struct FixError(pub String);
 
 /// Fixes every file of one package to a fixed point: apply the applicable fixes of all
 /// findings, re-parse, re-check, repeat until nothing changes. Each result is re-parsed and
-/// checked against the invariants before it is returned.
-pub fn fix_package(files: &[Loaded], options: &Options<'_>) -> Vec<Result<Fixed, FixError>> {
-    let initial: Vec<usize> = check_package(files, options).iter().map(Vec::len).collect();
+/// checked against the invariants before it is returned. `context` files count for the rules
+/// but are never changed.
+pub fn fix_package(
+    files: &[Loaded],
+    context: &[Loaded],
+    options: &Options<'_>,
+) -> Vec<Result<Fixed, FixError>> {
+    let initial: Vec<usize> = check_package(files, context, options)
+        .iter()
+        .map(Vec::len)
+        .collect();
     let mut current: Vec<Loaded> = files.to_vec();
-    let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::default()).collect();
+    let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
     let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
     let threshold = options.threshold();
 
     for _pass in 0..MAX_FIX_PASSES {
         let mut next: Vec<Option<Vec<u8>>> = vec![None; files.len()];
         {
-            let lowered: Vec<PackageFile<'_>> = current.iter().map(lower).collect();
+            let lowered: Vec<PackageFile<'_>> = current.iter().chain(context).map(lower).collect();
             let package = PackageContext::new(&lowered, options.declared_services);
             for (i, loaded) in current.iter().enumerate() {
                 if failed[i].is_some() {
@@ -191,12 +204,8 @@ pub fn fix_package(files: &[Loaded], options: &Options<'_>) -> Vec<Result<Fixed,
                 if edits.is_empty() {
                     continue;
                 }
-                match fix::apply_edits(loaded.source.text(), &edits) {
-                    Ok(text) if text != loaded.source.text() => {
-                        maps[i].record_pass(&edits);
-                        next[i] = Some(text);
-                    }
-                    Ok(_) => {}
+                match maps[i].apply_pass(loaded.source.text(), &edits) {
+                    Ok(text) => next[i] = Some(text),
                     Err(e) => failed[i] = Some(FixError(e.to_string())),
                 }
             }
@@ -213,7 +222,7 @@ pub fn fix_package(files: &[Loaded], options: &Options<'_>) -> Vec<Result<Fixed,
         }
     }
 
-    let remaining = check_package(&current, options);
+    let remaining = check_package(&current, context, options);
     current
         .into_iter()
         .zip(remaining)
@@ -272,7 +281,7 @@ pub fn check_files(
         .iter()
         .map(|(path, raw)| load(path, raw.clone()))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(check_package(&loaded, options))
+    Ok(check_package(&loaded, &[], options))
 }
 
 /// The model of one loaded file (for tests and tools).

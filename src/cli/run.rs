@@ -1,19 +1,30 @@
-//! Running a parsed command line.
+//! Running a parsed command line: inputs → packages → pipeline → output → exit status.
 
-use std::io::{Read, Write};
+use std::collections::HashMap;
+use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use rayon::prelude::*;
 
-use super::args::{Cli, Command, CommonArgs};
+use super::args::{CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat};
 use super::inputs::{Input, InputSource, describe_io, discover};
 use super::{Status, catalog};
+use crate::diagnostic::Diagnostic;
 use crate::error::InputError;
-use crate::pipeline::{self, Loaded};
+use crate::model::Hive;
+use crate::pipeline::{self, Fixed, Loaded, Options};
+use crate::render::json::FileDiagnostics;
+use crate::render::summary::{CheckCounts, FixCounts, check_summary, fix_summary};
+use crate::render::{concise, diff, full, github, json, sarif};
+use crate::rules::RULES;
+use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
+use crate::write::{self, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
-        Command::Check(args) => check(&args.common),
-        Command::Fix(_) => not_yet("fix"),
+        Command::Check(args) => check(&args),
+        Command::Fix(args) => fix(&args),
         Command::Rules(args) => Ok(catalog::list(&mut std::io::stdout().lock(), args.format)?),
         Command::Explain(args) => Ok(catalog::explain(
             &mut std::io::stdout().lock(),
@@ -23,9 +34,38 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     }
 }
 
-fn not_yet(what: &str) -> anyhow::Result<Status> {
-    eprintln!("error: `svcscrub {what}` is not implemented yet");
-    Ok(Status::Error)
+/// The files of one directory, with the settings that apply to them.
+struct Package {
+    /// Inputs to report on (and fix), in discovery order.
+    inputs: Vec<Input>,
+    /// Other scripts of the directory, read only for their Create Service items (when files
+    /// were named explicitly).
+    context: Vec<Input>,
+    settings: Settings,
+}
+
+/// One input's outcome.
+struct FileResult<T> {
+    input: Input,
+    outcome: Result<T, InputError>,
+}
+
+struct FixedFile {
+    original: Loaded,
+    fixed: Fixed,
+}
+
+struct Checked {
+    file: Loaded,
+    diagnostics: Vec<Diagnostic>,
+}
+
+fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+    }
 }
 
 fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
@@ -44,26 +84,459 @@ fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
     }
 }
 
-fn check(args: &CommonArgs) -> anyhow::Result<Status> {
-    let (inputs, mut errors) = discover(&args.paths, args.stdin_filename.as_deref());
-    let mut loaded: Vec<Loaded> = Vec::new();
-    for input in &inputs {
-        match read_input(input).and_then(|raw| pipeline::load(&input.display, raw)) {
-            Ok(file) => loaded.push(file),
-            Err(e) => errors.push(e),
+fn load_input(input: &Input) -> Result<Loaded, InputError> {
+    read_input(input).and_then(|raw| pipeline::load(&input.display, raw))
+}
+
+/// Groups inputs into packages (one per directory, in order of first appearance), adds the
+/// sibling scripts of explicitly named files as context, and resolves each package's settings.
+fn plan_packages(
+    common: &CommonArgs,
+    unsafe_fixes: bool,
+) -> anyhow::Result<(Vec<Package>, Vec<InputError>)> {
+    let (inputs, errors) = discover(&common.paths, common.stdin_filename.as_deref());
+    let mut order: Vec<PathBuf> = Vec::new();
+    let mut groups: HashMap<PathBuf, Vec<Input>> = HashMap::new();
+    for input in inputs {
+        let dir = input.package_dir();
+        let group = groups.entry(dir.clone()).or_insert_with(|| {
+            order.push(dir);
+            Vec::new()
+        });
+        if !group.contains(&input) {
+            group.push(input);
         }
     }
-    let mut stderr = std::io::stderr().lock();
-    for e in &errors {
-        writeln!(stderr, "error: {e}").context("writing to stderr")?;
+
+    let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
+    let overrides = Overrides {
+        select: common.select.clone(),
+        ignore: common.ignore.clone(),
+        unsafe_fixes: unsafe_fixes.then_some(true),
+        services: common.services.clone(),
+    };
+    let explicit_config = match (&common.config, common.no_config) {
+        (Some(path), _) => Some(settings::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
+        _ => None,
+    };
+    let mut cache = ConfigCache::new();
+    let mut loaded_configs: HashMap<PathBuf, ConfigFile> = HashMap::new();
+
+    let mut packages = Vec::with_capacity(order.len());
+    for dir in order {
+        let inputs = groups.remove(&dir).unwrap_or_default();
+        let config: Option<&ConfigFile> = if common.no_config {
+            None
+        } else if let Some(config) = &explicit_config {
+            Some(config)
+        } else {
+            let is_stdin = inputs.iter().all(|i| i.source == InputSource::Stdin);
+            let start = if is_stdin {
+                std::env::current_dir().unwrap_or_default()
+            } else {
+                dir.clone()
+            };
+            match cache.discover(&start) {
+                Some(path) => {
+                    if !loaded_configs.contains_key(&path) {
+                        let config = settings::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+                        loaded_configs.insert(path.clone(), config);
+                    }
+                    loaded_configs.get(&path)
+                }
+                None => None,
+            }
+        };
+        let settings =
+            Settings::resolve(config, &overrides, &codes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let context = if inputs.iter().any(|i| i.explicit) {
+            siblings(&dir, &inputs)
+        } else {
+            Vec::new()
+        };
+        packages.push(Package {
+            inputs,
+            context,
+            settings,
+        });
     }
-    if !args.quiet {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "No findings in {} files.", loaded.len()).context("writing to stdout")?;
-    }
-    Ok(if errors.is_empty() {
-        Status::Clean
+    Ok((packages, errors))
+}
+
+/// Scripts in `dir` that are not among `inputs`: they hold Create Service items that count.
+fn siblings(dir: &Path, inputs: &[Input]) -> Vec<Input> {
+    let listing = if dir.as_os_str().is_empty() {
+        Path::new(".")
     } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(listing) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("wse") || e.eq_ignore_ascii_case("ipf"))
+        })
+        .filter(|p| {
+            !inputs.iter().any(|i| match &i.source {
+                InputSource::File(q) => same_file(p, q),
+                InputSource::Stdin => false,
+            })
+        })
+        .collect();
+    found.sort();
+    found
+        .into_iter()
+        .map(|p| Input {
+            display: p.display().to_string(),
+            source: InputSource::File(p),
+            explicit: false,
+        })
+        .collect()
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Keeps a finding unless its rule is not selected or its key is allowed.
+fn keeper(settings: &Settings) -> impl Fn(&Loaded, &Diagnostic) -> bool + Sync + '_ {
+    move |_, diagnostic| {
+        if !settings.selection.enabled(diagnostic.code) {
+            return false;
+        }
+        if settings.allow.is_empty() {
+            return true;
+        }
+        let (hive, key) = diagnostic
+            .registry_key
+            .split_once('\\')
+            .unwrap_or((diagnostic.registry_key.as_str(), ""));
+        !settings.is_allowed(Hive::from_name(hive.as_bytes()), key.as_bytes())
+    }
+}
+
+fn thread_pool(jobs: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(jobs) = jobs {
+        anyhow::ensure!(jobs > 0, "--jobs must be at least 1");
+        builder = builder.num_threads(jobs);
+    }
+    builder.build().context("starting worker threads")
+}
+
+/// Loads a package's inputs and context.
+fn load_package(package: &Package) -> (Vec<Result<Loaded, InputError>>, Vec<Loaded>) {
+    let loaded = package.inputs.iter().map(load_input).collect();
+    // Context files that cannot be read or parsed simply do not contribute; they were not
+    // asked for.
+    let context = package
+        .context
+        .iter()
+        .filter_map(|i| load_input(i).ok())
+        .collect();
+    (loaded, context)
+}
+
+/// Splits loaded results into the files that loaded (with their input index) and errors.
+fn split_loaded(
+    loaded: Vec<Result<Loaded, InputError>>,
+) -> (Vec<Loaded>, Vec<usize>, Vec<(usize, InputError)>) {
+    let mut files = Vec::new();
+    let mut positions = Vec::new();
+    let mut errors = Vec::new();
+    for (i, result) in loaded.into_iter().enumerate() {
+        match result {
+            Ok(file) => {
+                files.push(file);
+                positions.push(i);
+            }
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    (files, positions, errors)
+}
+
+/// Reassembles per-input results in input order.
+fn in_input_order<T>(
+    inputs: &[Input],
+    ok: Vec<(usize, T)>,
+    errors: Vec<(usize, InputError)>,
+) -> Vec<FileResult<T>> {
+    let mut slots: Vec<Option<Result<T, InputError>>> = inputs.iter().map(|_| None).collect();
+    for (i, value) in ok {
+        slots[i] = Some(Ok(value));
+    }
+    for (i, e) in errors {
+        slots[i] = Some(Err(e));
+    }
+    inputs
+        .iter()
+        .zip(slots)
+        .filter_map(|(input, slot)| {
+            slot.map(|outcome| FileResult {
+                input: input.clone(),
+                outcome,
+            })
+        })
+        .collect()
+}
+
+fn check_one_package(package: &Package) -> Vec<FileResult<Checked>> {
+    let (loaded, context) = load_package(package);
+    let (files, positions, errors) = split_loaded(loaded);
+    let keep = keeper(&package.settings);
+    let options = Options {
+        declared_services: &package.settings.services,
+        unsafe_fixes: package.settings.unsafe_fixes,
+        keep: Some(&keep),
+    };
+    let diagnostics = pipeline::check_package(&files, &context, &options);
+    let ok = positions
+        .into_iter()
+        .zip(files.into_iter().zip(diagnostics))
+        .map(|(i, (file, diagnostics))| (i, Checked { file, diagnostics }))
+        .collect();
+    in_input_order(&package.inputs, ok, errors)
+}
+
+fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<()> {
+    for e in errors {
+        writeln!(err, "error: {e}")?;
+    }
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<Status> {
+    let common = &args.common;
+    let (packages, discovery_errors) = plan_packages(common, false)?;
+    let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
+    let pool = thread_pool(common.jobs)?;
+    let results: Vec<Vec<FileResult<Checked>>> =
+        pool.install(|| packages.par_iter().map(check_one_package).collect());
+
+    let stdout = std::io::stdout();
+    let color = use_color(common.color, stdout.is_terminal());
+    let mut out = BufWriter::new(stdout.lock());
+    let mut err = std::io::stderr().lock();
+    print_errors(&mut err, &discovery_errors)?;
+
+    let mut counts = CheckCounts::default();
+    let mut errors = discovery_errors.len();
+    let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
+    for result in results.iter().flatten() {
+        match &result.outcome {
+            Ok(checked) => {
+                counts.add_file(&checked.diagnostics, unsafe_fixes);
+                reported.push(FileDiagnostics {
+                    source: &checked.file.source,
+                    diagnostics: &checked.diagnostics,
+                });
+            }
+            Err(e) => {
+                errors += 1;
+                writeln!(err, "error: {e}")?;
+            }
+        }
+    }
+    counts.errors = errors;
+    write_report(&mut out, common.format, &reported, color, unsafe_fixes)?;
+    if !common.quiet && matches!(common.format, OutputFormat::Full | OutputFormat::Concise) {
+        writeln!(out, "{}", check_summary(&counts))?;
+    }
+    out.flush()?;
+    Ok(status(errors > 0, counts.findings > 0, common.exit_zero))
+}
+
+/// Writes diagnostics in `format` (the whole report for machine formats).
+fn write_report(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    files: &[FileDiagnostics<'_>],
+    color: bool,
+    unsafe_fixes: bool,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Full => {
+            let options = full::FullOptions {
+                color,
+                unsafe_fixes,
+            };
+            for f in files {
+                full::render(out, f.source, f.diagnostics, &options)?;
+            }
+        }
+        OutputFormat::Concise => {
+            for f in files {
+                concise::render(out, f.source, f.diagnostics, unsafe_fixes)?;
+            }
+        }
+        OutputFormat::Json => json::render(out, files)?,
+        OutputFormat::Sarif => {
+            let base = std::env::current_dir().unwrap_or_default();
+            sarif::render(out, RULES, files, &base)?;
+        }
+        OutputFormat::Github => github::render(out, files)?,
+    }
+    Ok(())
+}
+
+fn status(errors: bool, findings: bool, exit_zero: bool) -> Status {
+    if errors {
         Status::Error
-    })
+    } else if findings && !exit_zero {
+        Status::Findings
+    } else {
+        Status::Clean
+    }
+}
+
+fn fix_one_package(package: &Package) -> Vec<FileResult<FixedFile>> {
+    let (loaded, context) = load_package(package);
+    let (files, positions, errors) = split_loaded(loaded);
+    let keep = keeper(&package.settings);
+    let options = Options {
+        declared_services: &package.settings.services,
+        unsafe_fixes: package.settings.unsafe_fixes,
+        keep: Some(&keep),
+    };
+    let fixed = pipeline::fix_package(&files, &context, &options);
+    let mut ok = Vec::new();
+    let mut errors = errors;
+    for ((i, result), original) in positions.into_iter().zip(fixed).zip(files) {
+        match result {
+            Ok(fixed) => ok.push((i, FixedFile { original, fixed })),
+            Err(e) => errors.push((i, InputError::new(&original.source.path, e.to_string()))),
+        }
+    }
+    in_input_order(&package.inputs, ok, errors)
+}
+
+fn fix(args: &FixArgs) -> anyhow::Result<Status> {
+    let common = &args.common;
+    let (packages, discovery_errors) = plan_packages(common, args.unsafe_fixes)?;
+    let input_count: usize = packages.iter().map(|p| p.inputs.len()).sum();
+    if args.output.is_some() && (input_count != 1 || !discovery_errors.is_empty()) {
+        anyhow::bail!("-o/--output needs exactly one input file (got {input_count})");
+    }
+    let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
+    let pool = thread_pool(common.jobs)?;
+    let results: Vec<Vec<FileResult<FixedFile>>> =
+        pool.install(|| packages.par_iter().map(fix_one_package).collect());
+
+    let stdout = std::io::stdout();
+    let stdout_color = use_color(common.color, stdout.is_terminal());
+    let stderr_color = use_color(common.color, std::io::stderr().is_terminal());
+    let mut out = BufWriter::new(stdout.lock());
+    let mut err = BufWriter::new(std::io::stderr().lock());
+    print_errors(&mut err, &discovery_errors)?;
+    let machine = matches!(
+        common.format,
+        OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github
+    );
+
+    let mut counts = FixCounts {
+        dry_run: args.diff,
+        ..FixCounts::default()
+    };
+    let mut errors = discovery_errors.len();
+    let mut changed = false;
+    let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
+    for result in results.iter().flatten() {
+        let FixedFile { original, fixed } = match &result.outcome {
+            Ok(file) => file,
+            Err(e) => {
+                errors += 1;
+                writeln!(err, "error: {e}")?;
+                continue;
+            }
+        };
+        let file_changed = !fixed.spans.is_empty();
+        changed |= file_changed;
+        if file_changed && !machine {
+            diff::write_source_diff(
+                &mut out,
+                &original.source,
+                fixed.file.source.text(),
+                &fixed.spans,
+                stdout_color,
+            )?;
+        }
+        if let Err(e) = write_result(args, &result.input, original, fixed, file_changed) {
+            errors += 1;
+            writeln!(err, "error: {e}")?;
+            continue;
+        }
+        counts.add_file(fixed.fixed, &fixed.remaining, unsafe_fixes);
+        reported.push(FileDiagnostics {
+            source: &fixed.file.source,
+            diagnostics: &fixed.remaining,
+        });
+    }
+    counts.errors = errors;
+    if machine {
+        write_report(
+            &mut out,
+            common.format,
+            &reported,
+            stdout_color,
+            unsafe_fixes,
+        )?;
+    } else {
+        write_report(
+            &mut err,
+            common.format,
+            &reported,
+            stderr_color,
+            unsafe_fixes,
+        )?;
+        if !common.quiet {
+            writeln!(err, "{}", fix_summary(&counts))?;
+        }
+    }
+    out.flush()?;
+    err.flush()?;
+    let findings = counts.remaining > 0 || (args.diff && changed);
+    Ok(status(errors > 0, findings, common.exit_zero))
+}
+
+/// Writes one fixed file as the options say. Nothing is written with `--diff`, for standard
+/// input without `-o`, or when nothing changed (except `-o`, which always writes).
+fn write_result(
+    args: &FixArgs,
+    input: &Input,
+    original: &Loaded,
+    fixed: &Fixed,
+    changed: bool,
+) -> Result<(), InputError> {
+    if args.diff {
+        return Ok(());
+    }
+    let bytes = || fixed.file.source.raw.as_slice();
+    if let Some(output) = &args.output {
+        return write::write_new(output, bytes()).map_err(InputError::from);
+    }
+    let InputSource::File(path) = &input.source else {
+        return Ok(());
+    };
+    if !changed {
+        return Ok(());
+    }
+    write::write_atomic(
+        path,
+        bytes(),
+        &original.source.raw,
+        WriteOptions {
+            backup: args.backup,
+        },
+    )
+    .map_err(InputError::from)
 }
