@@ -583,8 +583,10 @@ mod tests {
 
     #[test]
     fn hex_bytes_follow_regedit() {
-        let scan = hex_bytes(b"00,01, 2 ,ff ;x");
+        let scan = hex_bytes(b"00,01, 2,ff ;x");
         assert_eq!((scan.end, scan.count, scan.data_len), (HexEnd::Done, 4, 11));
+        // Like regedit, no blank may come between a byte and its comma.
+        assert_eq!(hex_bytes(b"00 ,01").end, HexEnd::Bad);
         let scan = hex_bytes(b"00,\\ ; blah");
         assert_eq!(
             (scan.end, scan.count, scan.data_len),
