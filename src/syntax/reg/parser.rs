@@ -134,10 +134,15 @@ struct KeyParts<'a> {
 }
 
 /// `key-line = { blank } , "[" , [ "-" ] , key-path , "]" , key-trailer ;` where the path runs
-/// to the LAST `]` on the line.
+/// to the LAST `]` on the line and does not start with a blank.
 fn key_line(i: &[u8]) -> PResult<'_, KeyParts<'_>> {
     let (i, _) = space0(i)?;
     let (i, _) = char('[')(i)?;
+    // Regedit ignores `[ name]`: a blank right after `[` makes the line junk, and the values
+    // after it stay with the previous key.
+    if i.first().copied().is_some_and(is_blank) {
+        return fail();
+    }
     let (i, dash) = opt(char('-')).parse(i)?;
     let Some(close) = memchr::memrchr(b']', i) else {
         return fail();
@@ -272,7 +277,8 @@ fn hex_bytes(i: &[u8]) -> HexScan {
             Err(_) => {
                 break match rest.first() {
                     None | Some(b';') => HexEnd::Done,
-                    Some(b'\\') => {
+                    // Only blanks or a comment may follow the `\`.
+                    Some(b'\\') if trailer(&rest[1..]).is_ok() => {
                         data_len = i.len() - rest.len() + 1;
                         HexEnd::Continue
                     }
