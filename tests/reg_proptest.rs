@@ -65,6 +65,9 @@ struct GenFile {
     blocks: Vec<GenBlock>,
 }
 
+/// One expected write: hive, subkey, value name (`None` for the key line), data.
+type Write = (Hive, Vec<u8>, Option<Vec<u8>>, Data<'static>);
+
 const HIVES: &[(&str, Hive)] = &[
     ("HKEY_LOCAL_MACHINE", Hive::LocalMachine),
     ("HKLM", Hive::LocalMachine),
@@ -233,7 +236,7 @@ fn hex_lines(
 }
 
 /// The file's text (as chars) and the writes it must lower to: (hive, key, value, data).
-fn render(file: &GenFile) -> (String, Vec<(Hive, Vec<u8>, Option<Vec<u8>>, Data<'static>)>) {
+fn render(file: &GenFile) -> (String, Vec<Write>) {
     let wide = file.wide;
     let mut lines: Vec<String> = vec![
         if file.v4 {
@@ -368,6 +371,23 @@ fn render(file: &GenFile) -> (String, Vec<(Hive, Vec<u8>, Option<Vec<u8>>, Data<
     (text, writes)
 }
 
+fn owned(data: &Data<'_>) -> Data<'static> {
+    let own = |s: &Cow<'_, [u8]>| Cow::Owned(s.to_vec());
+    match data {
+        Data::Sz(s) => Data::Sz(own(s)),
+        Data::ExpandSz(s) => Data::ExpandSz(own(s)),
+        Data::MultiSz(list) => Data::MultiSz(list.iter().map(own).collect()),
+        Data::None => Data::None,
+        Data::Dword(n) => Data::Dword(*n),
+        Data::Qword(n) => Data::Qword(*n),
+        Data::Binary(b) => Data::Binary(b.clone()),
+        Data::Raw { kind, bytes } => Data::Raw {
+            kind: *kind,
+            bytes: bytes.clone(),
+        },
+    }
+}
+
 fn narrow_if(s: &str, wide: bool) -> String {
     if wide { s.to_string() } else { narrow(s) }
 }
@@ -398,10 +418,10 @@ proptest! {
         prop_assert_eq!(parsed.blocks.len(), file.blocks.len());
 
         let model = lower(&parsed, source.text(), source.encoding);
-        let got: Vec<(Hive, Vec<u8>, Option<Vec<u8>>, Data<'_>)> = model
+        let got: Vec<Write> = model
             .writes
             .iter()
-            .map(|w| (w.hive, w.key.to_vec(), w.value.as_ref().map(|v| v.to_vec()), w.data.clone()))
+            .map(|w| (w.hive, w.key.to_vec(), w.value.as_ref().map(|v| v.to_vec()), owned(&w.data)))
             .collect();
         prop_assert_eq!(got, expected);
     }
