@@ -244,48 +244,55 @@ struct HexScan {
     data_len: usize,
 }
 
-/// `hex-bytes = { blank } , [ hex-byte , { { blank } , "," , { blank } , hex-byte } ] ,
-/// [ { blank } , "," ] , ( hex-end | continuation ) ;` for one physical line, following
-/// regedit: bytes of one or two digits, a trailing comma is allowed, `\` after a comma (or at
-/// the start) continues the data and the rest of that line is ignored.
+/// `hex-bytes = { blank } , [ hex-byte , { "," , { blank } , hex-byte } ] , [ "," ] ,
+/// ( hex-end | continuation ) ;` for one physical line, following regedit: bytes of one or
+/// two digits, no blank between a byte and its comma, a trailing comma is allowed, and `\`
+/// where a byte could start continues the data on the next line (only blanks or a comment may
+/// follow it). This is the hot loop of large exports, so it is written by hand over the bytes
+/// with a fast path for regedit's own `xx,` runs.
 fn hex_bytes(i: &[u8]) -> HexScan {
     let mut pos = 0;
     let mut count = 0;
     let mut data_len = 0;
     let end = loop {
-        let rest = &i[pos..];
-        let (rest, _) = match space0::<_, ()>(rest) {
-            Ok(r) => r,
-            Err(_) => break HexEnd::Bad,
-        };
-        match take_while_m_n::<_, _, ()>(1, 2, is_hex_digit)(rest) {
-            Ok((after, _)) => {
-                count += 1;
-                pos = i.len() - after.len();
-                data_len = pos;
-                if after.first() == Some(&b',') {
-                    pos += 1;
-                    data_len = pos;
-                    continue;
-                }
-                let after = &after[blank_len(after)..];
-                break match after.first() {
-                    None | Some(b';') => HexEnd::Done,
-                    Some(_) => HexEnd::Bad,
-                };
+        // Fast path: `xx,` as regedit writes it.
+        while let Some(&[a, b, b',']) = i.get(pos..pos + 3) {
+            if !(is_hex_digit(a) && is_hex_digit(b)) {
+                break;
             }
-            Err(_) => {
-                break match rest.first() {
-                    None | Some(b';') => HexEnd::Done,
-                    // Only blanks or a comment may follow the `\`.
-                    Some(b'\\') if trailer(&rest[1..]).is_ok() => {
-                        data_len = i.len() - rest.len() + 1;
-                        HexEnd::Continue
-                    }
-                    Some(_) => HexEnd::Bad,
-                };
-            }
+            pos += 3;
+            count += 1;
         }
+        data_len = data_len.max(pos);
+        pos += blank_len(&i[pos..]);
+        let digits = i[pos..]
+            .iter()
+            .take(2)
+            .take_while(|&&b| is_hex_digit(b))
+            .count();
+        if digits > 0 {
+            count += 1;
+            pos += digits;
+            data_len = pos;
+            if i.get(pos) == Some(&b',') {
+                pos += 1;
+                data_len = pos;
+                continue;
+            }
+            pos += blank_len(&i[pos..]);
+            break match i.get(pos) {
+                None | Some(b';') => HexEnd::Done,
+                Some(_) => HexEnd::Bad,
+            };
+        }
+        break match i.get(pos) {
+            None | Some(b';') => HexEnd::Done,
+            Some(b'\\') if trailer(&i[pos + 1..]).is_ok() => {
+                data_len = pos + 1;
+                HexEnd::Continue
+            }
+            Some(_) => HexEnd::Bad,
+        };
     };
     HexScan {
         end,
