@@ -510,3 +510,31 @@ fn ansi_bytes_pass_through_untouched() {
     assert_eq!(model.writes[1].data.as_text(), Some(&b"\xE9t\xE9"[..]));
     assert_eq!(model.writes[2].data, Data::ExpandSz(Cow::Owned(vec![0xE9])));
 }
+
+#[test]
+fn lines_directly_before_keys_and_values() {
+    let text = format!(
+        "{H5}; svcscrub: ignore SVC001\r\n[HKCU\\A]\r\n; svcscrub: ignore SVC010\r\n\"a\"=\"1\"\r\n[HKCU\\B]\r\n[HKCU\\C]\r\n"
+    );
+    let file = parse(&text);
+    let line = |r: Option<&svcscrub::syntax::reg::Record>| {
+        r.map(|r| s(&text.as_bytes()[r.line.as_range()]))
+    };
+    assert_eq!(
+        line(file.record_before_key(0)).as_deref(),
+        Some("; svcscrub: ignore SVC001")
+    );
+    assert_eq!(
+        line(file.record_before_value(0, 1)).as_deref(),
+        Some("; svcscrub: ignore SVC010")
+    );
+    assert_eq!(line(file.record_before_value(0, 0)), None);
+    assert_eq!(
+        line(file.record_before_key(1)).as_deref(),
+        Some("\"a\"=\"1\"")
+    );
+    // The key line of B, not a record, comes right before C.
+    assert_eq!(line(file.record_before_key(2)), None);
+    let bare = parse("REGEDIT4\n[HKCU\\A]\n");
+    assert!(bare.record_before_key(0).is_none());
+}

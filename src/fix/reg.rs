@@ -73,7 +73,8 @@ pub fn plan(file: &RegFile, text: &[u8], changes: &[Change]) -> Vec<Edit> {
     let mut edits = region_edits(&units, &deleted);
     let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
     replaces.retain(|edit| {
-        edit.range.end <= text.len()
+        edit.range.start <= edit.range.end
+            && edit.range.end <= text.len()
             && !removed.iter().any(|r| overlaps(*r, edit.range))
             && !units.touches_opaque(edit.range)
     });

@@ -247,6 +247,29 @@ impl RegFile {
         self.records.get(block.records.clone()).unwrap_or(&[])
     }
 
+    /// The line directly before block `b`'s key line (a `; svcscrub: ignore …` comment, say);
+    /// `None` when the header precedes it.
+    pub fn record_before_key(&self, b: usize) -> Option<&Record> {
+        let start = self.blocks.get(b)?.records.start;
+        let before = start.checked_sub(1)?;
+        // The previous block's key line sits between its records and ours.
+        let prev_key_is_adjacent = b
+            .checked_sub(1)
+            .and_then(|p| self.blocks.get(p))
+            .is_some_and(|p| p.records.is_empty());
+        if prev_key_is_adjacent {
+            return None;
+        }
+        self.records.get(before)
+    }
+
+    /// The line directly before record `i` of block `b`; `None` when it is the key line.
+    pub fn record_before_value(&self, b: usize, i: usize) -> Option<&Record> {
+        let block = self.blocks.get(b)?;
+        let prev = i.checked_sub(1)?;
+        self.block_records(block).get(prev)
+    }
+
     /// Concatenates every node's bytes in order; equals the parsed text.
     pub fn print(&self, text: &[u8]) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len);
@@ -281,7 +304,8 @@ impl RegFile {
 }
 
 /// Parses a `.reg` working text. Fails only when the first line is not a regedit header;
-/// every later line parses (unknown lines become [`RecordKind::Junk`]).
+/// every later line parses (unknown lines become [`RecordKind::Junk`]). The header itself
+/// decides [`RegFile::version`]; `version` (what `detect` found on the same line) agrees.
 pub fn parse(text: &[u8], version: RegVersion) -> Result<RegFile, SyntaxError> {
     let file = parser::parse_file(text, version)?;
     debug_assert!(file.is_lossless(), "reg parse tree does not tile the input");
