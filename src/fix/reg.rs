@@ -1,9 +1,271 @@
 //! Turning [`Change`]s into edits of a `.reg` export.
+//!
+//! Removals delete whole records (a value line with its continuation lines) and key lines.
+//! A key line goes only when its removal was asked for AND every record regedit would apply
+//! to that key (writes, deletions, opaque records) goes too; otherwise those records would
+//! silently move under the previous key. Comments, junk and dropped value lines inside a
+//! removed block are kept.
+//!
+//! Blank lines: the file is seen as a sequence of units (header, key lines, records). Each run
+//! of deleted units, together with the blank lines around and between them, lies between two
+//! kept units (or a kept unit and the end of the file). Of the two blank gaps around the run,
+//! one survives and everything else in the run goes:
+//! - before a kept unit, the larger gap survives (the earlier one on a tie), so a removed block
+//!   in regedit's layout (one blank line before every key) leaves exactly one blank line;
+//! - at the end of the file, the trailing gap survives, so the file ends as it did; when the
+//!   deleted run had no final line break, the preceding line loses its break instead.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Change, Edit};
-use crate::syntax::reg::RegFile;
+use crate::model::Origin;
+use crate::syntax::reg::{RegFile, ValueData};
+use crate::text::TextRange;
 
-/// Plans the edits for `changes` on `file` (whose working text is `text`).
-pub fn plan(_file: &RegFile, _text: &[u8], _changes: &[Change]) -> Vec<Edit> {
-    Vec::new()
+/// Plans the edits for `changes` on `file` (whose working text is `text`): sorted by range,
+/// non-overlapping. Changes that do not apply to `.reg` files or name no write are ignored.
+pub fn plan(file: &RegFile, text: &[u8], changes: &[Change]) -> Vec<Edit> {
+    let units = Units { file, text };
+    let mut removals: BTreeMap<usize, (bool, BTreeSet<usize>)> = BTreeMap::new();
+    let mut replaces = Vec::new();
+    for change in changes {
+        match change {
+            Change::RemoveWrite(origin) => {
+                let b = origin.container as usize;
+                let Some(block) = file.blocks.get(b).filter(|bl| !bl.key.delete) else {
+                    continue;
+                };
+                let entry = removals.entry(b).or_default();
+                if origin.index == Origin::KEY_LINE {
+                    entry.0 = true;
+                } else {
+                    let i = origin.index as usize;
+                    if file
+                        .block_records(block)
+                        .get(i)
+                        .is_some_and(|r| r.is_write())
+                    {
+                        entry.1.insert(i);
+                    }
+                }
+            }
+            Change::Replace(edit) => replaces.push(edit.clone()),
+            Change::SetServiceField { .. } => {}
+        }
+    }
+
+    let mut deleted = BTreeSet::new();
+    for (&b, (key, records)) in &removals {
+        let block = &file.blocks[b];
+        let block_records = file.block_records(block);
+        let everything_bound_goes = block_records
+            .iter()
+            .enumerate()
+            .all(|(i, r)| !r.binds_to_key() || records.contains(&i));
+        if *key && everything_bound_goes {
+            deleted.insert(units.key_unit(b));
+        }
+        for &i in records {
+            deleted.insert(units.record_unit(block.records.start + i));
+        }
+    }
+
+    let mut edits = region_edits(&units, &deleted);
+    let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
+    replaces.retain(|edit| {
+        edit.range.start <= edit.range.end
+            && edit.range.end <= text.len()
+            && !removed.iter().any(|r| overlaps(*r, edit.range))
+            && !units.touches_opaque(edit.range)
+    });
+    replaces.sort();
+    let mut last_end = None;
+    for edit in replaces {
+        let clear = match last_end {
+            None => true,
+            Some(end) => {
+                edit.range.start > end || (edit.range.start == end && !edit.range.is_empty())
+            }
+        };
+        if clear {
+            last_end = Some(edit.range.end);
+            edits.push(edit);
+        }
+    }
+    edits.sort();
+    edits
+}
+
+/// `a` and `b` share a byte, or one is an insertion strictly inside / at the start of the other.
+fn overlaps(a: TextRange, b: TextRange) -> bool {
+    if b.is_empty() {
+        return a.start <= b.start && b.start < a.end;
+    }
+    if a.is_empty() {
+        return b.start <= a.start && a.start < b.end;
+    }
+    a.start < b.end && b.start < a.end
+}
+
+/// One edit per run of deleted units, choosing which blank lines go (see the module docs).
+fn region_edits(units: &Units<'_>, deleted: &BTreeSet<usize>) -> Vec<Edit> {
+    let total = units.count();
+    let mut edits = Vec::new();
+    let mut iter = deleted.iter().copied().peekable();
+    while let Some(first) = iter.next() {
+        // The kept unit before the run (the header at worst, which is never deleted).
+        let mut prev = first.saturating_sub(1);
+        while prev > 0 && units.info(prev).is_some_and(|u| u.blank) {
+            prev -= 1;
+        }
+        let mut last = first;
+        let mut u = first + 1;
+        let next = loop {
+            if u >= total {
+                break None;
+            }
+            if iter.peek() == Some(&u) {
+                iter.next();
+                last = u;
+            } else if !units.info(u).is_some_and(|i| i.blank) {
+                break Some(u);
+            }
+            u += 1;
+        };
+        let (Some(p), Some(f), Some(l)) = (units.info(prev), units.info(first), units.info(last))
+        else {
+            continue;
+        };
+        let gap_before = first - prev - 1;
+        let range = match next {
+            Some(n) => {
+                let gap_after = n - last - 1;
+                let Some(n) = units.info(n) else { continue };
+                if gap_before >= gap_after {
+                    TextRange::new(f.range.start, n.range.start)
+                } else {
+                    TextRange::new(p.range.end, l.range.end)
+                }
+            }
+            None => {
+                let gap_after = total - last - 1;
+                let unterminated = l.content_end == l.range.end;
+                let start = if gap_after == 0 && unterminated && !p.opaque {
+                    p.content_end
+                } else {
+                    p.range.end
+                };
+                TextRange::new(start, l.range.end)
+            }
+        };
+        edits.push(Edit::delete(range));
+    }
+    edits
+}
+
+/// What the planner needs to know about one unit.
+#[derive(Clone, Copy, Debug)]
+struct UnitInfo {
+    /// With terminators.
+    range: TextRange,
+    /// End of the last physical line's content (before its terminator).
+    content_end: usize,
+    blank: bool,
+    /// Must not be edited (split string, broken continuation).
+    opaque: bool,
+}
+
+/// The file as a sequence of units: 0 is the header, then preamble records, then each block's
+/// key line followed by its records. Indices are computed, not stored.
+struct Units<'f> {
+    file: &'f RegFile,
+    text: &'f [u8],
+}
+
+impl Units<'_> {
+    fn count(&self) -> usize {
+        1 + self.file.records.len() + self.file.blocks.len()
+    }
+
+    fn key_unit(&self, b: usize) -> usize {
+        1 + self.file.blocks[b].records.start + b
+    }
+
+    /// The unit of global record `r`.
+    fn record_unit(&self, r: usize) -> usize {
+        let keys_before = self.file.blocks.partition_point(|bl| bl.records.start <= r);
+        1 + r + keys_before
+    }
+
+    fn info(&self, u: usize) -> Option<UnitInfo> {
+        if u == 0 {
+            let h = self.file.header;
+            return Some(UnitInfo {
+                range: h.range,
+                content_end: h.line.end,
+                blank: false,
+                opaque: false,
+            });
+        }
+        let blocks = &self.file.blocks;
+        // Key lines at unit indices below or at `u`.
+        let (mut lo, mut hi) = (0, blocks.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if 1 + blocks[mid].records.start + mid <= u {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let keys = lo;
+        if let Some(b) = keys.checked_sub(1)
+            && self.key_unit(b) == u
+        {
+            let key = blocks[b].key;
+            return Some(UnitInfo {
+                range: key.range,
+                content_end: key.line.end,
+                blank: false,
+                opaque: false,
+            });
+        }
+        let record = self.file.records.get(u - 1 - keys)?;
+        Some(UnitInfo {
+            range: record.range,
+            content_end: content_end(self.text, record.range),
+            blank: record.is_blank(),
+            opaque: record.value().is_some_and(|v| v.data.is_opaque()),
+        })
+    }
+
+    /// `range` overlaps a record that must not be edited.
+    fn touches_opaque(&self, range: TextRange) -> bool {
+        let records = &self.file.records;
+        let from = records
+            .partition_point(|r| r.range.end <= range.start)
+            .min(records.len());
+        records[from..]
+            .iter()
+            .take_while(|r| r.range.start <= range.end)
+            .any(|r| {
+                r.value().is_some_and(|v| {
+                    matches!(
+                        v.data,
+                        ValueData::MultiLineString { .. } | ValueData::Broken { .. }
+                    )
+                }) && overlaps(r.range, range)
+            })
+    }
+}
+
+/// The end of a range's content: before a final `\r\n`, `\n` or `\r`.
+fn content_end(text: &[u8], range: TextRange) -> usize {
+    let bytes = text.get(range.as_range()).unwrap_or(&[]);
+    let cut = match bytes {
+        [.., b'\r', b'\n'] => 2,
+        [.., b'\n'] | [.., b'\r'] => 1,
+        _ => 0,
+    };
+    range.end - cut
 }

@@ -1,0 +1,623 @@
+//! The `.reg` parsers: one nom (`::complete`) parser per logical line over plain byte slices,
+//! and an outer loop over physical lines that never fails once the header is found.
+//!
+//! Each function is named in `grammar/reg.ebnf`. Offsets are computed from how much of a
+//! line a parser consumed (`Line::at`), so no location-tracking input type is needed. The
+//! outer loop does all cross-line work (hex continuations, raw-newline strings) with a cursor
+//! that only moves forward, except for giving back trailing blank/comment lines once, so the
+//! whole parse is linear in the input.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while_m_n};
+use nom::character::complete::{char, space0};
+use nom::combinator::{eof, opt, recognize, rest, value};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+
+use super::values::hex_value;
+use super::{
+    Header, HexKind, KeyBlock, KeyLine, Record, RecordKind, RegFile, ValueData, ValueName,
+    ValueRecord,
+};
+use crate::detect::{REG4_HEADER, REG5_HEADER, RegVersion};
+use crate::syntax::SyntaxError;
+use crate::text::TextRange;
+
+/// Parsers carry no error detail: a line that does not match is junk or invalid data.
+type PResult<'a, O> = IResult<&'a [u8], O, ()>;
+
+fn fail<T>() -> Result<T, nom::Err<()>> {
+    Err(nom::Err::Error(()))
+}
+
+fn is_hex_digit(b: u8) -> bool {
+    b.is_ascii_hexdigit()
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Number of leading spaces and tabs.
+fn blank_len(s: &[u8]) -> usize {
+    s.iter().take_while(|&&b| is_blank(b)).count()
+}
+
+/// One physical line of the working text.
+#[derive(Clone, Copy, Debug)]
+struct Line<'a> {
+    /// The line without its terminator.
+    content: TextRange,
+    /// Offset just after the terminator.
+    end: usize,
+    bytes: &'a [u8],
+}
+
+impl Line<'_> {
+    /// The offset of a suffix `rest` of this line's bytes.
+    fn at(&self, rest: &[u8]) -> usize {
+        self.content.end - rest.len().min(self.content.len())
+    }
+
+    fn full(&self) -> TextRange {
+        TextRange::new(self.content.start, self.end)
+    }
+}
+
+/// Walks physical lines; a line ends after `\r\n`, `\n` or a lone `\r`.
+#[derive(Clone, Debug)]
+struct Cursor<'a> {
+    text: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn next_line(&mut self) -> Option<Line<'a>> {
+        let text = self.text;
+        let start = self.pos;
+        let tail = text.get(start..).filter(|t| !t.is_empty())?;
+        let (content_end, end) = match memchr::memchr2(b'\n', b'\r', tail) {
+            Some(rel) => {
+                let at = start + rel;
+                if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') {
+                    (at, at + 2)
+                } else {
+                    (at, at + 1)
+                }
+            }
+            None => (text.len(), text.len()),
+        };
+        self.pos = end;
+        Some(Line {
+            content: TextRange::new(start, content_end),
+            end,
+            bytes: &text[start..content_end],
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single-line parsers
+// ---------------------------------------------------------------------------------------------
+
+/// `comment = ";" , { any } ;`
+fn comment(i: &[u8]) -> PResult<'_, &[u8]> {
+    recognize(preceded(char(';'), rest)).parse(i)
+}
+
+/// `trailer = { blank } , [ comment ] ;` — all that may follow a header or value data.
+fn trailer(i: &[u8]) -> PResult<'_, ()> {
+    let (i, _) = space0(i)?;
+    let (i, _) = opt(comment).parse(i)?;
+    let (i, _) = eof(i)?;
+    Ok((i, ()))
+}
+
+/// `header-line = { blank } , header-name , trailer ;` → the header name and version.
+fn header_line(i: &[u8]) -> PResult<'_, (&[u8], RegVersion)> {
+    let (i, _) = space0(i)?;
+    let (after, version) = alt((
+        value(RegVersion::Regedit5, tag(REG5_HEADER)),
+        value(RegVersion::Regedit4, tag(REG4_HEADER)),
+    ))
+    .parse(i)?;
+    let name = &i[..i.len() - after.len()];
+    let (after, ()) = trailer(after)?;
+    Ok((after, (name, version)))
+}
+
+/// The pieces of a key line, as sub-slices of the line.
+struct KeyParts<'a> {
+    delete: bool,
+    name: &'a [u8],
+    trailer: &'a [u8],
+}
+
+/// `key-line = { blank } , "[" , [ "-" ] , key-path , "]" , key-trailer ;` where the path runs
+/// to the LAST `]` on the line and does not start with a blank.
+fn key_line(i: &[u8]) -> PResult<'_, KeyParts<'_>> {
+    let (i, _) = space0(i)?;
+    let (i, _) = char('[')(i)?;
+    // Regedit ignores `[ name]`: a blank right after `[` makes the line junk, and the values
+    // after it stay with the previous key.
+    if i.first().copied().is_some_and(is_blank) {
+        return fail();
+    }
+    let (i, dash) = opt(char('-')).parse(i)?;
+    let Some(close) = memchr::memrchr(b']', i) else {
+        return fail();
+    };
+    let parts = KeyParts {
+        delete: dash.is_some(),
+        name: &i[..close],
+        trailer: &i[close + 1..],
+    };
+    Ok((&i[i.len()..], parts))
+}
+
+/// Scans a quoted string whose opening `"` is `i[0]`: the length up to and including the
+/// closing quote, and whether `\` escapes occur. `None` when the line ends first.
+fn scan_quoted(i: &[u8]) -> Option<(usize, bool)> {
+    let mut j = 1;
+    let mut escaped = false;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', i.get(j..)?)?;
+        if i[k] == b'"' {
+            return Some((k + 1, escaped));
+        }
+        escaped = true;
+        j = k + 2;
+    }
+}
+
+/// `quoted = '"' , { char - ( '"' | "\" ) | "\" , char } , '"' ;`
+fn quoted(i: &[u8]) -> PResult<'_, (&[u8], bool)> {
+    let (_, _) = char('"')(i)?;
+    match scan_quoted(i) {
+        Some((len, escaped)) => Ok((&i[len..], (&i[..len], escaped))),
+        None => fail(),
+    }
+}
+
+/// `value-name = "@" | quoted ;`
+fn value_name(i: &[u8]) -> PResult<'_, (&[u8], bool)> {
+    alt((tag(&b"@"[..]).map(|at| (at, false)), quoted)).parse(i)
+}
+
+/// `value-head = { blank } , value-name , { blank } , "=" , { blank } ;`
+fn value_head(i: &[u8]) -> PResult<'_, (&[u8], bool)> {
+    let (i, _) = space0(i)?;
+    let (i, name) = value_name(i)?;
+    let (i, _) = delimited(space0, char('='), space0).parse(i)?;
+    Ok((i, name))
+}
+
+/// `delete-data = "-" ;`
+fn delete_data(i: &[u8]) -> PResult<'_, &[u8]> {
+    tag(&b"-"[..])(i)
+}
+
+/// `dword-data = "dword:" , { blank } , hex-digit , 7 * [ hex-digit ] ;` → (data, digits).
+fn dword_data(i: &[u8]) -> PResult<'_, (&[u8], &[u8])> {
+    let (j, _) = tag(&b"dword:"[..])(i)?;
+    let (j, _) = space0(j)?;
+    let (after, digits) = take_while_m_n(1, 8, is_hex_digit)(j)?;
+    Ok((after, (&i[..i.len() - after.len()], digits)))
+}
+
+/// `hex-head = "hex" , [ "(" , hex-digit , 7 * [ hex-digit ] , ")" ] , ":" ;`
+fn hex_head(i: &[u8]) -> PResult<'_, HexKind> {
+    let (i, _) = tag(&b"hex"[..])(i)?;
+    let (i, kind) = opt(delimited(
+        char('('),
+        take_while_m_n(1, 8, is_hex_digit),
+        char(')'),
+    ))
+    .parse(i)?;
+    let (i, _) = char(':')(i)?;
+    let kind = match kind {
+        None => HexKind::Binary,
+        Some(digits) => HexKind::Typed(digits.iter().fold(0u32, |n, &d| {
+            (n << 4) | u32::from(hex_value(d).unwrap_or(0))
+        })),
+    };
+    Ok((i, kind))
+}
+
+/// How one line of hex bytes ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HexEnd {
+    /// End of line or a `;` comment: the data is complete.
+    Done,
+    /// A `\` where a byte could start: the data continues on the next real line.
+    Continue,
+    /// Anything else: regedit drops the value.
+    Bad,
+}
+
+/// The result of scanning one line's hex bytes.
+#[derive(Clone, Copy, Debug)]
+struct HexScan {
+    end: HexEnd,
+    count: usize,
+    /// Bytes of the input that belong to the data (up to the last byte, comma or `\`).
+    data_len: usize,
+}
+
+/// `hex-bytes = { blank } , [ hex-byte , { "," , { blank } , hex-byte } ] , [ "," ] ,
+/// ( hex-end | continuation ) ;` for one physical line, following regedit: bytes of one or
+/// two digits, no blank between a byte and its comma, a trailing comma is allowed, and `\`
+/// where a byte could start continues the data on the next line (only blanks or a comment may
+/// follow it). This is the hot loop of large exports, so it is written by hand over the bytes
+/// with a fast path for regedit's own `xx,` runs.
+fn hex_bytes(i: &[u8]) -> HexScan {
+    let mut pos = 0;
+    let mut count = 0;
+    let mut data_len = 0;
+    let end = loop {
+        // Fast path: `xx,` as regedit writes it.
+        while let Some(&[a, b, b',']) = i.get(pos..pos + 3) {
+            if !(is_hex_digit(a) && is_hex_digit(b)) {
+                break;
+            }
+            pos += 3;
+            count += 1;
+        }
+        data_len = data_len.max(pos);
+        pos += blank_len(&i[pos..]);
+        let digits = i[pos..]
+            .iter()
+            .take(2)
+            .take_while(|&&b| is_hex_digit(b))
+            .count();
+        if digits > 0 {
+            count += 1;
+            pos += digits;
+            data_len = pos;
+            if i.get(pos) == Some(&b',') {
+                pos += 1;
+                data_len = pos;
+                continue;
+            }
+            pos += blank_len(&i[pos..]);
+            break match i.get(pos) {
+                None | Some(b';') => HexEnd::Done,
+                Some(_) => HexEnd::Bad,
+            };
+        }
+        break match i.get(pos) {
+            None | Some(b';') => HexEnd::Done,
+            Some(b'\\') if trailer(&i[pos + 1..]).is_ok() => {
+                data_len = pos + 1;
+                HexEnd::Continue
+            }
+            Some(_) => HexEnd::Bad,
+        };
+    };
+    HexScan {
+        end,
+        count,
+        data_len,
+    }
+}
+
+/// What the data of a value line turned out to be, before any cross-line work.
+enum LineData {
+    Done(ValueData),
+    /// Hex data ending in `\`: continuation lines follow.
+    HexContinues {
+        start: usize,
+        kind: HexKind,
+        bytes_start: usize,
+        bytes_end: usize,
+        count: usize,
+    },
+    /// A quoted string with no closing quote on this line, opening at `start`.
+    OpenString {
+        start: usize,
+    },
+}
+
+/// `value-line = value-head , value-data , trailer ;` → the name and the data.
+/// `None` when the line is not `name=` at all (junk).
+fn value_line(line: &Line<'_>) -> Option<(ValueName, LineData)> {
+    let (data, (name, escaped)) = value_head(line.bytes).ok()?;
+    // The name is the first non-blank token of the line.
+    let name_start = line.content.start + blank_len(line.bytes);
+    let name = ValueName {
+        range: TextRange::new(name_start, name_start + name.len()),
+        escaped,
+    };
+    let start = line.at(data);
+    let invalid = LineData::Done(ValueData::Invalid {
+        range: TextRange::new(start, line.content.end),
+    });
+    let result = if let Ok((after, dash)) = delete_data(data) {
+        match trailer(after) {
+            Ok(_) => LineData::Done(ValueData::Delete {
+                range: TextRange::new(start, start + dash.len()),
+            }),
+            Err(_) => invalid,
+        }
+    } else if data.first() == Some(&b'"') {
+        match quoted(data) {
+            Ok((after, (s, escaped))) => match trailer(after) {
+                Ok(_) => LineData::Done(ValueData::String {
+                    range: TextRange::new(start, start + s.len()),
+                    escaped,
+                }),
+                Err(_) => invalid,
+            },
+            Err(_) => LineData::OpenString { start },
+        }
+    } else if let Ok((after, (whole, digits))) = dword_data(data) {
+        match trailer(after) {
+            Ok(_) => {
+                let digits_start = line.at(after) - digits.len();
+                LineData::Done(ValueData::Dword {
+                    range: TextRange::new(start, start + whole.len()),
+                    digits: TextRange::new(digits_start, digits_start + digits.len()),
+                })
+            }
+            Err(_) => invalid,
+        }
+    } else if let Ok((bytes, kind)) = hex_head(data) {
+        let bytes_start = line.at(bytes);
+        let scan = hex_bytes(bytes);
+        let bytes_end = bytes_start + scan.data_len;
+        match scan.end {
+            HexEnd::Done => LineData::Done(ValueData::Hex {
+                range: TextRange::new(start, bytes_end),
+                kind,
+                bytes: TextRange::new(bytes_start, bytes_end),
+                count: scan.count,
+            }),
+            HexEnd::Continue => LineData::HexContinues {
+                start,
+                kind,
+                bytes_start,
+                bytes_end,
+                count: scan.count,
+            },
+            HexEnd::Bad => invalid,
+        }
+    } else {
+        invalid
+    };
+    Some((name, result))
+}
+
+/// The position just after the first unescaped `"` of a line inside an open string.
+fn find_closing_quote(bytes: &[u8]) -> Option<usize> {
+    let mut j = 0;
+    loop {
+        let k = j + memchr::memchr2(b'"', b'\\', bytes.get(j..)?)?;
+        if bytes[k] == b'"' {
+            return Some(k + 1);
+        }
+        j = k + 2;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The outer loop
+// ---------------------------------------------------------------------------------------------
+
+/// Builds the tree. Fails only without a header on the first line.
+pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, SyntaxError> {
+    let mut cursor = Cursor { text, pos: 0 };
+    let Some(first) = cursor.next_line() else {
+        return Err(SyntaxError::new(0, "empty file: expected a regedit header"));
+    };
+    let Ok((_, (name, version))) = header_line(first.bytes) else {
+        return Err(SyntaxError::new(
+            0,
+            "expected `Windows Registry Editor Version 5.00` or `REGEDIT4` on the first line",
+        ));
+    };
+    let name_start = first.at(&first.bytes[blank_len(first.bytes)..]);
+    let header = Header {
+        line: first.content,
+        range: first.full(),
+        name: TextRange::new(name_start, name_start + name.len()),
+    };
+
+    let mut records: Vec<Record> = Vec::with_capacity(text.len() / 48 + 8);
+    let mut blocks: Vec<KeyBlock> = Vec::new();
+    let mut preamble_end = None;
+
+    while let Some(line) = cursor.next_line() {
+        let lead = blank_len(line.bytes);
+        let kind = match line.bytes.get(lead) {
+            None => RecordKind::Blank,
+            Some(b';') => RecordKind::Comment,
+            Some(b'[') => match key_line(line.bytes) {
+                Ok((_, parts)) => {
+                    close_block(&mut blocks, &records);
+                    preamble_end.get_or_insert(records.len());
+                    blocks.push(KeyBlock {
+                        key: key_from_parts(&line, &parts),
+                        records: records.len()..records.len(),
+                        range: line.full(),
+                    });
+                    continue;
+                }
+                Err(_) => RecordKind::Junk,
+            },
+            Some(b'@' | b'"') => match value_line(&line) {
+                Some((name, data)) => {
+                    let (data, end) = finish_value(&mut cursor, &line, data);
+                    records.push(Record {
+                        range: TextRange::new(line.content.start, end),
+                        line: line.content,
+                        kind: RecordKind::Value(ValueRecord { name, data }),
+                    });
+                    continue;
+                }
+                None => RecordKind::Junk,
+            },
+            Some(_) => RecordKind::Junk,
+        };
+        records.push(Record {
+            range: line.full(),
+            line: line.content,
+            kind,
+        });
+    }
+    close_block(&mut blocks, &records);
+
+    Ok(RegFile {
+        version,
+        header,
+        preamble_end: preamble_end.unwrap_or(records.len()),
+        records,
+        blocks,
+        len: text.len(),
+    })
+}
+
+/// Ends the last block at the current end of `records`.
+fn close_block(blocks: &mut [KeyBlock], records: &[Record]) {
+    if let Some(block) = blocks.last_mut() {
+        block.records = block.records.start..records.len();
+        let end = match records.get(block.records.start..) {
+            Some([.., last]) => last.range.end,
+            _ => block.key.range.end,
+        };
+        block.range = TextRange::new(block.key.range.start, end);
+    }
+}
+
+fn key_from_parts(line: &Line<'_>, parts: &KeyParts<'_>) -> KeyLine {
+    let name_start = line.at(parts.trailer) - 1 - parts.name.len();
+    let name = TextRange::new(name_start, name_start + parts.name.len());
+    let (root, subkey) = match memchr::memchr(b'\\', parts.name) {
+        Some(slash) => (
+            TextRange::new(name.start, name.start + slash),
+            TextRange::new(name.start + slash + 1, name.end),
+        ),
+        None => (name, TextRange::empty(name.end)),
+    };
+    KeyLine {
+        line: line.content,
+        range: line.full(),
+        delete: parts.delete,
+        name,
+        root,
+        subkey,
+        trailer: TextRange::new(line.at(parts.trailer), line.content.end),
+    }
+}
+
+/// Completes a value's data across physical lines when needed; returns the data and the end
+/// offset of the record (after the terminator of its last line).
+fn finish_value(cursor: &mut Cursor<'_>, line: &Line<'_>, data: LineData) -> (ValueData, usize) {
+    match data {
+        LineData::Done(data) => (data, line.end),
+        LineData::OpenString { start } => {
+            let mut look = cursor.clone();
+            while let Some(next) = look.next_line() {
+                let Some(close) = find_closing_quote(next.bytes) else {
+                    continue;
+                };
+                if trailer(&next.bytes[close..]).is_ok() {
+                    *cursor = look;
+                    let range = TextRange::new(start, next.content.start + close);
+                    return (ValueData::MultiLineString { range }, next.end);
+                }
+                break;
+            }
+            let range = TextRange::new(start, line.content.end);
+            (ValueData::Invalid { range }, line.end)
+        }
+        LineData::HexContinues {
+            start,
+            kind,
+            bytes_start,
+            mut bytes_end,
+            mut count,
+        } => {
+            let mut last_data_end = line.end;
+            loop {
+                let Some(next) = cursor.next_line() else {
+                    // End of file inside a continuation: regedit keeps the value. Skipped
+                    // blank/comment lines after the last data go back to the outer loop.
+                    cursor.pos = last_data_end;
+                    let data = ValueData::Hex {
+                        range: TextRange::new(start, bytes_end),
+                        kind,
+                        bytes: TextRange::new(bytes_start, bytes_end),
+                        count,
+                    };
+                    return (data, last_data_end);
+                };
+                let lead = blank_len(next.bytes);
+                match next.bytes.get(lead) {
+                    None | Some(b';') => continue,
+                    Some(&b) if is_hex_digit(b) => {
+                        let rest = &next.bytes[lead..];
+                        let scan = hex_bytes(rest);
+                        count += scan.count;
+                        bytes_end = next.at(rest) + scan.data_len;
+                        last_data_end = next.end;
+                        match scan.end {
+                            HexEnd::Continue => continue,
+                            HexEnd::Done => {
+                                let data = ValueData::Hex {
+                                    range: TextRange::new(start, bytes_end),
+                                    kind,
+                                    bytes: TextRange::new(bytes_start, bytes_end),
+                                    count,
+                                };
+                                return (data, next.end);
+                            }
+                            HexEnd::Bad => {
+                                let range = TextRange::new(start, next.content.end);
+                                return (ValueData::Invalid { range }, next.end);
+                            }
+                        }
+                    }
+                    Some(_) => {
+                        let data = ValueData::Broken {
+                            range: TextRange::new(start, bytes_end),
+                            swallowed: next.full(),
+                        };
+                        return (data, next.end);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_bytes_follow_regedit() {
+        let scan = hex_bytes(b"00,01, 2,ff ;x");
+        assert_eq!((scan.end, scan.count, scan.data_len), (HexEnd::Done, 4, 11));
+        // Like regedit, no blank may come between a byte and its comma.
+        assert_eq!(hex_bytes(b"00 ,01").end, HexEnd::Bad);
+        let scan = hex_bytes(b"00,\\ ; blah");
+        assert_eq!(
+            (scan.end, scan.count, scan.data_len),
+            (HexEnd::Continue, 1, 4)
+        );
+        assert_eq!(hex_bytes(b"").end, HexEnd::Done);
+        assert_eq!(hex_bytes(b"00,").end, HexEnd::Done);
+        assert_eq!(hex_bytes(b"001").end, HexEnd::Bad);
+        assert_eq!(hex_bytes(b"00\\").end, HexEnd::Bad);
+        assert_eq!(hex_bytes(b"00,,01").end, HexEnd::Bad);
+        assert_eq!(hex_bytes(b"zz").end, HexEnd::Bad);
+    }
+
+    #[test]
+    fn quoted_strings_skip_escapes() {
+        assert_eq!(scan_quoted(br#""a\"b" x"#), Some((6, true)));
+        assert_eq!(scan_quoted(br#""ab"#), None);
+        assert_eq!(scan_quoted(br#""ab\"#), None);
+        assert_eq!(find_closing_quote(br#"x\"y" ;c"#), Some(5));
+    }
+}
