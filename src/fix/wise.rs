@@ -1,9 +1,318 @@
 //! Turning [`Change`]s into edits of a WiseScript document.
+//!
+//! Removals are planned per `Edit Registry` item so the item stays well-formed (`RULES.md`
+//! invariants): no key left → the item goes; one key left → the flat form; more → the removed
+//! `item: Key` blocks go and `Total Keys` is renumbered from the keys actually present (even if
+//! the old value disagreed). Edits are whole lines or exact value ranges, so bytes around them,
+//! including every line ending, are untouched; a new line copies its neighbour's indentation
+//! and terminator. Structural edits win over service-field edits, which win over pass-through
+//! [`Change::Replace`]s: a conflicting later edit is dropped, and the fix loop reruns.
+
+use std::collections::BTreeMap;
 
 use super::{Change, Edit};
-use crate::syntax::wise::Document;
+use crate::syntax::wise::{Document, Item, ItemKind, Property, RegKey, RegistryForm};
+use crate::text::TextRange;
 
-/// Plans the edits for `changes` on `doc` (whose working text is `text`).
-pub fn plan(_doc: &Document, _text: &[u8], _changes: &[Change]) -> Vec<Edit> {
-    Vec::new()
+/// Plans the edits for `changes` on `doc` (whose working text is `text`). The result is sorted
+/// and non-overlapping; changes whose origin does not name an active item (or key) are ignored.
+pub fn plan(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
+    let mut accepted = Accepted::default();
+
+    let mut removals: Vec<(u32, u32)> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::RemoveWrite(o) => Some((o.container, o.index)),
+            _ => None,
+        })
+        .collect();
+    removals.sort_unstable();
+    removals.dedup();
+    for group in removals.chunk_by(|a, b| a.0 == b.0) {
+        let indices: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
+        for edit in plan_removal(doc, text, group[0].0, &indices) {
+            accepted.try_add(edit);
+        }
+    }
+
+    for edit in plan_service_fields(doc, text, changes) {
+        accepted.try_add(edit);
+    }
+
+    for change in changes {
+        if let Change::Replace(edit) = change
+            && edit.range.start <= edit.range.end
+            && edit.range.end <= text.len()
+        {
+            accepted.try_add(edit.clone());
+        }
+    }
+    accepted.into_sorted()
+}
+
+/// Edits accepted so far, keyed by range; a new edit that touches the same bytes (or inserts at
+/// the same point, or inside a replaced range) is refused.
+#[derive(Default)]
+struct Accepted {
+    edits: BTreeMap<(usize, usize), Vec<u8>>,
+}
+
+impl Accepted {
+    fn try_add(&mut self, edit: Edit) -> bool {
+        let r = edit.range;
+        // Accepted edits do not overlap, so in key order their ends never decrease: walk back
+        // from the last one starting at or before `r.end` until one ends before `r.start`.
+        for (&(start, end), _) in self.edits.range(..=(r.end, usize::MAX)).rev() {
+            if end < r.start {
+                break;
+            }
+            if conflicts(TextRange::new(start, end), r) {
+                return false;
+            }
+        }
+        self.edits.insert((r.start, r.end), edit.content);
+        true
+    }
+
+    fn into_sorted(self) -> Vec<Edit> {
+        self.edits
+            .into_iter()
+            .map(|((start, end), content)| Edit::replace(TextRange::new(start, end), content))
+            .collect()
+    }
+}
+
+fn conflicts(a: TextRange, b: TextRange) -> bool {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => a.start == b.start,
+        (true, false) => b.start < a.start && a.start < b.end,
+        (false, true) => a.start < b.start && b.start < a.end,
+        (false, false) => a.start < b.end && b.start < a.end,
+    }
+}
+
+/// Removing keys `indices` of the `Edit Registry` item `container`.
+fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) -> Vec<Edit> {
+    let Some(item) = doc.item(container).filter(|i| i.active) else {
+        return Vec::new();
+    };
+    let Some(er) = doc.edit_registry(text, container) else {
+        return Vec::new();
+    };
+    let keys: Vec<_> = er.keys().collect();
+    // Remarked keys are never changed (and lowering never reports them).
+    let removed: Vec<bool> = keys
+        .iter()
+        .map(|k| k.active() && indices.binary_search(&k.index).is_ok())
+        .collect();
+    let removed_count = removed.iter().filter(|&&r| r).count();
+    if removed_count == 0 {
+        return Vec::new();
+    }
+    let left = keys.len() - removed_count;
+    if left == 0 || er.form != RegistryForm::Nested {
+        return vec![Edit::delete(item.range)];
+    }
+    let kept = keys
+        .iter()
+        .zip(&removed)
+        .find(|(_, r)| !**r)
+        .map(|(k, _)| k);
+    if left == 1 && kept.is_some_and(|k| k.active()) {
+        return flatten(doc, text, container, er.total_keys, &keys, &removed)
+            .into_iter()
+            .collect();
+    }
+    // Left nested (a remarked sole survivor stays nested: flattening would activate it).
+    let mut edits: Vec<Edit> = keys
+        .iter()
+        .zip(&removed)
+        .filter(|(_, r)| **r)
+        .map(|(k, _)| Edit::delete(k.record()))
+        .collect();
+    let count = left.to_string();
+    match er.total_keys {
+        Some(p) if p.value_bytes(text) != count.as_bytes() => {
+            edits.push(Edit::replace(p.value, count));
+        }
+        Some(_) => {}
+        None => {
+            let mut line = vec![b' '; item.indent() + 2];
+            line.extend_from_slice(b"Total Keys=");
+            line.extend_from_slice(count.as_bytes());
+            line.extend_from_slice(eol_of(text, item.head));
+            edits.push(Edit::insert(item.head.end, line));
+        }
+    }
+    edits
+}
+
+/// The item rewritten in flat form: head line, `Total Keys=1`, the kept key's lines dedented by
+/// one level (values verbatim), any other lines of the item as they were, the `end` line.
+fn flatten(
+    doc: &Document,
+    text: &[u8],
+    container: u32,
+    total_keys: Option<&Property>,
+    keys: &[RegKey<'_>],
+    removed: &[bool],
+) -> Option<Edit> {
+    let item = doc.item(container)?;
+    let slice = |r: TextRange| text.get(r.as_range()).unwrap_or_default();
+    let mut out = Vec::with_capacity(item.range.len());
+    out.extend_from_slice(slice(item.head));
+    if total_keys.is_none() {
+        out.resize(out.len() + item.indent() + 2, b' ');
+        out.extend_from_slice(b"Total Keys=1");
+        out.extend_from_slice(eol_of(text, item.head));
+    }
+    // Key records in order, with whether each goes; a cursor walks them with the lines.
+    let records: Vec<(TextRange, bool, Option<&Item>)> = keys
+        .iter()
+        .zip(removed)
+        .map(|(k, &r)| (k.record(), r, doc.item(k.holder)))
+        .collect();
+    let mut cursor = 0;
+    let mut pos = item.head.end;
+    while pos < item.end_line.start {
+        let rest = text.get(pos..item.end_line.start)?;
+        let end = memchr::memchr(b'\n', rest).map_or(item.end_line.start, |p| pos + p + 1);
+        let line = TextRange::new(pos, end);
+        pos = end;
+        while records
+            .get(cursor)
+            .is_some_and(|(r, _, _)| r.end <= line.start)
+        {
+            cursor += 1;
+        }
+        match records.get(cursor) {
+            Some((r, gone, key)) if r.contains_range(line) => {
+                let boundary = key.is_some_and(|k| k.head == line || k.end_line == line);
+                if !*gone && !boundary {
+                    let bytes = slice(line);
+                    out.extend_from_slice(bytes.strip_prefix(b"  ").unwrap_or(bytes));
+                }
+            }
+            _ => match total_keys {
+                Some(p) if p.line == line => {
+                    out.extend_from_slice(slice(TextRange::new(p.line.start, p.value.start)));
+                    out.push(b'1');
+                    out.extend_from_slice(slice(p.eol()));
+                }
+                _ => out.extend_from_slice(slice(line)),
+            },
+        }
+    }
+    out.extend_from_slice(slice(item.end_line));
+    Some(Edit::replace(item.range, out))
+}
+
+/// A line's terminator (`\r\n` or `\n`); `\r\n` (the native one) for a last line without one.
+fn eol_of(text: &[u8], line: TextRange) -> &[u8] {
+    let content_end = crate::syntax::wise::content_end(text, line);
+    match text.get(content_end..line.end) {
+        Some(eol) if !eol.is_empty() => eol,
+        _ => b"\r\n",
+    }
+}
+
+/// `Create Service` fields in the order the editor writes them; `Display Name` includes its
+/// language-suffixed forms (`Display Name English`).
+const FIELD_ORDER: &[&str] = &[
+    "Service Name",
+    "Executable Path",
+    "Login User",
+    "Service Type",
+    "Boot Type",
+    "Error Type",
+    "Display Name",
+];
+
+fn is_display_name(key: &[u8]) -> bool {
+    key.eq_ignore_ascii_case(b"Display Name")
+        || key
+            .get(..13)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"Display Name "))
+}
+
+fn field_rank(key: &[u8]) -> Option<usize> {
+    if is_display_name(key) {
+        return Some(FIELD_ORDER.len() - 1);
+    }
+    FIELD_ORDER
+        .iter()
+        .position(|f| key.eq_ignore_ascii_case(f.as_bytes()))
+}
+
+fn same_field(key: &[u8], field: &[u8]) -> bool {
+    key.eq_ignore_ascii_case(field) || (is_display_name(key) && is_display_name(field))
+}
+
+/// Value replacements, and new property lines merged per insertion point (in field order).
+fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    // Insertion point → (rank, line) in change order; a field is set once per service.
+    let mut inserts: BTreeMap<usize, Vec<(usize, Vec<u8>)>> = BTreeMap::new();
+    let mut seen: Vec<(u32, &[u8])> = Vec::new();
+    for change in changes {
+        let Change::SetServiceField {
+            service,
+            field,
+            value,
+        } = change
+        else {
+            continue;
+        };
+        let field = field.as_bytes();
+        let container = service.container;
+        let Some(item) = doc
+            .item(container)
+            .filter(|i| i.active && i.kind == ItemKind::CreateService)
+        else {
+            continue;
+        };
+        if seen
+            .iter()
+            .any(|&(c, f)| c == container && same_field(f, field))
+        {
+            continue;
+        }
+        seen.push((container, field));
+        let props: Vec<&Property> = doc.props_of(container).collect();
+        if let Some(p) = props.iter().find(|p| same_field(p.key_bytes(text), field)) {
+            edits.push(Edit::replace(p.value, value.clone()));
+            continue;
+        }
+        let rank = field_rank(field);
+        let rank_of = |p: &&&Property| field_rank(p.key_bytes(text));
+        let earlier =
+            rank.and_then(|r| props.iter().rfind(|p| rank_of(p).is_some_and(|pr| pr < r)));
+        let later = rank.and_then(|r| props.iter().find(|p| rank_of(p).is_some_and(|pr| pr > r)));
+        let (at, indent, eol) = match (earlier, later, props.last()) {
+            (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => {
+                let at = if earlier.is_some() || later.is_none() {
+                    p.line.end
+                } else {
+                    p.line.start
+                };
+                (at, p.indent(), eol_of(text, p.line))
+            }
+            (None, None, None) => (item.head.end, item.indent() + 2, eol_of(text, item.head)),
+        };
+        let mut line = vec![b' '; indent];
+        line.extend_from_slice(field);
+        line.push(b'=');
+        line.extend_from_slice(value);
+        line.extend_from_slice(eol);
+        inserts
+            .entry(at)
+            .or_default()
+            .push((rank.unwrap_or(usize::MAX), line));
+    }
+    for (at, mut lines) in inserts {
+        lines.sort_by_key(|(rank, _)| *rank);
+        let content: Vec<u8> = lines.into_iter().flat_map(|(_, l)| l).collect();
+        edits.push(Edit::insert(at, content));
+    }
+    edits
 }

@@ -1,0 +1,374 @@
+//! Typed views over the generic tree: control-flow regions, `Edit Registry` keys and
+//! `Create Service` items. Views borrow the [`Document`] and return properties or ranges; values
+//! are read from the working text passed in, so results can outlive the document.
+
+use super::{Document, ItemKind, Property};
+use crate::text::TextRange;
+
+/// Whether bit `bit` of a `Flags=` value is set. Flags are written as a string of `0`/`1`
+/// characters, bit 0 being the LAST character (`00000100` has bit 2 set).
+pub fn flag_bit(flags: &[u8], bit: usize) -> bool {
+    flags.len() > bit && flags.get(flags.len() - 1 - bit) == Some(&b'1')
+}
+
+/// What an active top-level item does to the control-flow regions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BlockRole {
+    None,
+    /// Opens a region that a later `End Block` closes.
+    Open,
+    /// `ElseIf` / `Else`: closes the current branch and opens the next.
+    Branch,
+    /// `End Block`.
+    Close,
+    /// `Compiler Variable If`.
+    CompileOpen,
+    /// `Compiler Variable Else`.
+    CompileBranch,
+    /// `Compiler Variable End`.
+    CompileClose,
+}
+
+// Which items open a region. Control flow is flat: the governed items are not indented, a later
+// `End Block` closes the region. `If/While Statement` and `Wizard Block` always open one.
+//
+// `Check if File/Dir Exists` and `Display Message` open one only when their `Flags=` has bit 2
+// set (`00000100`, "start block"); `Check Configuration` opens one unless bit 7 (`10000000`)
+// is clear. Evidence (corpus, November 2025): counting active top-level openers against
+// `End Block`s, every hypothesis "bit b of the two flag strings" was tried for both items; only
+// bit 2 for both balances all ten text scripts with the depth never going negative (the other
+// 80 combinations leave files unbalanced). Flags seen: `Check if File/Dir Exists` opens with
+// 00000100, 00000101, 01000101, 10000100 and does not with 00000010, 00000011 (the forms with a
+// message to show); `Display Message` opens with 00001101, 00100100, 00101101 and does not with
+// 00001000, 00100000, 00101000 or no Flags. All 25 active `Check Configuration` items have bit 7
+// set and open a region; the only one without it (win32all.wse line 673, Flags=01011111, with
+// `Message=`/`Title=` lines, the "show a message and exit" form) is remarked and sits directly
+// before the `End Block` of its `Wizard Block`, so it did not open a region when it was active.
+//
+// Compile-time `Compiler Variable If/Else/End` regions are tracked on their own stack: an
+// include body (pywin_body.wse) closes `Compiler Variable` regions its includer opened, which
+// must not close run-time regions. Unmatched closers and branches are ignored (a script's
+// balance is not our concern); the region ids stay consistent either way.
+const START_BLOCK_BIT: usize = 2;
+const CHECK_CONFIGURATION_BLOCK_BIT: usize = 7;
+
+fn role_of(doc: &Document, text: &[u8], index: u32, kind: ItemKind) -> BlockRole {
+    let flags = || doc.prop(text, index, "Flags").map(|p| p.value_bytes(text));
+    match kind {
+        ItemKind::IfWhile | ItemKind::WizardBlock => BlockRole::Open,
+        ItemKind::CheckConfiguration => match flags() {
+            Some(f) if !flag_bit(f, CHECK_CONFIGURATION_BLOCK_BIT) => BlockRole::None,
+            _ => BlockRole::Open,
+        },
+        ItemKind::CheckFileDirExists | ItemKind::DisplayMessage => {
+            if flags().is_some_and(|f| flag_bit(f, START_BLOCK_BIT)) {
+                BlockRole::Open
+            } else {
+                BlockRole::None
+            }
+        }
+        ItemKind::ElseIf | ItemKind::Else => BlockRole::Branch,
+        ItemKind::EndBlock => BlockRole::Close,
+        ItemKind::CompilerVariableIf => BlockRole::CompileOpen,
+        ItemKind::CompilerVariableElse => BlockRole::CompileBranch,
+        ItemKind::CompilerVariableEnd => BlockRole::CompileClose,
+        _ => BlockRole::None,
+    }
+}
+
+/// Sets [`super::Item::block`] and [`super::Item::role`]. Each region or branch gets a fresh id
+/// (ids grow, so the innermost open region is the larger of the two stacks' tops). A control
+/// item itself belongs to the region around it: an `If` and its `End Block` to the enclosing
+/// region, an `Else` to the region enclosing its `If`. Nested items share their top-level
+/// ancestor's region. Remarked items change nothing.
+pub(super) fn assign_blocks(doc: &mut Document, text: &[u8]) {
+    let mut runtime: Vec<u32> = Vec::new();
+    let mut compile: Vec<u32> = Vec::new();
+    let mut next_id = 1u32;
+    let mut index = 0u32;
+    while let Some(item) = doc.items.get(index as usize) {
+        let (kind, active, subtree_end) = (item.kind, item.active, item.subtree_end);
+        let role = if active {
+            role_of(doc, text, index, kind)
+        } else {
+            BlockRole::None
+        };
+        let on_compile = matches!(
+            role,
+            BlockRole::CompileOpen | BlockRole::CompileBranch | BlockRole::CompileClose
+        );
+        let stack = if on_compile {
+            &mut compile
+        } else {
+            &mut runtime
+        };
+        let push = match role {
+            BlockRole::None => false,
+            BlockRole::Open | BlockRole::CompileOpen => true,
+            // An unmatched Else/ElseIf opens nothing: there is no branch to replace.
+            BlockRole::Branch | BlockRole::CompileBranch => stack.pop().is_some(),
+            BlockRole::Close | BlockRole::CompileClose => {
+                stack.pop();
+                false
+            }
+        };
+        let block = innermost(&runtime, &compile);
+        if push {
+            let stack = if on_compile {
+                &mut compile
+            } else {
+                &mut runtime
+            };
+            stack.push(next_id);
+            next_id = next_id.saturating_add(1);
+        }
+        let end = (subtree_end as usize).min(doc.items.len());
+        if let Some(subtree) = doc.items.get_mut(index as usize..end) {
+            for (i, it) in subtree.iter_mut().enumerate() {
+                it.block = block;
+                if i == 0 {
+                    it.role = role;
+                }
+            }
+        }
+        index = subtree_end.max(index + 1);
+    }
+}
+
+fn innermost(runtime: &[u32], compile: &[u32]) -> u32 {
+    let top = |s: &[u32]| s.last().copied().unwrap_or(0);
+    top(runtime).max(top(compile))
+}
+
+/// The three shapes of an `Edit Registry` item (`FORMATS.md` §1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegistryForm {
+    /// Wise 5 / SMS Installer 1.x: no `Total Keys`, the one key's fields in the item.
+    Wise5,
+    /// `Total Keys=1` and the key's fields in the item.
+    Flat,
+    /// `Total Keys=N` and `item: Key` children (any item with `Key` children counts as nested).
+    Nested,
+}
+
+/// A `Root=` field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RootField {
+    /// No `Root=` line: 0 (HKCR, write).
+    Absent,
+    Number(u32),
+    /// Not a decimal number: hive and operation unknown.
+    Invalid,
+}
+
+impl RootField {
+    /// The number, absent = 0; `None` when invalid.
+    pub fn number(self) -> Option<u32> {
+        match self {
+            RootField::Absent => Some(0),
+            RootField::Number(n) => Some(n),
+            RootField::Invalid => None,
+        }
+    }
+
+    /// The operation bits `Root & 0xE0`.
+    pub fn op(self) -> RegOp {
+        match self.number().map(|n| n & 0xE0) {
+            Some(0) => RegOp::Write,
+            Some(0x80) => RegOp::DeleteKey,
+            Some(0xC0) => RegOp::DeleteValue,
+            Some(other) => RegOp::Unknown(other),
+            None => RegOp::Unknown(u32::MAX),
+        }
+    }
+}
+
+/// What a key does, from `Root & 0xE0`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RegOp {
+    /// 0x00: create the key / set the value.
+    Write,
+    /// 0x80: delete the key tree.
+    DeleteKey,
+    /// 0xC0: delete the value.
+    DeleteValue,
+    /// Other operation bits, or `u32::MAX` for an unreadable `Root`.
+    Unknown(u32),
+}
+
+/// An `Edit Registry` item.
+#[derive(Clone, Copy, Debug)]
+pub struct EditRegistry<'d> {
+    doc: &'d Document,
+    /// Preorder index of the item.
+    pub item: u32,
+    pub form: RegistryForm,
+    /// The item's own `Total Keys=` line, if any.
+    pub total_keys: Option<&'d Property>,
+}
+
+/// One key of an `Edit Registry` item: the item itself (flat, Wise 5) or an `item: Key` child.
+#[derive(Clone, Copy, Debug)]
+pub struct RegKey<'d> {
+    doc: &'d Document,
+    /// The `Edit Registry` item.
+    pub item: u32,
+    /// The item holding the key's fields (`item` itself unless nested).
+    pub holder: u32,
+    /// Index among the item's keys (0 for flat and Wise 5).
+    pub index: u32,
+}
+
+impl Document {
+    /// The `Edit Registry` view of item `index`, if it is one.
+    pub fn edit_registry(&self, text: &[u8], index: u32) -> Option<EditRegistry<'_>> {
+        let item = self.item(index)?;
+        if item.kind != ItemKind::EditRegistry {
+            return None;
+        }
+        let total_keys = self.prop(text, index, "Total Keys");
+        let nested = self
+            .children(index)
+            .any(|c| self.item(c).is_some_and(|c| c.kind == ItemKind::Key));
+        let form = match (nested, total_keys) {
+            (true, _) => RegistryForm::Nested,
+            (false, Some(_)) => RegistryForm::Flat,
+            (false, None) => RegistryForm::Wise5,
+        };
+        Some(EditRegistry {
+            doc: self,
+            item: index,
+            form,
+            total_keys,
+        })
+    }
+
+    /// The `Create Service` view of item `index`, if it is one.
+    pub fn create_service(&self, index: u32) -> Option<ServiceItem<'_>> {
+        let item = self.item(index)?;
+        (item.kind == ItemKind::CreateService).then_some(ServiceItem {
+            doc: self,
+            item: index,
+        })
+    }
+}
+
+impl<'d> EditRegistry<'d> {
+    /// The keys in order. Remarked `item: Key` children are included (they count for
+    /// `Total Keys` positions); check [`RegKey::active`].
+    pub fn keys(&self) -> impl Iterator<Item = RegKey<'d>> + 'd {
+        let (doc, item, nested) = (self.doc, self.item, self.form == RegistryForm::Nested);
+        let single = (!nested).then_some(item);
+        let children = doc
+            .children(item)
+            .filter(move |&c| nested && doc.item(c).is_some_and(|c| c.kind == ItemKind::Key));
+        single
+            .into_iter()
+            .chain(children)
+            .enumerate()
+            .map(move |(index, holder)| RegKey {
+                doc,
+                item,
+                holder,
+                index: index as u32,
+            })
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.keys().count()
+    }
+
+    /// The `Total Keys` value as written, if present and numeric.
+    pub fn total_keys_value(&self, text: &[u8]) -> Option<u32> {
+        parse_u32(self.total_keys?.value_bytes(text))
+    }
+}
+
+impl<'d> RegKey<'d> {
+    fn field(&self, text: &[u8], key: &str) -> Option<&'d Property> {
+        self.doc.prop(text, self.holder, key)
+    }
+
+    /// The key's `Key=` line (the subkey path).
+    pub fn key(&self, text: &[u8]) -> Option<&'d Property> {
+        self.field(text, "Key")
+    }
+
+    /// The `New Value=` lines in order.
+    pub fn new_values<'t>(&self, text: &'t [u8]) -> impl Iterator<Item = &'d Property> + 't
+    where
+        'd: 't,
+    {
+        self.doc
+            .props_of(self.holder)
+            .filter(move |p| p.key_is(text, "New Value"))
+    }
+
+    pub fn value_name(&self, text: &[u8]) -> Option<&'d Property> {
+        self.field(text, "Value Name")
+    }
+
+    pub fn root(&self, text: &[u8]) -> RootField {
+        match self.field(text, "Root") {
+            None => RootField::Absent,
+            Some(p) => parse_u32(p.value_bytes(text)).map_or(RootField::Invalid, RootField::Number),
+        }
+    }
+
+    pub fn op(&self, text: &[u8]) -> RegOp {
+        self.root(text).op()
+    }
+
+    /// `Data Type=`: absent = 0; `None` when not a number.
+    pub fn data_type(&self, text: &[u8]) -> Option<u32> {
+        match self.field(text, "Data Type") {
+            None => Some(0),
+            Some(p) => parse_u32(p.value_bytes(text)),
+        }
+    }
+
+    /// `x64 Support=1`: the 64-bit registry view.
+    pub fn x64(&self, text: &[u8]) -> bool {
+        self.field(text, "x64 Support")
+            .is_some_and(|p| p.value_bytes(text) == b"1")
+    }
+
+    /// The `item: Key` block (nested) or the whole item (flat, Wise 5).
+    pub fn record(&self) -> TextRange {
+        self.doc
+            .item(self.holder)
+            .map_or_else(TextRange::default, |i| i.range)
+    }
+
+    /// Neither the key nor its item is remarked.
+    pub fn active(&self) -> bool {
+        self.doc.item(self.holder).is_some_and(|i| i.active)
+    }
+}
+
+/// A `Create Service` item.
+#[derive(Clone, Copy, Debug)]
+pub struct ServiceItem<'d> {
+    doc: &'d Document,
+    pub item: u32,
+}
+
+impl<'d> ServiceItem<'d> {
+    /// All properties in order, unknown ones included.
+    pub fn fields(&self) -> super::PropIter<'d> {
+        self.doc.props_of(self.item)
+    }
+
+    /// `Service Name=`.
+    pub fn name(&self, text: &[u8]) -> Option<&'d Property> {
+        self.doc.prop(text, self.item, "Service Name")
+    }
+}
+
+/// A decimal `u32` with nothing around it (no sign, no blanks).
+pub fn parse_u32(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
