@@ -9,6 +9,7 @@ use std::path::Path;
 
 use reg_common::{corpus_or_skip, corpus_reg_files};
 use svcscrub::detect::{Format, RegVersion};
+use svcscrub::fix::{Change, apply_edits, reg::plan};
 use svcscrub::model::path::keys_equal;
 use svcscrub::model::reg::lower;
 use svcscrub::model::{Data, Hive};
@@ -330,4 +331,52 @@ fn irregular_regashii_fixture_parses_like_regedit() {
     assert_eq!(values[5].1, &Data::Binary((0..=0x1f).collect()));
     // `hex(1)` in an 8-bit file keeps its bytes (the file is not UTF-16).
     assert_eq!(values[2].1.as_text(), Some(&[0x61, 0, 0x0a, 0, 0x62][..]));
+}
+
+/// Plans the removal of every write of `text` and applies it.
+fn remove_every_write(text: &[u8], version: RegVersion, encoding: Encoding) -> Vec<u8> {
+    let file = svcscrub::syntax::reg::parse(text, version).expect("header");
+    let changes: Vec<Change> = lower(&file, text, encoding)
+        .writes
+        .iter()
+        .map(|w| Change::RemoveWrite(w.origin))
+        .collect();
+    let edits = plan(&file, text, &changes);
+    apply_edits(text, &edits).expect("disjoint edits")
+}
+
+#[test]
+fn removing_every_write_of_real_files_converges() {
+    let Some(corpus) = corpus_or_skip("removing_every_write_of_real_files_converges") else {
+        return;
+    };
+    for (name, path) in corpus_reg_files(&corpus) {
+        if REFUSED.iter().any(|(refused, _)| *refused == name) {
+            continue;
+        }
+        let loaded = load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let version = reg_of(&loaded).version;
+        let encoding = loaded.source.encoding;
+        let once = remove_every_write(loaded.source.text(), version, encoding);
+        let file = svcscrub::syntax::reg::parse(&once, version).expect("header kept");
+        assert!(file.is_lossless(), "{name}");
+        // Only key lines that must stay (a deletion or opaque record binds to them) remain.
+        for write in lower(&file, &once, encoding).writes {
+            assert_eq!(
+                write.origin.index,
+                svcscrub::model::Origin::KEY_LINE,
+                "{name}"
+            );
+            let block = &file.blocks[write.origin.container as usize];
+            assert!(
+                file.block_records(block).iter().any(|r| r.binds_to_key()),
+                "{name}: key line kept without reason"
+            );
+        }
+        // The encoding survives and a second pass changes nothing.
+        let src = svcscrub::source::SourceFile::new(name.clone(), loaded.source.encode(&once))
+            .expect("re-decodes");
+        assert_eq!(src.encoding, encoding, "{name}");
+        assert_eq!(remove_every_write(&once, version, encoding), once, "{name}");
+    }
 }
