@@ -264,8 +264,11 @@ fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
             "a fix changed the file's format or encoding".into(),
         ));
     }
-    if let Syntax::Script(doc) = &fixed.syntax
-        && let Some(problem) = fix::invariants::total_keys_problem(doc, fixed.source.text())
+    if let (Syntax::Script(before), Syntax::Script(after)) = (&original.syntax, &fixed.syntax)
+        && let Some(problem) = fix::invariants::total_keys_problem(
+            (before, original.source.text()),
+            (after, fixed.source.text()),
+        )
     {
         return Err(FixError(problem));
     }

@@ -1,0 +1,106 @@
+//! One package per rule under `tests/fixtures/rules/`: the diagnostics, the safe fix's diff and
+//! the unsafe fix's diff of each, as reviewed snapshots; and the traps, which must stay silent.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use svcscrub::diagnostic::Diagnostic;
+use svcscrub::pipeline::{self, Loaded};
+use svcscrub::render::diff::write_source_diff;
+
+fn package(name: &str) -> Vec<Loaded> {
+    let dir = common::manifest_dir().join("tests/fixtures/rules").join(name);
+    common::files_under(&dir, true)
+        .iter()
+        .map(|p| common::load(p).expect("fixture loads"))
+        .collect()
+}
+
+fn describe(out: &mut String, file: &Loaded, diagnostics: &[Diagnostic]) {
+    let lines = file.source.line_index();
+    for d in diagnostics {
+        let at = lines.line_col(file.source.text(), d.range.start);
+        let fix = d.fix.as_ref().map_or("no fix".to_string(), |f| {
+            format!("{} fix: {}", f.applicability.as_str(), f.title)
+        });
+        writeln!(out, "{}:{at}: {} {}\n    ({fix})", file.source.path, d.code, d.message).unwrap();
+    }
+}
+
+fn diffs(out: &mut String, files: &[Loaded], unsafe_fixes: bool) {
+    let fixed = pipeline::fix_package(files, &[], &common::options(unsafe_fixes));
+    for (file, result) in files.iter().zip(fixed) {
+        let fixed = result.expect("fix succeeds");
+        let mut diff = Vec::new();
+        write_source_diff(&mut diff, &file.source, fixed.file.source.text(), &fixed.spans, false)
+            .unwrap();
+        out.push_str(&String::from_utf8_lossy(&diff));
+    }
+}
+
+/// Diagnostics, then the diff of `fix`, then the diff of `fix --unsafe-fixes`.
+fn report(name: &str) -> String {
+    let files = package(name);
+    let diagnostics = pipeline::check_package(&files, &[], &common::options(false));
+    let mut out = String::from("## diagnostics\n");
+    for (file, d) in files.iter().zip(&diagnostics) {
+        describe(&mut out, file, d);
+    }
+    out.push_str("## fix\n");
+    diffs(&mut out, &files, false);
+    out.push_str("## fix --unsafe-fixes\n");
+    diffs(&mut out, &files, true);
+    out
+}
+
+fn codes(name: &str) -> Vec<&'static str> {
+    let files = package(name);
+    pipeline::check_package(&files, &[], &common::options(false))
+        .into_iter()
+        .flatten()
+        .map(|d| d.code)
+        .collect()
+}
+
+macro_rules! fixture {
+    ($test:ident, $dir:literal) => {
+        #[test]
+        fn $test() {
+            insta::assert_snapshot!(report($dir));
+        }
+    };
+}
+
+fixture!(svc001_service_security_descriptor, "svc001");
+fixture!(svc002_service_enum_key, "svc002");
+fixture!(svc003_legacy_enum_key, "svc003");
+fixture!(svc004_device_instance_key, "svc004");
+fixture!(svc010_redundant_service_value, "svc010");
+fixture!(svc020_control_set_copy, "svc020");
+
+#[test]
+fn traps_stay_silent() {
+    assert_eq!(codes("traps"), Vec::<&str>::new());
+    // And fixing changes nothing.
+    let files = package("traps");
+    for result in pipeline::fix_package(&files, &[], &common::options(true)) {
+        assert!(result.expect("fix succeeds").spans.is_empty());
+    }
+}
+
+#[test]
+fn each_fixture_reports_its_rule() {
+    for (dir, code) in [
+        ("svc001", "SVC001"),
+        ("svc002", "SVC002"),
+        ("svc003", "SVC003"),
+        ("svc004", "SVC004"),
+        ("svc010", "SVC010"),
+        ("svc020", "SVC020"),
+    ] {
+        assert!(codes(dir).contains(&code), "{dir} does not report {code}");
+    }
+    let _ = Path::new("");
+}
