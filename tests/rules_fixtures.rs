@@ -11,7 +11,9 @@ use svcscrub::pipeline::{self, Loaded};
 use svcscrub::render::diff::write_source_diff;
 
 fn package(name: &str) -> Vec<Loaded> {
-    let dir = common::manifest_dir().join("tests/fixtures/rules").join(name);
+    let dir = common::manifest_dir()
+        .join("tests/fixtures/rules")
+        .join(name);
     common::files_under(&dir, true)
         .iter()
         .map(|p| common::load(p).expect("fixture loads"))
@@ -25,7 +27,12 @@ fn describe(out: &mut String, file: &Loaded, diagnostics: &[Diagnostic]) {
         let fix = d.fix.as_ref().map_or("no fix".to_string(), |f| {
             format!("{} fix: {}", f.applicability.as_str(), f.title)
         });
-        writeln!(out, "{}:{at}: {} {}\n    ({fix})", file.source.path, d.code, d.message).unwrap();
+        writeln!(
+            out,
+            "{}:{at}: {} {}\n    ({fix})",
+            file.source.path, d.code, d.message
+        )
+        .unwrap();
     }
 }
 
@@ -34,8 +41,14 @@ fn diffs(out: &mut String, files: &[Loaded], unsafe_fixes: bool) {
     for (file, result) in files.iter().zip(fixed) {
         let fixed = result.expect("fix succeeds");
         let mut diff = Vec::new();
-        write_source_diff(&mut diff, &file.source, fixed.file.source.text(), &fixed.spans, false)
-            .unwrap();
+        write_source_diff(
+            &mut diff,
+            &file.source,
+            fixed.file.source.text(),
+            &fixed.spans,
+            false,
+        )
+        .unwrap();
         out.push_str(&String::from_utf8_lossy(&diff));
     }
 }

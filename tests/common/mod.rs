@@ -38,10 +38,9 @@ pub fn files_under(dir: &Path, only_inputs: bool) -> Vec<PathBuf> {
             if path.is_dir() {
                 stack.push(path);
             } else if !only_inputs
-                || path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| ["wse", "ipf", "reg"].contains(&e.to_ascii_lowercase().as_str()))
+                || path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    ["wse", "ipf", "reg"].contains(&e.to_ascii_lowercase().as_str())
+                })
             {
                 out.push(path);
             }
