@@ -6,8 +6,10 @@ use crate::diagnostic::Diagnostic;
 use crate::error::InputError;
 use crate::fix::changes::{ChangeMap, Span};
 use crate::fix::{self, Applicability, Change, Edit, Fix};
+use crate::model::suppress;
 use crate::model::{self, FileModel};
 use crate::rules::context::{PackageContext, PackageFile};
+use crate::rules::svc900_unused_suppression as unused;
 use crate::rules::{self, Finding};
 use crate::source::SourceFile;
 use crate::syntax::{self, Syntax};
@@ -42,17 +44,26 @@ pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
 /// Decides whether a finding counts: `false` drops it (and its fix).
 pub type KeepFn<'o> = dyn Fn(&Loaded, &Diagnostic) -> bool + Sync + 'o;
 
+/// Decides whether a rule (by code) is selected.
+pub type EnabledFn<'o> = dyn Fn(&str) -> bool + Sync + 'o;
+
 /// What decides which findings count and which fixes apply.
 pub struct Options<'o> {
     /// Services created by something the tool does not see (`services`, `--service`).
     pub declared_services: &'o [String],
     /// Apply `Unsafe` fixes too.
     pub unsafe_fixes: bool,
-    /// Keeps a finding (rule selection, allowed paths, suppressions). `None` keeps all.
+    /// Whether a rule is selected (`select`/`ignore`). `None` selects all.
+    pub enabled: Option<&'o EnabledFn<'o>>,
+    /// Keeps a finding (allowed paths). `None` keeps all.
     pub keep: Option<&'o KeepFn<'o>>,
 }
 
 impl Options<'_> {
+    fn enabled(&self, code: &str) -> bool {
+        self.enabled.is_none_or(|enabled| enabled(code))
+    }
+
     /// The least applicability `fix` applies.
     pub fn threshold(&self) -> Applicability {
         if self.unsafe_fixes {
@@ -102,14 +113,89 @@ pub fn plan(loaded: &Loaded, changes: &[Change]) -> Vec<Edit> {
     kept
 }
 
-fn diagnostics_of(
+/// The findings of file `i` that count: selected rules, outside allowed paths, not
+/// suppressed; plus an SVC900 finding for every directive code that suppressed nothing.
+fn file_findings(
     loaded: &Loaded,
-    findings: Vec<Finding>,
+    package: &PackageContext<'_, '_>,
+    lowered: &[PackageFile<'_>],
+    i: usize,
     options: &Options<'_>,
-) -> Vec<Diagnostic> {
+) -> Vec<Finding> {
+    let mut findings = rules::check_file(package, lowered, i);
+    findings.retain(|f| {
+        options.enabled(f.diagnostic.code)
+            && options.keep.is_none_or(|keep| keep(loaded, &f.diagnostic))
+    });
+    let directives = suppress::directives(&loaded.syntax, loaded.source.text());
+    if directives.is_empty() {
+        return findings;
+    }
+    let mut used: Vec<Vec<bool>> = directives
+        .iter()
+        .map(|d| vec![false; d.codes.len()])
+        .collect();
+    findings.retain(|f| {
+        !mark_suppressed(
+            &directives,
+            &mut used,
+            f.diagnostic.code,
+            f.diagnostic.range.start,
+        )
+    });
+    if !options.enabled(unused::INFO.code) {
+        return findings;
+    }
+    for (d, directive) in directives.iter().enumerate() {
+        // A code is unused when it suppressed nothing; codes of rules that are not selected
+        // are left alone (they may be used under another selection).
+        let unused: Vec<usize> = (0..directive.codes.len())
+            .filter(|&c| {
+                !used[d][c]
+                    && !rules::RULES
+                        .iter()
+                        .any(|r| directive.names(c, r.code) && !options.enabled(r.code))
+            })
+            .collect();
+        if unused.is_empty() {
+            continue;
+        }
+        let finding = unused::finding(directive, &unused);
+        let (code, at) = (finding.diagnostic.code, finding.diagnostic.range.start);
+        if !mark_suppressed(&directives, &mut used, code, at) {
+            findings.push(finding);
+        }
+    }
+    findings.sort_by_key(|f| (f.diagnostic.range.start, f.diagnostic.code));
+    findings
+}
+
+/// Whether a finding of `code` at `at` is suppressed; marks the directive codes that match.
+fn mark_suppressed(
+    directives: &[suppress::Directive],
+    used: &mut [Vec<bool>],
+    code: &str,
+    at: usize,
+) -> bool {
+    let mut hit = false;
+    for (directive, used) in directives.iter().zip(used.iter_mut()) {
+        if directive.covers(at) {
+            for (c, used) in used.iter_mut().enumerate() {
+                if directive.names(c, code) {
+                    *used = true;
+                    hit = true;
+                }
+            }
+        }
+    }
+    hit
+}
+
+/// Plans each finding's fix into edits and returns the diagnostics.
+fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
     findings
         .into_iter()
-        .filter_map(|finding| {
+        .map(|finding| {
             let mut diagnostic = finding.diagnostic;
             if let Some(plan) = finding.fix {
                 diagnostic.fix = Some(Fix {
@@ -118,8 +204,7 @@ fn diagnostics_of(
                     title: plan.title,
                 });
             }
-            let keep = options.keep.is_none_or(|keep| keep(loaded, &diagnostic));
-            keep.then_some(diagnostic)
+            diagnostic
         })
         .collect()
 }
@@ -136,8 +221,8 @@ pub fn check_package(
     let package = PackageContext::new(&lowered, options.declared_services);
     (0..files.len())
         .map(|i| {
-            let findings = rules::check_file(&package, &lowered, i);
-            diagnostics_of(&files[i], findings, options)
+            let findings = file_findings(&files[i], &package, &lowered, i, options);
+            diagnostics_of(&files[i], findings)
         })
         .collect()
 }
@@ -187,15 +272,10 @@ pub fn fix_package(
                 if failed[i].is_some() {
                     continue;
                 }
-                let changes: Vec<Change> = rules::check_file(&package, &lowered, i)
+                let changes: Vec<Change> = file_findings(loaded, &package, &lowered, i, options)
                     .into_iter()
-                    .filter_map(|f| {
-                        let plan = f.fix?;
-                        let keep = plan.applicability >= threshold
-                            && options.keep.is_none_or(|keep| keep(loaded, &f.diagnostic));
-                        keep.then_some(plan.changes)
-                    })
-                    .flatten()
+                    .filter_map(|f| f.fix.filter(|p| p.applicability >= threshold))
+                    .flat_map(|p| p.changes)
                     .collect();
                 if changes.is_empty() {
                     continue;

@@ -308,9 +308,9 @@ fn select_ignore_and_config() {
     .code(1)
     .stdout(predicate::str::contains("SVC020").not());
     run(&["check", "--ignore", "SVC0", "svc020"], tmp.path()).code(0);
-    run(&["check", "--select", "SVC9", "svc020"], tmp.path())
+    run(&["check", "--select", "SVC7", "svc020"], tmp.path())
         .code(2)
-        .stderr(predicate::str::contains("SVC9"));
+        .stderr(predicate::str::contains("SVC7"));
     std::fs::write(
         dir.join("svcscrub.toml"),
         "ignore = [\"SVC020\", \"SVC001\"]\n",

@@ -207,13 +207,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Keeps a finding unless its rule is not selected or its key is allowed.
+/// Keeps a finding unless its key is allowed.
 fn keeper(settings: &Settings) -> impl Fn(&Loaded, &Diagnostic) -> bool + Sync + '_ {
     move |_, diagnostic| {
-        if !settings.selection.enabled(diagnostic.code) {
-            return false;
-        }
-        if settings.allow.is_empty() {
+        if settings.allow.is_empty() || diagnostic.registry_key.is_empty() {
             return true;
         }
         let (hive, key) = diagnostic
@@ -294,8 +291,10 @@ fn check_one_package(package: &Package) -> Vec<FileResult<Checked>> {
     let (loaded, context) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let keep = keeper(&package.settings);
+    let enabled = |code: &str| package.settings.selection.enabled(code);
     let options = Options {
         declared_services: &package.settings.services,
+        enabled: Some(&enabled),
         unsafe_fixes: package.settings.unsafe_fixes,
         keep: Some(&keep),
     };
@@ -403,8 +402,10 @@ fn fix_one_package(package: &Package) -> Vec<FileResult<FixedFile>> {
     let (loaded, context) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let keep = keeper(&package.settings);
+    let enabled = |code: &str| package.settings.selection.enabled(code);
     let options = Options {
         declared_services: &package.settings.services,
+        enabled: Some(&enabled),
         unsafe_fixes: package.settings.unsafe_fixes,
         keep: Some(&keep),
     };

@@ -7,6 +7,7 @@
 
 pub mod path;
 pub mod reg;
+pub mod suppress;
 pub mod wise;
 
 use std::borrow::Cow;

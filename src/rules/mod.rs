@@ -11,6 +11,7 @@ mod svc003_legacy_enum_key;
 mod svc004_device_instance_key;
 mod svc010_redundant_service_value;
 mod svc020_control_set_copy;
+pub mod svc900_unused_suppression;
 #[cfg(test)]
 mod tests;
 
@@ -42,6 +43,7 @@ pub static RULES: &[RuleInfo] = &[
     svc004_device_instance_key::INFO,
     svc010_redundant_service_value::INFO,
     svc020_control_set_copy::INFO,
+    svc900_unused_suppression::INFO,
 ];
 
 /// The rule with this code (case-insensitive).

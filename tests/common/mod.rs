@@ -64,6 +64,7 @@ pub fn load(path: &Path) -> Result<Loaded, svcscrub::error::InputError> {
 pub fn options(unsafe_fixes: bool) -> Options<'static> {
     Options {
         declared_services: &[],
+        enabled: None,
         unsafe_fixes,
         keep: None,
     }
