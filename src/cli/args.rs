@@ -51,6 +51,17 @@ pub enum Command {
     /// Print a rule's full documentation.
     #[command(after_help = "Example:\n  svcscrub explain SVC010")]
     Explain(ExplainArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  svcscrub completions bash > /etc/bash_completion.d/svcscrub
+  svcscrub completions powershell >> $PROFILE")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -31,7 +31,52 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
             &mut std::io::stderr().lock(),
             &args.code,
         )?),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(
+                args.shell,
+                &mut command,
+                "svcscrub",
+                &mut std::io::stdout().lock(),
+            );
+            Ok(Status::Clean)
+        }
     }
+}
+
+/// Runs `work` over the packages on the pool, with a progress bar on stderr when it is a
+/// terminal and the run is large enough to be worth one. Results keep the packages' order.
+fn run_packages<T: Send>(
+    pool: &rayon::ThreadPool,
+    packages: &[Package],
+    quiet: bool,
+    work: impl Fn(&Package) -> T + Sync,
+) -> Vec<T> {
+    const SHOW_PROGRESS_FROM: usize = 20;
+    let files: usize = packages.iter().map(|p| p.inputs.len()).sum();
+    let bar = if !quiet && files >= SHOW_PROGRESS_FROM && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(files as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let results = pool.install(|| {
+        packages
+            .par_iter()
+            .map(|package| {
+                let result = work(package);
+                bar.inc(package.inputs.len() as u64);
+                result
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    results
 }
 
 /// The files of one directory, with the settings that apply to them.
@@ -319,8 +364,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let (packages, discovery_errors) = plan_packages(common, false)?;
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = thread_pool(common.jobs)?;
-    let results: Vec<Vec<FileResult<Checked>>> =
-        pool.install(|| packages.par_iter().map(check_one_package).collect());
+    let results = run_packages(&pool, &packages, common.quiet, check_one_package);
 
     let stdout = std::io::stdout();
     let color = use_color(common.color, stdout.is_terminal());
@@ -430,8 +474,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     }
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = thread_pool(common.jobs)?;
-    let results: Vec<Vec<FileResult<FixedFile>>> =
-        pool.install(|| packages.par_iter().map(fix_one_package).collect());
+    let results = run_packages(&pool, &packages, common.quiet, fix_one_package);
 
     let stdout = std::io::stdout();
     let stdout_color = use_color(common.color, stdout.is_terminal());
