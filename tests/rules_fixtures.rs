@@ -117,3 +117,27 @@ fn each_fixture_reports_its_rule() {
     }
     let _ = Path::new("");
 }
+
+#[test]
+fn every_fix_of_the_removal_rules_carries_its_edits() {
+    // A `.reg` key line only goes with its values, so its finding's own fix must name them.
+    for dir in ["svc001", "svc002", "svc004", "svc020"] {
+        let files = package(dir);
+        for (file, diagnostics) in files.iter().zip(pipeline::check_package(
+            &files,
+            &[],
+            &common::options(false),
+        )) {
+            for d in diagnostics {
+                let fix = d.fix.as_ref().expect("these rules always have a fix");
+                assert!(
+                    !fix.edits.is_empty(),
+                    "{}: {} at byte {} has no edits",
+                    file.source.path,
+                    d.code,
+                    d.range.start
+                );
+            }
+        }
+    }
+}

@@ -134,6 +134,31 @@ pub fn remove(write: &RegWrite<'_>, applicability: Applicability, title: &str) -
     }
 }
 
+impl RuleContext<'_, '_, '_> {
+    /// A fix that removes `write` and, when it is a `.reg` key line, every write of its key
+    /// block: a key line only goes when its values go too, so its own fix names them all. For
+    /// rules whose every finding in the block has the same fix (SVC001–SVC004).
+    pub fn remove_with_block(
+        &self,
+        write: &RegWrite<'_>,
+        applicability: Applicability,
+        title: &str,
+    ) -> FixPlan {
+        let mut plan = remove(write, applicability, title);
+        if !self.file().is_script && write.origin.index == crate::model::Origin::KEY_LINE {
+            plan.changes = self
+                .file()
+                .model
+                .writes
+                .iter()
+                .filter(|w| w.origin.container == write.origin.container)
+                .map(|w| Change::RemoveWrite(w.origin))
+                .collect();
+        }
+        plan
+    }
+}
+
 /// Runs every rule over file `file_index` of a package. Findings come in file order.
 pub fn check_file(
     package: &PackageContext<'_, '_>,

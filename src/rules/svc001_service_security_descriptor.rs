@@ -1,7 +1,7 @@
 //! SVC001 service-security-descriptor.
 
 use super::context::rest_key;
-use super::{Finding, RuleContext, RuleInfo, remove};
+use super::{Finding, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 
@@ -73,7 +73,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             }
             _ => continue,
         };
-        let fix = remove(
+        let fix = cx.remove_with_block(
             c.write,
             Applicability::Safe,
             "remove the captured security descriptor",

@@ -1,6 +1,6 @@
 //! SVC002 service-enum-key.
 
-use super::{Finding, RuleContext, RuleInfo, remove};
+use super::{Finding, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 
@@ -51,7 +51,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             cx.describe(c.write),
             cx.show(service)
         );
-        let fix = remove(
+        let fix = cx.remove_with_block(
             c.write,
             Applicability::Safe,
             "remove the captured Enum state",

@@ -1,6 +1,6 @@
 //! SVC003 legacy-enum-key.
 
-use super::{Finding, RuleContext, RuleInfo, remove};
+use super::{Finding, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::model::SystemLocation;
@@ -66,7 +66,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             cx.describe(c.write),
             cx.show(name)
         );
-        let fix = remove(
+        let fix = cx.remove_with_block(
             c.write,
             Applicability::Safe,
             "remove the captured LEGACY_ device node",

@@ -1,7 +1,7 @@
 //! SVC004 device-instance-key.
 
 use super::svc003_legacy_enum_key::legacy_name;
-use super::{Finding, RuleContext, RuleInfo, remove};
+use super::{Finding, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::model::SystemLocation;
@@ -63,7 +63,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             "{} is a Plug and Play device key with the reference machine's ACLs; install the device from its INF instead",
             cx.describe(c.write)
         );
-        let fix = remove(
+        let fix = cx.remove_with_block(
             c.write,
             Applicability::Unsafe,
             "remove the captured device key",
