@@ -76,9 +76,9 @@ fn every_text_script_round_trips() {
         let mut pos = doc.header.end;
         for top in doc.top_level() {
             let item = doc.item(top).unwrap();
-            let gap = &text[pos..item.range.start];
+            let gap = &text[pos..item.range().start];
             assert!(gap.iter().all(|b| b.is_ascii_whitespace()), "{name}");
-            pos = item.range.end;
+            pos = item.range().end;
         }
         parsed += 1;
     }
@@ -186,7 +186,7 @@ fn per_file_facts() {
     let graphic = doc
         .items()
         .iter()
-        .position(|i| &text[i.name.as_range()] == b"Custom Graphic")
+        .position(|i| &text[i.name().as_range()] == b"Custom Graphic")
         .unwrap() as u32;
     let g = doc.item(graphic).unwrap();
     assert_eq!(g.prefix, Prefix::Remarked);

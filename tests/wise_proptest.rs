@@ -177,21 +177,21 @@ fn check_ranges(doc: &Document, text: &[u8]) {
     let inside = |outer: TextRange, inner: TextRange| outer.contains_range(inner);
     let mut last_top = doc.header.end;
     for top in doc.top_level() {
-        let r = doc.item(top).unwrap().range;
+        let r = doc.item(top).unwrap().range();
         assert!(r.start >= last_top);
         last_top = r.end;
     }
     assert!(last_top <= text.len());
     for (i, item) in doc.items().iter().enumerate() {
         let i = i as u32;
-        assert_eq!(item.range.start, item.head.start);
-        assert_eq!(item.range.end, item.end_line.end);
-        assert!(inside(item.head, item.name) && inside(item.head, item.prefix_range));
-        assert!(item.head.end <= item.end_line.start);
-        let body = TextRange::new(item.head.end, item.end_line.start);
+        assert_eq!(item.range().start, item.head().start);
+        assert_eq!(item.range().end, item.end_line().end);
+        assert!(inside(item.head(), item.name()) && inside(item.head(), item.prefix_range()));
+        assert!(item.head().end <= item.end_line().start);
+        let body = TextRange::new(item.head().end, item.end_line().start);
         // Properties and children, merged in file order, must not overlap.
-        let mut spans: Vec<TextRange> = doc.props_of(i).map(|p| p.line).collect();
-        spans.extend(doc.children(i).map(|c| doc.item(c).unwrap().range));
+        let mut spans: Vec<TextRange> = doc.props_of(i).map(|p| p.line()).collect();
+        spans.extend(doc.children(i).map(|c| doc.item(c).unwrap().range()));
         spans.sort();
         let mut pos = body.start;
         for s in spans {
@@ -202,11 +202,10 @@ fn check_ranges(doc: &Document, text: &[u8]) {
             pos = s.end;
         }
         for p in doc.props_of(i) {
-            assert_eq!(p.owner, i);
-            assert!(inside(p.line, p.key) && inside(p.line, p.value));
-            assert_eq!(p.key.end + 1, p.value.start);
-            assert_eq!(text[p.key.end], b'=');
-            assert!(!text[p.key.as_range()].contains(&b'='));
+            assert!(inside(p.line(), p.key()) && inside(p.line(), p.value()));
+            assert_eq!(p.key().end + 1, p.value().start);
+            assert_eq!(text[p.key().end], b'=');
+            assert!(!text[p.key().as_range()].contains(&b'='));
         }
         for c in doc.children(i) {
             assert_eq!(doc.item(c).unwrap().parent(), Some(i));
@@ -235,7 +234,7 @@ proptest! {
                     Prefix::Remarked => 1,
                     Prefix::Breakpoint => 2,
                 };
-                (String::from_utf8(text[i.name.as_range()].to_vec()).unwrap(), i.depth, prefix)
+                (String::from_utf8(text[i.name().as_range()].to_vec()).unwrap(), i.depth, prefix)
             })
             .collect();
         prop_assert_eq!(got, outline);

@@ -111,7 +111,7 @@ fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) ->
     }
     let left = keys.len() - removed_count;
     if left == 0 || er.form != RegistryForm::Nested {
-        return vec![Edit::delete(item.range)];
+        return vec![Edit::delete(item.range())];
     }
     let kept = keys
         .iter()
@@ -133,15 +133,15 @@ fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) ->
     let count = left.to_string();
     match er.total_keys {
         Some(p) if p.value_bytes(text) != count.as_bytes() => {
-            edits.push(Edit::replace(p.value, count));
+            edits.push(Edit::replace(p.value(), count));
         }
         Some(_) => {}
         None => {
             let mut line = vec![b' '; item.indent() + 2];
             line.extend_from_slice(b"Total Keys=");
             line.extend_from_slice(count.as_bytes());
-            line.extend_from_slice(eol_of(text, item.head));
-            edits.push(Edit::insert(item.head.end, line));
+            line.extend_from_slice(eol_of(text, item.head()));
+            edits.push(Edit::insert(item.head().end, line));
         }
     }
     edits
@@ -159,12 +159,12 @@ fn flatten(
 ) -> Option<Edit> {
     let item = doc.item(container)?;
     let slice = |r: TextRange| text.get(r.as_range()).unwrap_or_default();
-    let mut out = Vec::with_capacity(item.range.len());
-    out.extend_from_slice(slice(item.head));
+    let mut out = Vec::with_capacity(item.range().len());
+    out.extend_from_slice(slice(item.head()));
     if total_keys.is_none() {
         out.resize(out.len() + item.indent() + 2, b' ');
         out.extend_from_slice(b"Total Keys=1");
-        out.extend_from_slice(eol_of(text, item.head));
+        out.extend_from_slice(eol_of(text, item.head()));
     }
     // Key records in order, with whether each goes; a cursor walks them with the lines.
     let records: Vec<(TextRange, bool, Option<&Item>)> = keys
@@ -173,10 +173,10 @@ fn flatten(
         .map(|(k, &r)| (k.record(), r, doc.item(k.holder)))
         .collect();
     let mut cursor = 0;
-    let mut pos = item.head.end;
-    while pos < item.end_line.start {
-        let rest = text.get(pos..item.end_line.start)?;
-        let end = memchr::memchr(b'\n', rest).map_or(item.end_line.start, |p| pos + p + 1);
+    let mut pos = item.head().end;
+    while pos < item.end_line().start {
+        let rest = text.get(pos..item.end_line().start)?;
+        let end = memchr::memchr(b'\n', rest).map_or(item.end_line().start, |p| pos + p + 1);
         let line = TextRange::new(pos, end);
         pos = end;
         while records
@@ -187,15 +187,15 @@ fn flatten(
         }
         match records.get(cursor) {
             Some((r, gone, key)) if r.contains_range(line) => {
-                let boundary = key.is_some_and(|k| k.head == line || k.end_line == line);
+                let boundary = key.is_some_and(|k| k.head() == line || k.end_line() == line);
                 if !*gone && !boundary {
                     let bytes = slice(line);
                     out.extend_from_slice(bytes.strip_prefix(b"  ").unwrap_or(bytes));
                 }
             }
             _ => match total_keys {
-                Some(p) if p.line == line => {
-                    out.extend_from_slice(slice(TextRange::new(p.line.start, p.value.start)));
+                Some(p) if p.line() == line => {
+                    out.extend_from_slice(slice(TextRange::new(p.line().start, p.value().start)));
                     out.push(b'1');
                     out.extend_from_slice(slice(p.eol()));
                 }
@@ -203,8 +203,8 @@ fn flatten(
             },
         }
     }
-    out.extend_from_slice(slice(item.end_line));
-    Some(Edit::replace(item.range, out))
+    out.extend_from_slice(slice(item.end_line()));
+    Some(Edit::replace(item.range(), out))
 }
 
 /// A line's terminator (`\r\n` or `\n`); `\r\n` (the native one) for a last line without one.
@@ -280,7 +280,7 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         seen.push((container, field));
         let props: Vec<&Property> = doc.props_of(container).collect();
         if let Some(p) = props.iter().find(|p| same_field(p.key_bytes(text), field)) {
-            edits.push(Edit::replace(p.value, value.clone()));
+            edits.push(Edit::replace(p.value(), value.clone()));
             continue;
         }
         let rank = field_rank(field);
@@ -291,13 +291,17 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         let (at, indent, eol) = match (earlier, later, props.last()) {
             (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => {
                 let at = if earlier.is_some() || later.is_none() {
-                    p.line.end
+                    p.line().end
                 } else {
-                    p.line.start
+                    p.line().start
                 };
-                (at, p.indent(), eol_of(text, p.line))
+                (at, p.indent(), eol_of(text, p.line()))
             }
-            (None, None, None) => (item.head.end, item.indent() + 2, eol_of(text, item.head)),
+            (None, None, None) => (
+                item.head().end,
+                item.indent() + 2,
+                eol_of(text, item.head()),
+            ),
         };
         let mut line = vec![b' '; indent];
         line.extend_from_slice(field);
