@@ -15,7 +15,8 @@ use crate::syntax::wise::{Document, Item, ItemKind, Property, RegKey, RegistryFo
 use crate::text::TextRange;
 
 /// Plans the edits for `changes` on `doc` (whose working text is `text`). The result is sorted
-/// and non-overlapping; changes whose origin does not name an active item (or key) are ignored.
+/// and non-overlapping; changes whose origin does not name an active item (or key) are ignored,
+/// and so are service fields that cannot be one property line (a line break, `=` in the name).
 pub fn plan(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
     let mut accepted = Accepted::default();
 
@@ -264,6 +265,11 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
             continue;
         };
         let field = field.as_bytes();
+        // A line break in either, or `=` in the name, cannot be written as one property line.
+        let breaks = |b: &[u8]| b.iter().any(|&c| c == b'\n' || c == b'\r');
+        if field.is_empty() || field.contains(&b'=') || breaks(field) || breaks(value) {
+            continue;
+        }
         let container = service.container;
         let Some(item) = doc
             .item(container)
@@ -288,20 +294,16 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         let earlier =
             rank.and_then(|r| props.iter().rfind(|p| rank_of(p).is_some_and(|pr| pr < r)));
         let later = rank.and_then(|r| props.iter().find(|p| rank_of(p).is_some_and(|pr| pr > r)));
-        let (at, indent, eol) = match (earlier, later, props.last()) {
-            (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => {
-                let at = if earlier.is_some() || later.is_none() {
-                    p.line().end
-                } else {
-                    p.line().start
-                };
-                (at, p.indent(), eol_of(text, p.line()))
-            }
-            (None, None, None) => (
-                item.head().end,
-                item.indent() + 2,
-                eol_of(text, item.head()),
-            ),
+        // After the last earlier field, else before the first later one, else at the end.
+        let (at, indent, eol) = if let Some(p) = earlier {
+            (p.line().end, p.indent(), eol_of(text, p.line()))
+        } else if let Some(p) = later {
+            (p.line().start, p.indent(), eol_of(text, p.line()))
+        } else if let Some(p) = props.last() {
+            (p.line().end, p.indent(), eol_of(text, p.line()))
+        } else {
+            let head = item.head();
+            (head.end, item.indent() + 2, eol_of(text, head))
         };
         let mut line = vec![b' '; indent];
         line.extend_from_slice(field);

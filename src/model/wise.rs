@@ -8,9 +8,10 @@
 //! `New Value` lines: the Wise editor stores a value's text box line by line, and a text ending
 //! in a line break leaves a final empty `New Value=` line. Real scripts show it after single
 //! REG_SZ values (`New Value=%SYS32%\x.dll` + `New Value=`) and after REG_MULTI_SZ lists (the
-//! terminating empty string), so one final empty line is treated as that line break and not as
-//! data [inferred]. The remaining lines of REG_SZ / REG_EXPAND_SZ data are joined with `\r\n`
-//! (the text box's line break); a single line (the normal case) is borrowed from the text.
+//! terminating empty string), so one final empty line is treated as that line break and not
+//! as data (inferred, not verified). The remaining lines of REG_SZ / REG_EXPAND_SZ data are
+//! joined with `\r\n` (the text box's line break); a single line (the normal case) is borrowed
+//! from the text.
 
 use std::borrow::Cow;
 

@@ -1,6 +1,6 @@
 //! Line-level parsers (nom, `::complete`, on byte slices) and the driver that builds the tree.
 //!
-//! The format is line oriented: every physical line is classified on its own by [`line`], and
+//! The format is line oriented: every physical line is classified on its own by [`line()`], and
 //! nesting comes only from indentation, which the driver checks against an explicit stack of
 //! open items. So parsing is one linear pass, allocates only the output arrays, and a deeply
 //! nested file cannot overflow the call stack. Errors use `()`: building one costs nothing,
