@@ -7,15 +7,21 @@ use svcscrub::pipeline::{self, Loaded};
 use svcscrub::syntax::Syntax;
 use svcscrub::syntax::wise::{BlockRole, Document, ItemKind, Prefix, RegistryForm};
 
+/// `../shared/corpus/wise` from the crate root; one level further up when the crate is a git
+/// worktree under `wt/` next to `shared/`.
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/wise");
-    if dir.is_dir() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        root.join("../shared/corpus/wise"),
+        root.join("../../shared/corpus/wise"),
+    ];
+    if let Some(dir) = candidates.into_iter().find(|d| d.is_dir()) {
         return Some(dir);
     }
     assert!(
         std::env::var("CI").as_deref() != Ok("true"),
         "corpus not found at {}",
-        dir.display()
+        root.join("../shared/corpus/wise").display()
     );
     println!("skipped: corpus not found");
     None
@@ -76,9 +82,9 @@ fn every_text_script_round_trips() {
         let mut pos = doc.header.end;
         for top in doc.top_level() {
             let item = doc.item(top).unwrap();
-            let gap = &text[pos..item.range.start];
+            let gap = &text[pos..item.range().start];
             assert!(gap.iter().all(|b| b.is_ascii_whitespace()), "{name}");
-            pos = item.range.end;
+            pos = item.range().end;
         }
         parsed += 1;
     }
@@ -186,7 +192,7 @@ fn per_file_facts() {
     let graphic = doc
         .items()
         .iter()
-        .position(|i| &text[i.name.as_range()] == b"Custom Graphic")
+        .position(|i| &text[i.name().as_range()] == b"Custom Graphic")
         .unwrap() as u32;
     let g = doc.item(graphic).unwrap();
     assert_eq!(g.prefix, Prefix::Remarked);
@@ -232,4 +238,42 @@ fn per_file_facts() {
         .unwrap();
     assert_eq!(nested.key_count(), 2);
     assert!(doc.item(nested.item).unwrap().block > 0);
+}
+
+#[test]
+fn removing_writes_keeps_real_scripts_consistent() {
+    let Some(dir) = corpus() else { return };
+    for &(name, ..) in TABLE {
+        let loaded = load(&dir, name).unwrap_or_else(|e| panic!("{e}"));
+        let (doc, text) = (script(&loaded), loaded.source.text());
+        let model = svcscrub::model::wise::lower(doc, text);
+        let changes: Vec<_> = model
+            .writes
+            .iter()
+            .step_by(2)
+            .map(|w| svcscrub::fix::Change::RemoveWrite(w.origin))
+            .collect();
+        let edits = svcscrub::fix::wise::plan(doc, text, &changes);
+        let out = svcscrub::fix::apply_edits(text, &edits).unwrap();
+        let fixed = svcscrub::syntax::wise::parse(&out, doc.kind)
+            .unwrap_or_else(|e| panic!("{name}: {} at {}", e.message, e.offset));
+        let after = svcscrub::model::wise::lower(&fixed, &out);
+        assert_eq!(
+            after.writes.len(),
+            model.writes.len() - changes.len(),
+            "{name}"
+        );
+        for i in 0..fixed.items().len() as u32 {
+            if let Some(r) = fixed.edit_registry(&out, i)
+                && r.form != RegistryForm::Wise5
+            {
+                assert_eq!(
+                    r.total_keys_value(&out),
+                    Some(r.key_count() as u32),
+                    "{name}"
+                );
+                assert_eq!(r.form == RegistryForm::Nested, r.key_count() >= 2, "{name}");
+            }
+        }
+    }
 }

@@ -32,7 +32,7 @@ fn lc(line: usize, column: usize) -> LineCol {
 fn outline(doc: &Document, text: &[u8]) -> Vec<(String, u32, u32)> {
     doc.items()
         .iter()
-        .map(|i| (s(text, i.name).to_owned(), i.depth, i.block))
+        .map(|i| (s(text, i.name()).to_owned(), i.depth, i.block))
         .collect()
 }
 
@@ -51,26 +51,25 @@ fn item_ranges() {
     let text = b"Document Type: WSE\r\nitem: Set Variable\r\n  Variable=A\r\n  Value=1\r\nend\r\n";
     let doc = parse(text);
     let [item] = doc.items() else { panic!() };
-    assert_eq!(item.range, TextRange::new(20, text.len()));
-    assert_eq!(s(text, item.head), "item: Set Variable\r\n");
-    assert_eq!(s(text, item.name), "Set Variable");
+    assert_eq!(item.range(), TextRange::new(20, text.len()));
+    assert_eq!(s(text, item.head()), "item: Set Variable\r\n");
+    assert_eq!(s(text, item.name()), "Set Variable");
     assert_eq!(item.prefix, Prefix::None);
-    assert_eq!(item.prefix_range, TextRange::empty(20));
-    assert_eq!(s(text, item.end_line), "end\r\n");
-    assert_eq!(s(text, item.head_text(text)), "item: Set Variable");
+    assert_eq!(item.prefix_range(), TextRange::empty(20));
+    assert_eq!(s(text, item.end_line()), "end\r\n");
+    assert_eq!(s(text, item.head_text()), "item: Set Variable");
     assert_eq!(
         (item.depth, item.kind, item.active),
         (0, ItemKind::Other, true)
     );
     let props: Vec<_> = doc.props_of(0).collect();
     assert_eq!(props.len(), 2);
-    assert_eq!(s(text, props[0].line), "  Variable=A\r\n");
-    assert_eq!(s(text, props[0].key), "Variable");
-    assert_eq!(s(text, props[0].value), "A");
+    assert_eq!(s(text, props[0].line()), "  Variable=A\r\n");
+    assert_eq!(s(text, props[0].key()), "Variable");
+    assert_eq!(s(text, props[0].value()), "A");
     assert_eq!(s(text, props[0].eol()), "\r\n");
     assert_eq!(s(text, props[1].text_range()), "Value=1");
     assert_eq!(props[1].indent(), 2);
-    assert_eq!(props[1].owner, 0);
 }
 
 #[test]
@@ -80,12 +79,12 @@ fn remarked_and_breakpoint_prefixes() {
     let doc = parse(text);
     let items = doc.items();
     assert_eq!(items[0].prefix, Prefix::Remarked);
-    assert_eq!(s(text, items[0].prefix_range), "remarked ");
-    assert_eq!(s(text, items[0].name), "Remark");
+    assert_eq!(s(text, items[0].prefix_range()), "remarked ");
+    assert_eq!(s(text, items[0].name()), "Remark");
     assert_eq!(items[0].kind, ItemKind::Remark);
     assert!(!items[0].active);
     assert_eq!(items[1].prefix, Prefix::Breakpoint);
-    assert_eq!(s(text, items[1].prefix_range), "breakpoint ");
+    assert_eq!(s(text, items[1].prefix_range()), "breakpoint ");
     assert!(items[1].active);
 }
 
@@ -123,11 +122,11 @@ fn remarked_item_with_children() {
     assert_eq!(doc.top_level().collect::<Vec<_>>(), [0, 3]);
     assert_eq!(doc.items()[0].subtree_end(), 3);
     assert_eq!(
-        s(text, doc.items()[1].range),
+        s(text, doc.items()[1].range()),
         "  item: Rectangle\r\n    Rectangle=1 2 3 4\r\n  end\r\n"
     );
     assert_eq!(doc.props_of(0).count(), 1);
-    assert_eq!(s(text, doc.props_of(1).next().unwrap().value), "1 2 3 4");
+    assert_eq!(s(text, doc.props_of(1).next().unwrap().value()), "1 2 3 4");
 }
 
 #[test]
@@ -136,7 +135,7 @@ fn values_are_verbatim() {
     let doc = parse(text);
     let pairs: Vec<(&str, &str)> = doc
         .props_of(0)
-        .map(|p| (s(text, p.key), s(text, p.value)))
+        .map(|p| (s(text, p.key()), s(text, p.value())))
         .collect();
     assert_eq!(
         pairs,
@@ -160,10 +159,10 @@ fn repeated_keys_keep_their_order() {
     let texts: Vec<&str> = doc
         .props_of(0)
         .filter(|p| p.key_is(text, "text"))
-        .map(|p| s(text, p.value))
+        .map(|p| s(text, p.value()))
         .collect();
     assert_eq!(texts, ["one", "two", "three"]);
-    assert_eq!(s(text, doc.prop(text, 0, "Text").unwrap().value), "one");
+    assert_eq!(s(text, doc.prop(text, 0, "Text").unwrap().value()), "one");
 }
 
 #[test]
@@ -173,11 +172,11 @@ fn line_endings_are_kept_per_line() {
     let doc = parse(text);
     let props: Vec<_> = doc.props_of(0).collect();
     assert_eq!(s(text, props[0].eol()), "\r\n");
-    assert_eq!(s(text, props[1].value), "a\rb");
+    assert_eq!(s(text, props[1].value()), "a\rb");
     assert_eq!(s(text, props[1].eol()), "\n");
-    assert_eq!(s(text, doc.items()[0].head), "item: X\n");
-    assert_eq!(s(text, doc.items()[0].end_line), "end");
-    assert_eq!(doc.items()[0].range.end, text.len());
+    assert_eq!(s(text, doc.items()[0].head()), "item: X\n");
+    assert_eq!(s(text, doc.items()[0].end_line()), "end");
+    assert_eq!(doc.items()[0].range().end, text.len());
 
     // Missing final newline after a property is an unclosed item, not a crash.
     let text = b"Document Type: WSE\nitem: X\n  A=1";
@@ -203,7 +202,7 @@ fn blank_lines_are_trivia() {
 fn end_may_carry_trailing_blanks() {
     let text = b"Document Type: WSE\nitem: X\nend \t\n";
     let doc = parse(text);
-    assert_eq!(s(text, doc.items()[0].end_line), "end \t\n");
+    assert_eq!(s(text, doc.items()[0].end_line()), "end \t\n");
 }
 
 #[test]
@@ -211,10 +210,10 @@ fn property_after_a_child_item() {
     let text =
         b"Document Type: WSE\nitem: Dialog\n  A=1\n  item: Static\n    B=2\n  end\n  C=3\nend\n";
     let doc = parse(text);
-    let own: Vec<&str> = doc.props_of(0).map(|p| s(text, p.key)).collect();
+    let own: Vec<&str> = doc.props_of(0).map(|p| s(text, p.key())).collect();
     assert_eq!(own, ["A", "C"]);
     assert_eq!(doc.items()[0].prop_count(), 2);
-    let child: Vec<&str> = doc.props_of(1).map(|p| s(text, p.key)).collect();
+    let child: Vec<&str> = doc.props_of(1).map(|p| s(text, p.key())).collect();
     assert_eq!(child, ["B"]);
 }
 
@@ -223,7 +222,7 @@ fn unknown_items_and_names_are_kept() {
     let text = b"Document Type: WSE\nitem: Frobnicate Widget\n  Weird Key=v\nend\nitem: \nend\n";
     let doc = parse(text);
     assert_eq!(doc.items()[0].kind, ItemKind::Other);
-    assert_eq!(s(text, doc.items()[1].name), "");
+    assert_eq!(s(text, doc.items()[1].name()), "");
 }
 
 #[test]
@@ -383,17 +382,17 @@ fn edit_registry_forms() {
     let k = er[0].keys().next().unwrap();
     assert_eq!((k.holder, k.index), (0, 0));
     assert_eq!(
-        k.key(text).map(|p| s(text, p.value)),
+        k.key(text).map(|p| s(text, p.value())),
         Some("Software\\Wise5")
     );
     assert_eq!(k.root(text), RootField::Number(2));
     assert_eq!(k.op(text), RegOp::Write);
     assert_eq!(k.data_type(text), Some(0));
     assert!(!k.x64(text));
-    assert_eq!(k.record(), doc.items()[0].range);
+    assert_eq!(k.record(), doc.items()[0].range());
 
     let k = er[1].keys().next().unwrap();
-    assert_eq!(k.value_name(text).map(|p| s(text, p.value)), Some("V"));
+    assert_eq!(k.value_name(text).map(|p| s(text, p.value())), Some("V"));
     assert_eq!(k.op(text), RegOp::DeleteKey);
     assert_eq!(k.data_type(text), Some(3));
     assert!(k.x64(text));
@@ -403,14 +402,17 @@ fn edit_registry_forms() {
         keys.iter().map(|k| (k.holder, k.index)).collect::<Vec<_>>(),
         [(3, 0), (4, 1)]
     );
-    let values: Vec<&str> = keys[0].new_values(text).map(|p| s(text, p.value)).collect();
+    let values: Vec<&str> = keys[0]
+        .new_values(text)
+        .map(|p| s(text, p.value()))
+        .collect();
     assert_eq!(values, ["x", "y"]);
     assert_eq!(keys[0].op(text), RegOp::DeleteValue);
     assert_eq!(keys[0].data_type(text), Some(2));
     assert_eq!(keys[1].root(text), RootField::Invalid);
     assert_eq!(keys[1].op(text), RegOp::Unknown(u32::MAX));
     assert_eq!(keys[1].data_type(text), None);
-    assert_eq!(keys[1].record(), doc.items()[4].range);
+    assert_eq!(keys[1].record(), doc.items()[4].range());
     assert_eq!(doc.items()[3].kind, ItemKind::Key);
 }
 
@@ -628,5 +630,5 @@ fn deep_nesting_uses_no_recursion() {
     let doc = parse(&text);
     assert_eq!(doc.items().len(), DEPTH);
     assert_eq!(doc.items().last().unwrap().depth, DEPTH as u32 - 1);
-    assert_eq!(doc.items()[0].range, TextRange::new(19, text.len()));
+    assert_eq!(doc.items()[0].range(), TextRange::new(19, text.len()));
 }

@@ -342,3 +342,16 @@ fn fixing_twice_changes_nothing_more() {
     assert_eq!(keys, [&b"Software\\C"[..]]);
     assert_eq!(plan(&doc, once.as_bytes(), &[]), []);
 }
+
+#[test]
+fn service_fields_that_cannot_be_one_line_are_ignored() {
+    let text = service(&["Service Name=Svc"], "\r\n");
+    let doc = wise::parse(text.as_bytes(), ScriptKind::Wse).unwrap();
+    let bad = [
+        set("Display Name", "two\r\nlines"),
+        set("Boot=Type", "2"),
+        set("", "x"),
+        set("Login\nUser", "x"),
+    ];
+    assert_eq!(plan(&doc, text.as_bytes(), &bad), []);
+}

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use svcscrub::detect::ScriptKind;
 use svcscrub::fix::{Change, apply_edits, wise::plan};
 use svcscrub::model::wise::lower;
-use svcscrub::syntax::wise::{self, Document, Prefix};
+use svcscrub::syntax::wise::{self, Document, Prefix, RegistryForm};
 use svcscrub::text::TextRange;
 
 #[derive(Clone, Debug)]
@@ -177,21 +177,21 @@ fn check_ranges(doc: &Document, text: &[u8]) {
     let inside = |outer: TextRange, inner: TextRange| outer.contains_range(inner);
     let mut last_top = doc.header.end;
     for top in doc.top_level() {
-        let r = doc.item(top).unwrap().range;
+        let r = doc.item(top).unwrap().range();
         assert!(r.start >= last_top);
         last_top = r.end;
     }
     assert!(last_top <= text.len());
     for (i, item) in doc.items().iter().enumerate() {
         let i = i as u32;
-        assert_eq!(item.range.start, item.head.start);
-        assert_eq!(item.range.end, item.end_line.end);
-        assert!(inside(item.head, item.name) && inside(item.head, item.prefix_range));
-        assert!(item.head.end <= item.end_line.start);
-        let body = TextRange::new(item.head.end, item.end_line.start);
+        assert_eq!(item.range().start, item.head().start);
+        assert_eq!(item.range().end, item.end_line().end);
+        assert!(inside(item.head(), item.name()) && inside(item.head(), item.prefix_range()));
+        assert!(item.head().end <= item.end_line().start);
+        let body = TextRange::new(item.head().end, item.end_line().start);
         // Properties and children, merged in file order, must not overlap.
-        let mut spans: Vec<TextRange> = doc.props_of(i).map(|p| p.line).collect();
-        spans.extend(doc.children(i).map(|c| doc.item(c).unwrap().range));
+        let mut spans: Vec<TextRange> = doc.props_of(i).map(|p| p.line()).collect();
+        spans.extend(doc.children(i).map(|c| doc.item(c).unwrap().range()));
         spans.sort();
         let mut pos = body.start;
         for s in spans {
@@ -202,17 +202,33 @@ fn check_ranges(doc: &Document, text: &[u8]) {
             pos = s.end;
         }
         for p in doc.props_of(i) {
-            assert_eq!(p.owner, i);
-            assert!(inside(p.line, p.key) && inside(p.line, p.value));
-            assert_eq!(p.key.end + 1, p.value.start);
-            assert_eq!(text[p.key.end], b'=');
-            assert!(!text[p.key.as_range()].contains(&b'='));
+            assert!(inside(p.line(), p.key()) && inside(p.line(), p.value()));
+            assert_eq!(p.key().end + 1, p.value().start);
+            assert_eq!(text[p.key().end], b'=');
+            assert!(!text[p.key().as_range()].contains(&b'='));
         }
         for c in doc.children(i) {
             assert_eq!(doc.item(c).unwrap().parent(), Some(i));
             assert_eq!(doc.item(c).unwrap().depth, item.depth + 1);
         }
     }
+}
+
+/// No Edit Registry inside another, and nested ones hold only `Total Keys` themselves.
+fn well_formed(doc: &Document, text: &[u8]) -> bool {
+    (0..doc.items().len() as u32).all(|i| {
+        let Some(er) = doc.edit_registry(text, i) else {
+            return true;
+        };
+        let mut up = doc.item(i).unwrap().parent();
+        while let Some(p) = up {
+            if doc.edit_registry(text, p).is_some() {
+                return false;
+            }
+            up = doc.item(p).unwrap().parent();
+        }
+        er.form != RegistryForm::Nested || doc.props_of(i).all(|p| p.key_is(text, "Total Keys"))
+    })
 }
 
 proptest! {
@@ -235,7 +251,7 @@ proptest! {
                     Prefix::Remarked => 1,
                     Prefix::Breakpoint => 2,
                 };
-                (String::from_utf8(text[i.name.as_range()].to_vec()).unwrap(), i.depth, prefix)
+                (String::from_utf8(text[i.name().as_range()].to_vec()).unwrap(), i.depth, prefix)
             })
             .collect();
         prop_assert_eq!(got, outline);
@@ -254,8 +270,16 @@ proptest! {
         let out = apply_edits(&text, &edits).expect("edits are disjoint");
         let again = wise::parse(&out, ScriptKind::Wse)
             .unwrap_or_else(|e| panic!("fixed text: {} at {}", e.message, e.offset));
+        // Exactly the removed writes are gone when the registry items are well-formed. An
+        // Edit Registry inside another one can have its removal dropped as overlapping the
+        // outer rewrite (the fix loop reruns), and stray key fields on a nested item become
+        // the flat key's fields; then the count only never grows.
         let left = lower(&again, &out).writes.len();
-        prop_assert!(left + changes.len() <= model.writes.len());
+        if well_formed(&doc, &text) {
+            prop_assert_eq!(left + changes.len(), model.writes.len());
+        } else {
+            prop_assert!(left <= model.writes.len());
+        }
     }
 
     #[test]

@@ -15,7 +15,8 @@ use crate::syntax::wise::{Document, Item, ItemKind, Property, RegKey, RegistryFo
 use crate::text::TextRange;
 
 /// Plans the edits for `changes` on `doc` (whose working text is `text`). The result is sorted
-/// and non-overlapping; changes whose origin does not name an active item (or key) are ignored.
+/// and non-overlapping; changes whose origin does not name an active item (or key) are ignored,
+/// and so are service fields that cannot be one property line (a line break, `=` in the name).
 pub fn plan(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
     let mut accepted = Accepted::default();
 
@@ -111,7 +112,7 @@ fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) ->
     }
     let left = keys.len() - removed_count;
     if left == 0 || er.form != RegistryForm::Nested {
-        return vec![Edit::delete(item.range)];
+        return vec![Edit::delete(item.range())];
     }
     let kept = keys
         .iter()
@@ -133,15 +134,15 @@ fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) ->
     let count = left.to_string();
     match er.total_keys {
         Some(p) if p.value_bytes(text) != count.as_bytes() => {
-            edits.push(Edit::replace(p.value, count));
+            edits.push(Edit::replace(p.value(), count));
         }
         Some(_) => {}
         None => {
             let mut line = vec![b' '; item.indent() + 2];
             line.extend_from_slice(b"Total Keys=");
             line.extend_from_slice(count.as_bytes());
-            line.extend_from_slice(eol_of(text, item.head));
-            edits.push(Edit::insert(item.head.end, line));
+            line.extend_from_slice(eol_of(text, item.head()));
+            edits.push(Edit::insert(item.head().end, line));
         }
     }
     edits
@@ -159,12 +160,12 @@ fn flatten(
 ) -> Option<Edit> {
     let item = doc.item(container)?;
     let slice = |r: TextRange| text.get(r.as_range()).unwrap_or_default();
-    let mut out = Vec::with_capacity(item.range.len());
-    out.extend_from_slice(slice(item.head));
+    let mut out = Vec::with_capacity(item.range().len());
+    out.extend_from_slice(slice(item.head()));
     if total_keys.is_none() {
         out.resize(out.len() + item.indent() + 2, b' ');
         out.extend_from_slice(b"Total Keys=1");
-        out.extend_from_slice(eol_of(text, item.head));
+        out.extend_from_slice(eol_of(text, item.head()));
     }
     // Key records in order, with whether each goes; a cursor walks them with the lines.
     let records: Vec<(TextRange, bool, Option<&Item>)> = keys
@@ -173,10 +174,10 @@ fn flatten(
         .map(|(k, &r)| (k.record(), r, doc.item(k.holder)))
         .collect();
     let mut cursor = 0;
-    let mut pos = item.head.end;
-    while pos < item.end_line.start {
-        let rest = text.get(pos..item.end_line.start)?;
-        let end = memchr::memchr(b'\n', rest).map_or(item.end_line.start, |p| pos + p + 1);
+    let mut pos = item.head().end;
+    while pos < item.end_line().start {
+        let rest = text.get(pos..item.end_line().start)?;
+        let end = memchr::memchr(b'\n', rest).map_or(item.end_line().start, |p| pos + p + 1);
         let line = TextRange::new(pos, end);
         pos = end;
         while records
@@ -187,15 +188,15 @@ fn flatten(
         }
         match records.get(cursor) {
             Some((r, gone, key)) if r.contains_range(line) => {
-                let boundary = key.is_some_and(|k| k.head == line || k.end_line == line);
+                let boundary = key.is_some_and(|k| k.head() == line || k.end_line() == line);
                 if !*gone && !boundary {
                     let bytes = slice(line);
                     out.extend_from_slice(bytes.strip_prefix(b"  ").unwrap_or(bytes));
                 }
             }
             _ => match total_keys {
-                Some(p) if p.line == line => {
-                    out.extend_from_slice(slice(TextRange::new(p.line.start, p.value.start)));
+                Some(p) if p.line() == line => {
+                    out.extend_from_slice(slice(TextRange::new(p.line().start, p.value().start)));
                     out.push(b'1');
                     out.extend_from_slice(slice(p.eol()));
                 }
@@ -203,8 +204,8 @@ fn flatten(
             },
         }
     }
-    out.extend_from_slice(slice(item.end_line));
-    Some(Edit::replace(item.range, out))
+    out.extend_from_slice(slice(item.end_line()));
+    Some(Edit::replace(item.range(), out))
 }
 
 /// A line's terminator (`\r\n` or `\n`); `\r\n` (the native one) for a last line without one.
@@ -264,6 +265,11 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
             continue;
         };
         let field = field.as_bytes();
+        // A line break in either, or `=` in the name, cannot be written as one property line.
+        let breaks = |b: &[u8]| b.iter().any(|&c| c == b'\n' || c == b'\r');
+        if field.is_empty() || field.contains(&b'=') || breaks(field) || breaks(value) {
+            continue;
+        }
         let container = service.container;
         let Some(item) = doc
             .item(container)
@@ -280,7 +286,7 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         seen.push((container, field));
         let props: Vec<&Property> = doc.props_of(container).collect();
         if let Some(p) = props.iter().find(|p| same_field(p.key_bytes(text), field)) {
-            edits.push(Edit::replace(p.value, value.clone()));
+            edits.push(Edit::replace(p.value(), value.clone()));
             continue;
         }
         let rank = field_rank(field);
@@ -288,16 +294,16 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         let earlier =
             rank.and_then(|r| props.iter().rfind(|p| rank_of(p).is_some_and(|pr| pr < r)));
         let later = rank.and_then(|r| props.iter().find(|p| rank_of(p).is_some_and(|pr| pr > r)));
-        let (at, indent, eol) = match (earlier, later, props.last()) {
-            (Some(p), _, _) | (None, Some(p), _) | (None, None, Some(p)) => {
-                let at = if earlier.is_some() || later.is_none() {
-                    p.line.end
-                } else {
-                    p.line.start
-                };
-                (at, p.indent(), eol_of(text, p.line))
-            }
-            (None, None, None) => (item.head.end, item.indent() + 2, eol_of(text, item.head)),
+        // After the last earlier field, else before the first later one, else at the end.
+        let (at, indent, eol) = if let Some(p) = earlier {
+            (p.line().end, p.indent(), eol_of(text, p.line()))
+        } else if let Some(p) = later {
+            (p.line().start, p.indent(), eol_of(text, p.line()))
+        } else if let Some(p) = props.last() {
+            (p.line().end, p.indent(), eol_of(text, p.line()))
+        } else {
+            let head = item.head();
+            (head.end, item.indent() + 2, eol_of(text, head))
         };
         let mut line = vec![b' '; indent];
         line.extend_from_slice(field);

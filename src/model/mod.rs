@@ -17,8 +17,9 @@ pub use path::{ControlSet, Hive, SystemLocation};
 use crate::text::TextRange;
 
 /// Where a write or item came from, in terms the format's fix planner understands.
-/// Scripts: `container` = index of the top-level item in the document, `index` = the key's
-/// index inside that `Edit Registry` item (0 for flat and Wise 5 items). `.reg`: `container` =
+/// Scripts: `container` = index of the item in the preorder enumeration of ALL items of the
+/// document (nested ones included), `index` = the key's index inside that `Edit Registry` item
+/// (0 for flat and Wise 5 items). `.reg`: `container` =
 /// index of the key block, `index` = the value record's index in it, or [`Origin::KEY_LINE`]
 /// for the key line itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,9 +8,10 @@
 //! `New Value` lines: the Wise editor stores a value's text box line by line, and a text ending
 //! in a line break leaves a final empty `New Value=` line. Real scripts show it after single
 //! REG_SZ values (`New Value=%SYS32%\x.dll` + `New Value=`) and after REG_MULTI_SZ lists (the
-//! terminating empty string), so one final empty line is treated as that line break and not as
-//! data [inferred]. The remaining lines of REG_SZ / REG_EXPAND_SZ data are joined with `\r\n`
-//! (the text box's line break); a single line (the normal case) is borrowed from the text.
+//! terminating empty string), so one final empty line is treated as that line break and not
+//! as data (inferred, not verified). The remaining lines of REG_SZ / REG_EXPAND_SZ data are
+//! joined with `\r\n` (the text box's line break); a single line (the normal case) is borrowed
+//! from the text.
 
 use std::borrow::Cow;
 
@@ -20,6 +21,13 @@ use crate::syntax::wise::{Document, ItemKind, RegKey, RegOp};
 /// The active registry writes and `Create Service` items of `doc`, in file order.
 pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
     let mut model = FileModel::default();
+    // Every key is an Edit Registry item or an `item: Key`: an upper bound that avoids regrowing.
+    let keys = doc
+        .items()
+        .iter()
+        .filter(|i| i.active && matches!(i.kind, ItemKind::EditRegistry | ItemKind::Key))
+        .count();
+    model.writes.reserve(keys);
     for (index, item) in doc.items().iter().enumerate() {
         if !item.active {
             continue;
@@ -42,8 +50,8 @@ pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
                     .map(|p| Field {
                         key: p.key_bytes(text),
                         value: p.value_bytes(text),
-                        line: p.line,
-                        value_range: p.value,
+                        line: p.line(),
+                        value_range: p.value(),
                     })
                     .collect();
                 let name = fields
@@ -53,8 +61,8 @@ pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
                 model.services.push(CreateService {
                     name,
                     fields,
-                    head: item.head_text(text),
-                    range: item.range,
+                    head: item.head_text(),
+                    range: item.range(),
                     origin: Origin {
                         container: index,
                         index: 0,
@@ -78,36 +86,35 @@ fn lower_key<'a>(
     if !key.active() {
         return None;
     }
-    let root = key.root(text);
-    if root.op() != RegOp::Write {
+    let f = key.fields(text);
+    if f.root.op() != RegOp::Write {
         return None;
     }
-    let hive = Hive::from_root(root.number()?);
-    let key_prop = key.key(text);
+    let hive = Hive::from_root(f.root.number()?);
     let holder = doc.item(key.holder)?;
-    let mut lines: Vec<&'a [u8]> = key.new_values(text).map(|p| p.value_bytes(text)).collect();
-    if lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    let value_name = key.value_name(text);
-    let (value, data) = match (value_name, key.new_values(text).next()) {
-        (None, None) => (None, Data::None),
-        (name, _) => (
-            Some(Cow::Borrowed(
-                name.map_or(&b""[..], |p| p.value_bytes(text)),
-            )),
-            decode(key.data_type(text), lines),
-        ),
+    let (value, data) = if f.value_name.is_none() && f.new_value_count == 0 {
+        (None, Data::None)
+    } else {
+        let name = f.value_name.map_or(&b""[..], |p| p.value_bytes(text));
+        let data = if f.new_value_count <= 1 {
+            // The usual case: one line (or none), borrowed, no allocation.
+            let line = f.first_new_value.map(|p| p.value_bytes(text));
+            decode(f.data_type, trim_final_break(line.as_slice()))
+        } else {
+            let lines: Vec<&'a [u8]> = key.new_values(text).map(|p| p.value_bytes(text)).collect();
+            decode(f.data_type, trim_final_break(&lines))
+        };
+        (Some(Cow::Borrowed(name)), data)
     };
     Some(RegWrite {
         hive,
-        key: Cow::Borrowed(key_prop.map_or(&b""[..], |p| p.value_bytes(text))),
-        key_range: key_prop.map(|p| p.value),
+        key: Cow::Borrowed(f.key.map_or(&b""[..], |p| p.value_bytes(text))),
+        key_range: f.key.map(|p| p.value()),
         value,
         data,
-        range: key_prop.map_or_else(|| holder.head_text(text), |p| p.text_range()),
+        range: f.key.map_or_else(|| holder.head_text(), |p| p.text_range()),
         record: key.record(),
-        wow64_64: key.x64(text),
+        wow64_64: f.x64,
         origin: Origin {
             container: key.item,
             index: key.index,
@@ -116,14 +123,22 @@ fn lower_key<'a>(
     })
 }
 
+/// The `New Value` lines without the final empty one (the text box's trailing line break).
+fn trim_final_break<'l, 'a>(lines: &'l [&'a [u8]]) -> &'l [&'a [u8]] {
+    match lines.split_last() {
+        Some((&[], rest)) => rest,
+        _ => lines,
+    }
+}
+
 /// Data by `Data Type` (`None` = not a number, kept raw as kind `u32::MAX`).
-fn decode(data_type: Option<u32>, lines: Vec<&[u8]>) -> Data<'_> {
+fn decode<'a>(data_type: Option<u32>, lines: &[&'a [u8]]) -> Data<'a> {
     match data_type {
-        Some(0) => Data::Sz(join(&lines)),
-        Some(1) => Data::ExpandSz(join(&lines)),
-        Some(2) => Data::MultiSz(lines.into_iter().map(Cow::Borrowed).collect()),
+        Some(0) => Data::Sz(join(lines)),
+        Some(1) => Data::ExpandSz(join(lines)),
+        Some(2) => Data::MultiSz(lines.iter().map(|l| Cow::Borrowed(*l)).collect()),
         Some(3) => {
-            let text = join(&lines);
+            let text = join(lines);
             match crate::syntax::wise::parse_u32(&text) {
                 Some(n) => Data::Dword(n),
                 None => Data::Raw {
@@ -133,7 +148,7 @@ fn decode(data_type: Option<u32>, lines: Vec<&[u8]>) -> Data<'_> {
             }
         }
         Some(4) => {
-            let text = join(&lines);
+            let text = join(lines);
             match decode_hex(&text) {
                 Some(bytes) => Data::Binary(bytes),
                 None => Data::Raw {
@@ -144,7 +159,7 @@ fn decode(data_type: Option<u32>, lines: Vec<&[u8]>) -> Data<'_> {
         }
         other => Data::Raw {
             kind: other.unwrap_or(u32::MAX),
-            bytes: join(&lines).into_owned(),
+            bytes: join(lines).into_owned(),
         },
     }
 }
@@ -160,19 +175,18 @@ fn join<'a>(lines: &[&'a [u8]]) -> Cow<'a, [u8]> {
 /// REG_BINARY text: hex digit pairs (`0000…`), or space-separated bytes of one or two digits
 /// (`01 00 4 80`). Anything else is `None`.
 fn decode_hex(text: &[u8]) -> Option<Vec<u8>> {
+    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(text.len() / 2);
     for token in text
         .split(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         .filter(|t| !t.is_empty())
     {
-        let digits = token
-            .iter()
-            .map(|&b| (b as char).to_digit(16).map(|d| d as u8))
-            .collect::<Option<Vec<u8>>>()?;
-        match digits.as_slice() {
-            [d] => out.push(*d),
+        match token {
+            [d] => out.push(digit(*d)?),
             pairs if pairs.len() % 2 == 0 => {
-                out.extend(pairs.chunks_exact(2).map(|p| (p[0] << 4) | p[1]));
+                for p in pairs.chunks_exact(2) {
+                    out.push((digit(p[0])? << 4) | digit(p[1])?);
+                }
             }
             _ => return None,
         }

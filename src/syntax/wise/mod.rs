@@ -16,8 +16,8 @@ pub mod parser;
 mod views;
 
 pub use views::{
-    BlockRole, EditRegistry, RegKey, RegOp, RegistryForm, RootField, ServiceItem, flag_bit,
-    parse_u32,
+    BlockRole, EditRegistry, KeyFields, RegKey, RegOp, RegistryForm, RootField, ServiceItem,
+    flag_bit, parse_u32,
 };
 
 use super::SyntaxError;
@@ -100,38 +100,65 @@ impl ItemKind {
     }
 }
 
-/// One `item: …` … `end` block.
+/// One `item: …` … `end` block. Offsets are stored as `u32` (files are limited to 4 GiB) to
+/// keep the arrays small: they are the parser's main memory traffic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
-    /// From the first byte of the head line's indentation through the `end` line's terminator.
-    pub range: TextRange,
-    /// The whole head line, indentation and terminator included.
-    pub head: TextRange,
-    pub prefix: Prefix,
-    /// `remarked ` / `breakpoint ` with its space; empty (at the `item:` keyword) when absent.
-    pub prefix_range: TextRange,
-    /// The action name after `item: `, verbatim.
-    pub name: TextRange,
-    /// The whole `end` line, indentation and terminator included.
-    pub end_line: TextRange,
+    head_start: u32,
+    head_end: u32,
+    name_start: u32,
+    name_end: u32,
+    end_start: u32,
+    end_end: u32,
     /// Nesting level: indentation is `2 * depth` spaces.
     pub depth: u32,
-    pub kind: ItemKind,
-    /// Neither this item nor any ancestor is `remarked`.
-    pub active: bool,
     /// The innermost control-flow region holding this item (0 = top level). Nested items take
-    /// their top-level ancestor's region. See [`views`] for how regions open and close.
+    /// their top-level ancestor's region. See `views.rs` for how regions open and close.
     pub block: u32,
-    /// What this item does to the region structure (only set for active top-level items).
-    pub role: BlockRole,
     parent: u32,
     subtree_end: u32,
     first_prop: u32,
-    last_prop: u32,
     prop_count: u32,
+    pub kind: ItemKind,
+    pub prefix: Prefix,
+    /// What this item does to the region structure (only set for active top-level items).
+    pub role: BlockRole,
+    /// Neither this item nor any ancestor is `remarked`.
+    pub active: bool,
 }
 
 impl Item {
+    /// From the first byte of the head line's indentation through the `end` line's terminator.
+    pub fn range(&self) -> TextRange {
+        range(self.head_start, self.end_end)
+    }
+
+    /// The whole head line, indentation and terminator included.
+    pub fn head(&self) -> TextRange {
+        range(self.head_start, self.head_end)
+    }
+
+    /// `remarked ` / `breakpoint ` with its space; empty (at the `item:` keyword) when absent.
+    pub fn prefix_range(&self) -> TextRange {
+        // The name follows `item: `, which follows the prefix.
+        range(self.head_start + self.depth * 2, self.name_start - 6)
+    }
+
+    /// The action name after `item: `, verbatim.
+    pub fn name(&self) -> TextRange {
+        range(self.name_start, self.name_end)
+    }
+
+    /// The whole `end` line, indentation and terminator included.
+    pub fn end_line(&self) -> TextRange {
+        range(self.end_start, self.end_end)
+    }
+
+    /// The head line without indentation and terminator (what a message underlines).
+    pub fn head_text(&self) -> TextRange {
+        range(self.head_start + self.depth * 2, self.name_end)
+    }
+
     /// Index of the enclosing item in [`Document::items`], `None` at top level.
     pub fn parent(&self) -> Option<u32> {
         (self.parent != NONE).then_some(self.parent)
@@ -150,50 +177,62 @@ impl Item {
     pub fn indent(&self) -> usize {
         self.depth as usize * 2
     }
-
-    /// The head line without indentation and terminator (what a message underlines).
-    pub fn head_text(&self, text: &[u8]) -> TextRange {
-        let start = self.head.start + self.indent();
-        TextRange::new(start, content_end(text, self.head).max(start))
-    }
 }
 
-/// One `key=value` line.
+/// One `key=value` line (20 bytes: the line start, the `=`, the value end, the link to the
+/// owner's next property, and the indentation and terminator length packed together).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Property {
-    /// The whole line, indentation and terminator included.
-    pub line: TextRange,
-    /// Up to the first `=`.
-    pub key: TextRange,
-    /// After the first `=` up to the terminator, verbatim.
-    pub value: TextRange,
-    /// Index of the item the property belongs to.
-    pub owner: u32,
+    start: u32,
+    /// The first `=`.
+    eq: u32,
+    value_end: u32,
+    /// `indent << 2 | eol_len` (eol_len is 0, 1 or 2).
+    shape: u32,
     next: u32,
 }
 
 impl Property {
+    fn key_start(&self) -> u32 {
+        self.start + (self.shape >> 2)
+    }
+
+    /// The whole line, indentation and terminator included.
+    pub fn line(&self) -> TextRange {
+        range(self.start, self.value_end + (self.shape & 3))
+    }
+
+    /// Up to the first `=`.
+    pub fn key(&self) -> TextRange {
+        range(self.key_start(), self.eq)
+    }
+
+    /// After the first `=` up to the terminator, verbatim.
+    pub fn value(&self) -> TextRange {
+        range(self.eq + 1, self.value_end)
+    }
+
     pub fn key_bytes<'t>(&self, text: &'t [u8]) -> &'t [u8] {
-        text.get(self.key.as_range()).unwrap_or_default()
+        text.get(self.key().as_range()).unwrap_or_default()
     }
 
     pub fn value_bytes<'t>(&self, text: &'t [u8]) -> &'t [u8] {
-        text.get(self.value.as_range()).unwrap_or_default()
+        text.get(self.value().as_range()).unwrap_or_default()
     }
 
     /// `key=value` without indentation and terminator.
     pub fn text_range(&self) -> TextRange {
-        TextRange::new(self.key.start, self.value.end)
+        range(self.key_start(), self.value_end)
     }
 
     /// The terminator (`\r\n`, `\n`, or empty at the end of the file).
     pub fn eol(&self) -> TextRange {
-        TextRange::new(self.value.end, self.line.end)
+        range(self.value_end, self.value_end + (self.shape & 3))
     }
 
     /// Indentation in spaces.
     pub fn indent(&self) -> usize {
-        self.key.start - self.line.start
+        (self.shape >> 2) as usize
     }
 
     pub fn key_is(&self, text: &[u8], key: &str) -> bool {
@@ -201,10 +240,13 @@ impl Property {
     }
 }
 
+fn range(start: u32, end: u32) -> TextRange {
+    TextRange::new(start as usize, end as usize)
+}
+
 /// Parses a working text whose header [`crate::detect::detect`] has recognised.
 pub fn parse(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> {
-    let mut doc = parser::document(text, kind)?;
-    views::assign_blocks(&mut doc, text);
+    let doc = parser::document(text, kind)?;
     debug_assert!(
         doc.print(text) == text,
         "WiseScript tree does not print back"
@@ -290,16 +332,16 @@ impl Document {
                 let p = self.props.get(prop as usize);
                 let c = self.item(child).filter(|_| child < it.subtree_end);
                 match (p, c) {
-                    (Some(p), c) if c.is_none_or(|c| p.line.start < c.range.start) => {
+                    (Some(p), c) if c.is_none_or(|c| p.start < c.head_start) => {
                         frame.1 = p.next;
-                        out.emit(p.line);
+                        out.emit(p.line());
                     }
                     (_, Some(c)) => {
                         frame.2 = c.subtree_end;
                         out.start_item(self, child, &mut stack);
                     }
                     _ => {
-                        out.emit(it.end_line);
+                        out.emit(it.end_line());
                         stack.pop();
                     }
                 }
@@ -334,7 +376,7 @@ impl Printer<'_> {
 
     fn start_item(&mut self, doc: &Document, index: u32, stack: &mut Vec<(u32, u32, u32)>) {
         if let Some(it) = doc.item(index) {
-            self.emit(it.head);
+            self.emit(it.head());
             stack.push((index, it.first_prop, index + 1));
         }
     }

@@ -1,6 +1,6 @@
 //! Line-level parsers (nom, `::complete`, on byte slices) and the driver that builds the tree.
 //!
-//! The format is line oriented: every physical line is classified on its own by [`line`], and
+//! The format is line oriented: every physical line is classified on its own by [`line()`], and
 //! nesting comes only from indentation, which the driver checks against an explicit stack of
 //! open items. So parsing is one linear pass, allocates only the output arrays, and a deeply
 //! nested file cannot overflow the call stack. Errors use `()`: building one costs nothing,
@@ -13,7 +13,8 @@ use nom::combinator::{eof, opt, rest, value};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
-use super::{Document, Item, ItemKind, NONE, Prefix, Property};
+use super::views::Regions;
+use super::{BlockRole, Document, Item, ItemKind, NONE, Prefix, Property};
 use crate::detect::ScriptKind;
 use crate::syntax::SyntaxError;
 use crate::text::TextRange;
@@ -26,7 +27,22 @@ fn is_blank(b: u8) -> bool {
 
 /// `indent = { " " } ;` Tabs are not indentation.
 pub fn indent(i: &[u8]) -> Res<'_, &[u8]> {
-    take_while(|b| b == b' ')(i)
+    let n = i.iter().position(|&b| b != b' ').unwrap_or(i.len());
+    Ok((&i[n..], &i[..n]))
+}
+
+/// `physical-line = line-content , ( eol | end-of-input ) ;` `eol = CR LF | LF ;`
+/// Splits one line off the input: `(content, eol)`. A CR not followed by LF is content.
+pub fn physical_line(i: &[u8]) -> Res<'_, (&[u8], &[u8])> {
+    if i.is_empty() {
+        return Err(nom::Err::Error(()));
+    }
+    let (content_end, end) = match memchr(b'\n', i) {
+        Some(nl) if nl > 0 && i[nl - 1] == b'\r' => (nl - 1, nl + 1),
+        Some(nl) => (nl, nl + 1),
+        None => (i.len(), i.len()),
+    };
+    Ok((&i[end..], (&i[..content_end], &i[content_end..end])))
 }
 
 /// `header = "Document Type: " , doc-kind ;` (the kind itself was checked by `detect`).
@@ -69,14 +85,12 @@ pub fn blank_content(i: &[u8]) -> Res<'_, ()> {
     (take_while(is_blank), eof).map(|_| ()).parse(i)
 }
 
-/// What one line's content (without terminator) is, with offsets relative to its start.
+/// What one line is, with offsets relative to its start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineKind {
     Blank,
     Head {
         prefix: Prefix,
-        /// Where `item: ` starts (after the prefix).
-        keyword: usize,
         /// Where the action name starts.
         name: usize,
     },
@@ -88,82 +102,120 @@ pub enum LineKind {
     Garbage,
 }
 
-/// `line-content = indent , ( item-head | end-keyword | property | blank-content ) ;`
-/// Returns the indentation width and the kind; anything else is [`LineKind::Garbage`].
-pub fn line(content: &[u8]) -> (usize, LineKind) {
-    let (body, spaces) = indent(content).unwrap_or((content, &content[..0]));
+/// One physical line, classified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Indentation width in spaces.
+    pub indent: usize,
+    pub kind: LineKind,
+    /// Length without the terminator.
+    pub content_len: usize,
+    /// Length with the terminator.
+    pub len: usize,
+}
+
+/// `line = indent , ( item-head | end-keyword | property | blank-content ) , ( eol | end-of-input ) ;`
+/// Anything else is [`LineKind::Garbage`]. Fails only on empty input.
+///
+/// The common shapes take a fast path with the same result as [`classify`]: a property whose
+/// key starts with a capital letter (the key is scanned for `=`, only the value is searched for
+/// the line end), a plain `item: ` head, and a bare `end`. Everything else goes through
+/// [`classify`].
+pub fn line(i: &[u8]) -> Res<'_, Line> {
+    let (body, spaces) = indent(i)?;
     let at = spaces.len();
-    let offset = |sub: &[u8]| at + body.len() - sub.len();
-    let kind = if let Ok((_, (prefix, name))) = item_head(body) {
-        let name_at = content.len() - name.len();
-        LineKind::Head {
-            prefix,
-            keyword: name_at - "item: ".len(),
-            name: name_at,
-        }
-    } else if end_keyword(body).is_ok() {
-        LineKind::End
-    } else if let Ok((_, (key, _))) = property(body) {
-        LineKind::Property {
-            eq: offset(&body[key.len()..]),
-        }
-    } else if blank_content(body).is_ok() {
-        LineKind::Blank
-    } else {
-        LineKind::Garbage
+    let done = |rest, kind, content_len: usize, eol: usize| {
+        let line = Line {
+            indent: at,
+            kind,
+            content_len,
+            len: content_len + eol,
+        };
+        Ok((rest, line))
     };
-    (at, kind)
-}
-
-/// Physical lines: `(start, content_end, end)`; a line ends after `\n` (its content before an
-/// optional `\r`), or at the end of the text.
-struct Lines<'t> {
-    text: &'t [u8],
-    newlines: memchr::Memchr<'t>,
-    pos: usize,
-}
-
-impl<'t> Lines<'t> {
-    fn new(text: &'t [u8]) -> Self {
-        Self {
-            text,
-            newlines: memchr::memchr_iter(b'\n', text),
-            pos: 0,
+    match body.first() {
+        Some(b'A'..=b'Z') => {
+            if let Some(k) = body.iter().position(|&b| b == b'=' || b == b'\n')
+                && body[k] == b'='
+            {
+                let (rest, (value, eol)) =
+                    physical_line(&body[k + 1..]).unwrap_or((&[], (&[], &[])));
+                let kind = LineKind::Property { eq: at + k };
+                return done(rest, kind, at + k + 1 + value.len(), eol.len());
+            }
         }
-    }
-}
-
-impl Iterator for Lines<'_> {
-    type Item = (usize, usize, usize);
-
-    fn next(&mut self) -> Option<(usize, usize, usize)> {
-        let start = self.pos;
-        match self.newlines.next() {
-            Some(nl) => {
-                self.pos = nl + 1;
-                let content_end = if nl > start && self.text.get(nl - 1) == Some(&b'\r') {
-                    nl - 1
-                } else {
-                    nl
+        Some(b'i') => {
+            if let Ok((after, _)) = tag::<_, _, ()>("item: ")(body) {
+                let (rest, (name, eol)) = physical_line(after).unwrap_or((&[], (&[], &[])));
+                let name_at = at + body.len() - after.len();
+                let kind = LineKind::Head {
+                    prefix: Prefix::None,
+                    name: name_at,
                 };
-                Some((start, content_end, nl + 1))
+                return done(rest, kind, name_at + name.len(), eol.len());
             }
-            None if start < self.text.len() => {
-                self.pos = self.text.len();
-                Some((start, self.text.len(), self.text.len()))
-            }
-            None => None,
         }
+        Some(b'e') => {
+            if let Ok((after, _)) = tag::<_, _, ()>("end")(body) {
+                let eol = match after {
+                    [] => Some(0),
+                    [b'\n', ..] => Some(1),
+                    [b'\r', b'\n', ..] => Some(2),
+                    _ => None,
+                };
+                if let Some(eol) = eol {
+                    return done(&after[eol..], LineKind::End, at + 3, eol);
+                }
+            }
+        }
+        _ => {}
     }
+    let (rest, (content, eol)) = physical_line(i)?;
+    done(rest, classify(content, at), content.len(), eol.len())
+}
+
+/// The kind of a line's content (without terminator) indented by `at` spaces.
+pub fn classify(content: &[u8], at: usize) -> LineKind {
+    let body = content.get(at..).unwrap_or_default();
+    let kind = match body.first() {
+        Some(b'i' | b'r' | b'b') => {
+            item_head(body)
+                .ok()
+                .map(|(_, (prefix, name))| LineKind::Head {
+                    prefix,
+                    name: content.len() - name.len(),
+                })
+        }
+        Some(b'e') => end_keyword(body).ok().map(|_| LineKind::End),
+        _ => None,
+    };
+    kind.unwrap_or_else(|| {
+        if let Ok((_, (key, _))) = property(body) {
+            LineKind::Property { eq: at + key.len() }
+        } else if blank_content(body).is_ok() {
+            LineKind::Blank
+        } else {
+            LineKind::Garbage
+        }
+    })
+}
+
+/// An item still waiting for its `end`, with its property chain being built.
+struct Open {
+    index: u32,
+    first_prop: u32,
+    last_prop: u32,
+    prop_count: u32,
 }
 
 /// `document = header-line , { line } ;` with the nesting rules checked on an explicit stack.
 pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> {
-    let mut lines = Lines::new(text);
-    let header_line = match lines.next() {
-        Some((start, content_end, end)) if header(&text[start..content_end]).is_ok() => {
-            TextRange::new(start, end)
-        }
+    // Offsets are stored as u32, and a property packs its indentation in 30 bits.
+    if text.len() >= 1 << 30 {
+        return Err(SyntaxError::new(0, "script larger than 1 GiB"));
+    }
+    let mut input = match physical_line(text) {
+        Ok((rest, (content, _))) if header(content).is_ok() => rest,
         _ => {
             return Err(SyntaxError::new(
                 0,
@@ -171,58 +223,82 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
             ));
         }
     };
-    // Typical scripts have a line per 25 bytes and an item per 100.
+    let header_line = TextRange::new(0, text.len() - input.len());
+    // Typical scripts have a line per 30 bytes and an item per 120.
     let mut items: Vec<Item> = Vec::with_capacity(text.len() / 128);
     let mut props: Vec<Property> = Vec::with_capacity(text.len() / 32);
     let mut blanks = Vec::new();
-    let mut stack: Vec<u32> = Vec::new();
+    let mut stack: Vec<Open> = Vec::new();
+    let mut regions = Regions::default();
 
-    for (start, content_end, end) in lines {
-        let content = &text[start..content_end];
-        let (spaces, kind) = line(content);
-        let open = stack.len();
-        match kind {
-            LineKind::Blank => blanks.push(TextRange::new(start, end)),
-            LineKind::Garbage => {
-                return Err(SyntaxError::new(
-                    start + spaces,
-                    "unrecognised line: expected `item: <action>`, `end` or a `key=value` property",
-                ));
-            }
-            LineKind::Head {
-                prefix,
-                keyword,
-                name,
-            } => {
+    while let Ok((rest, l)) = line(input) {
+        let start = text.len() - input.len();
+        input = rest;
+        let (spaces, open) = (l.indent, stack.len());
+        // In range: the text is under 1 GiB (checked above).
+        let start32 = start as u32;
+        let (content_end32, end32) = (start32 + l.content_len as u32, start32 + l.len as u32);
+        match l.kind {
+            LineKind::Property { eq } => {
+                let Some(top) = stack.last_mut() else {
+                    return Err(SyntaxError::new(
+                        start + spaces,
+                        "property outside any item: expected `item: <action>`",
+                    ));
+                };
                 if spaces != 2 * open {
                     return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
                 }
-                let parent = stack.last().copied().unwrap_or(NONE);
+                let index = props.len() as u32;
+                props.push(Property {
+                    start: start32,
+                    eq: start32 + eq as u32,
+                    value_end: content_end32,
+                    shape: (spaces as u32) << 2 | (end32 - content_end32),
+                    next: NONE,
+                });
+                match props.get_mut(top.last_prop as usize) {
+                    Some(last) => last.next = index,
+                    None => top.first_prop = index,
+                }
+                top.last_prop = index;
+                top.prop_count += 1;
+            }
+            LineKind::Head { prefix, name } => {
+                if spaces != 2 * open {
+                    return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
+                }
+                let parent = stack.last().map_or(NONE, |o| o.index);
                 let parent_active = items.get(parent as usize).is_none_or(|p| p.active);
-                let name_range = TextRange::new(start + name, content_end);
                 let index = items.len() as u32;
+                let name_range = start + name..start + l.content_len;
                 items.push(Item {
-                    range: TextRange::new(start, end),
-                    head: TextRange::new(start, end),
-                    prefix,
-                    prefix_range: TextRange::new(start + spaces, start + keyword),
-                    name: name_range,
-                    end_line: TextRange::empty(end),
+                    head_start: start32,
+                    head_end: end32,
+                    name_start: start32 + name as u32,
+                    name_end: content_end32,
+                    end_start: end32,
+                    end_end: end32,
                     depth: open as u32,
-                    kind: ItemKind::from_name(&content[name..]),
-                    active: parent_active && prefix != Prefix::Remarked,
                     block: 0,
-                    role: super::BlockRole::None,
                     parent,
                     subtree_end: index + 1,
+                    first_prop: NONE,
+                    prop_count: 0,
+                    kind: ItemKind::from_name(text.get(name_range).unwrap_or_default()),
+                    prefix,
+                    role: BlockRole::None,
+                    active: parent_active && prefix != Prefix::Remarked,
+                });
+                stack.push(Open {
+                    index,
                     first_prop: NONE,
                     last_prop: NONE,
                     prop_count: 0,
                 });
-                stack.push(index);
             }
             LineKind::End => {
-                let Some(&top) = stack.last() else {
+                let Some(top) = stack.last() else {
                     return Err(SyntaxError::new(
                         start + spaces,
                         "`end` with no open item: expected `item: <action>` or the end of the file",
@@ -239,45 +315,30 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
                     ));
                 }
                 let subtree_end = items.len() as u32;
-                if let Some(item) = items.get_mut(top as usize) {
-                    item.end_line = TextRange::new(start, end);
-                    item.range = TextRange::new(item.head.start, end);
+                if let Some(item) = items.get_mut(top.index as usize) {
+                    item.end_start = start32;
+                    item.end_end = end32;
                     item.subtree_end = subtree_end;
+                    item.first_prop = top.first_prop;
+                    item.prop_count = top.prop_count;
+                }
+                if open == 1 {
+                    regions.close_top_level(&mut items, &props, text, top.index);
                 }
                 stack.pop();
             }
-            LineKind::Property { eq } => {
-                let Some(&owner) = stack.last() else {
-                    return Err(SyntaxError::new(
-                        start + spaces,
-                        "property outside any item: expected `item: <action>`",
-                    ));
-                };
-                if spaces != 2 * open {
-                    return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
-                }
-                let index = props.len() as u32;
-                props.push(Property {
-                    line: TextRange::new(start, end),
-                    key: TextRange::new(start + spaces, start + eq),
-                    value: TextRange::new(start + eq + 1, content_end),
-                    owner,
-                    next: NONE,
-                });
-                if let Some(item) = items.get_mut(owner as usize) {
-                    match props.get_mut(item.last_prop as usize) {
-                        Some(last) => last.next = index,
-                        None => item.first_prop = index,
-                    }
-                    item.last_prop = index;
-                    item.prop_count += 1;
-                }
+            LineKind::Blank => blanks.push(TextRange::new(start, start + l.len)),
+            LineKind::Garbage => {
+                return Err(SyntaxError::new(
+                    start + spaces,
+                    "unrecognised line: expected `item: <action>`, `end` or a `key=value` property",
+                ));
             }
         }
     }
 
-    if let Some(&top) = stack.last() {
-        let (what, line) = describe(text, &items, top);
+    if let Some(top) = stack.last() {
+        let (what, line) = describe(text, &items, top.index);
         return Err(SyntaxError::new(
             text.len(),
             format!(
@@ -300,7 +361,7 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
 fn indent_error(
     text: &[u8],
     items: &[Item],
-    stack: &[u32],
+    stack: &[Open],
     line_start: usize,
     spaces: usize,
     expected: usize,
@@ -311,8 +372,8 @@ fn indent_error(
         ""
     };
     let context = match stack.last() {
-        Some(&top) => {
-            let (what, line) = describe(text, items, top);
+        Some(top) => {
+            let (what, line) = describe(text, items, top.index);
             format!(" inside {what} from line {line}")
         }
         None => " at the top level".to_owned(),
@@ -329,8 +390,9 @@ fn indent_error(
 fn describe(text: &[u8], items: &[Item], index: u32) -> (String, usize) {
     match items.get(index as usize) {
         Some(item) => {
-            let name = String::from_utf8_lossy(text.get(item.name.as_range()).unwrap_or_default());
-            let before = text.get(..item.head.start).unwrap_or_default();
+            let name =
+                String::from_utf8_lossy(text.get(item.name().as_range()).unwrap_or_default());
+            let before = text.get(..item.head().start).unwrap_or_default();
             (
                 format!("`item: {name}`"),
                 memchr::memchr_iter(b'\n', before).count() + 1,

@@ -2,7 +2,7 @@
 //! `Create Service` items. Views borrow the [`Document`] and return properties or ranges; values
 //! are read from the working text passed in, so results can outlive the document.
 
-use super::{Document, ItemKind, Property};
+use super::{Document, Item, ItemKind, Property};
 use crate::text::TextRange;
 
 /// Whether bit `bit` of a `Flags=` value is set. Flags are written as a string of `0`/`1`
@@ -52,16 +52,15 @@ pub enum BlockRole {
 const START_BLOCK_BIT: usize = 2;
 const CHECK_CONFIGURATION_BLOCK_BIT: usize = 7;
 
-fn role_of(doc: &Document, text: &[u8], index: u32, kind: ItemKind) -> BlockRole {
-    let flags = || doc.prop(text, index, "Flags").map(|p| p.value_bytes(text));
+fn role_of(kind: ItemKind, flags: Option<&[u8]>) -> BlockRole {
     match kind {
         ItemKind::IfWhile | ItemKind::WizardBlock => BlockRole::Open,
-        ItemKind::CheckConfiguration => match flags() {
+        ItemKind::CheckConfiguration => match flags {
             Some(f) if !flag_bit(f, CHECK_CONFIGURATION_BLOCK_BIT) => BlockRole::None,
             _ => BlockRole::Open,
         },
         ItemKind::CheckFileDirExists | ItemKind::DisplayMessage => {
-            if flags().is_some_and(|f| flag_bit(f, START_BLOCK_BIT)) {
+            if flags.is_some_and(|f| flag_bit(f, START_BLOCK_BIT)) {
                 BlockRole::Open
             } else {
                 BlockRole::None
@@ -76,31 +75,53 @@ fn role_of(doc: &Document, text: &[u8], index: u32, kind: ItemKind) -> BlockRole
     }
 }
 
-/// Sets [`super::Item::block`] and [`super::Item::role`]. Each region or branch gets a fresh id
-/// (ids grow, so the innermost open region is the larger of the two stacks' tops). A control
-/// item itself belongs to the region around it: an `If` and its `End Block` to the enclosing
-/// region, an `Else` to the region enclosing its `If`. Nested items share their top-level
-/// ancestor's region. Remarked items change nothing.
-pub(super) fn assign_blocks(doc: &mut Document, text: &[u8]) {
-    let mut runtime: Vec<u32> = Vec::new();
-    let mut compile: Vec<u32> = Vec::new();
-    let mut next_id = 1u32;
-    let mut index = 0u32;
-    while let Some(item) = doc.items.get(index as usize) {
-        let (kind, active, subtree_end) = (item.kind, item.active, item.subtree_end);
-        let role = if active {
-            role_of(doc, text, index, kind)
-        } else {
+/// The open control-flow regions while parsing, run-time and compile-time. Each region or
+/// branch gets a fresh id; ids grow, so the innermost open region is the larger of the two
+/// stacks' tops. A control item itself belongs to the region around it: an `If` and its
+/// `End Block` to the enclosing region, an `Else` to the region enclosing its `If`. Nested
+/// items share their top-level ancestor's region. Remarked items change nothing.
+#[derive(Default)]
+pub(super) struct Regions {
+    runtime: Vec<u32>,
+    compile: Vec<u32>,
+    next_id: u32,
+}
+
+impl Regions {
+    /// Called when top-level item `index` is closed (its properties and subtree are known):
+    /// sets its role and the block of it and its descendants.
+    pub(super) fn close_top_level(
+        &mut self,
+        items: &mut [Item],
+        props: &[Property],
+        text: &[u8],
+        index: u32,
+    ) {
+        let Some(item) = items.get(index as usize) else {
+            return;
+        };
+        let role = if !item.active {
             BlockRole::None
+        } else {
+            let needs_flags = matches!(
+                item.kind,
+                ItemKind::CheckConfiguration
+                    | ItemKind::CheckFileDirExists
+                    | ItemKind::DisplayMessage
+            );
+            let flags = needs_flags
+                .then(|| first_value(props, text, item.first_prop, "Flags"))
+                .flatten();
+            role_of(item.kind, flags)
         };
         let on_compile = matches!(
             role,
             BlockRole::CompileOpen | BlockRole::CompileBranch | BlockRole::CompileClose
         );
         let stack = if on_compile {
-            &mut compile
+            &mut self.compile
         } else {
-            &mut runtime
+            &mut self.runtime
         };
         let push = match role {
             BlockRole::None => false,
@@ -112,32 +133,39 @@ pub(super) fn assign_blocks(doc: &mut Document, text: &[u8]) {
                 false
             }
         };
-        let block = innermost(&runtime, &compile);
+        let top = |s: &[u32]| s.last().copied().unwrap_or(0);
+        let block = top(&self.runtime).max(top(&self.compile));
         if push {
-            let stack = if on_compile {
-                &mut compile
+            self.next_id = self.next_id.saturating_add(1);
+            let id = self.next_id;
+            if on_compile {
+                self.compile.push(id);
             } else {
-                &mut runtime
-            };
-            stack.push(next_id);
-            next_id = next_id.saturating_add(1);
-        }
-        let end = (subtree_end as usize).min(doc.items.len());
-        if let Some(subtree) = doc.items.get_mut(index as usize..end) {
-            for (i, it) in subtree.iter_mut().enumerate() {
-                it.block = block;
-                if i == 0 {
-                    it.role = role;
-                }
+                self.runtime.push(id);
             }
         }
-        index = subtree_end.max(index + 1);
+        let end = (item.subtree_end as usize).min(items.len());
+        if let Some(subtree) = items.get_mut(index as usize..end) {
+            for it in subtree.iter_mut() {
+                it.block = block;
+            }
+            if let Some(first) = subtree.first_mut() {
+                first.role = role;
+            }
+        }
     }
 }
 
-fn innermost(runtime: &[u32], compile: &[u32]) -> u32 {
-    let top = |s: &[u32]| s.last().copied().unwrap_or(0);
-    top(runtime).max(top(compile))
+/// The value of the first property named `key` in the chain starting at `first`.
+fn first_value<'t>(props: &[Property], text: &'t [u8], first: u32, key: &str) -> Option<&'t [u8]> {
+    let mut next = first;
+    while let Some(p) = props.get(next as usize) {
+        if p.key_is(text, key) {
+            return Some(p.value_bytes(text));
+        }
+        next = p.next;
+    }
+    None
 }
 
 /// The three shapes of an `Edit Registry` item (`FORMATS.md` §1).
@@ -284,7 +312,60 @@ impl<'d> EditRegistry<'d> {
     }
 }
 
+/// All fields of a key, gathered in one pass over its properties (first occurrence wins,
+/// except `New Value`, which is counted).
+#[derive(Clone, Copy, Debug)]
+pub struct KeyFields<'d> {
+    pub key: Option<&'d Property>,
+    pub value_name: Option<&'d Property>,
+    pub root: RootField,
+    /// `Data Type`: absent = 0; `None` when not a number.
+    pub data_type: Option<u32>,
+    pub x64: bool,
+    pub first_new_value: Option<&'d Property>,
+    pub new_value_count: u32,
+}
+
 impl<'d> RegKey<'d> {
+    /// Every field in one pass (what lowering uses; the accessors below scan per call).
+    pub fn fields(&self, text: &[u8]) -> KeyFields<'d> {
+        let mut f = KeyFields {
+            key: None,
+            value_name: None,
+            root: RootField::Absent,
+            data_type: Some(0),
+            x64: false,
+            first_new_value: None,
+            new_value_count: 0,
+        };
+        let (mut root, mut data_type, mut x64) = (None, None, None);
+        for p in self.doc.props_of(self.holder) {
+            let k = p.key_bytes(text);
+            let is = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
+            // The length picks the candidate names, so each key is compared at most twice.
+            match k.len() {
+                9 if is("New Value") => {
+                    f.first_new_value = f.first_new_value.or(Some(p));
+                    f.new_value_count += 1;
+                }
+                3 if is("Key") => f.key = f.key.or(Some(p)),
+                10 if is("Value Name") => f.value_name = f.value_name.or(Some(p)),
+                4 if is("Root") => root = root.or(Some(p)),
+                9 if is("Data Type") => data_type = data_type.or(Some(p)),
+                11 if is("x64 Support") => x64 = x64.or(Some(p)),
+                _ => {}
+            }
+        }
+        if let Some(p) = root {
+            f.root = parse_u32(p.value_bytes(text)).map_or(RootField::Invalid, RootField::Number);
+        }
+        if let Some(p) = data_type {
+            f.data_type = parse_u32(p.value_bytes(text));
+        }
+        f.x64 = x64.is_some_and(|p| p.value_bytes(text) == b"1");
+        f
+    }
+
     fn field(&self, text: &[u8], key: &str) -> Option<&'d Property> {
         self.doc.prop(text, self.holder, key)
     }
@@ -337,7 +418,7 @@ impl<'d> RegKey<'d> {
     pub fn record(&self) -> TextRange {
         self.doc
             .item(self.holder)
-            .map_or_else(TextRange::default, |i| i.range)
+            .map_or_else(TextRange::default, |i| i.range())
     }
 
     /// Neither the key nor its item is remarked.
@@ -367,8 +448,11 @@ impl<'d> ServiceItem<'d> {
 
 /// A decimal `u32` with nothing around it (no sign, no blanks).
 pub fn parse_u32(bytes: &[u8]) -> Option<u32> {
-    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+    if bytes.is_empty() {
         return None;
     }
-    std::str::from_utf8(bytes).ok()?.parse().ok()
+    bytes.iter().try_fold(0u32, |n, &b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u32::from(digit))
+    })
 }
