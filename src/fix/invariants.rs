@@ -18,7 +18,7 @@ pub fn total_keys_problems(doc: &Document, text: &[u8]) -> Vec<TextRange> {
                     keys < 2 || item.total_keys_value(text) != u32::try_from(keys).ok()
                 }
             };
-            bad.then(|| doc.item(index).map(|i| i.head)).flatten()
+            bad.then(|| doc.item(index).map(|i| i.head())).flatten()
         })
         .collect()
 }

@@ -123,7 +123,7 @@ fn script_directives(doc: &Document, text: &[u8]) -> Vec<Directive> {
                 continue;
             }
             let value = prop.value_bytes(text);
-            let Some((file_wide, codes, list)) = parse_directive(value, prop.value.start) else {
+            let Some((file_wide, codes, list)) = parse_directive(value, prop.value().start) else {
                 continue;
             };
             let scope = if file_wide {
@@ -135,14 +135,14 @@ fn script_directives(doc: &Document, text: &[u8]) -> Vec<Directive> {
                     .item(item.subtree_end())
                     .filter(|n| n.parent() == item.parent());
                 match next {
-                    Some(next) => Some(next.range),
-                    None => Some(TextRange::empty(item.range.end)),
+                    Some(next) => Some(next.range()),
+                    None => Some(TextRange::empty(item.range().end)),
                 }
             };
             let removal = if props.len() == 1 && item.subtree_end() == index as u32 + 1 {
-                item.range
+                item.range()
             } else {
-                prop.line
+                prop.line()
             };
             out.push(Directive {
                 codes,
