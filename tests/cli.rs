@@ -246,7 +246,7 @@ fn explicit_file_sees_the_create_service_of_its_directory() {
     )
     .code(1)
     .stdout(predicate::str::contains(
-        "capture.reg:5:1: SVC010 value `Start` of `HKLM\\SYSTEM\\CurrentControlSet\\Services\\NAVAPSVC` of service `NAVAPSVC` is 3, but the Create Service item at tests/fixtures/rules/svc010/setup.ipf:14 sets Boot Type=2",
+        "capture.reg:5:1: SVC010 value `Start` of `HKLM\\SYSTEM\\CurrentControlSet\\Services\\NAVAPSVC` of service `NAVAPSVC` is 3, but the Create Service item at tests/fixtures/rules/svc010/setup.ipf:14 sets `Boot Type=2`",
     ))
     // The context script itself is not reported.
     .stdout(predicate::str::contains("setup.ipf:8:3").not());

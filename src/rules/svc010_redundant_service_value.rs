@@ -177,14 +177,14 @@ fn value_finding(
     };
 
     let order = order_of(cx, write, file, item);
-    let (equal, field, item_value) = compare_with(cx, compare, &write.data, item);
+    let (equal, field, setting) = compare_with(cx, compare, &write.data, item);
     let written = show_data(cx, &write.data);
 
     if equal || order == Order::Before {
         let reason = if equal {
             format!("equals what {by} sets")
         } else {
-            format!("comes before {by}, which overwrites it ({field}={item_value})")
+            format!("comes before {by}, which overwrites it (the item {setting})")
         };
         let message = format!("{what} of service `{name}` {reason}");
         let fix = remove(
@@ -195,8 +195,7 @@ fn value_finding(
         return cx.finding(&INFO, write, Some(service), message, Some(fix));
     }
 
-    let message =
-        format!("{what} of service `{name}` is {written}, but {by} sets {field}={item_value}");
+    let message = format!("{what} of service `{name}` is {written}, but {by} {setting}");
     let rewrite = (order == Order::After)
         .then(|| field_value(compare, &write.data))
         .flatten();
@@ -241,7 +240,8 @@ fn order_of(
 }
 
 /// Whether the write equals the item's field, the field's name (as the item spells it, or as it
-/// would be added) and the item's value for messages.
+/// would be added) and what the item does with it, for messages (``sets `Boot Type=2` ``,
+/// ``has no `Error Type` (0)``).
 fn compare_with(
     cx: &RuleContext<'_, '_, '_>,
     compare: Compare,
@@ -258,7 +258,10 @@ fn compare_with(
                 None => Some(0),
             };
             let equal = expected.is_some() && data.as_number() == expected;
-            let shown = have.map_or_else(|| "(absent = 0)".to_string(), |f| cx.show(f.value));
+            let shown = have.map_or_else(
+                || format!("has no `{field}` (0)"),
+                |f| format!("sets `{field}={}`", cx.show(f.value)),
+            );
             (equal, field.to_string(), shown)
         }
         Compare::DisplayName => {
@@ -269,7 +272,10 @@ fn compare_with(
                 || display_name_field(cx),
                 |f| String::from_utf8_lossy(f.key).into_owned(),
             );
-            let shown = have.map_or_else(|| "(absent)".to_string(), |f| cx.show(f.value));
+            let shown = have.map_or_else(
+                || "has no `Display Name`".to_string(),
+                |f| format!("sets `{}={}`", cx.show(f.key), cx.show(f.value)),
+            );
             (equal, field, shown)
         }
         Compare::Account => {
@@ -279,8 +285,8 @@ fn compare_with(
                 .as_text()
                 .is_some_and(|t| t.eq_ignore_ascii_case(expected));
             let shown = have.map_or_else(
-                || "(absent = LocalSystem)".to_string(),
-                |f| cx.show(f.value),
+                || "has no `Login User` (LocalSystem)".to_string(),
+                |f| format!("sets `Login User={}`", cx.show(f.value)),
             );
             (equal, "Login User".to_string(), shown)
         }
