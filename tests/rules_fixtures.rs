@@ -98,6 +98,7 @@ fixture!(svc030_service_account, "svc030_account");
 fixture!(svc030_sms_installer_20, "svc030_sms20");
 fixture!(svc030_reg_display_only, "svc030_reg");
 fixture!(svc040_unescaped_percent, "svc040");
+fixture!(svc040_unread_include, "svc040_unread_include");
 
 #[test]
 fn traps_stay_silent() {
@@ -124,6 +125,7 @@ fn each_fixture_reports_its_rule() {
         ("svc030_sms20", "SVC030"),
         ("svc030_reg", "SVC030"),
         ("svc040", "SVC040"),
+        ("svc040_unread_include", "SVC040"),
     ] {
         assert!(codes(dir).contains(&code), "{dir} does not report {code}");
     }

@@ -28,15 +28,19 @@ holding `%NAME%` where NAME is
 of references in it. Variables count package-wide, like Create Service items: a variable one
 script of the package (or a script it includes) defines counts for all of them.
 
-Built-in run-time variables, from the *WiseScript Editor Reference* 8.0 (Symantec, Quick
-Reference: "Automatic Run-time Variables" and "Run-time Variables") and the *WiseScript Package
-Editor Reference* 8.0 (the same lists and the shortcut-directory variables of Create Shortcut):
-`APPTITLE`, `BACKUP`, `BRANDING`, `CDESKTOPDIR`, `COMPONENTS`, `CSTARTMENUDIR`, `CSTARTUPDIR`,
-`DESKTOPDIR`, `GROUP`, `INST_LOG_PATH`, `INSTALL_RESULT`, `LANG`, `MAINDIR`, `PASSWORD`,
-`PROCEXITCODE`, `PROGRAM_FILES`, `RESTART`, `STARTMENUDIR`, `STARTUPDIR`, `SYS`, `SYS32`, `TEMP`,
-`UNINSTALL_LANG`, `UNINSTALL_PATH`, `VER_CHECK_TYPE`, `WIN`, `WISE_ERROR_RTN`; and the variables
-the stock Wise and SMS Installer wizard templates use without setting them: `CMDLINE`,
-`DISABLED`, `DOBACKUP`, `INST`, and `INSTALL_SDTVAL` (Wise's own WiseUpdate client template).
+Built-in run-time variables (the installer sets them; a script uses them without defining
+them), with their sources:
+- *WiseScript Editor Reference* 8.0 and *WiseScript Package Editor Reference* 8.0 (Symantec),
+  Quick Reference, "Automatic Run-time Variables" and "Run-time Variables", and "About
+  Components": `APPTITLE`, `BACKUP`, `BRANDING`, `COMPONENTS`, `INST_LOG_PATH`,
+  `INSTALL_RESULT`, `LANG`, `PASSWORD`, `PROCEXITCODE`, `PROGRAM_FILES`, `RESTART`,
+  `STARTMENUDIR`, `STARTUPDIR`, `SYS`, `SYS32`, `TEMP`, `UNINSTALL_LANG`, `UNINSTALL_PATH`,
+  `VER_CHECK_TYPE`, `WIN`, `WISE_ERROR_RTN`;
+- the same reference, Create Shortcut action: `MAINDIR`, `GROUP`, `DESKTOPDIR`, `CDESKTOPDIR`,
+  `CSTARTMENUDIR`, `CSTARTUPDIR`;
+- used without a definition by the corpus scripts built from Wise's own templates (inferred):
+  `INST` (the directory of the installation .EXE), `CMDLINE` (its command line),
+  `INSTALL_SDTVAL` (Wise's WiseUpdate client template).
 
 ## Why it matters
 The installer replaces `%NAME%` with the variable's value, and an unknown variable with
@@ -61,9 +65,9 @@ After: `New Value=%%SystemRoot%%\System32\NAVEVENT.DLL`.
 
 ## Fix
 Double both `%` of every unknown `%NAME%` in the line, **safe**: the installed value becomes the
-text that was captured, where today it loses the reference. **Unsafe** when the script includes
-a script of its project that was not read (missing, or an absolute path on the build machine):
-the variable may be defined there."#,
+text that was captured, where today it loses the reference. **Unsafe** when a script of the
+package includes a script of its project that was not read (missing, or an absolute path on the
+build machine): the variable may be defined there."#,
 };
 
 /// The installer's own run-time variables (see the documentation above), upper-case.
@@ -77,8 +81,6 @@ pub const BUILT_IN_VARIABLES: &[&str] = &[
     "CSTARTMENUDIR",
     "CSTARTUPDIR",
     "DESKTOPDIR",
-    "DISABLED",
-    "DOBACKUP",
     "GROUP",
     "INST",
     "INST_LOG_PATH",
@@ -150,23 +152,27 @@ fn unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8], start: usize) -> Vec<Unkn
         .collect()
 }
 
-/// The script's `Include Script` pathnames that name a file of the project but were not read
-/// (missing, or an absolute path on the build machine): a variable may be defined there.
-/// Includes through a variable (`%_WISE_%\INCLUDE\rollback.wse`) are the installer's stock
-/// scripts and are not counted.
+/// The `Include Script` pathnames of the package's scripts that name a file of the project but
+/// were not read (missing, or an absolute path on the build machine): a variable may be
+/// defined there, and variables count package-wide. Includes through a variable
+/// (`%_WISE_%\INCLUDE\rollback.wse`) are the installer's stock scripts and are not counted.
 fn unread_includes(cx: &RuleContext<'_, '_, '_>) -> Vec<String> {
-    let file = cx.file();
-    file.model
-        .script
-        .includes
-        .iter()
-        .filter(|i| !i.pathname.is_empty() && !i.pathname.contains(&b'%'))
-        .filter(|i| {
-            include_target(&file.source.path, i.pathname)
-                .is_none_or(|target| !cx.package.has_file(&target))
-        })
-        .map(|i| cx.show(i.pathname))
-        .collect()
+    let mut out: Vec<String> = Vec::new();
+    for file in cx.files.iter().filter(|f| f.is_script) {
+        for include in &file.model.script.includes {
+            let pathname = include.pathname;
+            if pathname.is_empty() || pathname.contains(&b'%') {
+                continue;
+            }
+            let read = include_target(&file.source.path, pathname)
+                .is_some_and(|target| cx.package.has_file(&target));
+            let shown = file.source.display_text(pathname).into_owned();
+            if !read && !out.contains(&shown) {
+                out.push(shown);
+            }
+        }
+    }
+    out
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
