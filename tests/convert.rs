@@ -163,3 +163,42 @@ fn a_declared_service_is_not_reported() {
         .collect();
     assert!(!codes.contains(&"SVC030"), "{codes:?}");
 }
+
+#[test]
+fn a_script_value_is_carried_over_as_script_text() {
+    // `%MAINDIR%` is the installer's, `%%1` an escaped percent: both stay. `%windir%` is no
+    // variable of the script: escaped as SVC040 would.
+    let text = concat!(
+        "Document Type: WSE\r\n",
+        "item: Global\r\n",
+        "  Version=9.0\r\n",
+        "end\r\n",
+        "item: Edit Registry\r\n",
+        "  Total Keys=2\r\n",
+        "  item: Key\r\n",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\Svc\r\n",
+        "    New Value=16\r\n",
+        "    Value Name=Type\r\n",
+        "    Root=2\r\n",
+        "    Data Type=3\r\n",
+        "  end\r\n",
+        "  item: Key\r\n",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\Svc\r\n",
+        "    New Value=%MAINDIR%\\svc.exe %%1 %windir%\\x.ini\r\n",
+        "    Value Name=ImagePath\r\n",
+        "    Root=2\r\n",
+        "  end\r\n",
+        "end\r\n",
+    );
+    let file = pipeline::load("setup.wse", text.as_bytes().to_vec()).unwrap();
+    let fixed = pipeline::fix_package(&[file], &[], &common::options(true))
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        created(&fixed.file),
+        [
+            "item: Create Service\n  Service Name=Svc\n  Executable Path=%MAINDIR%\\svc.exe %%1 %%windir%%\\x.ini\n  Service Type=16\n  Boot Type=3\nend\n"
+        ]
+    );
+}

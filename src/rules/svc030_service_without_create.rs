@@ -63,19 +63,22 @@ Script: **unsafe** (the service is now created at install time rather than at th
 A `Create Service` item is inserted before the item holding the service's first registry write,
 in the script's property order, indentation and line endings:
 - `Service Name`: the name as the key writes it.
-- `Executable Path`: `ImagePath`. The system-directory part of `\SystemRoot\System32\…`,
-  `System32\…` (relative to the Windows directory, as the SCM stores boot drivers),
-  `%SystemRoot%\System32\…`, `%windir%\System32\…`, `\??\C:\<dir>\System32\…` and
-  `C:\<dir>\System32\…` becomes the script's system-directory variable when a `Win32 System
-  Directory` item before the insertion point sets one (`%SYS32%\Drivers\x.sys`); otherwise the
-  path is kept as captured. Every `%` of captured text is doubled (`%%SystemRoot%%`): it is a
-  literal machine path, not a script variable.
+- `Executable Path`: `ImagePath`, as script text. A `.reg` value is literal, so every `%` is
+  doubled; a script's `New Value` already is script text, so its `%%` and the variables the
+  package knows stay, and every other `%NAME%` (a captured `%SystemRoot%`) is escaped as SVC040
+  does. Then the system-directory part of `\SystemRoot\System32\…`, `System32\…` (relative to
+  the Windows directory, as the SCM stores boot drivers), `%SystemRoot%\System32\…`,
+  `%windir%\System32\…`, `\??\C:\<dir>\System32\…` and `C:\<dir>\System32\…` becomes the
+  script's system-directory variable when a `Win32 System Directory` item before the insertion
+  point sets one (`%SYS32%\Drivers\x.sys`); otherwise the path is kept as captured.
 - `Login User`: `ObjectName`, unless it is `LocalSystem` (the default).
 - `Service Type`, `Boot Type`, `Error Type`: `Type`, `Start`, `ErrorControl`. Without a captured
   `Start`, `Boot Type=3` (demand start: valid for every service type, starts nothing by itself);
   without `ErrorControl`, no `Error Type` (0).
 - `Display Name` (`Display Name English` and the like in scripts whose fields carry a language
   suffix): `DisplayName`, when captured.
+
+`Login User` and `Display Name` are script text as `Executable Path` is.
 
 `CurrentControlSet` values win over `ControlSetNNN` copies; the last write of a value wins. The
 writes the item now covers are removed in the same fix (those SVC010 would remove as equal:
