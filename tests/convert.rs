@@ -202,3 +202,41 @@ fn a_script_value_is_carried_over_as_script_text() {
         ]
     );
 }
+
+#[test]
+fn the_conversion_example_readme_shows_the_real_diff() {
+    let dir = common::manifest_dir().join("examples/service-conversion");
+    let files: Vec<Loaded> = common::files_under(&dir, true)
+        .iter()
+        .map(|p| common::load(p).expect("example loads"))
+        .collect();
+    let mut diff = Vec::new();
+    for (file, fixed) in
+        files
+            .iter()
+            .zip(pipeline::fix_package(&files, &[], &common::options(true)))
+    {
+        let fixed = fixed.expect("fix succeeds");
+        svcscrub::render::diff::write_source_diff(
+            &mut diff,
+            &file.source,
+            fixed.file.source.text(),
+            &fixed.spans,
+            false,
+        )
+        .unwrap();
+    }
+    let diff = String::from_utf8_lossy(&diff).replace('\r', "");
+    let readme =
+        std::fs::read_to_string(common::manifest_dir().join("examples/README.md")).unwrap();
+    let section = &readme[readme
+        .find("## service-conversion")
+        .expect("the example's section")..];
+    let start = section.find("```diff\n").expect("a diff block") + "```diff\n".len();
+    let end = start + section[start..].find("```").expect("the block ends");
+    assert_eq!(
+        section[start..end],
+        diff,
+        "examples/README.md shows another diff"
+    );
+}
