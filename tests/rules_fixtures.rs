@@ -92,6 +92,13 @@ fixture!(svc003_legacy_enum_key, "svc003");
 fixture!(svc004_device_instance_key, "svc004");
 fixture!(svc010_redundant_service_value, "svc010");
 fixture!(svc020_control_set_copy, "svc020");
+fixture!(svc030_wise9_win32_service, "svc030_wise9_win32");
+fixture!(svc030_kernel_and_file_system_drivers, "svc030_driver");
+fixture!(svc030_service_account, "svc030_account");
+fixture!(svc030_sms_installer_20, "svc030_sms20");
+fixture!(svc030_reg_display_only, "svc030_reg");
+fixture!(svc040_unescaped_percent, "svc040");
+fixture!(svc040_unread_include, "svc040_unread_include");
 
 #[test]
 fn traps_stay_silent() {
@@ -112,6 +119,13 @@ fn each_fixture_reports_its_rule() {
         ("svc004", "SVC004"),
         ("svc010", "SVC010"),
         ("svc020", "SVC020"),
+        ("svc030_wise9_win32", "SVC030"),
+        ("svc030_driver", "SVC030"),
+        ("svc030_account", "SVC030"),
+        ("svc030_sms20", "SVC030"),
+        ("svc030_reg", "SVC030"),
+        ("svc040", "SVC040"),
+        ("svc040_unread_include", "SVC040"),
     ] {
         assert!(codes(dir).contains(&code), "{dir} does not report {code}");
     }

@@ -3,6 +3,7 @@
 
 pub mod args;
 mod catalog;
+mod includes;
 mod inputs;
 mod run;
 

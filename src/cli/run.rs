@@ -8,6 +8,7 @@ use anyhow::Context;
 use rayon::prelude::*;
 
 use super::args::{CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat};
+use super::includes::{self, Root};
 use super::inputs::{Input, InputSource, describe_io, discover};
 use super::{Status, catalog};
 use crate::diagnostic::Diagnostic;
@@ -275,17 +276,54 @@ fn thread_pool(jobs: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
     builder.build().context("starting worker threads")
 }
 
-/// Loads a package's inputs and context.
-fn load_package(package: &Package) -> (Vec<Result<Loaded, InputError>>, Vec<Loaded>) {
-    let loaded = package.inputs.iter().map(load_input).collect();
+/// Loads a package's inputs and context, and the scripts they include (as more context);
+/// returns the warnings about includes that could not be followed.
+fn load_package(package: &Package) -> (Vec<Result<Loaded, InputError>>, Vec<Loaded>, Vec<String>) {
+    let loaded: Vec<Result<Loaded, InputError>> = package.inputs.iter().map(load_input).collect();
     // Context files that cannot be read or parsed simply do not contribute; they were not
     // asked for.
-    let context = package
+    let siblings: Vec<(&Input, Loaded)> = package
         .context
         .iter()
-        .filter_map(|i| load_input(i).ok())
+        .filter_map(|i| load_input(i).ok().map(|file| (i, file)))
         .collect();
-    (loaded, context)
+    let roots: Vec<Root<'_>> = package
+        .inputs
+        .iter()
+        .zip(&loaded)
+        .filter_map(|(input, result)| result.as_ref().ok().map(|file| (input, file)))
+        .chain(siblings.iter().map(|(input, file)| (*input, file)))
+        .map(|(input, file)| Root {
+            path: on_disk(input),
+            file,
+        })
+        .collect();
+    let followed = includes::follow(&roots);
+    drop(roots);
+    let mut context: Vec<Loaded> = siblings.into_iter().map(|(_, file)| file).collect();
+    context.extend(followed.files);
+    (loaded, context, followed.warnings)
+}
+
+fn on_disk(input: &Input) -> Option<&Path> {
+    match &input.source {
+        InputSource::File(path) => Some(path.as_path()),
+        InputSource::Stdin => None,
+    }
+}
+
+/// Prints include warnings once each, in package order.
+fn print_warnings<'w>(
+    err: &mut dyn Write,
+    warnings: impl IntoIterator<Item = &'w String>,
+) -> std::io::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for warning in warnings {
+        if seen.insert(warning) {
+            writeln!(err, "warning: {warning}")?;
+        }
+    }
+    Ok(())
 }
 
 /// Splits loaded results into the files that loaded (with their input index) and errors.
@@ -332,8 +370,8 @@ fn in_input_order<T>(
         .collect()
 }
 
-fn check_one_package(package: &Package) -> Vec<FileResult<Checked>> {
-    let (loaded, context) = load_package(package);
+fn check_one_package(package: &Package) -> (Vec<FileResult<Checked>>, Vec<String>) {
+    let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let keep = keeper(&package.settings);
     let enabled = |code: &str| package.settings.selection.enabled(code);
@@ -349,7 +387,7 @@ fn check_one_package(package: &Package) -> Vec<FileResult<Checked>> {
         .zip(files.into_iter().zip(diagnostics))
         .map(|(i, (file, diagnostics))| (i, Checked { file, diagnostics }))
         .collect();
-    in_input_order(&package.inputs, ok, errors)
+    (in_input_order(&package.inputs, ok, errors), warnings)
 }
 
 fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<()> {
@@ -371,11 +409,12 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::new(stdout.lock());
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
+    print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
 
     let mut counts = CheckCounts::default();
     let mut errors = discovery_errors.len();
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
-    for result in results.iter().flatten() {
+    for result in results.iter().flat_map(|(r, _)| r) {
         match &result.outcome {
             Ok(checked) => {
                 counts.add_file(&checked.diagnostics, unsafe_fixes);
@@ -442,8 +481,8 @@ fn status(errors: bool, findings: bool, exit_zero: bool) -> Status {
     }
 }
 
-fn fix_one_package(package: &Package) -> Vec<FileResult<FixedFile>> {
-    let (loaded, context) = load_package(package);
+fn fix_one_package(package: &Package) -> (Vec<FileResult<FixedFile>>, Vec<String>) {
+    let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let keep = keeper(&package.settings);
     let enabled = |code: &str| package.settings.selection.enabled(code);
@@ -462,7 +501,7 @@ fn fix_one_package(package: &Package) -> Vec<FileResult<FixedFile>> {
             Err(e) => errors.push((i, InputError::new(&original.source.path, e.to_string()))),
         }
     }
-    in_input_order(&package.inputs, ok, errors)
+    (in_input_order(&package.inputs, ok, errors), warnings)
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<Status> {
@@ -482,6 +521,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::new(stdout.lock());
     let mut err = BufWriter::new(std::io::stderr().lock());
     print_errors(&mut err, &discovery_errors)?;
+    print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
     let machine = matches!(
         common.format,
         OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github
@@ -494,7 +534,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let mut errors = discovery_errors.len();
     let mut changed = false;
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
-    for result in results.iter().flatten() {
+    for result in results.iter().flat_map(|(r, _)| r) {
         let FixedFile { original, fixed } = match &result.outcome {
             Ok(file) => file,
             Err(e) => {

@@ -94,4 +94,12 @@ pub enum Change {
         field: String,
         value: Vec<u8>,
     },
+    /// Insert a new script item before item `before`: `item: <action>`, one `key=value`
+    /// property line per field in the order given, and `end`, indented like `before` (fields
+    /// one level deeper) and ended with its line ending. Scripts only; `.reg` files ignore it.
+    InsertItem {
+        before: Origin,
+        action: String,
+        fields: Vec<(String, Vec<u8>)>,
+    },
 }

@@ -50,7 +50,7 @@ pub fn plan(file: &RegFile, text: &[u8], changes: &[Change]) -> Vec<Edit> {
                 }
             }
             Change::Replace(edit) => replaces.push(edit.clone()),
-            Change::SetServiceField { .. } => {}
+            Change::SetServiceField { .. } | Change::InsertItem { .. } => {}
         }
     }
 

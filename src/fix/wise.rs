@@ -36,6 +36,10 @@ pub fn plan(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
         }
     }
 
+    for edit in plan_inserts(doc, text, changes) {
+        accepted.try_add(edit);
+    }
+
     for edit in plan_service_fields(doc, text, changes) {
         accepted.try_add(edit);
     }
@@ -217,9 +221,56 @@ fn eol_of(text: &[u8], line: TextRange) -> &[u8] {
     }
 }
 
+/// New items, merged per item they go before (in change order): each line indented like that
+/// item (properties one level deeper) and ended with its head line's terminator. An item with
+/// a line break in any part, or `=` in a field name, cannot be written and is dropped.
+fn plan_inserts(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
+    let mut inserts: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    let breaks = |b: &[u8]| b.iter().any(|&c| c == b'\n' || c == b'\r');
+    for change in changes {
+        let Change::InsertItem {
+            before,
+            action,
+            fields,
+        } = change
+        else {
+            continue;
+        };
+        let Some(item) = doc.item(before.container) else {
+            continue;
+        };
+        let bad_field = |(k, v): &(String, Vec<u8>)| {
+            k.is_empty() || k.contains('=') || breaks(k.as_bytes()) || breaks(v)
+        };
+        if action.is_empty() || breaks(action.as_bytes()) || fields.iter().any(bad_field) {
+            continue;
+        }
+        let head = item.head();
+        let eol = eol_of(text, head);
+        let indent = item.indent();
+        let out = inserts.entry(head.start).or_default();
+        let mut line = |depth: usize, parts: &[&[u8]]| {
+            out.resize(out.len() + depth, b' ');
+            for part in parts {
+                out.extend_from_slice(part);
+            }
+            out.extend_from_slice(eol);
+        };
+        line(indent, &[b"item: ", action.as_bytes()]);
+        for (key, value) in fields {
+            line(indent + 2, &[key.as_bytes(), b"=", value]);
+        }
+        line(indent, &[b"end"]);
+    }
+    inserts
+        .into_iter()
+        .map(|(at, content)| Edit::insert(at, content))
+        .collect()
+}
+
 /// `Create Service` fields in the order the editor writes them; `Display Name` includes its
 /// language-suffixed forms (`Display Name English`).
-const FIELD_ORDER: &[&str] = &[
+pub const FIELD_ORDER: &[&str] = &[
     "Service Name",
     "Executable Path",
     "Login User",

@@ -7,6 +7,7 @@
 
 pub mod path;
 pub mod reg;
+pub mod script;
 pub mod suppress;
 pub mod wise;
 
@@ -145,4 +146,7 @@ pub struct FileModel<'a> {
     pub writes: Vec<RegWrite<'a>>,
     /// Active Create Service items in file order.
     pub services: Vec<CreateService<'a>>,
+    /// Scripts: variables, `New Value` lines with a `%`, includes, language suffix (empty for
+    /// `.reg` files).
+    pub script: script::ScriptFacts<'a>,
 }

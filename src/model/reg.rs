@@ -70,7 +70,7 @@ pub fn lower<'a>(file: &RegFile, text: &'a [u8], encoding: Encoding) -> FileMode
     }
     FileModel {
         writes,
-        services: Vec::new(),
+        ..FileModel::default()
     }
 }
 

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::path::segments;
+use crate::model::script::normalize_path;
 use crate::model::{CreateService, FileModel, Hive, RegWrite, SystemLocation};
 use crate::source::SourceFile;
 use crate::text::LineIndex;
@@ -35,6 +36,13 @@ pub enum Creator<'m, 'a> {
 pub struct PackageContext<'m, 'a> {
     /// Lower-cased service name → its first creator (items before declarations).
     created: HashMap<Vec<u8>, Creator<'m, 'a>>,
+    /// Lower-cased names of the variables the package's scripts define (SVC040).
+    variables: HashSet<Vec<u8>>,
+    /// Lower-cased service name → whether the package writes its `Type` and its `ImagePath`
+    /// (SVC030).
+    service_values: HashMap<Vec<u8>, (bool, bool)>,
+    /// The package's file paths, normalized and lower-cased (to tell which includes were read).
+    paths: HashSet<String>,
 }
 
 impl<'m, 'a> PackageContext<'m, 'a> {
@@ -64,7 +72,70 @@ impl<'m, 'a> PackageContext<'m, 'a> {
                 .entry(name.as_bytes().to_ascii_lowercase())
                 .or_insert(Creator::Declared);
         }
-        Self { created }
+        let variables = files
+            .iter()
+            .flat_map(|f| &f.model.script.variables)
+            .map(|v| v.name.to_ascii_lowercase())
+            .collect();
+        let mut service_values: HashMap<Vec<u8>, (bool, bool)> = HashMap::new();
+        for write in files.iter().flat_map(|f| &f.model.writes) {
+            // The value name first: it rules out almost every write cheaply.
+            let Some(value) = write.value.as_deref() else {
+                continue;
+            };
+            let is_type = value.eq_ignore_ascii_case(b"Type");
+            if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
+                continue;
+            }
+            let Some(location) = SystemLocation::of(write.hive, &write.key) else {
+                continue;
+            };
+            let Some(service) = location.service() else {
+                continue;
+            };
+            if !location.service_subpath().is_empty() {
+                continue;
+            }
+            let entry = service_values
+                .entry(service.to_ascii_lowercase())
+                .or_default();
+            if is_type {
+                entry.0 = true;
+            } else {
+                entry.1 = true;
+            }
+        }
+        let paths = files
+            .iter()
+            .map(|f| normalize_path(&f.source.path).to_ascii_lowercase())
+            .collect();
+        Self {
+            created,
+            variables,
+            service_values,
+            paths,
+        }
+    }
+
+    /// Whether the package holds the file at `path` (compared normalized, ASCII
+    /// case-insensitively): an included script that was read is part of the package.
+    pub fn has_file(&self, path: &str) -> bool {
+        self.paths
+            .contains(&normalize_path(path).to_ascii_lowercase())
+    }
+
+    /// Whether a script of the package (or a script one includes) defines variable `name`
+    /// (ASCII case-insensitive).
+    pub fn defines_variable(&self, name: &[u8]) -> bool {
+        self.variables.contains(&name.to_ascii_lowercase())
+    }
+
+    /// Whether the package writes both `Type` and `ImagePath` of service `name`, in any file
+    /// and control set.
+    pub fn writes_type_and_image_path(&self, name: &[u8]) -> bool {
+        self.service_values
+            .get(&name.to_ascii_lowercase())
+            .is_some_and(|&(t, i)| t && i)
     }
 
     /// The creator of service `name` (case-insensitive), if the package creates it.

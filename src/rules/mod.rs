@@ -11,6 +11,8 @@ mod svc003_legacy_enum_key;
 mod svc004_device_instance_key;
 mod svc010_redundant_service_value;
 mod svc020_control_set_copy;
+mod svc030_service_without_create;
+mod svc040_unescaped_percent;
 pub mod svc900_unused_suppression;
 #[cfg(test)]
 mod tests;
@@ -43,6 +45,8 @@ pub static RULES: &[RuleInfo] = &[
     svc004_device_instance_key::INFO,
     svc010_redundant_service_value::INFO,
     svc020_control_set_copy::INFO,
+    svc030_service_without_create::INFO,
+    svc040_unescaped_percent::INFO,
     svc900_unused_suppression::INFO,
 ];
 
@@ -179,6 +183,8 @@ pub fn check_file(
     svc004_device_instance_key::check(&cx, &mut findings);
     svc010_redundant_service_value::check(&cx, &mut findings);
     svc020_control_set_copy::check(&cx, &mut findings);
+    svc030_service_without_create::check(&cx, &mut findings);
+    svc040_unescaped_percent::check(&cx, &mut findings);
     findings.sort_by_key(|f| (f.diagnostic.range.start, f.diagnostic.code));
     findings
 }

@@ -80,7 +80,7 @@ impl Builder {
                     block: w.block,
                 })
                 .collect(),
-            services: Vec::new(),
+            ..FileModel::default()
         }
     }
 }

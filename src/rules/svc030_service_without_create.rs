@@ -1,0 +1,598 @@
+//! SVC030 service-without-create.
+
+use std::collections::HashMap;
+
+use super::context::{Classified, rest_key};
+use super::svc040_unescaped_percent::escape_unknown;
+use super::{Finding, FixPlan, RuleContext, RuleInfo};
+use crate::diagnostic::Severity;
+use crate::fix::wise::FIELD_ORDER;
+use crate::fix::{Applicability, Change};
+use crate::model::script::{ScriptFacts, display_name_key, escape_percent};
+use crate::model::{ControlSet, CreateService, Data, Origin, RegWrite};
+
+pub const INFO: RuleInfo = RuleInfo {
+    code: "SVC030",
+    name: "service-without-create",
+    severity: Severity::Warning,
+    fix: Some(Applicability::Unsafe),
+    summary: "A service installed by raw registry writes (`Type` and `ImagePath`) that no Create Service item of the package creates.",
+    doc: r#"## What it finds
+The package writes `Type` and `ImagePath` of `SYSTEM\<control set>\Services\<name>` (under
+`CurrentControlSet` or `ControlSetNNN`, in any of its files), but no active `Create Service`
+item of the package (or of a script it includes) creates `<name>`, and `<name>` is not declared
+as created (`services = [...]`, `--service`). One finding per service and file, at the file's
+first `Type` or `ImagePath` write of the service.
+
+## Why it matters
+Raw writes install a service behind the Service Control Manager's back: the SCM only notices it
+after a reboot, nothing registers it for uninstall, and the writes carry the reference machine's
+state (KB Q192868). The Create Service action calls CreateService, which writes the same values
+itself. Kernel and file-system drivers (`Type` 1 and 2) are converted too: Windows Installer
+cannot install them, Create Service can.
+
+## Example
+Before (SMS Installer 2.0, which suffixes fields with the language):
+```text
+item: Edit Registry
+  Total Keys=4
+  item: Key
+    Key=SYSTEM\CurrentControlSet\Services\NAVENG
+    New Value=1
+    Value Name=Type
+    Root=2
+    Data Type=3
+  end
+  … Start=3, ErrorControl=1, ImagePath=\SystemRoot\System32\Drivers\NAVENG.SYS …
+end
+```
+After (the script sets `SYS32` with a `Win32 System Directory` item):
+```text
+item: Create Service
+  Service Name=NAVENG
+  Executable Path=%SYS32%\Drivers\NAVENG.SYS
+  Service Type=1
+  Boot Type=3
+  Error Type=1
+end
+```
+and the Edit Registry item is gone.
+
+## Fix
+Script: **unsafe** (the service is now created at install time rather than at the next boot).
+A `Create Service` item is inserted before the item holding the service's first registry write,
+in the script's property order, indentation and line endings:
+- `Service Name`: the name as the key writes it.
+- `Executable Path`: `ImagePath`, as script text. A `.reg` value is literal, so every `%` is
+  doubled; a script's `New Value` already is script text, so its `%%` and the variables the
+  package knows stay, and every other `%NAME%` (a captured `%SystemRoot%`) is escaped as SVC040
+  does. Then the system-directory part of `\SystemRoot\System32\…`, `System32\…` (relative to
+  the Windows directory, as the SCM stores boot drivers), `%SystemRoot%\System32\…`,
+  `%windir%\System32\…`, `\??\C:\<dir>\System32\…` and `C:\<dir>\System32\…` becomes the
+  script's system-directory variable when a `Win32 System Directory` item before the insertion
+  point sets one (`%SYS32%\Drivers\x.sys`); otherwise the path is kept as captured.
+- `Login User`: `ObjectName`, unless it is `LocalSystem` (the default).
+- `Service Type`, `Boot Type`, `Error Type`: `Type`, `Start`, `ErrorControl`. Without a captured
+  `Start`, `Boot Type=3` (demand start: valid for every service type, starts nothing by itself);
+  without `ErrorControl`, no `Error Type` (0).
+- `Display Name` (`Display Name English` and the like in scripts whose fields carry a language
+  suffix): `DisplayName`, when captured.
+
+`Login User` and `Display Name` are script text as `Executable Path` is.
+
+`CurrentControlSet` values win over `ControlSetNNN` copies; the last write of a value wins. The
+writes the item now covers are removed in the same fix (those SVC010 would remove as equal:
+`Type`, `Start`, `ErrorControl`, `ImagePath`, `DisplayName`, `ObjectName`, `Tag`, and the bare
+key); everything else (`Group`, `Description`, `Parameters`, …) stays. No fix is offered when
+the file lacks `Type` or `ImagePath`, when `ImagePath` spans lines, or when `Type` is not one
+Create Service can express (1, 2, 16, 32, 272, 288).
+
+`.reg` file: **display-only**; the message shows the item to add to the package's script."#,
+};
+
+/// The registry values Create Service writes (lower-case), as SVC010 knows them.
+const SERVICE_VALUES: &[&[u8]] = &[
+    b"type",
+    b"start",
+    b"errorcontrol",
+    b"imagepath",
+    b"displayname",
+    b"objectname",
+    b"tag",
+];
+
+/// Service types CreateService accepts: kernel driver, file-system driver, own and shared
+/// process, the last two also interactive.
+const CONVERTIBLE_TYPES: &[u64] = &[1, 2, 16, 32, 16 | 256, 32 | 256];
+
+/// The demand start type, used when no `Start` was captured.
+const DEMAND_START: u64 = 3;
+
+/// One service's writes in this file.
+struct ServiceWrites<'w, 'a> {
+    /// The first write under the service's key or its subkeys: the new item goes before it.
+    first: &'w RegWrite<'a>,
+    /// The first `Type` or `ImagePath` write: where the finding points.
+    report: Option<&'w RegWrite<'a>>,
+    /// Writes to the service key itself, in file order.
+    key_writes: Vec<&'w Classified<'w, 'a>>,
+}
+
+pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
+    let mut order: Vec<Vec<u8>> = Vec::new();
+    let mut services: HashMap<Vec<u8>, ServiceWrites<'_, '_>> = HashMap::new();
+    for (_, c) in &cx.facts.system {
+        let Some(service) = c.location.service() else {
+            continue;
+        };
+        let lower = service.to_ascii_lowercase();
+        let entry = services.entry(lower.clone()).or_insert_with(|| {
+            order.push(lower);
+            ServiceWrites {
+                first: c.write,
+                report: None,
+                key_writes: Vec::new(),
+            }
+        });
+        if !c.location.service_subpath().is_empty() {
+            continue;
+        }
+        let is_reported = c.write.value.as_deref().is_some_and(|v| {
+            v.eq_ignore_ascii_case(b"Type") || v.eq_ignore_ascii_case(b"ImagePath")
+        });
+        if is_reported && entry.report.is_none() {
+            entry.report = Some(c.write);
+        }
+        entry.key_writes.push(c);
+    }
+    for lower in &order {
+        let Some(writes) = services.get(lower) else {
+            continue;
+        };
+        let Some(report) = writes.report else {
+            continue;
+        };
+        if cx.package.creator(lower).is_some() || !cx.package.writes_type_and_image_path(lower) {
+            continue;
+        }
+        out.push(finding(cx, writes, report));
+    }
+}
+
+/// The captured values the new item is built from.
+struct Captured<'w, 'a> {
+    service_type: Option<&'w Data<'a>>,
+    start: Option<&'w Data<'a>>,
+    error_control: Option<&'w Data<'a>>,
+    image_path: Option<&'w Data<'a>>,
+    display_name: Option<&'w Data<'a>>,
+    object_name: Option<&'w Data<'a>>,
+}
+
+/// The value `name` (lower-case) the service gets: the last `CurrentControlSet` write, else
+/// the last write.
+fn chosen<'w, 'a>(writes: &[&'w Classified<'w, 'a>], name: &[u8]) -> Option<&'w Data<'a>> {
+    let of_value = |c: &&&Classified<'_, '_>| {
+        c.write
+            .value
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case(name))
+    };
+    writes
+        .iter()
+        .filter(of_value)
+        .rfind(|c| c.location.control_set == ControlSet::Current)
+        .or_else(|| writes.iter().rfind(of_value))
+        .map(|c| &c.write.data)
+}
+
+/// The new item's fields with the values to compare captured writes with.
+struct Item {
+    fields: Vec<(String, Vec<u8>)>,
+    service_type: u64,
+    start: u64,
+    error_control: Option<u64>,
+    /// The captured display name (unescaped), when the item carries one.
+    display_name: Option<Vec<u8>>,
+    /// The captured account (unescaped), when it is not LocalSystem.
+    account: Option<Vec<u8>>,
+    /// No `Start` was captured.
+    start_defaulted: bool,
+}
+
+/// Captured text that fits on one property line.
+fn one_line<'d>(d: Option<&'d Data<'_>>) -> Option<&'d [u8]> {
+    d.and_then(Data::as_text)
+        .filter(|t| !t.iter().any(|&b| b == b'\n' || b == b'\r'))
+}
+
+/// The item for the captured values, or why there is none.
+fn build(
+    name: &[u8],
+    captured: &Captured<'_, '_>,
+    style: &Style<'_>,
+    as_script_text: &dyn Fn(&[u8]) -> Vec<u8>,
+) -> Result<Item, String> {
+    let number = |d: Option<&Data<'_>>| d.and_then(Data::as_number);
+    let service_type = match captured.service_type {
+        None => return Err("this file does not write its `Type`".into()),
+        Some(d) => match d.as_number() {
+            Some(t) if CONVERTIBLE_TYPES.contains(&t) => t,
+            Some(t) => return Err(format!("`Type`={t} is no type Create Service can create")),
+            None => return Err("its `Type` is not a number".into()),
+        },
+    };
+    let image_path = match captured.image_path {
+        None => return Err("this file does not write its `ImagePath`".into()),
+        Some(d) => one_line(Some(d)).ok_or("its `ImagePath` is not one line of text")?,
+    };
+    let start = number(captured.start);
+    let error_control = number(captured.error_control);
+    let display_name = one_line(captured.display_name).map(<[u8]>::to_vec);
+    let account = one_line(captured.object_name)
+        .filter(|a| !a.eq_ignore_ascii_case(b"LocalSystem"))
+        .map(<[u8]>::to_vec);
+
+    let mut fields: Vec<(&str, Vec<u8>)> = vec![
+        ("Service Name", name.to_vec()),
+        (
+            "Executable Path",
+            executable_path(&as_script_text(image_path), style.system_directory),
+        ),
+    ];
+    if let Some(account) = &account {
+        fields.push(("Login User", as_script_text(account)));
+    }
+    fields.push(("Service Type", service_type.to_string().into_bytes()));
+    let boot = start.unwrap_or(DEMAND_START);
+    fields.push(("Boot Type", boot.to_string().into_bytes()));
+    if let Some(e) = error_control {
+        fields.push(("Error Type", e.to_string().into_bytes()));
+    }
+    if let Some(d) = &display_name {
+        fields.push(("Display Name", as_script_text(d)));
+    }
+    let mut fields: Vec<(String, Vec<u8>)> = fields
+        .into_iter()
+        .map(|(k, v)| {
+            let key = if k == "Display Name" {
+                style.display_name.clone()
+            } else {
+                k.to_string()
+            };
+            (key, v)
+        })
+        .collect();
+    let order = field_order(&style.existing_order);
+    fields.sort_by_key(|(k, _)| order.iter().position(|&r| Some(r) == rank(k.as_bytes())));
+    Ok(Item {
+        fields,
+        service_type,
+        start: boot,
+        error_control,
+        display_name,
+        account,
+        start_defaulted: start.is_none(),
+    })
+}
+
+/// How a script writes Create Service items: the display-name key, the order of fields in an
+/// item it already has, and its system-directory variable.
+struct Style<'s> {
+    display_name: String,
+    existing_order: Vec<usize>,
+    system_directory: Option<&'s [u8]>,
+}
+
+impl<'s> Style<'s> {
+    fn of(facts: &'s ScriptFacts<'_>, services: &[CreateService<'_>], before: usize) -> Self {
+        let mut existing_order = Vec::new();
+        if let Some(item) = services.first() {
+            for f in &item.fields {
+                if let Some(r) = rank(f.key)
+                    && !existing_order.contains(&r)
+                {
+                    existing_order.push(r);
+                }
+            }
+        }
+        Style {
+            display_name: display_name_key(facts, services),
+            existing_order,
+            system_directory: facts.system_directory_before(before),
+        }
+    }
+
+    /// The plain style for a package without a script.
+    fn plain() -> Self {
+        Style {
+            display_name: "Display Name".to_string(),
+            existing_order: Vec::new(),
+            system_directory: None,
+        }
+    }
+}
+
+/// A field's position in [`FIELD_ORDER`] (every `Display Name …` is `Display Name`).
+fn rank(key: &[u8]) -> Option<usize> {
+    if key.len() >= 12 && key[..12].eq_ignore_ascii_case(b"Display Name") {
+        return Some(FIELD_ORDER.len() - 1);
+    }
+    FIELD_ORDER
+        .iter()
+        .position(|f| key.eq_ignore_ascii_case(f.as_bytes()))
+}
+
+/// The field ranks in the order a script writes them: the order of its existing item, with the
+/// fields that item lacks placed after their nearest predecessor in the editor's order.
+fn field_order(existing: &[usize]) -> Vec<usize> {
+    let mut order = existing.to_vec();
+    for r in 0..FIELD_ORDER.len() {
+        if order.contains(&r) {
+            continue;
+        }
+        let at = order
+            .iter()
+            .enumerate()
+            .filter(|&(_, &o)| o < r)
+            .max_by_key(|&(_, &o)| o)
+            .map_or(0, |(p, _)| p + 1);
+        order.insert(at, r);
+    }
+    order
+}
+
+/// An `Executable Path` (script text, `%` already escaped): the system directory replaced by
+/// `%variable%` where the path has one of the forms the SCM stores.
+fn executable_path(path: &[u8], variable: Option<&[u8]>) -> Vec<u8> {
+    if let (Some(var), Some(rest)) = (variable, after_system_directory(path)) {
+        let mut out = Vec::with_capacity(path.len());
+        out.push(b'%');
+        out.extend_from_slice(var);
+        out.extend_from_slice(b"%\\");
+        out.extend_from_slice(rest);
+        return out;
+    }
+    path.to_vec()
+}
+
+/// What follows `System32\` in `\SystemRoot\System32\…`, `System32\…`,
+/// `%%SystemRoot%%\System32\…`, `%%windir%%\System32\…` (an escaped captured `%SystemRoot%`),
+/// `\??\C:\<dir>\System32\…` or `C:\<dir>\System32\…` (ASCII case-insensitive).
+fn after_system_directory(path: &[u8]) -> Option<&[u8]> {
+    let lower = path.to_ascii_lowercase();
+    let prefix = |p: &[u8]| lower.starts_with(p).then_some(p.len());
+    let base = prefix(b"\\systemroot\\")
+        .or_else(|| prefix(b"%%systemroot%%\\"))
+        .or_else(|| prefix(b"%%windir%%\\"))
+        .or_else(|| {
+            let start = prefix(b"\\??\\").unwrap_or(0);
+            let drive = lower.get(start..start + 3)?;
+            if !(drive[0].is_ascii_alphabetic() && drive[1] == b':' && drive[2] == b'\\') {
+                return None;
+            }
+            let dir = memchr::memchr(b'\\', lower.get(start + 3..)?)?;
+            Some(start + 3 + dir + 1)
+        })
+        .unwrap_or(0);
+    const SYSTEM32: &[u8] = b"system32\\";
+    let rest = lower.get(base..)?;
+    (rest.starts_with(SYSTEM32) && rest.len() > SYSTEM32.len())
+        .then(|| &path[base + SYSTEM32.len()..])
+}
+
+/// The script whose style a `.reg` file's suggestion follows: the package's first script.
+fn package_script<'c>(cx: &'c RuleContext<'_, '_, '_>) -> Option<&'c super::PackageFile<'c>> {
+    cx.files.iter().find(|f| f.is_script)
+}
+
+fn finding(
+    cx: &RuleContext<'_, '_, '_>,
+    writes: &ServiceWrites<'_, '_>,
+    report: &RegWrite<'_>,
+) -> Finding {
+    let file = cx.file();
+    let name = report_name(report);
+    let shown = cx.show(name);
+    let captured = Captured {
+        service_type: chosen(&writes.key_writes, b"type"),
+        start: chosen(&writes.key_writes, b"start"),
+        error_control: chosen(&writes.key_writes, b"errorcontrol"),
+        image_path: chosen(&writes.key_writes, b"imagepath"),
+        display_name: chosen(&writes.key_writes, b"displayname"),
+        object_name: chosen(&writes.key_writes, b"objectname"),
+    };
+    let head = format!(
+        "service `{shown}` is installed by registry writes alone: no Create Service item of the package creates it"
+    );
+
+    if !file.is_script {
+        let script = package_script(cx);
+        let style = script.map_or_else(Style::plain, |s| {
+            Style::of(&s.model.script, &s.model.services, usize::MAX)
+        });
+        // `.reg` data is literal: every `%` is escaped.
+        let (message, fix) = match build(name, &captured, &style, &escape_percent) {
+            Ok(item) => {
+                let target = script.map_or_else(
+                    || "the package's script".to_string(),
+                    |s| format!("`{}`", s.source.path),
+                );
+                let mut message = format!(
+                    "{head}; add this item to {target}, before the service's registry writes:\n  item: Create Service\n"
+                );
+                for (key, value) in &item.fields {
+                    message.push_str(&format!("    {key}={}\n", cx.show(value)));
+                }
+                message.push_str("  end");
+                if item.start_defaulted {
+                    message.push_str("\n(no `Start` was captured: `Boot Type=3`, demand start)");
+                }
+                let fix = FixPlan {
+                    applicability: Applicability::DisplayOnly,
+                    title: format!("add the Create Service item above to {target}"),
+                    changes: Vec::new(),
+                };
+                (message, Some(fix))
+            }
+            Err(why) => (format!("{head}; convert it by hand: {why}"), None),
+        };
+        return cx.finding(&INFO, report, Some(name), message, fix);
+    }
+
+    let model = &file.model;
+    let style = Style::of(&model.script, &model.services, writes.first.record.start);
+    // A script's `New Value` is script text already: known variables and `%%` stay, unknown
+    // references are escaped as SVC040 would.
+    let as_script_text = |v: &[u8]| escape_unknown(cx, v);
+    let item = match build(name, &captured, &style, &as_script_text) {
+        Ok(item) => item,
+        Err(why) => {
+            let message = format!("{head}; convert it by hand: {why}");
+            return cx.finding(&INFO, report, Some(name), message, None);
+        }
+    };
+    let covered: Vec<Origin> = writes
+        .key_writes
+        .iter()
+        .filter(|c| covers(cx, &item, c))
+        .map(|c| c.write.origin)
+        .collect();
+    let line = cx
+        .facts
+        .lines(file.source)
+        .line_col(file.source.text(), writes.first.range.start)
+        .line;
+    let summary: Vec<String> = item
+        .fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", cx.show(v)))
+        .collect();
+    let mut title = format!(
+        "insert a Create Service item ({}) before the service's first write (line {line}) and remove the {} write{} it covers",
+        summary.join(", "),
+        covered.len(),
+        if covered.len() == 1 { "" } else { "s" }
+    );
+    if item.start_defaulted {
+        title.push_str("; no `Start` was captured: `Boot Type=3`, demand start");
+    }
+    let mut changes = vec![Change::InsertItem {
+        before: Origin {
+            container: writes.first.origin.container,
+            index: 0,
+        },
+        action: "Create Service".to_string(),
+        fields: item.fields.clone(),
+    }];
+    changes.extend(covered.into_iter().map(Change::RemoveWrite));
+    let fix = FixPlan {
+        applicability: Applicability::Unsafe,
+        title,
+        changes,
+    };
+    cx.finding(&INFO, report, Some(name), head, Some(fix))
+}
+
+/// The service name as the key writes it.
+fn report_name<'w>(write: &'w RegWrite<'_>) -> &'w [u8] {
+    crate::model::SystemLocation::of(write.hive, &write.key)
+        .and_then(|l| l.service())
+        .unwrap_or_default()
+}
+
+/// Whether the new item makes this write of the service key redundant (SVC010 would remove it
+/// as equal).
+fn covers(cx: &RuleContext<'_, '_, '_>, item: &Item, c: &Classified<'_, '_>) -> bool {
+    let data = &c.write.data;
+    let Some(value) = c.write.value.as_deref() else {
+        // The bare key: redundant when nothing but values Create Service sets is written to it.
+        return !cx
+            .facts
+            .key_holds_other_than(&rest_key(&c.location), SERVICE_VALUES, false);
+    };
+    let is = |n: &str| value.eq_ignore_ascii_case(n.as_bytes());
+    if is("Type") {
+        data.as_number() == Some(item.service_type)
+    } else if is("Start") {
+        data.as_number() == Some(item.start)
+    } else if is("ErrorControl") {
+        data.as_number() == Some(item.error_control.unwrap_or(0))
+    } else if is("ImagePath") || is("Tag") {
+        true
+    } else if is("DisplayName") {
+        item.display_name
+            .as_deref()
+            .is_some_and(|d| data.as_text() == Some(d))
+    } else if is("ObjectName") {
+        let account = item.account.as_deref().unwrap_or(b"LocalSystem");
+        data.as_text()
+            .is_some_and(|t| t.eq_ignore_ascii_case(account))
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A literal path (as a `.reg` file holds it) as an `Executable Path`.
+    fn mapped(path: &str, var: Option<&str>) -> String {
+        let text = escape_percent(path.as_bytes());
+        String::from_utf8(executable_path(&text, var.map(str::as_bytes))).unwrap()
+    }
+
+    #[test]
+    fn driver_paths_map_to_the_system_directory_variable() {
+        let sys = Some("SYS32");
+        for path in [
+            r"\SystemRoot\System32\Drivers\x.sys",
+            r"System32\Drivers\x.sys",
+            r"system32\Drivers\x.sys",
+            r"%SystemRoot%\System32\Drivers\x.sys",
+            r"%windir%\system32\Drivers\x.sys",
+            r"\??\C:\WINNT\System32\Drivers\x.sys",
+            r"C:\WINDOWS\system32\Drivers\x.sys",
+        ] {
+            assert_eq!(mapped(path, sys), r"%SYS32%\Drivers\x.sys", "{path}");
+        }
+        assert_eq!(
+            mapped(r"%SystemRoot%\System32\svchost.exe -k %x%", sys),
+            r"%SYS32%\svchost.exe -k %%x%%"
+        );
+    }
+
+    #[test]
+    fn other_paths_are_kept_with_every_percent_doubled() {
+        assert_eq!(
+            mapped(r"%SystemRoot%\System32\x.sys", None),
+            r"%%SystemRoot%%\System32\x.sys"
+        );
+        assert_eq!(
+            mapped(r"\SystemRoot\System32\x.sys", None),
+            r"\SystemRoot\System32\x.sys"
+        );
+        for path in [
+            r"C:\Program Files\Fab\fab.exe",
+            r#""C:\WINNT\System32\x.exe" -s"#,
+            r"\??\C:\Tools\x.sys",
+            r"\SystemRoot\x.sys",
+            r"System32\",
+        ] {
+            assert_eq!(
+                mapped(path, Some("SYS32")),
+                path.replace('%', "%%"),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_follow_an_existing_item_and_otherwise_the_editor() {
+        assert_eq!(field_order(&[]), [0, 1, 2, 3, 4, 5, 6]);
+        // An item written as Name, Type, Boot, Path: Login User goes after Path, Error Type
+        // after Boot Type, Display Name after Error Type.
+        assert_eq!(field_order(&[0, 3, 4, 1]), [0, 3, 4, 5, 6, 1, 2]);
+    }
+}

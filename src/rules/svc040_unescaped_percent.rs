@@ -1,0 +1,290 @@
+//! SVC040 unescaped-percent.
+
+use super::{Finding, FixPlan, RuleContext, RuleInfo};
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::{Applicability, Change, Edit};
+use crate::model::script::{include_target, references};
+use crate::text::TextRange;
+
+pub const INFO: RuleInfo = RuleInfo {
+    code: "SVC040",
+    name: "unescaped-percent",
+    severity: Severity::Warning,
+    fix: Some(Applicability::Safe),
+    summary: "A script value holding `%NAME%` where NAME is no variable of the script nor of the installer (typically a captured `%SystemRoot%`).",
+    doc: r#"## What it finds
+Scripts only. A `New Value` line of a registry write, or a field of a `Create Service` item,
+holding `%NAME%` where NAME is
+
+- not a variable a script of the package defines: `Variable Name<N>=` of `item: Global`, the
+  `Variable=` of `Set Variable`, and the variables other items write (`Get Registry Key Value`,
+  `Read INI Value`, `Get System Information`, `Get Environment Variable`, `Win32 System
+  Directory`, `Parse String`'s `Variable1`/`Variable2`, dialog controls, `Return Variable` of
+  `Call DLL Function`, …), in the script itself or in a script it includes;
+- not one of the installer's own run-time variables (listed below);
+- not a compiler variable (a name starting with `_`, such as `%_WISE_%` or `%_SMSINSTL_%`).
+
+`%%` is an escaped `%` and never starts a reference. One finding per line, whatever the number
+of references in it. Variables count package-wide, like Create Service items: a variable one
+script of the package (or a script it includes) defines counts for all of them.
+
+Built-in run-time variables (the installer sets them; a script uses them without defining
+them), with their sources:
+- *WiseScript Editor Reference* 8.0 and *WiseScript Package Editor Reference* 8.0 (Symantec),
+  Quick Reference, "Automatic Run-time Variables" and "Run-time Variables", and "About
+  Components": `APPTITLE`, `BACKUP`, `BRANDING`, `COMPONENTS`, `INST_LOG_PATH`,
+  `INSTALL_RESULT`, `LANG`, `PASSWORD`, `PROCEXITCODE`, `PROGRAM_FILES`, `RESTART`,
+  `STARTMENUDIR`, `STARTUPDIR`, `SYS`, `SYS32`, `TEMP`, `UNINSTALL_LANG`, `UNINSTALL_PATH`,
+  `VER_CHECK_TYPE`, `WIN`, `WISE_ERROR_RTN`;
+- the same reference, Create Shortcut action: `MAINDIR`, `GROUP`, `DESKTOPDIR`, `CDESKTOPDIR`,
+  `CSTARTMENUDIR`, `CSTARTUPDIR`;
+- used without a definition by the corpus scripts built from Wise's own templates (inferred):
+  `INST` (the directory of the installation .EXE), `CMDLINE` (its command line),
+  `INSTALL_SDTVAL` (Wise's WiseUpdate client template).
+
+## Why it matters
+The installer replaces `%NAME%` with the variable's value, and an unknown variable with
+nothing. A repackaged value such as `%SystemRoot%\System32\NAVEVENT.DLL` (captured from a
+`REG_EXPAND_SZ`) is therefore installed as `\System32\NAVEVENT.DLL`. Microsoft KB Q185902: a
+value containing `%SystemRoot%` must be written `%%SystemRoot%%` in the script for the literal
+text to reach the registry.
+
+## Example
+Before:
+```text
+item: Edit Registry
+  Total Keys=1
+  Key=SYSTEM\CurrentControlSet\Services\EventLog\Application\Norton AntiVirus
+  New Value=%SystemRoot%\System32\NAVEVENT.DLL
+  Value Name=EventMessageFile
+  Root=2
+  Data Type=1
+end
+```
+After: `New Value=%%SystemRoot%%\System32\NAVEVENT.DLL`.
+
+## Fix
+Double both `%` of every unknown `%NAME%` in the line, **safe**: the installed value becomes the
+text that was captured, where today it loses the reference. **Unsafe** when a script of the
+package includes a script of its project that was not read (missing, or an absolute path on the
+build machine): the variable may be defined there."#,
+};
+
+/// The installer's own run-time variables (see the documentation above), upper-case.
+pub const BUILT_IN_VARIABLES: &[&str] = &[
+    "APPTITLE",
+    "BACKUP",
+    "BRANDING",
+    "CDESKTOPDIR",
+    "CMDLINE",
+    "COMPONENTS",
+    "CSTARTMENUDIR",
+    "CSTARTUPDIR",
+    "DESKTOPDIR",
+    "GROUP",
+    "INST",
+    "INST_LOG_PATH",
+    "INSTALL_RESULT",
+    "INSTALL_SDTVAL",
+    "LANG",
+    "MAINDIR",
+    "PASSWORD",
+    "PROCEXITCODE",
+    "PROGRAM_FILES",
+    "RESTART",
+    "STARTMENUDIR",
+    "STARTUPDIR",
+    "SYS",
+    "SYS32",
+    "TEMP",
+    "UNINSTALL_LANG",
+    "UNINSTALL_PATH",
+    "VER_CHECK_TYPE",
+    "WIN",
+    "WISE_ERROR_RTN",
+];
+
+/// Whether `%name%` refers to something the installer knows: a built-in, a compiler variable
+/// or a variable of the package.
+pub fn is_known(cx: &RuleContext<'_, '_, '_>, name: &[u8]) -> bool {
+    name.first() == Some(&b'_')
+        || BUILT_IN_VARIABLES
+            .iter()
+            .any(|b| name.eq_ignore_ascii_case(b.as_bytes()))
+        || cx.package.defines_variable(name)
+}
+
+/// An unknown `%NAME%`: where it stands in the text, and its name.
+struct Unknown {
+    range: TextRange,
+    /// The name's bytes (ASCII: see [`references`]).
+    name: Vec<u8>,
+}
+
+/// Script text with every unknown `%NAME%` escaped (`%%NAME%%`): what the SVC040 fix makes
+/// of it. `%%`, known variables and lone `%` signs are kept.
+pub fn escape_unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + 4);
+    let mut at = 0;
+    for r in references(value) {
+        if is_known(cx, r.name(value)) {
+            continue;
+        }
+        out.extend_from_slice(&value[at..r.range.start]);
+        out.push(b'%');
+        out.extend_from_slice(&value[r.range.start..r.range.end - 1]);
+        out.extend_from_slice(b"%%");
+        at = r.range.end;
+    }
+    out.extend_from_slice(&value[at..]);
+    out
+}
+
+/// The unknown references of `value`, which starts at `start` in the text.
+fn unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8], start: usize) -> Vec<Unknown> {
+    references(value)
+        .into_iter()
+        .filter(|r| !is_known(cx, r.name(value)))
+        .map(|r| Unknown {
+            range: TextRange::new(start + r.range.start, start + r.range.end),
+            name: r.name(value).to_vec(),
+        })
+        .collect()
+}
+
+/// The `Include Script` pathnames of the package's scripts that name a file of the project but
+/// were not read (missing, or an absolute path on the build machine): a variable may be
+/// defined there, and variables count package-wide. Includes through a variable
+/// (`%_WISE_%\INCLUDE\rollback.wse`) are the installer's stock scripts and are not counted.
+fn unread_includes(cx: &RuleContext<'_, '_, '_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for file in cx.files.iter().filter(|f| f.is_script) {
+        for include in &file.model.script.includes {
+            let pathname = include.pathname;
+            if pathname.is_empty() || pathname.contains(&b'%') {
+                continue;
+            }
+            let read = include_target(&file.source.path, pathname)
+                .is_some_and(|target| cx.package.has_file(&target));
+            let shown = file.source.display_text(pathname).into_owned();
+            if !read && !out.contains(&shown) {
+                out.push(shown);
+            }
+        }
+    }
+    out
+}
+
+pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
+    if !cx.file().is_script {
+        return;
+    }
+    let unread = unread_includes(cx);
+    let describe = |found: &[Unknown]| {
+        let (mut message, mut fix) = describe(found);
+        if !unread.is_empty() {
+            let list: Vec<String> = unread.iter().map(|p| format!("`{p}`")).collect();
+            message.push_str(&format!(
+                ", unless {} (included, but not read) define{} {}",
+                list.join(", "),
+                if list.len() == 1 { "s" } else { "" },
+                if found.len() == 1 { "it" } else { "them" }
+            ));
+            fix.applicability = Applicability::Unsafe;
+        }
+        (message, fix)
+    };
+    let model = &cx.file().model;
+    for line in &model.script.new_values {
+        let found = unknown(cx, line.value, line.value_range.start);
+        if found.is_empty() {
+            continue;
+        }
+        let Some(write) = model.writes.get(line.write) else {
+            continue;
+        };
+        let (message, fix) = describe(&found);
+        let mut finding = cx.finding(&INFO, write, None, message, Some(fix));
+        finding.diagnostic.range = line.line;
+        out.push(finding);
+    }
+    for service in &model.services {
+        for field in &service.fields {
+            let found = unknown(cx, field.value, field.value_range.start);
+            if found.is_empty() {
+                continue;
+            }
+            let (message, fix) = describe(&found);
+            let range = TextRange::new(field.line.start, field.value_range.end);
+            let name = cx.show(service.name);
+            out.push(Finding {
+                diagnostic: Diagnostic {
+                    code: INFO.code,
+                    name: INFO.name,
+                    severity: INFO.severity,
+                    message: format!("{message} (Create Service `{name}`)"),
+                    range: trim_indent(cx, range),
+                    service: Some(name.clone()),
+                    registry_key: format!("HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"),
+                    value_name: value_of_field(field.key).map(str::to_string),
+                    fix: None,
+                },
+                fix: Some(fix),
+            });
+        }
+    }
+}
+
+/// The range without the line's indentation.
+fn trim_indent(cx: &RuleContext<'_, '_, '_>, range: TextRange) -> TextRange {
+    let text = cx.file().source.text();
+    let blanks = text
+        .get(range.as_range())
+        .map_or(0, |l| l.iter().take_while(|&&b| b == b' ').count());
+    TextRange::new(range.start + blanks, range.end)
+}
+
+/// The registry value a Create Service field sets.
+fn value_of_field(key: &[u8]) -> Option<&'static str> {
+    let is = |k: &str| key.eq_ignore_ascii_case(k.as_bytes());
+    if is("Executable Path") {
+        Some("ImagePath")
+    } else if is("Login User") {
+        Some("ObjectName")
+    } else if key.len() >= 12 && key[..12].eq_ignore_ascii_case(b"Display Name") {
+        Some("DisplayName")
+    } else {
+        None
+    }
+}
+
+fn describe(found: &[Unknown]) -> (String, FixPlan) {
+    let show = |u: &Unknown| String::from_utf8_lossy(&u.name).into_owned();
+    let names: Vec<String> = found.iter().map(|u| format!("`%{}%`", show(u))).collect();
+    let message = if names.len() == 1 {
+        format!(
+            "{} is no variable of the script or the installer: the installer writes an empty string in its place",
+            names[0]
+        )
+    } else {
+        format!(
+            "{} are no variables of the script or the installer: the installer writes an empty string in their place",
+            names.join(", ")
+        )
+    };
+    let escaped: Vec<String> = found.iter().map(|u| format!("`%%{}%%`", show(u))).collect();
+    let fix = FixPlan {
+        applicability: Applicability::Safe,
+        title: format!("write {}", escaped.join(", ")),
+        changes: found
+            .iter()
+            .map(|u| {
+                let mut content = b"%%".to_vec();
+                content.extend_from_slice(&u.name);
+                content.extend_from_slice(b"%%");
+                Change::Replace(Edit::replace(u.range, content))
+            })
+            .collect(),
+    };
+    (message, fix)
+}
