@@ -86,7 +86,8 @@ writes the item now covers are removed in the same fix (those SVC010 would remov
 `Type`, `Start`, `ErrorControl`, `ImagePath`, `DisplayName`, `ObjectName`, `Tag`, and the bare
 key); everything else (`Group`, `Description`, `Parameters`, …) stays. No fix is offered when
 the file lacks `Type` or `ImagePath`, when `ImagePath` spans lines, or when `Type` is not one
-Create Service can express (1, 2, 16, 32, 272, 288).
+Create Service can express (1, 2, 16, 32, 272, 288). When several scripts of the package write
+the service, only the first one gets the item (the others' writes then fall to SVC010).
 
 `.reg` file: **display-only**; the message shows the item to add to the package's script."#,
 };
@@ -456,6 +457,20 @@ fn finding(
         return cx.finding(&INFO, report, Some(name), message, fix);
     }
 
+    // One Create Service item per package: when an earlier script of the package (an input
+    // too, as inputs come first) writes the service as well, its fix inserts the item and the
+    // writes here become SVC010's.
+    if let Some(earlier) = cx.files[..cx.file_index]
+        .iter()
+        .find(|f| f.is_script && writes_type_and_image_path(f, name))
+    {
+        let message = format!(
+            "{head}; the fix of the same finding in `{}` inserts its Create Service item",
+            earlier.source.path
+        );
+        return cx.finding(&INFO, report, Some(name), message, None);
+    }
+
     let style = Style::of(file, writes.first.record.start);
     // A script's `New Value` is script text already: known variables and `%%` stay, unknown
     // references are escaped as SVC040 would.
@@ -507,6 +522,30 @@ fn finding(
         changes,
     };
     cx.finding(&INFO, report, Some(name), head, Some(fix))
+}
+
+/// Whether `file` writes both `Type` and `ImagePath` of service `name`.
+fn writes_type_and_image_path(file: &PackageFile<'_>, name: &[u8]) -> bool {
+    let (mut has_type, mut has_image) = (false, false);
+    for write in &file.model.writes {
+        let Some(value) = write.value.as_deref() else {
+            continue;
+        };
+        let is_type = value.eq_ignore_ascii_case(b"Type");
+        if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
+            continue;
+        }
+        let on_service =
+            crate::model::SystemLocation::of(write.hive, &write.key).is_some_and(|l| {
+                l.service().is_some_and(|s| s.eq_ignore_ascii_case(name))
+                    && l.service_subpath().is_empty()
+            });
+        if on_service {
+            has_type |= is_type;
+            has_image |= !is_type;
+        }
+    }
+    has_type && has_image
 }
 
 /// The service name as the key writes it.
