@@ -282,7 +282,10 @@ fn two_scripts_writing_one_service_get_one_create_service_item() {
         .find(|d| d.code == "SVC030")
         .expect("b.wse is reported too");
     assert!(b.fix.is_none(), "{b:?}");
-    assert!(b.message.contains("`pkg/a.wse` inserts its Create Service item"));
+    assert!(
+        b.message
+            .contains("`pkg/a.wse` inserts its Create Service item")
+    );
 
     let options = common::options(true);
     let fixed: Vec<Loaded> = pipeline::fix_package(&files, &[], &options)
