@@ -84,6 +84,10 @@ fn lower(loaded: &Loaded) -> PackageFile<'_> {
         source: &loaded.source,
         model,
         is_script,
+        doc: match &loaded.syntax {
+            Syntax::Script(doc) => Some(doc),
+            Syntax::Reg(_) => None,
+        },
     }
 }
 

@@ -240,3 +240,68 @@ fn the_conversion_example_readme_shows_the_real_diff() {
         "examples/README.md shows another diff"
     );
 }
+
+/// A Wise 9 script writing `Type` and `ImagePath` of service `Svc`.
+fn raw_service_script(image_path: &str) -> Vec<u8> {
+    [
+        "Document Type: WSE",
+        "item: Global",
+        "  Version=9.0",
+        "end",
+        "item: Edit Registry",
+        "  Total Keys=2",
+        "  item: Key",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\Svc",
+        "    New Value=16",
+        "    Value Name=Type",
+        "    Root=2",
+        "    Data Type=3",
+        "  end",
+        "  item: Key",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\Svc",
+        &format!("    New Value={image_path}"),
+        "    Value Name=ImagePath",
+        "    Root=2",
+        "  end",
+        "end",
+        "",
+    ]
+    .join("\r\n")
+    .into_bytes()
+}
+
+#[test]
+fn two_scripts_writing_one_service_get_one_create_service_item() {
+    let files: Vec<Loaded> = ["pkg/a.wse", "pkg/b.wse"]
+        .iter()
+        .map(|p| pipeline::load(p, raw_service_script("C:\\Svc\\svc.exe")).unwrap())
+        .collect();
+    let diagnostics = pipeline::check_package(&files, &[], &common::options(true));
+    let b = diagnostics[1]
+        .iter()
+        .find(|d| d.code == "SVC030")
+        .expect("b.wse is reported too");
+    assert!(b.fix.is_none(), "{b:?}");
+    assert!(
+        b.message
+            .contains("`pkg/a.wse` inserts its Create Service item")
+    );
+
+    let options = common::options(true);
+    let fixed: Vec<Loaded> = pipeline::fix_package(&files, &[], &options)
+        .into_iter()
+        .map(|r| r.unwrap().file)
+        .collect();
+    assert_eq!(created(&fixed[0]).len(), 1);
+    assert_eq!(created(&fixed[1]).len(), 0);
+    // b.wse's writes were equal to the new item: removed as SVC010, nothing is left.
+    let left: Vec<&str> = pipeline::check_package(&fixed, &[], &common::options(false))
+        .into_iter()
+        .flatten()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(left, Vec::<&str>::new());
+    for again in pipeline::fix_package(&fixed, &[], &options) {
+        assert!(again.unwrap().spans.is_empty());
+    }
+}

@@ -15,20 +15,18 @@
 //! `Check HTTP Connection` `Win32 Status Variable=` and friends, `Wizard Block` `Direction
 //! Variable=`.
 
-use super::RegWrite;
+use super::{Data, RegWrite};
 use crate::syntax::wise::{Document, ItemKind};
 use crate::text::TextRange;
 
 /// The `Win32 System Directory` action: its variable holds the Win32 system directory.
 pub const SYSTEM_DIRECTORY_ACTION: &[u8] = b"Win32 System Directory";
 
-/// What a script says about variables, includes and languages.
+/// What a script says about its includes and languages. What costs a pass over the document
+/// is read on demand, when a rule needs it: the variables it defines ([`variables`]) and the
+/// `New Value` lines of a write ([`value_lines`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScriptFacts<'a> {
-    /// Variables the script defines, in file order.
-    pub variables: Vec<Variable<'a>>,
-    /// `New Value` lines of active writes that hold a `%`, in file order.
-    pub new_values: Vec<ValueLine<'a>>,
     /// Active `Include Script` items, in file order.
     pub includes: Vec<Include<'a>>,
     /// The language suffix of the `Title <Language>=` field of `item: Global` (`English` in
@@ -50,8 +48,6 @@ pub struct Variable<'a> {
 /// A `New Value=` line of an active registry write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ValueLine<'a> {
-    /// Index of the write in [`super::FileModel::writes`].
-    pub write: usize,
     pub value: &'a [u8],
     pub value_range: TextRange,
     /// `New Value=…` without indentation and terminator (what a diagnostic underlines).
@@ -67,56 +63,69 @@ pub struct Include<'a> {
     pub head: TextRange,
 }
 
-impl ScriptFacts<'_> {
-    /// The Win32 system directory variable a `Win32 System Directory` item defines before
-    /// `before` (a byte offset), if any: the last such definition before it.
-    pub fn system_directory_before(&self, before: usize) -> Option<&[u8]> {
-        self.variables
-            .iter()
-            .rev()
-            .find(|v| v.at < before && v.action == SYSTEM_DIRECTORY_ACTION)
-            .map(|v| v.name)
-    }
+/// The Win32 system directory variable a `Win32 System Directory` item of `variables` defines
+/// before `before` (a byte offset), if any: the last such definition before it.
+pub fn system_directory_before<'v>(variables: &[Variable<'v>], before: usize) -> Option<&'v [u8]> {
+    variables
+        .iter()
+        .rev()
+        .find(|v| v.at < before && v.action == SYSTEM_DIRECTORY_ACTION)
+        .map(|v| v.name)
 }
 
-/// The facts of `doc` (working text `text`); `writes` are the active writes lowered from it.
-pub fn facts<'a>(doc: &Document, text: &'a [u8], writes: &[RegWrite<'a>]) -> ScriptFacts<'a> {
+/// The facts of `doc` (working text `text`).
+pub fn facts<'a>(doc: &Document, text: &'a [u8]) -> ScriptFacts<'a> {
     let mut out = ScriptFacts::default();
+    for (index, item) in doc.items().iter().enumerate() {
+        if item.active && item.kind == ItemKind::IncludeScript {
+            out.includes.push(include(doc, text, index as u32));
+        }
+    }
+    // `item: Global` comes first.
+    if let Some(global) = doc.top_level().next().filter(|&i| {
+        doc.item(i)
+            .is_some_and(|g| text.get(g.name().as_range()) == Some(b"Global"))
+    }) {
+        out.language = doc
+            .props_of(global)
+            .find_map(|p| language_of(p.key_bytes(text)));
+    }
+    out
+}
+
+/// The variables `doc` defines, in file order (see the module documentation).
+pub fn variables<'a>(doc: &Document, text: &'a [u8]) -> Vec<Variable<'a>> {
+    let mut out = Vec::new();
     for (index, item) in doc.items().iter().enumerate() {
         if !item.active {
             continue;
         }
-        let index = index as u32;
         match item.kind {
-            // Registry keys and comments define nothing; their lines are the bulk of a capture.
-            ItemKind::EditRegistry | ItemKind::Key | ItemKind::Remark | ItemKind::CreateService => {
+            // Registry keys and comments define nothing.
+            ItemKind::EditRegistry
+            | ItemKind::Key
+            | ItemKind::Remark
+            | ItemKind::CreateService
+            | ItemKind::IncludeScript => continue,
+            // These only read a variable.
+            ItemKind::IfWhile | ItemKind::ElseIf | ItemKind::CompilerVariableIf => continue,
+            _ => {}
+        }
+        let action = text.get(item.name().as_range()).unwrap_or_default();
+        for p in doc.props_of(index as u32) {
+            if !defines_variable(p.key_bytes(text)) {
+                continue;
             }
-            ItemKind::IfWhile | ItemKind::ElseIf | ItemKind::CompilerVariableIf => {}
-            ItemKind::IncludeScript => out.includes.push(include(doc, text, index)),
-            _ => {
-                let action = text.get(item.name().as_range()).unwrap_or_default();
-                let global = action == b"Global";
-                for p in doc.props_of(index) {
-                    let key = p.key_bytes(text);
-                    if global && out.language.is_none() {
-                        out.language = language_of(key);
-                    }
-                    if !defines_variable(key) {
-                        continue;
-                    }
-                    let name = trim(p.value_bytes(text));
-                    if !name.is_empty() && !name.contains(&b'%') {
-                        out.variables.push(Variable {
-                            name,
-                            action,
-                            at: item.head().start,
-                        });
-                    }
-                }
+            let name = trim(p.value_bytes(text));
+            if !name.is_empty() && !name.contains(&b'%') {
+                out.push(Variable {
+                    name,
+                    action,
+                    at: item.head().start,
+                });
             }
         }
     }
-    out.new_values = new_values(doc, text, writes);
     out
 }
 
@@ -187,12 +196,15 @@ pub fn normalize_path(path: &str) -> String {
 /// `Variable`, `Variable<N>`, `Variable Name<N>`, `… Variable` (ASCII case-insensitive).
 fn defines_variable(key: &[u8]) -> bool {
     const VARIABLE: &[u8] = b"variable";
-    let lower = key.to_ascii_lowercase();
     let digits = |b: &[u8]| b.iter().all(u8::is_ascii_digit);
-    if let Some(rest) = lower.strip_prefix(VARIABLE) {
-        return digits(rest) || rest.strip_prefix(b" name").is_some_and(digits);
+    if key.len() >= VARIABLE.len() && key[..VARIABLE.len()].eq_ignore_ascii_case(VARIABLE) {
+        let rest = &key[VARIABLE.len()..];
+        return digits(rest)
+            || (rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b" name") && digits(&rest[5..]));
     }
-    lower.ends_with(b" variable")
+    key.len() > VARIABLE.len()
+        && key[key.len() - VARIABLE.len() - 1] == b' '
+        && key[key.len() - VARIABLE.len()..].eq_ignore_ascii_case(VARIABLE)
 }
 
 /// `Title English` → `English`.
@@ -213,42 +225,31 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// The `New Value` lines holding a `%` of the writes whose data holds one. Only those writes'
-/// keys are visited again, so a capture without variables costs one scan of its data.
-fn new_values<'a>(doc: &Document, text: &'a [u8], writes: &[RegWrite<'a>]) -> Vec<ValueLine<'a>> {
-    let mut out = Vec::new();
-    for (i, write) in writes.iter().enumerate() {
-        if !data_has_percent(&write.data) {
-            continue;
-        }
-        let Some(er) = doc.edit_registry(text, write.origin.container) else {
-            continue;
-        };
-        let Some(key) = er.keys().nth(write.origin.index as usize) else {
-            continue;
-        };
-        for p in key.new_values(text) {
-            let value = p.value_bytes(text);
-            if memchr::memchr(b'%', value).is_some() {
-                out.push(ValueLine {
-                    write: i,
-                    value,
-                    value_range: p.value(),
-                    line: p.text_range(),
-                });
-            }
-        }
-    }
-    out
+/// The `New Value=` lines of `write` (a write lowered from `doc`), in order.
+pub fn value_lines<'a>(doc: &Document, text: &'a [u8], write: &RegWrite<'_>) -> Vec<ValueLine<'a>> {
+    let Some(er) = doc.edit_registry(text, write.origin.container) else {
+        return Vec::new();
+    };
+    let Some(key) = er.keys().find(|k| k.index == write.origin.index) else {
+        return Vec::new();
+    };
+    key.new_values(text)
+        .map(|p| ValueLine {
+            value: p.value_bytes(text),
+            value_range: p.value(),
+            line: p.text_range(),
+        })
+        .collect()
 }
 
-fn data_has_percent(data: &super::Data<'_>) -> bool {
-    use super::Data;
-    let has = |b: &[u8]| memchr::memchr(b'%', b).is_some();
+/// Whether `f` holds for a text of a write's data that holds a `%` (a string, each string of
+/// a multi-string, data kept raw).
+pub fn any_text_with_percent(data: &Data<'_>, mut f: impl FnMut(&[u8]) -> bool) -> bool {
+    let mut check = |t: &[u8]| memchr::memchr(b'%', t).is_some() && f(t);
     match data {
-        Data::Sz(s) | Data::ExpandSz(s) => has(s),
-        Data::MultiSz(lines) => lines.iter().any(|l| has(l)),
-        Data::Raw { bytes, .. } => has(bytes),
+        Data::Sz(s) | Data::ExpandSz(s) => check(s),
+        Data::MultiSz(lines) => lines.iter().any(|l| check(l)),
+        Data::Raw { bytes, .. } => check(bytes),
         Data::None | Data::Dword(_) | Data::Qword(_) | Data::Binary(_) => false,
     }
 }
@@ -272,30 +273,44 @@ impl Reference {
 /// is an escaped `%`; a `%` opens a reference that the next `%` closes when the text between
 /// is a name (letters, digits, `_`, and the parentheses of `%ProgramFiles(x86)%`); otherwise
 /// the `%` stands alone and the scan goes on after it.
-pub fn references(value: &[u8]) -> Vec<Reference> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(p) = memchr::memchr(b'%', &value[i..]) {
-        let open = i + p;
-        if value.get(open + 1) == Some(&b'%') {
-            i = open + 2;
-            continue;
+pub fn references(value: &[u8]) -> References<'_> {
+    References { value, at: 0 }
+}
+
+/// See [`references`].
+pub struct References<'v> {
+    value: &'v [u8],
+    at: usize,
+}
+
+impl Iterator for References<'_> {
+    type Item = Reference;
+
+    fn next(&mut self) -> Option<Reference> {
+        let value = self.value;
+        while let Some(p) = memchr::memchr(b'%', value.get(self.at..)?) {
+            let open = self.at + p;
+            if value.get(open + 1) == Some(&b'%') {
+                self.at = open + 2;
+                continue;
+            }
+            let Some(len) = memchr::memchr(b'%', &value[open + 1..]) else {
+                self.at = value.len();
+                return None;
+            };
+            let close = open + 1 + len;
+            let name = &value[open + 1..close];
+            if !name.is_empty() && name.iter().all(|&b| is_name_byte(b)) {
+                self.at = close + 1;
+                return Some(Reference {
+                    range: open..close + 1,
+                });
+            }
+            self.at = open + 1;
         }
-        let Some(len) = memchr::memchr(b'%', &value[open + 1..]) else {
-            break;
-        };
-        let close = open + 1 + len;
-        let name = &value[open + 1..close];
-        if !name.is_empty() && name.iter().all(|&b| is_name_byte(b)) {
-            out.push(Reference {
-                range: open..close + 1,
-            });
-            i = close + 1;
-        } else {
-            i = open + 1;
-        }
+        self.at = value.len();
+        None
     }
-    out
 }
 
 fn is_name_byte(b: u8) -> bool {
@@ -334,7 +349,6 @@ mod tests {
     fn names(value: &str) -> Vec<String> {
         let v = value.as_bytes();
         references(v)
-            .iter()
             .map(|r| String::from_utf8_lossy(r.name(v)).into_owned())
             .collect()
     }

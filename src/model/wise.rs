@@ -73,7 +73,7 @@ pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
             _ => {}
         }
     }
-    model.script = super::script::facts(doc, text, &model.writes);
+    model.script = super::script::facts(doc, text);
     model
 }
 

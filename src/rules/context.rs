@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::model::path::segments;
-use crate::model::script::normalize_path;
+use crate::model::script::{self, Variable, normalize_path};
 use crate::model::{CreateService, FileModel, Hive, RegWrite, SystemLocation};
 use crate::source::SourceFile;
+use crate::syntax::wise::Document;
 use crate::text::LineIndex;
 
 /// One file of a package, lowered.
@@ -16,6 +17,19 @@ pub struct PackageFile<'a> {
     pub model: FileModel<'a>,
     /// A script (writes are ordered against Create Service items) rather than a `.reg` export.
     pub is_script: bool,
+    /// The script's syntax tree, for facts read only when a rule needs them (the variables a
+    /// script defines).
+    pub doc: Option<&'a Document>,
+}
+
+impl PackageFile<'_> {
+    /// The variables this script defines (none for a `.reg` file). Reads every item that may
+    /// define one, so rules call it only when a finding depends on it.
+    pub fn variables(&self) -> Vec<Variable<'_>> {
+        self.doc
+            .map(|doc| script::variables(doc, self.source.text()))
+            .unwrap_or_default()
+    }
 }
 
 /// Where a created service comes from.
@@ -36,11 +50,13 @@ pub enum Creator<'m, 'a> {
 pub struct PackageContext<'m, 'a> {
     /// Lower-cased service name → its first creator (items before declarations).
     created: HashMap<Vec<u8>, Creator<'m, 'a>>,
-    /// Lower-cased names of the variables the package's scripts define (SVC040).
-    variables: HashSet<Vec<u8>>,
+    /// The package's files, for facts computed on first use.
+    files: &'m [PackageFile<'a>],
+    /// Lower-cased names of the variables the package's scripts define (SVC040), on first use.
+    variables: std::sync::OnceLock<HashSet<Vec<u8>>>,
     /// Lower-cased service name → whether the package writes its `Type` and its `ImagePath`
-    /// (SVC030).
-    service_values: HashMap<Vec<u8>, (bool, bool)>,
+    /// (SVC030), on first use.
+    service_values: std::sync::OnceLock<HashMap<Vec<u8>, (bool, bool)>>,
     /// The package's file paths, normalized and lower-cased (to tell which includes were read).
     paths: HashSet<String>,
 }
@@ -72,47 +88,15 @@ impl<'m, 'a> PackageContext<'m, 'a> {
                 .entry(name.as_bytes().to_ascii_lowercase())
                 .or_insert(Creator::Declared);
         }
-        let variables = files
-            .iter()
-            .flat_map(|f| &f.model.script.variables)
-            .map(|v| v.name.to_ascii_lowercase())
-            .collect();
-        let mut service_values: HashMap<Vec<u8>, (bool, bool)> = HashMap::new();
-        for write in files.iter().flat_map(|f| &f.model.writes) {
-            // The value name first: it rules out almost every write cheaply.
-            let Some(value) = write.value.as_deref() else {
-                continue;
-            };
-            let is_type = value.eq_ignore_ascii_case(b"Type");
-            if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
-                continue;
-            }
-            let Some(location) = SystemLocation::of(write.hive, &write.key) else {
-                continue;
-            };
-            let Some(service) = location.service() else {
-                continue;
-            };
-            if !location.service_subpath().is_empty() {
-                continue;
-            }
-            let entry = service_values
-                .entry(service.to_ascii_lowercase())
-                .or_default();
-            if is_type {
-                entry.0 = true;
-            } else {
-                entry.1 = true;
-            }
-        }
         let paths = files
             .iter()
             .map(|f| normalize_path(&f.source.path).to_ascii_lowercase())
             .collect();
         Self {
             created,
-            variables,
-            service_values,
+            files,
+            variables: std::sync::OnceLock::new(),
+            service_values: std::sync::OnceLock::new(),
             paths,
         }
     }
@@ -127,13 +111,22 @@ impl<'m, 'a> PackageContext<'m, 'a> {
     /// Whether a script of the package (or a script one includes) defines variable `name`
     /// (ASCII case-insensitive).
     pub fn defines_variable(&self, name: &[u8]) -> bool {
-        self.variables.contains(&name.to_ascii_lowercase())
+        self.variables
+            .get_or_init(|| {
+                self.files
+                    .iter()
+                    .flat_map(|f| f.variables())
+                    .map(|v| v.name.to_ascii_lowercase())
+                    .collect()
+            })
+            .contains(&name.to_ascii_lowercase())
     }
 
     /// Whether the package writes both `Type` and `ImagePath` of service `name`, in any file
     /// and control set.
     pub fn writes_type_and_image_path(&self, name: &[u8]) -> bool {
         self.service_values
+            .get_or_init(|| service_values(self.files))
             .get(&name.to_ascii_lowercase())
             .is_some_and(|&(t, i)| t && i)
     }
@@ -142,6 +135,40 @@ impl<'m, 'a> PackageContext<'m, 'a> {
     pub fn creator(&self, name: &[u8]) -> Option<Creator<'m, 'a>> {
         self.created.get(&name.to_ascii_lowercase()).copied()
     }
+}
+
+/// Lower-cased service name → whether `files` write its `Type` and its `ImagePath`, in any file
+/// and control set.
+fn service_values(files: &[PackageFile<'_>]) -> HashMap<Vec<u8>, (bool, bool)> {
+    let mut service_values: HashMap<Vec<u8>, (bool, bool)> = HashMap::new();
+    for write in files.iter().flat_map(|f| &f.model.writes) {
+        // The value name first: it rules out almost every write cheaply.
+        let Some(value) = write.value.as_deref() else {
+            continue;
+        };
+        let is_type = value.eq_ignore_ascii_case(b"Type");
+        if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
+            continue;
+        }
+        let Some(location) = SystemLocation::of(write.hive, &write.key) else {
+            continue;
+        };
+        let Some(service) = location.service() else {
+            continue;
+        };
+        if !location.service_subpath().is_empty() {
+            continue;
+        }
+        let entry = service_values
+            .entry(service.to_ascii_lowercase())
+            .or_default();
+        if is_type {
+            entry.0 = true;
+        } else {
+            entry.1 = true;
+        }
+    }
+    service_values
 }
 
 /// A write with its location under `HKLM\SYSTEM\<control set>` worked out once.

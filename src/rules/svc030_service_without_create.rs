@@ -2,14 +2,15 @@
 
 use std::collections::HashMap;
 
+use super::context::PackageFile;
 use super::context::{Classified, rest_key};
 use super::svc040_unescaped_percent::escape_unknown;
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::wise::FIELD_ORDER;
 use crate::fix::{Applicability, Change};
-use crate::model::script::{ScriptFacts, display_name_key, escape_percent};
-use crate::model::{ControlSet, CreateService, Data, Origin, RegWrite};
+use crate::model::script::{display_name_key, escape_percent, system_directory_before};
+use crate::model::{ControlSet, Data, Origin, RegWrite};
 
 pub const INFO: RuleInfo = RuleInfo {
     code: "SVC030",
@@ -85,7 +86,8 @@ writes the item now covers are removed in the same fix (those SVC010 would remov
 `Type`, `Start`, `ErrorControl`, `ImagePath`, `DisplayName`, `ObjectName`, `Tag`, and the bare
 key); everything else (`Group`, `Description`, `Parameters`, …) stays. No fix is offered when
 the file lacks `Type` or `ImagePath`, when `ImagePath` spans lines, or when `Type` is not one
-Create Service can express (1, 2, 16, 32, 272, 288).
+Create Service can express (1, 2, 16, 32, 272, 288). When several scripts of the package write
+the service, only the first one gets the item (the others' writes then fall to SVC010).
 
 `.reg` file: **display-only**; the message shows the item to add to the package's script."#,
 };
@@ -121,10 +123,25 @@ struct ServiceWrites<'w, 'a> {
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     let mut order: Vec<Vec<u8>> = Vec::new();
     let mut services: HashMap<Vec<u8>, ServiceWrites<'_, '_>> = HashMap::new();
+    // Writes of one service usually come together: decide once per run of them whether the
+    // service is one SVC030 speaks about (not created, `Type` and `ImagePath` written).
+    let mut last: Option<(&[u8], bool)> = None;
     for (_, c) in &cx.facts.system {
         let Some(service) = c.location.service() else {
             continue;
         };
+        let eligible = match last {
+            Some((name, eligible)) if name.eq_ignore_ascii_case(service) => eligible,
+            _ => {
+                let eligible = cx.package.creator(service).is_none()
+                    && cx.package.writes_type_and_image_path(service);
+                last = Some((service, eligible));
+                eligible
+            }
+        };
+        if !eligible {
+            continue;
+        }
         let lower = service.to_ascii_lowercase();
         let entry = services.entry(lower.clone()).or_insert_with(|| {
             order.push(lower);
@@ -149,13 +166,9 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some(writes) = services.get(lower) else {
             continue;
         };
-        let Some(report) = writes.report else {
-            continue;
-        };
-        if cx.package.creator(lower).is_some() || !cx.package.writes_type_and_image_path(lower) {
-            continue;
+        if let Some(report) = writes.report {
+            out.push(finding(cx, writes, report));
         }
-        out.push(finding(cx, writes, report));
     }
 }
 
@@ -210,7 +223,7 @@ fn one_line<'d>(d: Option<&'d Data<'_>>) -> Option<&'d [u8]> {
 fn build(
     name: &[u8],
     captured: &Captured<'_, '_>,
-    style: &Style<'_>,
+    style: &Style,
     as_script_text: &dyn Fn(&[u8]) -> Vec<u8>,
 ) -> Result<Item, String> {
     let number = |d: Option<&Data<'_>>| d.and_then(Data::as_number);
@@ -237,7 +250,10 @@ fn build(
         ("Service Name", name.to_vec()),
         (
             "Executable Path",
-            executable_path(&as_script_text(image_path), style.system_directory),
+            executable_path(
+                &as_script_text(image_path),
+                style.system_directory.as_deref(),
+            ),
         ),
     ];
     if let Some(account) = &account {
@@ -278,14 +294,16 @@ fn build(
 
 /// How a script writes Create Service items: the display-name key, the order of fields in an
 /// item it already has, and its system-directory variable.
-struct Style<'s> {
+struct Style {
     display_name: String,
     existing_order: Vec<usize>,
-    system_directory: Option<&'s [u8]>,
+    system_directory: Option<Vec<u8>>,
 }
 
-impl<'s> Style<'s> {
-    fn of(facts: &'s ScriptFacts<'_>, services: &[CreateService<'_>], before: usize) -> Self {
+impl Style {
+    /// The style of `file` (a script) for an item inserted at byte `before`.
+    fn of(file: &PackageFile<'_>, before: usize) -> Self {
+        let (facts, services) = (&file.model.script, &file.model.services);
         let mut existing_order = Vec::new();
         if let Some(item) = services.first() {
             for f in &item.fields {
@@ -299,7 +317,8 @@ impl<'s> Style<'s> {
         Style {
             display_name: display_name_key(facts, services),
             existing_order,
-            system_directory: facts.system_directory_before(before),
+            system_directory: system_directory_before(&file.variables(), before)
+                .map(<[u8]>::to_vec),
         }
     }
 
@@ -408,9 +427,7 @@ fn finding(
 
     if !file.is_script {
         let script = package_script(cx);
-        let style = script.map_or_else(Style::plain, |s| {
-            Style::of(&s.model.script, &s.model.services, usize::MAX)
-        });
+        let style = script.map_or_else(Style::plain, |s| Style::of(s, usize::MAX));
         // `.reg` data is literal: every `%` is escaped.
         let (message, fix) = match build(name, &captured, &style, &escape_percent) {
             Ok(item) => {
@@ -440,8 +457,21 @@ fn finding(
         return cx.finding(&INFO, report, Some(name), message, fix);
     }
 
-    let model = &file.model;
-    let style = Style::of(&model.script, &model.services, writes.first.record.start);
+    // One Create Service item per package: when an earlier script of the package (an input
+    // too, as inputs come first) writes the service as well, its fix inserts the item and the
+    // writes here become SVC010's.
+    if let Some(earlier) = cx.files[..cx.file_index]
+        .iter()
+        .find(|f| f.is_script && writes_type_and_image_path(f, name))
+    {
+        let message = format!(
+            "{head}; the fix of the same finding in `{}` inserts its Create Service item",
+            earlier.source.path
+        );
+        return cx.finding(&INFO, report, Some(name), message, None);
+    }
+
+    let style = Style::of(file, writes.first.record.start);
     // A script's `New Value` is script text already: known variables and `%%` stay, unknown
     // references are escaped as SVC040 would.
     let as_script_text = |v: &[u8]| escape_unknown(cx, v);
@@ -492,6 +522,30 @@ fn finding(
         changes,
     };
     cx.finding(&INFO, report, Some(name), head, Some(fix))
+}
+
+/// Whether `file` writes both `Type` and `ImagePath` of service `name`.
+fn writes_type_and_image_path(file: &PackageFile<'_>, name: &[u8]) -> bool {
+    let (mut has_type, mut has_image) = (false, false);
+    for write in &file.model.writes {
+        let Some(value) = write.value.as_deref() else {
+            continue;
+        };
+        let is_type = value.eq_ignore_ascii_case(b"Type");
+        if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
+            continue;
+        }
+        let on_service =
+            crate::model::SystemLocation::of(write.hive, &write.key).is_some_and(|l| {
+                l.service().is_some_and(|s| s.eq_ignore_ascii_case(name))
+                    && l.service_subpath().is_empty()
+            });
+        if on_service {
+            has_type |= is_type;
+            has_image |= !is_type;
+        }
+    }
+    has_type && has_image
 }
 
 /// The service name as the key writes it.

@@ -3,7 +3,7 @@
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Change, Edit};
-use crate::model::script::{include_target, references};
+use crate::model::script::{any_text_with_percent, include_target, references, value_lines};
 use crate::text::TextRange;
 
 pub const INFO: RuleInfo = RuleInfo {
@@ -143,7 +143,6 @@ pub fn escape_unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8]) -> Vec<u8> {
 /// The unknown references of `value`, which starts at `start` in the text.
 fn unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8], start: usize) -> Vec<Unknown> {
     references(value)
-        .into_iter()
         .filter(|r| !is_known(cx, r.name(value)))
         .map(|r| Unknown {
             range: TextRange::new(start + r.range.start, start + r.range.end),
@@ -195,18 +194,26 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         (message, fix)
     };
     let model = &cx.file().model;
-    for line in &model.script.new_values {
-        let found = unknown(cx, line.value, line.value_range.start);
-        if found.is_empty() {
-            continue;
-        }
-        let Some(write) = model.writes.get(line.write) else {
+    let text = cx.file().source.text();
+    for write in &model.writes {
+        // The decoded data tells cheaply whether a line may need reporting; only then are the
+        // write's `New Value` lines looked up.
+        let suspect = any_text_with_percent(&write.data, |t| {
+            references(t).any(|r| !is_known(cx, r.name(t)))
+        });
+        let Some(doc) = cx.file().doc.filter(|_| suspect) else {
             continue;
         };
-        let (message, fix) = describe(&found);
-        let mut finding = cx.finding(&INFO, write, None, message, Some(fix));
-        finding.diagnostic.range = line.line;
-        out.push(finding);
+        for line in value_lines(doc, text, write) {
+            let found = unknown(cx, line.value, line.value_range.start);
+            if found.is_empty() {
+                continue;
+            }
+            let (message, fix) = describe(&found);
+            let mut finding = cx.finding(&INFO, write, None, message, Some(fix));
+            finding.diagnostic.range = line.line;
+            out.push(finding);
+        }
     }
     for service in &model.services {
         for field in &service.fields {

@@ -130,6 +130,7 @@ fn run(
         source: &source,
         model,
         is_script,
+        doc: None,
     }];
     let package = PackageContext::new(&files, declared);
     check_file(&package, &files, 0)
