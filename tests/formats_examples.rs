@@ -13,7 +13,11 @@ fn output(format: &str, package: &str) -> String {
         .env_remove("NO_COLOR")
         .output()
         .expect("runs");
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 

@@ -355,3 +355,39 @@ fn service_fields_that_cannot_be_one_line_are_ignored() {
     ];
     assert_eq!(plan(&doc, text.as_bytes(), &bad), []);
 }
+
+/// Found by the property test: a `Key` holding an item of its own (never written by the Wise
+/// editor) is not flattened, because its child would become a key of the item.
+#[test]
+fn a_key_with_items_of_its_own_stays_nested() {
+    let text = b"Document Type: WSE\nbreakpoint item: Edit Registry\n  item: Key\n    Root=130\n    breakpoint item: Key\n    end\n  end\n  item: Key\n  end\nend";
+    let doc = svcscrub::syntax::wise::parse(text, svcscrub::detect::ScriptKind::Wse).unwrap();
+    let model = svcscrub::model::wise::lower(&doc, text);
+    assert_eq!(model.writes.len(), 1);
+    let changes = [svcscrub::fix::Change::RemoveWrite(model.writes[0].origin)];
+    let out =
+        svcscrub::fix::apply_edits(text, &svcscrub::fix::wise::plan(&doc, text, &changes)).unwrap();
+    assert_eq!(
+        String::from_utf8(out.clone()).unwrap(),
+        "Document Type: WSE\nbreakpoint item: Edit Registry\n  Total Keys=1\n  item: Key\n    Root=130\n    breakpoint item: Key\n    end\n  end\nend"
+    );
+    let again = svcscrub::syntax::wise::parse(&out, svcscrub::detect::ScriptKind::Wse).unwrap();
+    assert!(svcscrub::model::wise::lower(&again, &out).writes.is_empty());
+}
+
+#[test]
+fn total_keys_invariant_accepts_the_nested_forms_that_cannot_be_flattened() {
+    use svcscrub::fix::invariants::total_keys_problems;
+    let parse = |t: &'static [u8]| {
+        svcscrub::syntax::wise::parse(t, svcscrub::detect::ScriptKind::Wse).unwrap()
+    };
+    let remarked: &[u8] = b"Document Type: WSE\nitem: Edit Registry\n  Total Keys=1\n  remarked item: Key\n    Key=A\n  end\nend\n";
+    assert!(total_keys_problems(&parse(remarked), remarked).is_empty());
+    let flattenable: &[u8] = b"Document Type: WSE\nitem: Edit Registry\n  Total Keys=1\n  item: Key\n    Key=A\n  end\nend\n";
+    assert_eq!(
+        total_keys_problems(&parse(flattenable), flattenable).len(),
+        1
+    );
+    let miscounted: &[u8] = b"Document Type: WSE\nitem: Edit Registry\n  Total Keys=3\n  item: Key\n    Key=A\n  end\n  item: Key\n    Key=B\n  end\nend\n";
+    assert_eq!(total_keys_problems(&parse(miscounted), miscounted).len(), 1);
+}

@@ -5,7 +5,7 @@ use crate::syntax::wise::{Document, RegistryForm};
 use crate::text::TextRange;
 
 /// Edit Registry items (by their head line) whose `Total Keys` disagrees with their keys, or
-/// that are nested with a single key.
+/// that are nested with a single key that could be flat.
 pub fn total_keys_problems(doc: &Document, text: &[u8]) -> Vec<TextRange> {
     (0..doc.items().len() as u32)
         .filter_map(|index| {
@@ -15,7 +15,16 @@ pub fn total_keys_problems(doc: &Document, text: &[u8]) -> Vec<TextRange> {
                 RegistryForm::Wise5 => false,
                 RegistryForm::Flat => item.total_keys_value(text) != Some(1),
                 RegistryForm::Nested => {
-                    keys < 2 || item.total_keys_value(text) != u32::try_from(keys).ok()
+                    // One key stays nested only when flattening would change it: a remarked key
+                    // (flattening activates it) or one holding items of its own.
+                    let flattenable = keys == 1
+                        && item.keys().all(|k| {
+                            k.active()
+                                && doc
+                                    .item(k.holder)
+                                    .is_some_and(|i| i.subtree_end() == k.holder + 1)
+                        });
+                    flattenable || item.total_keys_value(text) != u32::try_from(keys).ok()
                 }
             };
             bad.then(|| doc.item(index).map(|i| i.head())).flatten()

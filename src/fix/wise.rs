@@ -123,12 +123,20 @@ fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) ->
         .zip(&removed)
         .find(|(_, r)| !**r)
         .map(|(k, _)| k);
-    if left == 1 && kept.is_some_and(|k| k.active()) {
+    // A key with items of its own cannot be flattened: its children would become keys.
+    let flat_safe = |k: &RegKey<'_>| {
+        k.active()
+            && doc
+                .item(k.holder)
+                .is_some_and(|item| item.subtree_end() == k.holder + 1)
+    };
+    if left == 1 && kept.is_some_and(flat_safe) {
         return flatten(doc, text, container, er.total_keys, &keys, &removed)
             .into_iter()
             .collect();
     }
-    // Left nested (a remarked sole survivor stays nested: flattening would activate it).
+    // Left nested (a remarked sole survivor stays nested: flattening would activate it; so does
+    // one holding items of its own).
     let mut edits: Vec<Edit> = keys
         .iter()
         .zip(&removed)
