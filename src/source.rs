@@ -75,6 +75,8 @@ pub struct SourceFile {
     pub encoding: Encoding,
     /// UTF-16 files only: the text after the BOM, decoded to UTF-8.
     decoded: Option<Vec<u8>>,
+    /// The line index, built on first use (rules and renderers of one file share it).
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl SourceFile {
@@ -95,6 +97,7 @@ impl SourceFile {
                 raw,
                 encoding: Encoding::Utf16Le,
                 decoded: Some(decoded),
+                lines: std::sync::OnceLock::new(),
             });
         }
         let encoding = if raw.starts_with(UTF8_BOM) {
@@ -109,6 +112,7 @@ impl SourceFile {
             raw,
             encoding,
             decoded: None,
+            lines: std::sync::OnceLock::new(),
         })
     }
 
@@ -129,8 +133,12 @@ impl SourceFile {
         }
     }
 
+    /// The working text's line index: built once per file (one counting pass), then copied
+    /// (it takes 1/512 of the text).
     pub fn line_index(&self) -> LineIndex {
-        LineIndex::new(self.text(), self.encoding.counts_chars())
+        self.lines
+            .get_or_init(|| LineIndex::new(self.text(), self.encoding.counts_chars()))
+            .clone()
     }
 
     /// The line:column of a working-text offset (builds a line index; for one-off messages).
