@@ -11,7 +11,7 @@ use crate::model::{self, FileModel};
 use crate::rules::context::{PackageContext, PackageFile};
 use crate::rules::svc900_unused_suppression as unused;
 use crate::rules::{self, Finding};
-use crate::source::SourceFile;
+use crate::source::{Encoding, SourceFile};
 use crate::syntax::{self, Syntax};
 
 /// Fixing stops after this many passes even if something still changes (a safety net: every
@@ -253,34 +253,52 @@ pub struct FixError(pub String);
 /// findings, re-parse, re-check, repeat until nothing changes. Each result is re-parsed and
 /// checked against the invariants before it is returned. `context` files count for the rules
 /// but are never changed.
+///
+/// The first pass's findings are the original's (their count is `Fixed::fixed`'s baseline),
+/// and a pass that changes nothing has found the result's findings, so a package that
+/// converges is checked once per pass and never again; files are copied only when returned
+/// unchanged.
 pub fn fix_package(
     files: &[Loaded],
     context: &[Loaded],
     options: &Options<'_>,
 ) -> Vec<Result<Fixed, FixError>> {
-    let initial: Vec<usize> = check_package(files, context, options)
-        .iter()
-        .map(Vec::len)
-        .collect();
-    let mut current: Vec<Loaded> = files.to_vec();
+    // The current version of each file: `None` while it is the original.
+    let mut edited: Vec<Option<Loaded>> = vec![None; files.len()];
+    let mut initial: Vec<usize> = vec![0; files.len()];
     let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
     let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
     let threshold = options.threshold();
+    // The findings of the last pass, when it changed nothing: those of the result.
+    let mut settled: Option<Vec<Vec<Finding>>> = None;
 
-    for _pass in 0..MAX_FIX_PASSES {
+    for pass in 0..MAX_FIX_PASSES {
         let mut next: Vec<Option<Vec<u8>>> = vec![None; files.len()];
+        let mut found: Vec<Vec<Finding>> = Vec::with_capacity(files.len());
         {
-            let lowered: Vec<PackageFile<'_>> = current.iter().chain(context).map(lower).collect();
+            let current = || {
+                files
+                    .iter()
+                    .zip(&edited)
+                    .map(|(original, edited)| edited.as_ref().unwrap_or(original))
+            };
+            let lowered: Vec<PackageFile<'_>> = current().chain(context).map(lower).collect();
             let package = PackageContext::new(&lowered, options.declared_services);
-            for (i, loaded) in current.iter().enumerate() {
+            for (i, loaded) in current().enumerate() {
                 if failed[i].is_some() {
+                    found.push(Vec::new());
                     continue;
                 }
-                let changes: Vec<Change> = file_findings(loaded, &package, &lowered, i, options)
-                    .into_iter()
-                    .filter_map(|f| f.fix.filter(|p| p.applicability >= threshold))
-                    .flat_map(|p| p.changes)
+                let findings = file_findings(loaded, &package, &lowered, i, options);
+                if pass == 0 {
+                    initial[i] = findings.len();
+                }
+                let changes: Vec<Change> = findings
+                    .iter()
+                    .filter_map(|f| f.fix.as_ref().filter(|p| p.applicability >= threshold))
+                    .flat_map(|p| p.changes.iter().cloned())
                     .collect();
+                found.push(findings);
                 if changes.is_empty() {
                     continue;
                 }
@@ -295,18 +313,34 @@ pub fn fix_package(
             }
         }
         if next.iter().all(Option::is_none) {
+            settled = Some(found);
             break;
         }
+        drop(found);
         for (i, text) in next.into_iter().enumerate() {
             let Some(text) = text else { continue };
-            match reload(&current[i], &text) {
-                Ok(loaded) => current[i] = loaded,
+            let previous = edited[i].as_ref().unwrap_or(&files[i]);
+            match reload(previous, text) {
+                Ok(loaded) => edited[i] = Some(loaded),
                 Err(e) => failed[i] = Some(e),
             }
         }
     }
 
-    let remaining = check_package(&current, context, options);
+    let current: Vec<Loaded> = files
+        .iter()
+        .zip(edited)
+        .map(|(original, edited)| edited.unwrap_or_else(|| original.clone()))
+        .collect();
+    let remaining: Vec<Vec<Diagnostic>> = match settled {
+        Some(found) => current
+            .iter()
+            .zip(found)
+            .map(|(loaded, findings)| diagnostics_of(loaded, findings))
+            .collect(),
+        // Still changing after the last pass: check the result.
+        None => check_package(&current, context, options),
+    };
     current
         .into_iter()
         .zip(remaining)
@@ -319,7 +353,7 @@ pub fn fix_package(
             verify(&files[i], &file)?;
             Ok(Fixed {
                 fixed: initial[i].saturating_sub(remaining.len()),
-                spans: map.spans().to_vec(),
+                spans: map.into_spans(),
                 file,
                 remaining,
             })
@@ -328,8 +362,12 @@ pub fn fix_package(
 }
 
 /// Re-parses an edited working text as a file of the same path, encoding and format.
-fn reload(previous: &Loaded, text: &[u8]) -> Result<Loaded, FixError> {
-    let raw = previous.source.encode(text);
+fn reload(previous: &Loaded, text: Vec<u8>) -> Result<Loaded, FixError> {
+    // Without a BOM an 8-bit or UTF-8 text is its own file: no copy.
+    let raw = match previous.source.encoding {
+        Encoding::Ansi | Encoding::Utf8 => text,
+        Encoding::Utf8Bom | Encoding::Utf16Le => previous.source.encode(&text),
+    };
     let loaded = load(&previous.source.path, raw)
         .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
     if loaded.format != previous.format || loaded.source.encoding != previous.source.encoding {

@@ -75,6 +75,8 @@ pub struct SourceFile {
     pub encoding: Encoding,
     /// UTF-16 files only: the text after the BOM, decoded to UTF-8.
     decoded: Option<Vec<u8>>,
+    /// The line index, built on first use (rules and renderers of one file share it).
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl SourceFile {
@@ -83,14 +85,19 @@ impl SourceFile {
         let path = path.into();
         if raw.starts_with(UTF16LE_BOM) {
             let decoded = decode_utf16le(&raw[2..])?;
-            if encode_utf16le(&decoded) != raw[2..] {
-                return Err(DecodeError::NotRoundTrip);
-            }
+            // A strict decoder (odd lengths and unpaired surrogates are errors) always encodes
+            // back to the same units, so the round trip is only re-checked in debug builds.
+            debug_assert!(
+                encode_utf16le(&decoded) == raw[2..],
+                "{}",
+                DecodeError::NotRoundTrip
+            );
             return Ok(Self {
                 path,
                 raw,
                 encoding: Encoding::Utf16Le,
                 decoded: Some(decoded),
+                lines: std::sync::OnceLock::new(),
             });
         }
         let encoding = if raw.starts_with(UTF8_BOM) {
@@ -105,6 +112,7 @@ impl SourceFile {
             raw,
             encoding,
             decoded: None,
+            lines: std::sync::OnceLock::new(),
         })
     }
 
@@ -119,17 +127,18 @@ impl SourceFile {
     /// Encodes a (possibly edited) working text back into this file's encoding, with its BOM.
     pub fn encode(&self, text: &[u8]) -> Vec<u8> {
         let bom = self.encoding.bom();
-        let mut out = Vec::with_capacity(bom.len() + text.len() * 2);
-        out.extend_from_slice(bom);
         match self.encoding {
-            Encoding::Utf16Le => out.extend_from_slice(&encode_utf16le(text)),
-            _ => out.extend_from_slice(text),
+            Encoding::Utf16Le => encode_utf16le_after(bom, text),
+            _ => [bom, text].concat(),
         }
-        out
     }
 
+    /// The working text's line index: built once per file (one counting pass), then copied
+    /// (it takes 1/512 of the text).
     pub fn line_index(&self) -> LineIndex {
-        LineIndex::new(self.text(), self.encoding.counts_chars())
+        self.lines
+            .get_or_init(|| LineIndex::new(self.text(), self.encoding.counts_chars()))
+            .clone()
     }
 
     /// The line:column of a working-text offset (builds a line index; for one-off messages).
@@ -156,30 +165,57 @@ pub fn to_display(encoding: Encoding, bytes: &[u8]) -> std::borrow::Cow<'_, str>
 }
 
 /// Strict UTF-16LE decoding to UTF-8 bytes (no BOM handling).
+///
+/// ASCII units (the bulk of a regedit export) are copied directly, eight at a time when a whole
+/// run of eight is ASCII; anything else goes through [`char::decode_utf16`].
 pub fn decode_utf16le(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
     if bytes.len() % 2 != 0 {
         return Err(DecodeError::OddLength {
             len: bytes.len() + 2,
         });
     }
-    let units = bytes
-        .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]));
     let mut out = Vec::with_capacity(bytes.len() / 2 + bytes.len() / 8);
-    let mut buf = [0u8; 4];
-    let mut offset = 2; // past the BOM, for messages
-    for decoded in char::decode_utf16(units) {
-        match decoded {
-            Ok(c) => {
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                offset += c.len_utf16() * 2;
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight units at once: ASCII when every high byte is 0 and every low byte is < 0x80.
+        if let Some(chunk) = bytes.get(i..i + 16) {
+            let lo = u64::from_le_bytes(chunk[..8].try_into().unwrap_or_default());
+            let hi = u64::from_le_bytes(chunk[8..].try_into().unwrap_or_default());
+            if (lo | hi) & 0xFF80_FF80_FF80_FF80 == 0 {
+                // Keep the low byte of each unit: 0x00dd00cc00bb00aa -> 0xddccbbaa.
+                let narrow = |x: u64| {
+                    let x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+                    (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
+                };
+                out.extend_from_slice(&(narrow(lo) | narrow(hi) << 32).to_le_bytes());
+                i += 16;
+                continue;
             }
-            Err(e) => {
+        }
+        let unit = u16::from_le_bytes([bytes[i], bytes[i + 1]]);
+        if unit < 0x80 {
+            out.push(unit as u8);
+            i += 2;
+            continue;
+        }
+        // One character (one unit, or a surrogate pair) the slow way.
+        let next = bytes
+            .get(i + 2..i + 4)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]));
+        let units = std::iter::once(unit).chain(next);
+        match char::decode_utf16(units).next() {
+            Some(Ok(c)) => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                i += c.len_utf16() * 2;
+            }
+            Some(Err(e)) => {
                 return Err(DecodeError::UnpairedSurrogate {
                     unit: e.unpaired_surrogate(),
-                    offset,
+                    offset: i + 2, // past the BOM, for messages
                 });
             }
+            None => unreachable!("one unit was given"),
         }
     }
     Ok(out)
@@ -187,11 +223,37 @@ pub fn decode_utf16le(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
 
 /// Encodes UTF-8 working text as UTF-16LE (no BOM). Invalid UTF-8 cannot occur for text that
 /// came from [`decode_utf16le`] plus edits made of `str`s; it is replaced rather than panicking.
+///
+/// ASCII bytes are widened directly; other text goes through [`str::encode_utf16`].
 pub fn encode_utf16le(text: &[u8]) -> Vec<u8> {
-    let s = String::from_utf8_lossy(text);
-    let mut out = Vec::with_capacity(text.len() * 2);
-    for unit in s.encode_utf16() {
-        out.extend_from_slice(&unit.to_le_bytes());
+    encode_utf16le_after(b"", text)
+}
+
+/// `prefix` followed by [`encode_utf16le`] of `text`, in one buffer.
+fn encode_utf16le_after(prefix: &[u8], text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(prefix.len() + text.len() * 2);
+    out.extend_from_slice(prefix);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest.iter().position(|&b| b >= 0x80).unwrap_or(rest.len());
+        for chunk in rest[..ascii].chunks(8) {
+            let mut wide = [0u8; 16];
+            for (i, &b) in chunk.iter().enumerate() {
+                wide[2 * i] = b;
+            }
+            out.extend_from_slice(&wide[..2 * chunk.len()]);
+        }
+        rest = &rest[ascii..];
+        if rest.is_empty() {
+            break;
+        }
+        // The non-ASCII run up to the next ASCII byte (a character boundary in valid UTF-8).
+        let run = rest.iter().position(|&b| b < 0x80).unwrap_or(rest.len());
+        let s = String::from_utf8_lossy(&rest[..run]);
+        for unit in s.encode_utf16() {
+            out.extend_from_slice(&unit.to_le_bytes());
+        }
+        rest = &rest[run..];
     }
     out
 }
@@ -263,6 +325,41 @@ mod tests {
                 offset: 4
             }
         );
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_std_codecs() {
+        // ASCII runs of every length around the 8-unit fast path, between non-ASCII
+        // characters of each UTF-8 width and a surrogate pair.
+        for run in 0..20 {
+            for other in ["é", "日", "\u{1F600}", "\u{7F}", "\u{80}"] {
+                let ascii = "abcdefghijklmnopqrstuvwxyz".repeat(2);
+                let text = format!("{}{other}{}{other}", &ascii[..run], &ascii[..run / 2]);
+                let raw: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                assert_eq!(decode_utf16le(&raw).unwrap(), text.as_bytes(), "{text:?}");
+                assert_eq!(encode_utf16le(text.as_bytes()), raw, "{text:?}");
+            }
+        }
+        // An unpaired surrogate after a fast-path run is reported at its own offset.
+        let mut raw: Vec<u8> = "0123456789abcdef"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        raw.extend_from_slice(&[0x00, 0xDC, b'x', 0]);
+        assert_eq!(
+            decode_utf16le(&raw).unwrap_err(),
+            DecodeError::UnpairedSurrogate {
+                unit: 0xDC00,
+                offset: 2 + 32
+            }
+        );
+        // Invalid UTF-8 is replaced, as `String::from_utf8_lossy` does.
+        let bad = b"ab\xFFcd\xE6\x97";
+        let expected: Vec<u8> = String::from_utf8_lossy(bad)
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(encode_utf16le(bad), expected);
     }
 
     #[test]

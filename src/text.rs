@@ -77,40 +77,125 @@ impl fmt::Display for LineCol {
     }
 }
 
-/// Offsets of line starts. A line ends after `\n`, after `\r\n`, or after a lone `\r`
-/// (regedit accepts all three).
+/// Line:column lookup. A line ends after `\n`, after `\r\n`, or after a lone `\r` (regedit
+/// accepts all three).
+///
+/// The index is sparse: it keeps the number of line breaks before every [`LINE_BLOCK`]-byte
+/// block, so building it is one vectorised counting pass over the text and it takes 1/512 of the
+/// text's size; a lookup counts or scans inside one block. (A line-start table costs a push per
+/// line and 4 to 8 bytes per line, as much as a third of the text for short-lined scripts.)
 #[derive(Clone, Debug)]
 pub struct LineIndex {
-    line_starts: Vec<usize>,
+    /// `breaks_before[k]`: line breaks that end before byte `k * LINE_BLOCK`.
+    breaks_before: Vec<usize>,
+    /// Line breaks in the whole text.
+    breaks: usize,
+    len: usize,
     count_chars: bool,
+}
+
+/// Bytes per counted block of a [`LineIndex`].
+pub const LINE_BLOCK: usize = 4096;
+
+/// Whether a line break ends at byte `i`: a `\n`, or a `\r` not followed by `\n`.
+fn break_ends_at(text: &[u8], i: usize) -> bool {
+    match text[i] {
+        b'\n' => true,
+        b'\r' => text.get(i + 1) != Some(&b'\n'),
+        _ => false,
+    }
+}
+
+/// Line breaks ending in `text[a..b]` (a `\r` at `b - 1` looks at `text[b]`).
+pub fn count_line_breaks(text: &[u8], a: usize, b: usize) -> usize {
+    if a >= b {
+        return 0;
+    }
+    let body = &text[a..b];
+    if memchr::memchr(b'\r', body).is_none() {
+        return memchr::memchr_iter(b'\n', body).count();
+    }
+    // Every byte but the last, with its successor, in fixed-size chunks whose count fits a
+    // `u8`, so the comparisons compile to vector instructions.
+    const CHUNK: usize = 64;
+    let (head, next) = (&body[..body.len() - 1], &body[1..]);
+    let breaks = |c: u8, d: u8| u8::from((c == b'\n') | ((c == b'\r') & (d != b'\n')));
+    let mut n = 0usize;
+    let mut chunks = head.chunks_exact(CHUNK).zip(next.chunks_exact(CHUNK));
+    for (c, d) in &mut chunks {
+        let (Ok(c), Ok(d)) = (<&[u8; CHUNK]>::try_from(c), <&[u8; CHUNK]>::try_from(d)) else {
+            unreachable!("exact chunks")
+        };
+        let mut count = 0u8;
+        for k in 0..CHUNK {
+            count += breaks(c[k], d[k]);
+        }
+        n += usize::from(count);
+    }
+    let done = head.len() / CHUNK * CHUNK;
+    for k in done..head.len() {
+        n += usize::from(breaks(head[k], next[k]));
+    }
+    n + usize::from(break_ends_at(text, b - 1))
 }
 
 impl LineIndex {
     /// `count_chars`: columns count UTF-8 characters (true) or bytes (false).
     pub fn new(text: &[u8], count_chars: bool) -> Self {
-        let mut line_starts = vec![0];
-        let mut i = 0;
-        while let Some(pos) = memchr::memchr2(b'\n', b'\r', &text[i..]) {
-            let at = i + pos;
-            let next = if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') {
-                at + 2
-            } else {
-                at + 1
-            };
-            line_starts.push(next);
-            i = next;
+        let mut breaks_before = Vec::with_capacity(text.len() / LINE_BLOCK + 1);
+        let mut breaks = 0;
+        let mut at = 0;
+        loop {
+            breaks_before.push(breaks);
+            if at >= text.len() {
+                break;
+            }
+            let end = (at + LINE_BLOCK).min(text.len());
+            breaks += count_line_breaks(text, at, end);
+            at = end;
+            if at == text.len() && at % LINE_BLOCK != 0 {
+                break;
+            }
         }
         Self {
-            line_starts,
+            breaks_before,
+            breaks,
+            len: text.len(),
             count_chars,
         }
     }
 
+    /// Line breaks that end before `offset` (at most the text's length).
+    fn breaks_before(&self, text: &[u8], offset: usize) -> usize {
+        let k = offset / LINE_BLOCK;
+        self.breaks_before[k] + count_line_breaks(text, k * LINE_BLOCK, offset)
+    }
+
+    /// The start of the line holding `offset`: just after the last line break before it.
+    fn start_of_line_at(text: &[u8], offset: usize) -> usize {
+        let mut end = offset;
+        while let Some(i) = memchr::memrchr2(b'\n', b'\r', &text[..end]) {
+            if break_ends_at(text, i) && i < offset {
+                return i + 1;
+            }
+            end = i;
+        }
+        0
+    }
+
     /// The line:column of `offset` (clamped to the text).
     pub fn line_col(&self, text: &[u8], offset: usize) -> LineCol {
-        let offset = offset.min(text.len());
-        let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.line_starts[line];
+        self.line_at(text, offset).0
+    }
+
+    /// The line:column of `offset` (clamped to the text) and the byte range of its line
+    /// without the terminator (what [`LineIndex::line_range`] gives for that line, found from
+    /// the offset without looking the line up).
+    pub fn line_at(&self, text: &[u8], offset: usize) -> (LineCol, TextRange) {
+        let offset = offset.min(text.len()).min(self.len);
+        let line = self.breaks_before(text, offset);
+        let start = Self::start_of_line_at(text, offset);
+        let range = Self::content_from(text, start, self.len);
         let column = if self.count_chars {
             // Count UTF-8 lead bytes; invalid bytes count as one character each.
             text[start..offset]
@@ -120,32 +205,68 @@ impl LineIndex {
         } else {
             offset - start
         };
-        LineCol {
+        let at = LineCol {
             line: line + 1,
             column: column + 1,
+        };
+        (at, range)
+    }
+
+    /// The line starting at `start`, up to its terminator (or `len`).
+    fn content_from(text: &[u8], start: usize, len: usize) -> TextRange {
+        let mut end = len;
+        let mut i = start;
+        while let Some(rel) = memchr::memchr2(b'\n', b'\r', &text[i..len]) {
+            let at = i + rel;
+            if break_ends_at(text, at) {
+                end = at + 1;
+                break;
+            }
+            i = at + 1;
         }
-    }
-
-    /// Byte offset of the start of 1-based `line`.
-    pub fn line_start(&self, line: usize) -> Option<usize> {
-        self.line_starts.get(line.checked_sub(1)?).copied()
-    }
-
-    /// The byte range of 1-based `line`, without its terminator.
-    pub fn line_range(&self, text: &[u8], line: usize) -> Option<TextRange> {
-        let start = self.line_start(line)?;
-        let mut end = self.line_start(line + 1).unwrap_or(text.len());
         if end > start && text.get(end - 1) == Some(&b'\n') {
             end -= 1;
         }
         if end > start && text.get(end - 1) == Some(&b'\r') {
             end -= 1;
         }
-        Some(TextRange::new(start, end))
+        TextRange::new(start, end)
+    }
+
+    /// Byte offset of the start of 1-based `line`.
+    pub fn line_start(&self, text: &[u8], line: usize) -> Option<usize> {
+        let breaks = line.checked_sub(1)?;
+        if breaks == 0 {
+            return Some(0);
+        }
+        if breaks > self.breaks {
+            return None;
+        }
+        // The last block that starts with fewer breaks before it holds the one we want.
+        let k = self.breaks_before.partition_point(|&b| b < breaks) - 1;
+        let mut seen = self.breaks_before[k];
+        let mut i = k * LINE_BLOCK;
+        while let Some(rel) = memchr::memchr2(b'\n', b'\r', &text[i..self.len]) {
+            let at = i + rel;
+            if break_ends_at(text, at) {
+                seen += 1;
+                if seen == breaks {
+                    return Some(at + 1);
+                }
+            }
+            i = at + 1;
+        }
+        None
+    }
+
+    /// The byte range of 1-based `line`, without its terminator.
+    pub fn line_range(&self, text: &[u8], line: usize) -> Option<TextRange> {
+        let start = self.line_start(text, line)?;
+        Some(Self::content_from(text, start, self.len))
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.breaks + 1
     }
 }
 
@@ -200,6 +321,91 @@ mod tests {
         assert_eq!(idx.line_col(text, 3).column, 3);
         let idx = LineIndex::new(text, false);
         assert_eq!(idx.line_col(text, 3).column, 4);
+    }
+
+    /// The dense line-start table the sparse index replaced, as the reference.
+    fn naive_starts(text: &[u8]) -> Vec<usize> {
+        let mut starts = vec![0];
+        let mut i = 0;
+        while let Some(pos) = memchr::memchr2(b'\n', b'\r', &text[i..]) {
+            let at = i + pos;
+            let next = if text[at] == b'\r' && text.get(at + 1) == Some(&b'\n') {
+                at + 2
+            } else {
+                at + 1
+            };
+            starts.push(next);
+            i = next;
+        }
+        starts
+    }
+
+    #[test]
+    fn sparse_index_agrees_with_a_line_start_table() {
+        // Pseudo-random text over line-ending-heavy bytes, several blocks long, so lines and
+        // `\r\n` pairs straddle block boundaries.
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let alphabet = [b'a', b'b', b'\r', b'\n', b'\r', 0xC3, 0xA9, b' '];
+        let mut text: Vec<u8> = (0..3 * LINE_BLOCK + 77)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                alphabet[(x % alphabet.len() as u64) as usize]
+            })
+            .collect();
+        // A `\r\n` pair split by a block boundary.
+        text[LINE_BLOCK - 1] = b'\r';
+        text[LINE_BLOCK] = b'\n';
+        for len in [0, 1, LINE_BLOCK - 1, LINE_BLOCK, LINE_BLOCK + 1, text.len()] {
+            let text = &text[..len];
+            let starts = naive_starts(text);
+            for count_chars in [false, true] {
+                let idx = LineIndex::new(text, count_chars);
+                assert_eq!(idx.line_count(), starts.len());
+                let near_boundary =
+                    |o: usize| o % LINE_BLOCK < 3 || o % LINE_BLOCK > LINE_BLOCK - 3;
+                for offset in (0..=len).filter(|&o| o % 5 == 0 || near_boundary(o)) {
+                    let line = starts.partition_point(|&s| s <= offset) - 1;
+                    let start = starts[line];
+                    let column = if count_chars {
+                        text[start..offset]
+                            .iter()
+                            .filter(|&&b| (b as i8) >= -0x40)
+                            .count()
+                    } else {
+                        offset - start
+                    };
+                    let (at, range) = idx.line_at(text, offset);
+                    assert_eq!(
+                        at,
+                        LineCol {
+                            line: line + 1,
+                            column: column + 1
+                        },
+                        "offset {offset} of {len}"
+                    );
+                    assert_eq!(Some(range), idx.line_range(text, line + 1));
+                }
+                for (k, &start) in starts.iter().enumerate() {
+                    assert_eq!(idx.line_start(text, k + 1), Some(start));
+                    let end = starts.get(k + 1).copied().unwrap_or(len);
+                    let mut content = end;
+                    if content > start && text[content - 1] == b'\n' {
+                        content -= 1;
+                    }
+                    if content > start && text[content - 1] == b'\r' {
+                        content -= 1;
+                    }
+                    assert_eq!(
+                        idx.line_range(text, k + 1),
+                        Some(TextRange::new(start, content))
+                    );
+                }
+                assert_eq!(idx.line_start(text, starts.len() + 1), None);
+                assert_eq!(idx.line_start(text, 0), None);
+            }
+        }
     }
 
     #[test]

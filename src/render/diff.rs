@@ -169,29 +169,57 @@ fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
     old[old_pos..] == new[new_pos..]
 }
 
-/// Line starts of a text; lines end after `\n` only (that is how `patch` and `git` split them:
-/// a lone `\r` is part of the line).
+/// Lines of a text; lines end after `\n` only (that is how `patch` and `git` split them: a
+/// lone `\r` is part of the line).
+///
+/// Sparse, as only the lines around the changes are ever looked at: it keeps the number of
+/// `\n` before every [`BLOCK`]-byte block (one vectorised count over the text, 1/512 of its
+/// size) and the last line looked up, so walking the lines of a hunk in order costs one `\n`
+/// search per line and jumping to a hunk one search inside a block.
 struct Lines<'a> {
     text: &'a [u8],
-    starts: Vec<usize>,
+    /// `newlines_before[k]`: `\n` bytes in `text[..k * BLOCK]`.
+    newlines_before: Vec<usize>,
+    count: usize,
+    /// The last line looked up and where it starts.
+    cursor: std::cell::Cell<(usize, usize)>,
 }
+
+/// Bytes per counted block of [`Lines`].
+const BLOCK: usize = 4096;
 
 impl<'a> Lines<'a> {
     fn new(text: &'a [u8]) -> Self {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
-        if !text.is_empty() {
-            starts.push(0);
+        let mut newlines_before = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut newlines = 0;
+        for block in text.chunks(BLOCK) {
+            newlines_before.push(newlines);
+            newlines += memchr::memchr_iter(b'\n', block).count();
         }
-        starts.extend(
-            memchr::memchr_iter(b'\n', text)
-                .map(|i| i + 1)
-                .filter(|&s| s < text.len()),
-        );
-        Self { text, starts }
+        newlines_before.push(newlines);
+        // Every `\n` starts a line except a final one; a text without a final `\n` has one
+        // more line.
+        let count = if text.is_empty() {
+            0
+        } else {
+            newlines + usize::from(text.last() != Some(&b'\n'))
+        };
+        Self {
+            text,
+            newlines_before,
+            count,
+            cursor: std::cell::Cell::new((0, 0)),
+        }
     }
 
     fn count(&self) -> usize {
-        self.starts.len()
+        self.count
+    }
+
+    /// `\n` bytes in `text[..end]`.
+    fn newlines_before(&self, end: usize) -> usize {
+        let k = end / BLOCK;
+        self.newlines_before[k] + memchr::memchr_iter(b'\n', &self.text[k * BLOCK..end]).count()
     }
 
     /// The line number (0-based) starting at `pos`, a line start or the text's end.
@@ -199,13 +227,44 @@ impl<'a> Lines<'a> {
         if pos >= self.text.len() {
             return self.count();
         }
-        self.starts.partition_point(|&s| s < pos)
+        // Lines starting before `pos`: the first, and one after each `\n` before `pos - 1`.
+        match pos {
+            0 => 0,
+            _ => 1 + self.newlines_before(pos - 1),
+        }
+    }
+
+    /// Where line `n` (0-based, at most [`Lines::count`]) starts; the text's end for `count`.
+    fn start(&self, n: usize) -> usize {
+        let (at, mut pos) = self.cursor.get();
+        let mut line = at;
+        if n < at || n - at > 64 {
+            if n == 0 {
+                return 0;
+            }
+            // Line `n` starts after the `n`-th `\n`: find its block, then count inside it.
+            let k = self.newlines_before.partition_point(|&b| b < n) - 1;
+            let skip = n - self.newlines_before[k] - 1;
+            let block = &self.text[k * BLOCK..];
+            pos = memchr::memchr_iter(b'\n', block)
+                .nth(skip)
+                .map_or(self.text.len(), |i| k * BLOCK + i + 1);
+            line = n;
+        }
+        while line < n {
+            pos = memchr::memchr(b'\n', &self.text[pos..]).map_or(self.text.len(), |i| pos + i + 1);
+            line += 1;
+        }
+        self.cursor.set((n, pos));
+        pos
     }
 
     /// Line `n` (0-based) with its terminator.
     fn line(&self, n: usize) -> &'a [u8] {
-        let start = self.starts[n];
-        let end = self.starts.get(n + 1).copied().unwrap_or(self.text.len());
+        let start = self.start(n);
+        let end =
+            memchr::memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i + 1);
+        self.cursor.set((n + 1, end));
         &self.text[start..end]
     }
 }
@@ -578,6 +637,55 @@ mod tests {
             diff(b"a\r\nb\n", b"a\nb\n"),
             "# line ending differs: line 1 (CRLF -> LF)\n--- a/f.txt\n+++ b/f.txt\n@@ -1,2 +1,2 @@\n-a\r\n+a\n b\n"
         );
+    }
+
+    #[test]
+    fn sparse_lines_agree_with_a_line_start_table() {
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut text: Vec<u8> = (0..3 * BLOCK + 33)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                [b'a', b'\n', b'\r', b'b', b'c'][(x % 5) as usize]
+            })
+            .collect();
+        text[BLOCK - 1] = b'\n';
+        for len in [0, 1, BLOCK - 1, BLOCK, BLOCK + 1, text.len()] {
+            for last in [None, Some(b'\n'), Some(b'x')] {
+                let mut text = text[..len].to_vec();
+                text.extend(last);
+                let mut starts: Vec<usize> = Vec::new();
+                if !text.is_empty() {
+                    starts.push(0);
+                }
+                starts.extend(
+                    memchr::memchr_iter(b'\n', &text)
+                        .map(|i| i + 1)
+                        .filter(|&s| s < text.len()),
+                );
+                let lines = Lines::new(&text);
+                assert_eq!(lines.count(), starts.len());
+                for pos in (0..=text.len()).step_by(7) {
+                    let expected = if pos >= text.len() {
+                        starts.len()
+                    } else {
+                        starts.partition_point(|&s| s < pos)
+                    };
+                    assert_eq!(lines.line_at(pos), expected, "pos {pos}");
+                }
+                // In order, backwards, and jumping around.
+                let n = starts.len();
+                let order: Vec<usize> = (0..n)
+                    .chain((0..n).rev())
+                    .chain((0..n).map(|k| k * 7919 % n.max(1)))
+                    .collect();
+                for k in order {
+                    let end = starts.get(k + 1).copied().unwrap_or(text.len());
+                    assert_eq!(lines.line(k), &text[starts[k]..end], "line {k}");
+                }
+            }
+        }
     }
 
     #[test]

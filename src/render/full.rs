@@ -20,6 +20,7 @@
 //! the terminal.
 
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use annotate_snippets::{
@@ -90,27 +91,37 @@ fn render_one(
     diagnostic: &Diagnostic,
     options: &FullOptions,
 ) -> String {
+    render_diagnostic(renderer, source, index, diagnostic, options, true)
+}
+
+/// Renders one diagnostic; `fast` allows [`render_simple`] for the common shape.
+fn render_diagnostic(
+    renderer: &Renderer,
+    source: &SourceFile,
+    index: &LineIndex,
+    diagnostic: &Diagnostic,
+    options: &FullOptions,
+    fast: bool,
+) -> String {
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
     let range = trim_terminator(source.text(), diagnostic.range);
-    let excerpt = Excerpt::new(source, index, range.start, range.end);
-    let span = excerpt.map(range.start)..excerpt.map(range.end);
-    let snippet = Snippet::source(excerpt.text)
-        .line_start(excerpt.first_line)
-        .path(source.path.as_str())
-        .annotation(AnnotationKind::Primary.span(span).label(diagnostic.name));
 
-    let mut notes = Vec::new();
+    // (is a help, text) of each note line, sanitised.
+    let mut notes: Vec<(bool, String)> = Vec::new();
     if let Some(service) = &diagnostic.service {
-        notes.push(Level::NOTE.message(format!("service: {}", untrusted(service))));
+        notes.push((false, format!("service: {}", untrusted(service))));
     }
     if !diagnostic.registry_key.is_empty() {
-        notes.push(Level::NOTE.message(format!("key: {}", untrusted(&diagnostic.registry_key))));
+        notes.push((
+            false,
+            format!("key: {}", untrusted(&diagnostic.registry_key)),
+        ));
     }
     if let Some(value) = &diagnostic.value_name {
-        notes.push(Level::NOTE.message(format!("value: {}", untrusted(value_label(value)))));
+        notes.push((false, format!("value: {}", untrusted(value_label(value)))));
     }
     // A display-only fix is never applied: show its edits as a suggestion to make by hand.
     let suggestion = diagnostic
@@ -119,9 +130,32 @@ fn render_one(
         .filter(|fix| fix.applicability == Applicability::DisplayOnly && !fix.edits.is_empty());
     if let Some(fix) = &diagnostic.fix {
         if suggestion.is_none() {
-            notes.push(Level::HELP.message(untrusted(&fix_help(fix, options.unsafe_fixes))));
+            notes.push((true, untrusted(&fix_help(fix, options.unsafe_fixes))));
         }
     }
+
+    if fast && !options.color && suggestion.is_none() {
+        if let Some(text) = render_simple(source, index, diagnostic, range, &notes) {
+            return text;
+        }
+    }
+
+    let excerpt = Excerpt::new(source, index, range.start, range.end);
+    let span = excerpt.map(range.start)..excerpt.map(range.end);
+    let snippet = Snippet::source(excerpt.text)
+        .line_start(excerpt.first_line)
+        .path(source.path.as_str())
+        .annotation(AnnotationKind::Primary.span(span).label(diagnostic.name));
+    let notes: Vec<_> = notes
+        .into_iter()
+        .map(|(help, text)| {
+            if help {
+                Level::HELP.message(text)
+            } else {
+                Level::NOTE.message(text)
+            }
+        })
+        .collect();
 
     // The title is sanitised by annotate-snippets, except for C1 controls.
     let title = level
@@ -132,6 +166,79 @@ fn render_one(
         report.push(suggestion_group(source, index, fix, options));
     }
     renderer.render(&report)
+}
+
+/// Printable ASCII (`' '..='~'`): text that annotate-snippets shows unchanged, one column per
+/// byte, whatever the file's encoding.
+fn is_plain(text: &[u8]) -> bool {
+    text.iter().all(|&b| (b' '..=b'~').contains(&b))
+}
+
+/// The common shape written directly, byte for byte what annotate-snippets writes for it (a
+/// test renders thousands of cases both ways): no colour, a non-empty span inside one line,
+/// and plain text everywhere (line, message, path, label, notes), a line short enough not to
+/// be cut to the terminal width and with little indentation. annotate-snippets lays out any
+/// report on a grid of styled characters, which costs about 200 000 instructions per
+/// diagnostic; this costs a few hundred. `None` for anything else.
+fn render_simple(
+    source: &SourceFile,
+    index: &LineIndex,
+    diagnostic: &Diagnostic,
+    range: TextRange,
+    notes: &[(bool, String)],
+) -> Option<String> {
+    /// annotate-snippets' default terminal width, and leading blanks it never trims.
+    const WIDTH: usize = annotate_snippets::renderer::DEFAULT_TERM_WIDTH;
+    const MAX_INDENT: usize = 20;
+    let text = source.text();
+    if range.is_empty() {
+        return None;
+    }
+    let (at, line) = index.line_at(text, range.start);
+    let code = line.slice(text);
+    let indent = code.iter().take_while(|&&b| b == b' ').count();
+    let number = at.line.to_string();
+    if range.end > line.end
+        || indent > MAX_INDENT
+        || indent == code.len()
+        || code.len() + number.len() + 3 > WIDTH
+        || !is_plain(code)
+        || !is_plain(diagnostic.message.as_bytes())
+        || !is_plain(source.path.as_bytes())
+        || !is_plain(diagnostic.name.as_bytes())
+        || !notes.iter().all(|(_, n)| is_plain(n.as_bytes()))
+    {
+        return None;
+    }
+    let column = range.start - line.start;
+    let pad = " ".repeat(number.len());
+    let level = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let mut out = String::with_capacity(256 + 2 * code.len());
+    let _ = write!(
+        out,
+        "{level}[{}]: {}\n{pad}--> {}:{}:{}\n{pad} |\n{number} | {}\n{pad} | {}{} {}",
+        diagnostic.code,
+        diagnostic.message,
+        source.path,
+        at.line,
+        column + 1,
+        // Plain ASCII: the bytes are the text.
+        String::from_utf8_lossy(code),
+        " ".repeat(column),
+        "^".repeat(range.len()),
+        diagnostic.name,
+    );
+    if !notes.is_empty() {
+        let _ = write!(out, "\n{pad} |");
+        for (help, note) in notes {
+            let kind = if *help { "help" } else { "note" };
+            let _ = write!(out, "\n{pad} = {kind}: {note}");
+        }
+    }
+    Some(out)
 }
 
 /// `help: TITLE (display-only)` with the edits shown as a patch of the source.
@@ -197,6 +304,10 @@ fn trim_terminator(text: &[u8], range: TextRange) -> TextRange {
 
 /// Text from the file shown in a message element (which annotate-snippets does not sanitise).
 fn untrusted(text: &str) -> String {
+    if is_plain(text.as_bytes()) {
+        // Nothing to replace (the common case; the replacement looks up every character).
+        return text.to_owned();
+    }
     normalize_untrusted_str(&strip_c1(text))
 }
 
@@ -279,5 +390,131 @@ impl Excerpt {
         }
         let prefix = &self.raw[line_start - self.raw_start..at - self.raw_start];
         base + strip_c1(&to_display(self.source_encoding, prefix)).len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (xorshift).
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// The direct rendering of the common shape equals annotate-snippets' rendering: lines of
+    /// every width around the terminal-width cut, indentation around the trimming threshold,
+    /// line numbers of 1 to 5 digits, spans anywhere in the line, trailing blanks, long
+    /// messages, zero to four notes; and shapes it must refuse (tabs, 8-bit and control
+    /// bytes, empty spans, spans over two lines) fall back to annotate-snippets.
+    #[test]
+    fn direct_rendering_matches_annotate_snippets() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let alphabet: &[u8] = b"abcXYZ019 =\\_-.{}%\"'";
+        let renderer = Renderer::plain();
+        let options = FullOptions::default();
+        let (mut fast, mut cases) = (0, 0);
+        for round in 0..3000 {
+            // A file whose interesting line is number `line` (1-based).
+            let line = [1, 2, 9, 10, 11, 99, 100, 999, 1000, 12345][rng.below(10)];
+            let indent = rng.below(32);
+            // Often near the terminal-width cut (140 columns with the gutter).
+            let body = if rng.below(3) == 0 {
+                100 + rng.below(40)
+            } else {
+                rng.below(60)
+            };
+            let mut content: Vec<u8> = std::iter::repeat_n(b' ', indent)
+                .chain((0..body).map(|_| alphabet[rng.below(alphabet.len())]))
+                .collect();
+            match rng.below(12) {
+                0 => content.push(b'\t'),
+                1 => content.push(0xE9),
+                2 => content.push(0x07),
+                3 => content.extend_from_slice(b"   "),
+                _ => {}
+            }
+            let eol: &[u8] = if round % 2 == 0 { b"\r\n" } else { b"\n" };
+            let mut text = Vec::new();
+            for _ in 1..line {
+                text.extend_from_slice(b"x=1");
+                text.extend_from_slice(eol);
+            }
+            let line_start = text.len();
+            text.extend_from_slice(&content);
+            text.extend_from_slice(eol);
+            text.extend_from_slice(b"next=line");
+            text.extend_from_slice(eol);
+            let start = line_start + rng.below(content.len() + 1);
+            let end = match rng.below(10) {
+                // Through the terminator, or into the next line.
+                0 => line_start + content.len() + eol.len(),
+                1 => line_start + content.len() + eol.len() + 4,
+                2 => start,
+                _ => start + rng.below(line_start + content.len() - start + 1),
+            };
+            let message_len = rng.below(200);
+            let message: String = (0..message_len)
+                .map(|_| alphabet[rng.below(alphabet.len())] as char)
+                .collect();
+            let encoding = rng.below(3);
+            let raw = match encoding {
+                0 => text.clone(),
+                1 => [b"\xEF\xBB\xBF".as_slice(), &text].concat(),
+                _ => {
+                    let mut raw = b"\xFF\xFE".to_vec();
+                    let utf8 = String::from_utf8_lossy(&text).into_owned();
+                    raw.extend(utf8.encode_utf16().flat_map(u16::to_le_bytes));
+                    raw
+                }
+            };
+            let source = SourceFile::new("dir/file.wse", raw).unwrap();
+            let notes = rng.below(5);
+            let diagnostic = Diagnostic {
+                code: "SVC010",
+                name: ["redundant-service-value", "control-set-copy", "x"][rng.below(3)],
+                severity: if rng.below(2) == 0 {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                message,
+                range: TextRange::new(start, end.max(start)),
+                service: (notes > 0).then(|| "Svc1".to_string()),
+                registry_key: if notes > 1 {
+                    "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Svc1".to_string()
+                } else {
+                    String::new()
+                },
+                value_name: (notes > 2).then(|| ["Type", ""][rng.below(2)].to_string()),
+                fix: (notes > 3).then(|| Fix {
+                    applicability: Applicability::Safe,
+                    title: "remove the write".to_string(),
+                    edits: vec![],
+                }),
+            };
+            let index = source.line_index();
+            let slow = render_diagnostic(&renderer, &source, &index, &diagnostic, &options, false);
+            let direct = render_diagnostic(&renderer, &source, &index, &diagnostic, &options, true);
+            assert_eq!(direct, slow, "case {round}: {diagnostic:?}");
+            let range = trim_terminator(source.text(), diagnostic.range);
+            let mut sanitized = Vec::new();
+            if diagnostic.service.is_some() {
+                sanitized.push((false, "n".to_string()));
+            }
+            cases += 1;
+            fast += usize::from(
+                render_simple(&source, &index, &diagnostic, range, &sanitized).is_some(),
+            );
+        }
+        // Most cases take the direct path, so the comparison means something.
+        assert!(fast * 4 > cases, "{fast} of {cases} rendered directly");
     }
 }

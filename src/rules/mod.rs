@@ -150,12 +150,14 @@ impl RuleContext<'_, '_, '_> {
     ) -> FixPlan {
         let mut plan = remove(write, applicability, title);
         if !self.file().is_script && write.origin.index == crate::model::Origin::KEY_LINE {
-            plan.changes = self
-                .file()
-                .model
-                .writes
+            // A `.reg` model lists the writes block by block, so the block's writes are one
+            // contiguous run: find it by binary search (a scan per finding is quadratic).
+            let writes = &self.file().model.writes;
+            let container = write.origin.container;
+            let start = writes.partition_point(|w| w.origin.container < container);
+            plan.changes = writes[start..]
                 .iter()
-                .filter(|w| w.origin.container == write.origin.container)
+                .take_while(|w| w.origin.container == container)
                 .map(|w| Change::RemoveWrite(w.origin))
                 .collect();
         }

@@ -208,14 +208,25 @@ struct Open {
     prop_count: u32,
 }
 
+/// Below this size a script is parsed in one piece.
+const SPLIT_FROM: usize = 4 << 20;
+
 /// `document = header-line , { line } ;` with the nesting rules checked on an explicit stack.
+///
+/// A large script is parsed in pieces on the current rayon pool, one per thread: the pieces
+/// start at lines `item: …` in column 0, which in a well-formed script are exactly top-level
+/// items, so every piece starts and (if it parses) ends with no item open and the pieces'
+/// trees concatenate into the tree of the whole, and the control-flow regions are assigned
+/// afterwards in one pass over the top-level items. If any piece fails or leaves an item
+/// open, the whole text is parsed again in one piece, so errors are exactly those of a
+/// sequential parse.
 pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> {
     // Offsets are stored as u32, and a property packs its indentation in 30 bits.
     if text.len() >= 1 << 30 {
         return Err(SyntaxError::new(0, "script larger than 1 GiB"));
     }
-    let mut input = match physical_line(text) {
-        Ok((rest, (content, _))) if header(content).is_ok() => rest,
+    let body = match physical_line(text) {
+        Ok((rest, (content, _))) if header(content).is_ok() => text.len() - rest.len(),
         _ => {
             return Err(SyntaxError::new(
                 0,
@@ -223,13 +234,104 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
             ));
         }
     };
-    let header_line = TextRange::new(0, text.len() - input.len());
+    let header_line = TextRange::new(0, body);
+    let tree = match split_points(text, body) {
+        Some(points) => parse_pieces(text, &points).map_or_else(|| lines(text, body, true), Ok),
+        None => lines(text, body, true),
+    }?;
+    Ok(Document {
+        kind,
+        header: header_line,
+        items: tree.items,
+        props: tree.props,
+        blanks: tree.blanks,
+        len: text.len(),
+    })
+}
+
+/// Where to cut a large script for the current pool's threads: starts of lines `item: ` in
+/// column 0 near equal shares of the text, `body` (after the header) first and the text's end
+/// last. `None` when one piece is all there is.
+fn split_points(text: &[u8], body: usize) -> Option<Vec<usize>> {
+    let threads = rayon::current_num_threads().min(64);
+    if text.len() < SPLIT_FROM || threads < 2 {
+        return None;
+    }
+    let finder = memchr::memmem::Finder::new(b"\nitem: ");
+    let mut points = vec![body];
+    for k in 1..threads {
+        let target = (text.len() / threads * k).max(*points.last()?);
+        match finder.find(&text[target..]) {
+            Some(at) if target + at + 1 > *points.last()? => points.push(target + at + 1),
+            _ => {}
+        }
+    }
+    points.push(text.len());
+    (points.len() > 2).then_some(points)
+}
+
+/// Parses the pieces between consecutive `points` in parallel and joins them; `None` when a
+/// piece fails or ends inside an item (the caller then parses sequentially).
+fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Tree> {
+    use rayon::prelude::*;
+    let pieces: Vec<Option<Tree>> = points
+        .par_windows(2)
+        .map(|w| lines(&text[..w[1]], w[0], false).ok())
+        .collect();
+    let mut pieces = pieces.into_iter();
+    let mut tree = pieces.next()??;
+    for piece in pieces {
+        tree.append(piece?);
+    }
+    let mut regions = Regions::default();
+    let mut top = 0u32;
+    while let Some(item) = tree.items.get(top as usize) {
+        let next = item.subtree_end;
+        regions.close_top_level(&mut tree.items, &tree.props, text, top);
+        top = next;
+    }
+    Some(tree)
+}
+
+/// The arrays of a parsed document (or piece of one).
+struct Tree {
+    items: Vec<Item>,
+    props: Vec<Property>,
+    blanks: Vec<TextRange>,
+}
+
+impl Tree {
+    /// Appends a piece parsed after this one (its indices count from 0).
+    fn append(&mut self, piece: Tree) {
+        let item_base = self.items.len() as u32;
+        let prop_base = self.props.len() as u32;
+        let shift = |link: u32, base: u32| if link == NONE { NONE } else { link + base };
+        self.items.extend(piece.items.into_iter().map(|mut item| {
+            item.parent = shift(item.parent, item_base);
+            item.subtree_end += item_base;
+            item.first_prop = shift(item.first_prop, prop_base);
+            item
+        }));
+        self.props.extend(piece.props.into_iter().map(|mut prop| {
+            prop.next = shift(prop.next, prop_base);
+            prop
+        }));
+        self.blanks.extend(piece.blanks);
+    }
+}
+
+/// Parses the lines of `text[from..]` (`from` at a line start). `regions`: assign the
+/// control-flow regions while parsing (a piece of a split parse leaves them to the caller).
+/// A piece must end with no item open.
+fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
+    let mut input = &text[from..];
     // Typical scripts have a line per 30 bytes and an item per 120.
-    let mut items: Vec<Item> = Vec::with_capacity(text.len() / 128);
-    let mut props: Vec<Property> = Vec::with_capacity(text.len() / 32);
+    let size = input.len();
+    let mut items: Vec<Item> = Vec::with_capacity(size / 128);
+    let mut props: Vec<Property> = Vec::with_capacity(size / 32);
     let mut blanks = Vec::new();
     let mut stack: Vec<Open> = Vec::new();
-    let mut regions = Regions::default();
+    let mut region_state = regions.then(Regions::default);
 
     while let Ok((rest, l)) = line(input) {
         let start = text.len() - input.len();
@@ -322,7 +424,9 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
                     item.first_prop = top.first_prop;
                     item.prop_count = top.prop_count;
                 }
-                if open == 1 {
+                if open == 1
+                    && let Some(regions) = &mut region_state
+                {
                     regions.close_top_level(&mut items, &props, text, top.index);
                 }
                 stack.pop();
@@ -347,13 +451,10 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
             ),
         ));
     }
-    Ok(Document {
-        kind,
-        header: header_line,
+    Ok(Tree {
         items,
         props,
         blanks,
-        len: text.len(),
     })
 }
 
