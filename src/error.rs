@@ -33,11 +33,53 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (path, message) = (OneLine(&self.path), OneLine(&self.message));
         match self.position {
-            Some(pos) => write!(f, "{}:{}: {}", self.path, pos, self.message),
-            None => write!(f, "{}: {}", self.path, self.message),
+            Some(pos) => write!(f, "{path}:{pos}: {message}"),
+            None => write!(f, "{path}: {message}"),
         }
     }
 }
 
+/// Text from an input (an item name, a path) shown on one line: control characters such as a
+/// lone carriage return inside a script line are written escaped (`\r`), so they cannot break
+/// or overwrite the message on a terminal.
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(char::is_control) {
+            f.write_str(&rest[..at])?;
+            let c = rest[at..].chars().next().unwrap_or_default();
+            write!(f, "{}", c.escape_default())?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        f.write_str(rest)
+    }
+}
+
 impl std::error::Error for InputError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let e = InputError::at(
+            "dir\n/a.wse",
+            LineCol { line: 4, column: 1 },
+            "inside `item: Global\rjunk\t\u{1b}[2J` from line 2",
+        );
+        assert_eq!(
+            e.to_string(),
+            "dir\\n/a.wse:4:1: inside `item: Global\\rjunk\\t\\u{1b}[2J` from line 2"
+        );
+        assert_eq!(
+            InputError::new("a.reg", "caf\u{e9}").to_string(),
+            "a.reg: caf\u{e9}"
+        );
+    }
+}
+

@@ -95,26 +95,54 @@ fn lower(loaded: &Loaded) -> PackageFile<'_> {
 /// (duplicates collapse; of two overlapping edits the earlier-planned one wins and the fix
 /// loop retries the other on the next pass).
 pub fn plan(loaded: &Loaded, changes: &[Change]) -> Vec<Edit> {
-    let text = loaded.source.text();
-    let mut edits = match &loaded.syntax {
-        Syntax::Script(doc) => fix::wise::plan(doc, text, changes),
-        Syntax::Reg(file) => fix::reg::plan(file, text, changes),
-    };
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    edits.dedup();
-    let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
-    for edit in edits {
-        let overlaps = kept.last().is_some_and(|last| {
-            edit.range.start < last.range.end
-                || (edit.range.is_empty()
-                    && last.range.is_empty()
-                    && edit.range.start == last.range.start)
-        });
-        if !overlaps {
-            kept.push(edit);
-        }
+    Planner::new(loaded).plan(changes)
+}
+
+/// Plans changes for one file, any number of times (one fix per finding): what the format's
+/// planner learns about the file is kept between calls, so planning every finding's fix
+/// stays linear in the file's size.
+pub struct Planner<'l> {
+    text: &'l [u8],
+    format: FormatPlanner<'l>,
+}
+
+enum FormatPlanner<'l> {
+    Script(fix::wise::Planner<'l>),
+    Reg(&'l syntax::reg::RegFile),
+}
+
+impl<'l> Planner<'l> {
+    pub fn new(loaded: &'l Loaded) -> Self {
+        let text = loaded.source.text();
+        let format = match &loaded.syntax {
+            Syntax::Script(doc) => FormatPlanner::Script(fix::wise::Planner::new(doc, text)),
+            Syntax::Reg(file) => FormatPlanner::Reg(file),
+        };
+        Self { text, format }
     }
-    kept
+
+    /// As [`plan`].
+    pub fn plan(&mut self, changes: &[Change]) -> Vec<Edit> {
+        let mut edits = match &mut self.format {
+            FormatPlanner::Script(planner) => planner.plan(changes),
+            FormatPlanner::Reg(file) => fix::reg::plan(file, self.text, changes),
+        };
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        edits.dedup();
+        let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
+        for edit in edits {
+            let overlaps = kept.last().is_some_and(|last| {
+                edit.range.start < last.range.end
+                    || (edit.range.is_empty()
+                        && last.range.is_empty()
+                        && edit.range.start == last.range.start)
+            });
+            if !overlaps {
+                kept.push(edit);
+            }
+        }
+        kept
+    }
 }
 
 /// The findings of file `i` that count: selected rules, outside allowed paths, not
@@ -197,6 +225,7 @@ fn mark_suppressed(
 
 /// Plans each finding's fix into edits and returns the diagnostics.
 fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
+    let mut planner = Planner::new(loaded);
     findings
         .into_iter()
         .map(|finding| {
@@ -204,7 +233,7 @@ fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
             if let Some(plan) = finding.fix {
                 diagnostic.fix = Some(Fix {
                     applicability: plan.applicability,
-                    edits: self::plan(loaded, &plan.changes),
+                    edits: planner.plan(&plan.changes),
                     title: plan.title,
                 });
             }

@@ -8,51 +8,147 @@
 //! and terminator. Structural edits win over service-field edits, which win over pass-through
 //! [`Change::Replace`]s: a conflicting later edit is dropped, and the fix loop reruns.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Change, Edit};
-use crate::syntax::wise::{Document, Item, ItemKind, Property, RegKey, RegistryForm};
+use crate::syntax::wise::{Document, EditRegistry, Item, ItemKind, Property, RegKey, RegistryForm};
 use crate::text::TextRange;
 
 /// Plans the edits for `changes` on `doc` (whose working text is `text`). The result is sorted
 /// and non-overlapping; changes whose origin does not name an active item (or key) are ignored,
 /// and so are service fields that cannot be one property line (a line break, `=` in the name).
 pub fn plan(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<Edit> {
-    let mut accepted = Accepted::default();
+    Planner::new(doc, text).plan(changes)
+}
 
-    let mut removals: Vec<(u32, u32)> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::RemoveWrite(o) => Some((o.container, o.index)),
-            _ => None,
-        })
-        .collect();
-    removals.sort_unstable();
-    removals.dedup();
-    for group in removals.chunk_by(|a, b| a.0 == b.0) {
-        let indices: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
-        for edit in plan_removal(doc, text, group[0].0, &indices) {
+/// Plans edits on one document, any number of times. The keys of an `Edit Registry` item are
+/// listed once, on first use, so planning each finding's fix on its own (as `check` does)
+/// costs the size of that fix, not the number of keys of its item: an item with N keys and a
+/// finding per key stays linear.
+pub struct Planner<'d> {
+    doc: &'d Document,
+    text: &'d [u8],
+    /// `Edit Registry` item → its view and keys (`None`: not an Edit Registry item).
+    items: HashMap<u32, Option<(EditRegistry<'d>, Vec<RegKey<'d>>)>>,
+}
+
+impl<'d> Planner<'d> {
+    pub fn new(doc: &'d Document, text: &'d [u8]) -> Self {
+        Self {
+            doc,
+            text,
+            items: HashMap::new(),
+        }
+    }
+
+    /// As [`plan`].
+    pub fn plan(&mut self, changes: &[Change]) -> Vec<Edit> {
+        let (doc, text) = (self.doc, self.text);
+        let mut accepted = Accepted::default();
+
+        let mut removals: Vec<(u32, u32)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::RemoveWrite(o) => Some((o.container, o.index)),
+                _ => None,
+            })
+            .collect();
+        removals.sort_unstable();
+        removals.dedup();
+        for group in removals.chunk_by(|a, b| a.0 == b.0) {
+            let indices: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
+            for edit in self.plan_removal(group[0].0, &indices) {
+                accepted.try_add(edit);
+            }
+        }
+
+        for edit in plan_inserts(doc, text, changes) {
             accepted.try_add(edit);
         }
-    }
 
-    for edit in plan_inserts(doc, text, changes) {
-        accepted.try_add(edit);
-    }
-
-    for edit in plan_service_fields(doc, text, changes) {
-        accepted.try_add(edit);
-    }
-
-    for change in changes {
-        if let Change::Replace(edit) = change
-            && edit.range.start <= edit.range.end
-            && edit.range.end <= text.len()
-        {
-            accepted.try_add(edit.clone());
+        for edit in plan_service_fields(doc, text, changes) {
+            accepted.try_add(edit);
         }
+
+        for change in changes {
+            if let Change::Replace(edit) = change
+                && edit.range.start <= edit.range.end
+                && edit.range.end <= text.len()
+            {
+                accepted.try_add(edit.clone());
+            }
+        }
+        accepted.into_sorted()
     }
-    accepted.into_sorted()
+
+    /// Removing keys `indices` (sorted, without duplicates) of the `Edit Registry` item
+    /// `container`.
+    fn plan_removal(&mut self, container: u32, indices: &[u32]) -> Vec<Edit> {
+        let (doc, text) = (self.doc, self.text);
+        let Some(item) = doc.item(container).filter(|i| i.active) else {
+            return Vec::new();
+        };
+        let listed = self.items.entry(container).or_insert_with(|| {
+            let er = doc.edit_registry(text, container)?;
+            Some((er, er.keys().collect()))
+        });
+        let Some((er, keys)) = listed.as_ref() else {
+            return Vec::new();
+        };
+        // Remarked keys are never changed (and lowering never reports them). A key's `index`
+        // is its position among the item's keys.
+        let removed: Vec<u32> = indices
+            .iter()
+            .copied()
+            .filter(|&i| keys.get(i as usize).is_some_and(RegKey::active))
+            .collect();
+        if removed.is_empty() {
+            return Vec::new();
+        }
+        let is_removed = |i: usize| removed.binary_search(&(i as u32)).is_ok();
+        let left = keys.len() - removed.len();
+        if left == 0 || er.form != RegistryForm::Nested {
+            return vec![Edit::delete(item.range())];
+        }
+        // A key with items of its own cannot be flattened: its children would become keys.
+        let flat_safe = |k: &RegKey<'_>| {
+            k.active()
+                && doc
+                    .item(k.holder)
+                    .is_some_and(|item| item.subtree_end() == k.holder + 1)
+        };
+        if left == 1 {
+            // The sole survivor is among the first `removed.len() + 1` positions.
+            let kept = (0..keys.len()).find(|&i| !is_removed(i)).map(|i| &keys[i]);
+            if kept.is_some_and(flat_safe) {
+                let mask: Vec<bool> = (0..keys.len()).map(is_removed).collect();
+                return flatten(doc, text, container, er.total_keys, keys, &mask)
+                    .into_iter()
+                    .collect();
+            }
+        }
+        // Left nested (a remarked sole survivor stays nested: flattening would activate it; so
+        // does one holding items of its own).
+        let mut edits: Vec<Edit> = removed
+            .iter()
+            .map(|&i| Edit::delete(keys[i as usize].record()))
+            .collect();
+        let count = left.to_string();
+        match er.total_keys {
+            Some(p) if p.value_bytes(text) != count.as_bytes() => {
+                edits.push(Edit::replace(p.value(), count));
+            }
+            Some(_) => {}
+            None => {
+                let mut line = vec![b' '; item.indent() + 2];
+                line.extend_from_slice(b"Total Keys=");
+                line.extend_from_slice(count.as_bytes());
+                line.extend_from_slice(eol_of(text, item.head()));
+                edits.push(Edit::insert(item.head().end, line));
+            }
+        }
+        edits
+    }
 }
 
 /// Edits accepted so far, keyed by range; a new edit that touches the same bytes (or inserts at
@@ -94,70 +190,6 @@ fn conflicts(a: TextRange, b: TextRange) -> bool {
         (false, true) => a.start < b.start && b.start < a.end,
         (false, false) => a.start < b.end && b.start < a.end,
     }
-}
-
-/// Removing keys `indices` of the `Edit Registry` item `container`.
-fn plan_removal(doc: &Document, text: &[u8], container: u32, indices: &[u32]) -> Vec<Edit> {
-    let Some(item) = doc.item(container).filter(|i| i.active) else {
-        return Vec::new();
-    };
-    let Some(er) = doc.edit_registry(text, container) else {
-        return Vec::new();
-    };
-    let keys: Vec<_> = er.keys().collect();
-    // Remarked keys are never changed (and lowering never reports them).
-    let removed: Vec<bool> = keys
-        .iter()
-        .map(|k| k.active() && indices.binary_search(&k.index).is_ok())
-        .collect();
-    let removed_count = removed.iter().filter(|&&r| r).count();
-    if removed_count == 0 {
-        return Vec::new();
-    }
-    let left = keys.len() - removed_count;
-    if left == 0 || er.form != RegistryForm::Nested {
-        return vec![Edit::delete(item.range())];
-    }
-    let kept = keys
-        .iter()
-        .zip(&removed)
-        .find(|(_, r)| !**r)
-        .map(|(k, _)| k);
-    // A key with items of its own cannot be flattened: its children would become keys.
-    let flat_safe = |k: &RegKey<'_>| {
-        k.active()
-            && doc
-                .item(k.holder)
-                .is_some_and(|item| item.subtree_end() == k.holder + 1)
-    };
-    if left == 1 && kept.is_some_and(flat_safe) {
-        return flatten(doc, text, container, er.total_keys, &keys, &removed)
-            .into_iter()
-            .collect();
-    }
-    // Left nested (a remarked sole survivor stays nested: flattening would activate it; so does
-    // one holding items of its own).
-    let mut edits: Vec<Edit> = keys
-        .iter()
-        .zip(&removed)
-        .filter(|(_, r)| **r)
-        .map(|(k, _)| Edit::delete(k.record()))
-        .collect();
-    let count = left.to_string();
-    match er.total_keys {
-        Some(p) if p.value_bytes(text) != count.as_bytes() => {
-            edits.push(Edit::replace(p.value(), count));
-        }
-        Some(_) => {}
-        None => {
-            let mut line = vec![b' '; item.indent() + 2];
-            line.extend_from_slice(b"Total Keys=");
-            line.extend_from_slice(count.as_bytes());
-            line.extend_from_slice(eol_of(text, item.head()));
-            edits.push(Edit::insert(item.head().end, line));
-        }
-    }
-    edits
 }
 
 /// The item rewritten in flat form: head line, `Total Keys=1`, the kept key's lines dedented by

@@ -199,6 +199,8 @@ pub struct FileFacts<'w, 'a> {
     current_writes: HashMap<WriteIdentity, Vec<usize>>,
     /// Lines of the file, built on first use for messages.
     lines: std::cell::OnceCell<LineIndex>,
+    /// Whether the file suffixes fields with a language (`Title English=`), found on first use.
+    language_suffix: std::cell::OnceCell<bool>,
 }
 
 /// The path below the control set, lower-cased and `\`-joined: the identity of a key across
@@ -262,6 +264,7 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             contents,
             current_writes,
             lines: std::cell::OnceCell::new(),
+            language_suffix: std::cell::OnceCell::new(),
         }
     }
 
@@ -282,6 +285,14 @@ impl<'w, 'a> FileFacts<'w, 'a> {
 
     pub fn lines(&self, source: &SourceFile) -> &LineIndex {
         self.lines.get_or_init(|| source.line_index())
+    }
+
+    /// Whether the script names fields with a language suffix, as SMS Installer 2.0 does
+    /// (`Title English=`, `Display Name English=`). Searched once per file, not per finding.
+    pub fn language_suffix(&self, source: &SourceFile) -> bool {
+        *self
+            .language_suffix
+            .get_or_init(|| memchr::memmem::find(source.text(), b" English=").is_some())
     }
 }
 

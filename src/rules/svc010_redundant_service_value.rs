@@ -297,8 +297,7 @@ fn compare_with(
 /// `Display Name`, or `Display Name English` in scripts that suffix fields with a language
 /// (SMS Installer 2.0 writes `Title English=` and `Display Name English=`).
 fn display_name_field(cx: &RuleContext<'_, '_, '_>) -> String {
-    let text = cx.file().source.text();
-    if memchr::memmem::find(text, b" English=").is_some() {
+    if cx.facts.language_suffix(cx.file().source) {
         "Display Name English".to_string()
     } else {
         "Display Name".to_string()
