@@ -397,8 +397,14 @@ fn reload(previous: &Loaded, text: Vec<u8>) -> Result<Loaded, FixError> {
         Encoding::Ansi | Encoding::Utf8 => text,
         Encoding::Utf8Bom | Encoding::Utf16Le => previous.source.encode(&text),
     };
-    let loaded = load(&previous.source.path, raw)
+    let mut loaded = load(&previous.source.path, raw)
         .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
+    // An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a
+    // removal can flip the guess (its only invalid or only non-ASCII bytes went). The bytes are
+    // written the same either way; the file keeps the encoding it was read with.
+    if loaded.source.encoding.writes_like(previous.source.encoding) {
+        loaded.source.encoding = previous.source.encoding;
+    }
     if loaded.format != previous.format || loaded.source.encoding != previous.source.encoding {
         return Err(FixError(
             "a fix changed the file's format or encoding".into(),

@@ -35,6 +35,14 @@ impl Encoding {
         !matches!(self, Encoding::Ansi)
     }
 
+    /// Whether a text is written with the same bytes in both encodings: true for the same
+    /// encoding, and for [`Encoding::Ansi`] and [`Encoding::Utf8`], which both write the text as
+    /// it is (which of the two a file is only decides how it is displayed).
+    pub fn writes_like(self, other: Encoding) -> bool {
+        let plain = |e| matches!(e, Encoding::Ansi | Encoding::Utf8);
+        self == other || (plain(self) && plain(other))
+    }
+
     pub fn bom(self) -> &'static [u8] {
         match self {
             Encoding::Utf8Bom => UTF8_BOM,

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod invariants;
+
 use std::path::{Path, PathBuf};
 
 use svcscrub::pipeline::{self, Loaded, Options};

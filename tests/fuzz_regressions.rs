@@ -1,0 +1,51 @@
+//! Inputs the fuzz targets (`fuzz/`) found, minimised, each with the outcome it must have.
+
+mod common;
+
+use svcscrub::pipeline;
+use svcscrub::source::Encoding;
+
+/// A lone carriage return inside a script line is quoted in the error message escaped, so the
+/// message stays one line (wise_parse: an item name quoted in an indentation error).
+#[test]
+fn carriage_return_in_an_item_name_stays_on_one_line() {
+    let raw = b"Document Type: WSE\r\nitem: Global\rjunk\r\n    Title=x\r\nend\r\n".to_vec();
+    let e = pipeline::load("setup.wse", raw).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "setup.wse:4:1: indentation of 4 spaces matches no open item: expected 2 spaces inside `item: Global\\rjunk` from line 2"
+    );
+}
+
+fn fix_one(name: &str, raw: &[u8]) -> pipeline::Fixed {
+    let loaded = pipeline::load(name, raw.to_vec()).unwrap();
+    let files = [loaded];
+    common::invariants::check_package(&files, &common::options(false), usize::MAX);
+    let mut fixed = pipeline::fix_package(&files, &[], &common::options(false));
+    fixed.remove(0).unwrap()
+}
+
+/// Removing the only non-ASCII bytes of an 8-bit file that read as UTF-8 makes it read as
+/// ANSI; the fix was refused as "changed the file's encoding" (pipeline target).
+#[test]
+fn removing_the_only_utf8_text_keeps_the_encoding() {
+    let raw = b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\"0\"=\"caf\xC3\xA9\"\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"b\"\r\n";
+    let fixed = fix_one("capture.reg", raw);
+    assert_eq!(fixed.file.source.encoding, Encoding::Utf8);
+    assert_eq!(
+        fixed.file.source.raw,
+        b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"b\"\r\n"
+    );
+}
+
+/// The other way round: removing the only byte that is not UTF-8 (`E9`) leaves valid UTF-8.
+#[test]
+fn removing_the_only_ansi_byte_keeps_the_encoding() {
+    let raw = b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\"0\"=\"caf\xE9\"\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"caf\xC3\xA9\"\r\n";
+    let fixed = fix_one("capture.reg", raw);
+    assert_eq!(fixed.file.source.encoding, Encoding::Ansi);
+    assert_eq!(
+        fixed.file.source.raw,
+        b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"caf\xC3\xA9\"\r\n"
+    );
+}

@@ -1,0 +1,199 @@
+//! No super-linear paths: `check` + `fix` on pathological shapes take about four times as long
+//! at four times the size. Each shape is generated at 1× and 4× and timed (the best of three
+//! runs, in memory); the test fails when 4× takes more than 8× the time of 1×, which a linear
+//! pass (ratio ≈ 4) never reaches and a quadratic one (ratio ≈ 16) always does.
+//!
+//! `cargo test` runs it at 1 MB and 4 MB per shape. The full-size run, 12 MB against 48 MB:
+//! `cargo test --release --test linear_scaling -- --ignored`.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use svcscrub::pipeline::{self, Options};
+
+/// A generator: the text of a file of about `bytes` bytes, and its name.
+type Shape = (&'static str, &'static str, fn(usize) -> String);
+
+const SCRIPT_HEAD: &str = concat!(
+    "Document Type: WSE\r\nitem: Global\r\n  Version=9.0\r\nend\r\n",
+    "item: Create Service\r\n  Service Name=Foo\r\n  Executable Path=%SYS32%\\foo.exe\r\n",
+    "  Service Type=16\r\n  Boot Type=2\r\nend\r\n",
+);
+
+/// One nested `Edit Registry` item with a key per value under `Services\Foo\Enum`: a finding
+/// (SVC002) and a removal per key, all in the same item.
+fn nested_edit_registry(bytes: usize) -> String {
+    let mut out = String::from(SCRIPT_HEAD);
+    let keys = bytes / 120;
+    writeln!(out, "item: Edit Registry\r\n  Total Keys={keys}\r").ok();
+    for i in 0..keys {
+        write!(
+            out,
+            "  item: Key\r\n    Key=SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum\r\n    {}",
+            format_args!("New Value=Root\\LEGACY_FOO\\{i:04}\r\n    Value Name={i}\r\n    Root=2\r\n  end\r\n")
+        )
+        .ok();
+    }
+    out.push_str("end\r\n");
+    out
+}
+
+/// One nested item with each `Parameters` value written under `CurrentControlSet` and copied
+/// under `ControlSet001`: a finding (SVC020) and a removal per copy.
+fn control_set_copies(bytes: usize) -> String {
+    let mut out = String::from(SCRIPT_HEAD);
+    let pairs = bytes / 260;
+    writeln!(out, "item: Edit Registry\r\n  Total Keys={}\r", 2 * pairs).ok();
+    for i in 0..pairs {
+        for set in ["CurrentControlSet", "ControlSet001"] {
+            write!(
+                out,
+                "  item: Key\r\n    Key=SYSTEM\\{set}\\Services\\Foo\\Parameters\r\n    {}",
+                format_args!("New Value={i}\r\n    Value Name=P{i}\r\n    Root=2\r\n  end\r\n")
+            )
+            .ok();
+        }
+    }
+    out.push_str("end\r\n");
+    out
+}
+
+/// Flat items setting `DisplayName` after the Create Service item, each to another value: an
+/// unsafe SVC010 finding per item that rewrites the Create Service item.
+fn display_names(bytes: usize) -> String {
+    let mut out = String::from(SCRIPT_HEAD);
+    for i in 0..bytes / 140 {
+        write!(
+            out,
+            "item: Edit Registry\r\n  Total Keys=1\r\n  Key=SYSTEM\\CurrentControlSet\\Services\\Foo\r\n  {}",
+            format_args!("New Value=Name {i}\r\n  Value Name=DisplayName\r\n  Root=2\r\nend\r\n")
+        )
+        .ok();
+    }
+    out
+}
+
+/// One key whose value has a `New Value=` line per line of text.
+fn new_value_lines(bytes: usize) -> String {
+    let mut out = String::from(SCRIPT_HEAD);
+    out.push_str(
+        "item: Edit Registry\r\n  Total Keys=1\r\n  Key=SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum\r\n",
+    );
+    for i in 0..bytes / 24 {
+        writeln!(out, "  New Value=line {i}\r").ok();
+    }
+    out.push_str("  Value Name=0\r\n  Root=2\r\n  Data Type=2\r\nend\r\n");
+    out
+}
+
+/// A `.reg` value continued over one line per 77 bytes (`,\` continuations).
+fn reg_continuation(bytes: usize) -> String {
+    let mut out = String::from(
+        "REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\"Big\"=hex:00,\\\r\n",
+    );
+    for _ in 0..bytes / 77 {
+        out.push_str(
+            "  01,02,03,04,05,06,07,08,09,0a,0b,0c,0d,0e,0f,10,11,12,13,14,15,16,17,\\\r\n",
+        );
+    }
+    out.push_str("  ff\r\n");
+    out
+}
+
+/// One key block of a service with a value line per write (SVC002 each).
+fn reg_values_one_key(bytes: usize) -> String {
+    let mut out = String::from(
+        "REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n",
+    );
+    for i in 0..bytes / 32 {
+        writeln!(out, "\"{i}\"=\"Root\\\\LEGACY_FOO\\\\{i:04}\"\r").ok();
+    }
+    out
+}
+
+/// A `ControlSet001` block copying a `CurrentControlSet` block value for value (SVC020).
+fn reg_control_set_block(bytes: usize) -> String {
+    let mut out = String::from("REGEDIT4\r\n");
+    let values = bytes / 48;
+    for set in ["CurrentControlSet", "ControlSet001"] {
+        writeln!(
+            out,
+            "\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\{set}\\Services\\Foo\\Parameters]\r"
+        )
+        .ok();
+        for i in 0..values {
+            writeln!(out, "\"P{i}\"=dword:{i:08x}\r").ok();
+        }
+    }
+    out
+}
+
+const SHAPES: &[Shape] = &[
+    ("nested Edit Registry", "setup.wse", nested_edit_registry),
+    ("ControlSet001 copies", "setup.wse", control_set_copies),
+    ("DisplayName rewrites", "setup.wse", display_names),
+    ("New Value lines", "setup.wse", new_value_lines),
+    (".reg continuation lines", "capture.reg", reg_continuation),
+    (".reg values of one key", "capture.reg", reg_values_one_key),
+    (
+        ".reg ControlSet001 block",
+        "capture.reg",
+        reg_control_set_block,
+    ),
+];
+
+/// `load` + `check` + `fix` (with unsafe fixes, so every fix is planned and applied).
+fn run_once(name: &str, raw: &[u8]) -> Duration {
+    let options = Options {
+        declared_services: &[],
+        unsafe_fixes: true,
+        keep: None,
+    };
+    let start = Instant::now();
+    let loaded = pipeline::load(name, raw.to_vec()).expect("generated input loads");
+    let files = [loaded];
+    let checked = pipeline::check_package(&files, &[], &options);
+    assert!(!checked[0].is_empty(), "{name}: the shape has findings");
+    for result in pipeline::fix_package(&files, &[], &options) {
+        let fixed = result.expect("generated input fixes");
+        assert!(!fixed.spans.is_empty(), "{name}: the shape is fixed");
+    }
+    start.elapsed()
+}
+
+fn best_of_three(name: &str, raw: &[u8]) -> Duration {
+    (0..3)
+        .map(|_| run_once(name, raw))
+        .min()
+        .unwrap_or_default()
+}
+
+fn assert_linear(base: usize) {
+    let mut failures = Vec::new();
+    for &(shape, name, generate) in SHAPES {
+        let small = generate(base).into_bytes();
+        let large = generate(4 * base).into_bytes();
+        let (t1, t4) = (best_of_three(name, &small), best_of_three(name, &large));
+        let ratio = t4.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+        eprintln!(
+            "{shape}: {} bytes in {t1:.2?}, {} bytes in {t4:.2?}, ratio {ratio:.2}",
+            small.len(),
+            large.len()
+        );
+        if ratio > 8.0 {
+            failures.push(format!("{shape}: 4x the size took {ratio:.1}x the time"));
+        }
+    }
+    assert!(failures.is_empty(), "super-linear: {failures:?}");
+}
+
+#[test]
+fn check_and_fix_scale_linearly() {
+    assert_linear(500_000);
+}
+
+#[test]
+#[ignore = "full size (12 MB against 48 MB per shape); run with --release -- --ignored"]
+fn check_and_fix_scale_linearly_at_50_megabytes() {
+    assert_linear(12_000_000);
+}
