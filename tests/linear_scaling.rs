@@ -147,6 +147,7 @@ fn run_once(name: &str, raw: &[u8]) -> Duration {
     let options = Options {
         declared_services: &[],
         unsafe_fixes: true,
+        enabled: None,
         keep: None,
     };
     let start = Instant::now();

@@ -1,32 +1,73 @@
-//! Writes a large generated capture for benchmarks:
+//! Writes large generated captures for benchmarks (`BENCHMARKS.md`):
 //!
 //! ```sh
-//! cargo run --release --example gen -- script 60 /tmp/big.ipf   # ~60 MB SMS Installer script
-//! cargo run --release --example gen -- reg 100 /tmp/big.reg     # ~100 MB of text, UTF-16LE export
+//! cargo run --release --example gen -- script 60 /tmp/big.ipf      # ~60 MB SMS Installer script, ~1% service state
+//! cargo run --release --example gen -- findings 30 /tmp/many.ipf   # ~30 MB, 40% service state: ~106 000 findings
+//! cargo run --release --example gen -- reg 100 /tmp/big.reg        # ~100 MB regedit 5 export (UTF-16LE, 50 MB of text)
+//! cargo run --release --example gen -- packages 2000 /tmp/pkgs     # 2000 package directories (setup.ipf + capture.reg)
 //! ```
-//! An optional fourth argument sets the seed (default 1).
+//! Sizes are in MB (10^6 bytes) of the written file. An optional fourth argument sets the seed
+//! (default 1); the output is the same for the same arguments.
 
 mod generate;
 
+use std::path::Path;
 use std::process::ExitCode;
+
+/// Writes `count` package directories `pkg00000`… under `dir`: a ~8 KB `setup.ipf` each, and
+/// a small UTF-16 `capture.reg` in every other one.
+fn packages(dir: &Path, count: u64, seed: u64) -> std::io::Result<usize> {
+    let mut bytes = 0;
+    for i in 0..count {
+        let package = dir.join(format!("pkg{i:05}"));
+        std::fs::create_dir_all(&package)?;
+        let script = generate::script(8_000, seed.wrapping_add(i));
+        bytes += script.len();
+        std::fs::write(package.join("setup.ipf"), script)?;
+        if i % 2 == 0 {
+            let export = generate::reg_export(2_000, seed.wrapping_add(i).wrapping_add(7));
+            bytes += export.len();
+            std::fs::write(package.join("capture.reg"), export)?;
+        }
+    }
+    Ok(bytes)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (Some(kind), Some(megabytes), Some(path)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("usage: gen script|reg MEGABYTES PATH [SEED]");
+    let (Some(kind), Some(size), Some(path)) = (args.first(), args.get(1), args.get(2)) else {
+        eprintln!("usage: gen script|findings|reg MEGABYTES PATH [SEED]");
+        eprintln!("       gen packages COUNT DIR [SEED]");
         return ExitCode::from(2);
     };
-    let Ok(megabytes) = megabytes.parse::<f64>() else {
-        eprintln!("error: MEGABYTES must be a number, got `{megabytes}`");
+    let Ok(size) = size.parse::<f64>() else {
+        eprintln!("error: the size must be a number, got `{size}`");
         return ExitCode::from(2);
     };
     let seed = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let target = (megabytes * 1_000_000.0) as usize;
+    let target = (size * 1_000_000.0) as usize;
     let bytes = match kind.as_str() {
         "script" => generate::script(target, seed),
-        "reg" => generate::reg_export(target, seed),
+        "findings" => generate::findings_script(target, seed),
+        // The text is half the size of its UTF-16 encoding.
+        "reg" => generate::reg_export(target / 2, seed),
+        "packages" => {
+            return match packages(Path::new(path), size as u64, seed) {
+                Ok(bytes) => {
+                    println!(
+                        "wrote {} packages ({bytes} bytes) under {path}",
+                        size as u64
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {path}: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         other => {
-            eprintln!("error: unknown kind `{other}`; use `script` or `reg`");
+            eprintln!("error: unknown kind `{other}`; use script, findings, reg or packages");
             return ExitCode::from(2);
         }
     };

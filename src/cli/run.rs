@@ -20,6 +20,7 @@ use crate::render::summary::{CheckCounts, FixCounts, check_summary, fix_summary}
 use crate::render::{concise, diff, full, github, json, sarif};
 use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
+use crate::source::SourceFile;
 use crate::write::{self, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -99,12 +100,52 @@ struct FileResult<T> {
 struct FixedFile {
     original: Loaded,
     fixed: Fixed,
+    /// The unified diff, rendered on the worker when it is to be printed.
+    diff: Option<Vec<u8>>,
 }
 
 struct Checked {
-    file: Loaded,
+    /// The file's source (its syntax tree is dropped on the worker as soon as it is checked).
+    source: SourceFile,
     diagnostics: Vec<Diagnostic>,
+    /// The file's report, rendered on the worker for the per-file formats (`full`,
+    /// `concise`); `None` for the whole-run formats, rendered at the end.
+    report: Option<Vec<u8>>,
 }
+
+/// How a worker renders a file's own part of the report (per-file formats only).
+#[derive(Clone, Copy)]
+struct FileReport {
+    format: OutputFormat,
+    color: bool,
+    unsafe_fixes: bool,
+}
+
+impl FileReport {
+    /// The report of one file, when its format is written file by file.
+    fn render(&self, source: &SourceFile, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
+        let written = match self.format {
+            OutputFormat::Full => {
+                let options = full::FullOptions {
+                    color: self.color,
+                    unsafe_fixes: self.unsafe_fixes,
+                };
+                full::render(&mut out, source, diagnostics, &options)
+            }
+            OutputFormat::Concise => {
+                concise::render(&mut out, source, diagnostics, self.unsafe_fixes)
+            }
+            OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github => return None,
+        };
+        // Writing to a Vec cannot fail.
+        written.ok().map(|()| out)
+    }
+}
+
+/// Standard output is written through a buffer of this size: a large report (100 000
+/// findings) costs a few hundred `write` calls, and nothing is flushed per finding.
+const OUTPUT_BUFFER: usize = 256 * 1024;
 
 fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
     match choice {
@@ -370,7 +411,10 @@ fn in_input_order<T>(
         .collect()
 }
 
-fn check_one_package(package: &Package) -> (Vec<FileResult<Checked>>, Vec<String>) {
+fn check_one_package(
+    package: &Package,
+    report: FileReport,
+) -> (Vec<FileResult<Checked>>, Vec<String>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let keep = keeper(&package.settings);
@@ -385,7 +429,18 @@ fn check_one_package(package: &Package) -> (Vec<FileResult<Checked>>, Vec<String
     let ok = positions
         .into_iter()
         .zip(files.into_iter().zip(diagnostics))
-        .map(|(i, (file, diagnostics))| (i, Checked { file, diagnostics }))
+        .map(|(i, (file, diagnostics))| {
+            let report = report.render(&file.source, &diagnostics);
+            let source = file.source;
+            (
+                i,
+                Checked {
+                    source,
+                    diagnostics,
+                    report,
+                },
+            )
+        })
         .collect();
     (in_input_order(&package.inputs, ok, errors), warnings)
 }
@@ -402,11 +457,18 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let (packages, discovery_errors) = plan_packages(common, false)?;
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = thread_pool(common.jobs)?;
-    let results = run_packages(&pool, &packages, common.quiet, check_one_package);
-
     let stdout = std::io::stdout();
     let color = use_color(common.color, stdout.is_terminal());
-    let mut out = BufWriter::new(stdout.lock());
+    let report = FileReport {
+        format: common.format,
+        color,
+        unsafe_fixes,
+    };
+    let results = run_packages(&pool, &packages, common.quiet, |package| {
+        check_one_package(package, report)
+    });
+
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
     print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
@@ -414,14 +476,18 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let mut counts = CheckCounts::default();
     let mut errors = discovery_errors.len();
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
+    let mut rendered: Vec<&[u8]> = Vec::new();
     for result in results.iter().flat_map(|(r, _)| r) {
         match &result.outcome {
             Ok(checked) => {
                 counts.add_file(&checked.diagnostics, unsafe_fixes);
-                reported.push(FileDiagnostics {
-                    source: &checked.file.source,
-                    diagnostics: &checked.diagnostics,
-                });
+                match &checked.report {
+                    Some(report) => rendered.push(report),
+                    None => reported.push(FileDiagnostics {
+                        source: &checked.source,
+                        diagnostics: &checked.diagnostics,
+                    }),
+                }
             }
             Err(e) => {
                 errors += 1;
@@ -430,6 +496,9 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         }
     }
     counts.errors = errors;
+    for report in rendered {
+        out.write_all(report)?;
+    }
     write_report(&mut out, common.format, &reported, color, unsafe_fixes)?;
     if !common.quiet && matches!(common.format, OutputFormat::Full | OutputFormat::Concise) {
         writeln!(out, "{}", check_summary(&counts))?;
@@ -481,7 +550,12 @@ fn status(errors: bool, findings: bool, exit_zero: bool) -> Status {
     }
 }
 
-fn fix_one_package(package: &Package) -> (Vec<FileResult<FixedFile>>, Vec<String>) {
+/// `diff_color`: render the diff of each changed file (with colour or not); `None` when the
+/// output format is a machine format and no diff is printed.
+fn fix_one_package(
+    package: &Package,
+    diff_color: Option<bool>,
+) -> (Vec<FileResult<FixedFile>>, Vec<String>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let keep = keeper(&package.settings);
@@ -497,7 +571,28 @@ fn fix_one_package(package: &Package) -> (Vec<FileResult<FixedFile>>, Vec<String
     let mut errors = errors;
     for ((i, result), original) in positions.into_iter().zip(fixed).zip(files) {
         match result {
-            Ok(fixed) => ok.push((i, FixedFile { original, fixed })),
+            Ok(fixed) => {
+                let diff = diff_color.filter(|_| !fixed.spans.is_empty()).map(|color| {
+                    let mut out = Vec::new();
+                    // Writing to a Vec cannot fail.
+                    let _ = diff::write_source_diff(
+                        &mut out,
+                        &original.source,
+                        fixed.file.source.text(),
+                        &fixed.spans,
+                        color,
+                    );
+                    out
+                });
+                ok.push((
+                    i,
+                    FixedFile {
+                        original,
+                        fixed,
+                        diff,
+                    },
+                ))
+            }
             Err(e) => errors.push((i, InputError::new(&original.source.path, e.to_string()))),
         }
     }
@@ -513,19 +608,22 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     }
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = thread_pool(common.jobs)?;
-    let results = run_packages(&pool, &packages, common.quiet, fix_one_package);
-
     let stdout = std::io::stdout();
     let stdout_color = use_color(common.color, stdout.is_terminal());
     let stderr_color = use_color(common.color, std::io::stderr().is_terminal());
-    let mut out = BufWriter::new(stdout.lock());
-    let mut err = BufWriter::new(std::io::stderr().lock());
-    print_errors(&mut err, &discovery_errors)?;
-    print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
     let machine = matches!(
         common.format,
         OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github
     );
+    let diff_color = (!machine).then_some(stdout_color);
+    let results = run_packages(&pool, &packages, common.quiet, |package| {
+        fix_one_package(package, diff_color)
+    });
+
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+    let mut err = BufWriter::new(std::io::stderr().lock());
+    print_errors(&mut err, &discovery_errors)?;
+    print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
 
     let mut counts = FixCounts {
         dry_run: args.diff,
@@ -535,7 +633,11 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let mut changed = false;
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
     for result in results.iter().flat_map(|(r, _)| r) {
-        let FixedFile { original, fixed } = match &result.outcome {
+        let FixedFile {
+            original,
+            fixed,
+            diff,
+        } = match &result.outcome {
             Ok(file) => file,
             Err(e) => {
                 errors += 1;
@@ -545,14 +647,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         };
         let file_changed = !fixed.spans.is_empty();
         changed |= file_changed;
-        if file_changed && !machine {
-            diff::write_source_diff(
-                &mut out,
-                &original.source,
-                fixed.file.source.text(),
-                &fixed.spans,
-                stdout_color,
-            )?;
+        if let Some(diff) = diff {
+            out.write_all(diff)?;
         }
         if let Err(e) = write_result(args, &result.input, original, fixed, file_changed) {
             errors += 1;

@@ -179,6 +179,7 @@ pub fn check_package(files: &[Loaded], options: &Options<'_>, single_fixes: usiz
         check_single_fixes(file, diagnostics, threshold, single_fixes);
     }
 
+    let package_fixable = checked.iter().flatten().any(|d| applicable(d, threshold));
     let results = pipeline::fix_package(files, &[], options);
     assert_eq!(results.len(), files.len());
     let mut fixed_files = Vec::with_capacity(files.len());
@@ -187,9 +188,13 @@ pub fn check_package(files: &[Loaded], options: &Options<'_>, single_fixes: usiz
         let fixed = result.unwrap_or_else(|e| panic!("{name}: {e}"));
         check_fixed(original, &fixed, threshold);
         let fixable = diagnostics.iter().any(|d| applicable(d, threshold));
-        assert_eq!(
-            fixable,
-            !fixed.spans.is_empty(),
+        let changed = !fixed.spans.is_empty();
+        // A file with an applicable fix always changes. One without changes only when another
+        // file of its package makes it fixable in a later pass (a Create Service item inserted
+        // in a script turns the package's .reg writes of that service into SVC010 removals).
+        let cascade = files.len() > 1 && package_fixable;
+        assert!(
+            fixable == changed || (changed && cascade),
             "{name}: check reported {} applicable fix, fix changed {} span(s)",
             if fixable { "an" } else { "no" },
             fixed.spans.len()
