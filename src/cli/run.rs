@@ -71,7 +71,19 @@ fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
 fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
     match &input.source {
         InputSource::File(path) => {
-            std::fs::read(path).map_err(|e| InputError::new(&input.display, describe_io(&e)))
+            let error = |e: std::io::Error| InputError::new(&input.display, describe_io(&e));
+            // Opening a FIFO blocks until something writes to it: look before reading.
+            let meta = std::fs::metadata(path).map_err(error)?;
+            if meta.is_dir() {
+                return Err(InputError::new(&input.display, "is a directory"));
+            }
+            if !meta.is_file() {
+                return Err(InputError::new(
+                    &input.display,
+                    "not a regular file (a FIFO, socket or device); not read",
+                ));
+            }
+            std::fs::read(path).map_err(error)
         }
         InputSource::Stdin => {
             let mut buf = Vec::new();
