@@ -19,7 +19,7 @@ use crate::render::summary::{CheckCounts, FixCounts, check_summary, fix_summary}
 use crate::render::{concise, diff, full, github, json, sarif};
 use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
-use crate::write::{self, WriteOptions};
+use crate::write::{self, Fs, RealFs, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
@@ -529,12 +529,26 @@ fn write_result(
     fixed: &Fixed,
     changed: bool,
 ) -> Result<(), InputError> {
+    write_fixed(&RealFs, args, input, original, fixed, changed)
+}
+
+/// The write step of `svcscrub fix` for one file, through `fs` (the real filesystem in the
+/// command; tests inject a full disk or a failing rename here). The error is the one line the
+/// command prints after `error: `; the run then exits 2.
+pub fn write_fixed(
+    fs: &dyn Fs,
+    args: &FixArgs,
+    input: &Input,
+    original: &Loaded,
+    fixed: &Fixed,
+    changed: bool,
+) -> Result<(), InputError> {
     if args.diff {
         return Ok(());
     }
     let bytes = || fixed.file.source.raw.as_slice();
     if let Some(output) = &args.output {
-        return write::write_new(output, bytes()).map_err(InputError::from);
+        return write::write_new_with(fs, output, bytes()).map_err(InputError::from);
     }
     let InputSource::File(path) = &input.source else {
         return Ok(());
@@ -542,7 +556,8 @@ fn write_result(
     if !changed {
         return Ok(());
     }
-    write::write_atomic(
+    write::write_atomic_with(
+        fs,
         path,
         bytes(),
         &original.source.raw,
