@@ -5,7 +5,8 @@ use crate::syntax::wise::{Document, RegistryForm};
 use crate::text::TextRange;
 
 /// Edit Registry items (by their head line) whose `Total Keys` disagrees with their keys, or
-/// that are nested with a single key.
+/// that are nested with a single key (unless that key is remarked, which only the nested form
+/// can keep disabled).
 pub fn total_keys_problems(doc: &Document, text: &[u8]) -> Vec<TextRange> {
     (0..doc.items().len() as u32)
         .filter_map(|index| {
@@ -15,7 +16,10 @@ pub fn total_keys_problems(doc: &Document, text: &[u8]) -> Vec<TextRange> {
                 RegistryForm::Wise5 => false,
                 RegistryForm::Flat => item.total_keys_value(text) != Some(1),
                 RegistryForm::Nested => {
-                    keys < 2 || item.total_keys_value(text) != u32::try_from(keys).ok()
+                    // A remarked sole key stays nested: the flat form would activate it.
+                    let remarked_sole_key = keys == 1 && item.keys().all(|k| !k.active());
+                    (keys < 2 && !remarked_sole_key)
+                        || item.total_keys_value(text) != u32::try_from(keys).ok()
                 }
             };
             bad.then(|| doc.item(index).map(|i| i.head)).flatten()
