@@ -1,4 +1,5 @@
-//! Inputs the fuzz targets (`fuzz/`) found, minimised, each with the outcome it must have.
+//! Inputs the fuzz targets (`fuzz/`) and the property tests found, minimised, each with the
+//! outcome it must have.
 
 mod common;
 
@@ -47,5 +48,40 @@ fn removing_the_only_ansi_byte_keeps_the_encoding() {
     assert_eq!(
         fixed.file.source.raw,
         b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"caf\xC3\xA9\"\r\n"
+    );
+}
+
+/// Removing the active key of a nested item whose other key is remarked leaves the remarked
+/// key nested (`Total Keys=1`: flattening would activate it); the invariant check called that
+/// inconsistent and the fix was refused as an internal error (fix_proptest).
+#[test]
+fn a_remarked_sole_survivor_stays_nested_and_is_consistent() {
+    let raw = concat!(
+        "Document Type: WSE\n",
+        "item: Edit Registry\n",
+        "  Total Keys=2\n",
+        "  item: Key\n",
+        "    Key=SYSTEM\\CurrentControlSet\\Enum\\Root\\LEGACY_FOO\n",
+        "    Root=2\n",
+        "  end\n",
+        "  remarked item: Key\n",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\Foo\n",
+        "    Root=2\n",
+        "  end\n",
+        "end\n",
+    );
+    let fixed = fix_one("setup.wse", raw.as_bytes());
+    assert_eq!(
+        String::from_utf8(fixed.file.source.raw).unwrap(),
+        concat!(
+            "Document Type: WSE\n",
+            "item: Edit Registry\n",
+            "  Total Keys=1\n",
+            "  remarked item: Key\n",
+            "    Key=SYSTEM\\CurrentControlSet\\Services\\Foo\n",
+            "    Root=2\n",
+            "  end\n",
+            "end\n",
+        )
     );
 }

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use inputs::{Input, InputSource, discover};
+pub use run::write_fixed;
 
 /// Exit status shared by every command and output format (PRODUCT.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

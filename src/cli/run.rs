@@ -21,7 +21,7 @@ use crate::render::{concise, diff, full, github, json, sarif};
 use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
 use crate::source::SourceFile;
-use crate::write::{self, WriteOptions};
+use crate::write::{self, Fs, RealFs, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
@@ -158,7 +158,19 @@ fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
 fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
     match &input.source {
         InputSource::File(path) => {
-            std::fs::read(path).map_err(|e| InputError::new(&input.display, describe_io(&e)))
+            let error = |e: std::io::Error| InputError::new(&input.display, describe_io(&e));
+            // Opening a FIFO blocks until something writes to it: look before reading.
+            let meta = std::fs::metadata(path).map_err(error)?;
+            if meta.is_dir() {
+                return Err(InputError::new(&input.display, "is a directory"));
+            }
+            if !meta.is_file() {
+                return Err(InputError::new(
+                    &input.display,
+                    "not a regular file (a FIFO, socket or device); not read",
+                ));
+            }
+            std::fs::read(path).map_err(error)
         }
         InputSource::Stdin => {
             let mut buf = Vec::new();
@@ -697,12 +709,26 @@ fn write_result(
     fixed: &Fixed,
     changed: bool,
 ) -> Result<(), InputError> {
+    write_fixed(&RealFs, args, input, original, fixed, changed)
+}
+
+/// The write step of `svcscrub fix` for one file, through `fs` (the real filesystem in the
+/// command; tests inject a full disk or a failing rename here). The error is the one line the
+/// command prints after `error: `; the run then exits 2.
+pub fn write_fixed(
+    fs: &dyn Fs,
+    args: &FixArgs,
+    input: &Input,
+    original: &Loaded,
+    fixed: &Fixed,
+    changed: bool,
+) -> Result<(), InputError> {
     if args.diff {
         return Ok(());
     }
     let bytes = || fixed.file.source.raw.as_slice();
     if let Some(output) = &args.output {
-        return write::write_new(output, bytes()).map_err(InputError::from);
+        return write::write_new_with(fs, output, bytes()).map_err(InputError::from);
     }
     let InputSource::File(path) = &input.source else {
         return Ok(());
@@ -710,7 +736,8 @@ fn write_result(
     if !changed {
         return Ok(());
     }
-    write::write_atomic(
+    write::write_atomic_with(
+        fs,
         path,
         bytes(),
         &original.source.raw,

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The fuzz smoke run CI does: seed the corpora, build the targets, run each for SECONDS
+# (default 30; three targets, so 90 s of fuzzing). Fails on the first crash, printing it.
+#
+#   bash fuzz/smoke.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-30}"
+export RUSTC_BOOTSTRAP=1
+./seed.sh
+# No sanitizer: the crate has no unsafe code, and ASan would halve the executions.
+cargo fuzz build --sanitizer none
+mkdir -p artifacts
+for target in wise_parse reg_parse pipeline; do
+  log="artifacts/$target-smoke.log"
+  if cargo fuzz run --sanitizer none "$target" -- \
+    -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
+    runs=$(grep -a 'stat::number_of_executed_units' "$log" | awk '{print $2}')
+    echo "fuzz $target: ${runs:-?} runs in ${seconds}s, no crash"
+  else
+    echo "fuzz $target: CRASH (full log in fuzz/$log)"
+    grep -a -A20 -E 'panicked|ERROR: libFuzzer' "$log" | head -60
+    exit 1
+  fi
+done

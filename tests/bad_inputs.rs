@@ -1,0 +1,256 @@
+//! The bad-input catalogue: every input that cannot be processed gets exactly one line on
+//! stderr naming it (with line:column where one applies), the run exits 2, nothing is written,
+//! and the other files of the same run are still checked and fixed.
+
+#![cfg(unix)]
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+
+fn utf16(s: &str) -> Vec<u8> {
+    let mut v = b"\xFF\xFE".to_vec();
+    v.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    v
+}
+
+/// Every file under `dir` with its bytes, sorted (symbolic links as `-> target`).
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in walk(dir) {
+        let rel = entry.strip_prefix(dir).unwrap().display().to_string();
+        let meta = fs::symlink_metadata(&entry).unwrap();
+        let bytes = if meta.file_type().is_symlink() {
+            format!("-> {}", fs::read_link(&entry).unwrap().display()).into_bytes()
+        } else if meta.is_file() {
+            fs::read(&entry).unwrap()
+        } else {
+            b"(not a file)".to_vec()
+        };
+        out.push((rel, bytes));
+    }
+    out.sort();
+    out
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        out.push(path.clone());
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk(&path));
+        }
+    }
+    out
+}
+
+const GOOD: &str = "tests/fixtures/rules/svc003/setup.wse";
+
+/// The catalogue, in a directory of its own: (file name, bytes, the error line's text).
+fn catalogue(dir: &Path) -> Vec<String> {
+    let ten_megabytes = [
+        b"Document Type: WSE\r\n".as_slice(),
+        &vec![b'x'; 10_000_000],
+    ]
+    .concat();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.wse", Vec::new()),
+        ("binary.wse", b"W6\x01\x00\x15Match\x00\x00".to_vec()),
+        (
+            "nul.wse",
+            b"Document Type: WSE\r\nitem: Global\r\n  Title=a\x00b\r\nend\r\n".to_vec(),
+        ),
+        (
+            "truncated.wse",
+            b"Document Type: WSE\r\nitem: Global\r\n  Version=9.0\r\n".to_vec(),
+        ),
+        (
+            "end-without-item.wse",
+            b"Document Type: WSE\r\nitem: Global\r\nend\r\nend\r\n".to_vec(),
+        ),
+        (
+            "bad-indentation.wse",
+            b"Document Type: WSE\r\nitem: Global\r\n   Title=x\r\nend\r\n".to_vec(),
+        ),
+        ("long-line.wse", ten_megabytes),
+        ("odd-length.reg", {
+            let mut v = utf16("Windows Registry Editor Version 5.00\r\n");
+            v.push(b'x');
+            v
+        }),
+        ("surrogate.reg", {
+            let mut v = utf16("Windows Registry Editor Version 5.00\r\n\"a\"=\"");
+            v.extend_from_slice(&[0x00, 0xD8, b'"', 0]);
+            v
+        }),
+        (
+            "no-header.reg",
+            b"[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"a\"=\"b\"\r\n".to_vec(),
+        ),
+        (
+            "wine.reg",
+            b"WINE REGISTRY Version 2\n;; All keys relative to \\\\Machine\n".to_vec(),
+        ),
+    ];
+    for (name, bytes) in &files {
+        fs::write(dir.join(name), bytes).unwrap();
+    }
+    vec![
+        "error: ./bad-indentation.wse:3:1: indentation of 3 spaces matches no open item (items nest by 2 spaces): expected 2 spaces inside `item: Global` from line 2".into(),
+        "error: ./binary.wse:1:4: binary (legacy) WiseScript; open it in the Wise editor and save it as a text .wse".into(),
+        "error: ./empty.wse:1:1: empty file".into(),
+        "error: ./end-without-item.wse:4:1: `end` with no open item: expected `item: <action>` or the end of the file".into(),
+        "error: ./long-line.wse:2:1: unrecognised line: expected `item: <action>`, `end` or a `key=value` property".into(),
+        "error: ./no-header.reg:1:1: unrecognised content: expected `Document Type: WSE|IPF` or a regedit header (`REGEDIT4`, `Windows Registry Editor Version 5.00`) on the first line".into(),
+        "error: ./nul.wse:3:10: binary data (NUL bytes); UTF-16 text without a byte-order mark is not supported".into(),
+        "error: ./odd-length.reg: UTF-16 file has an odd number of bytes (79); it is truncated or not UTF-16".into(),
+        "error: ./surrogate.reg: UTF-16 file has an unpaired surrogate 0xD800 at byte offset 88".into(),
+        "error: ./truncated.wse:4:1: unexpected end of file: expected `end` (indented 0 spaces) to close `item: Global` from line 2".into(),
+        "error: ./wine.reg:1:1: Wine registry file (`WINE REGISTRY Version 2`), not a regedit export".into(),
+    ]
+}
+
+/// The catalogue's files, a good package beside them, a directory named `x.reg` (searched like
+/// any directory, not an error), an unreadable entry (a dangling symbolic link), a symbolic
+/// link loop and a FIFO (skipped in a directory walk), all checked and fixed in one run.
+#[test]
+fn every_bad_input_gets_one_line_and_the_others_are_processed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut expected = catalogue(dir);
+    fs::copy(common::manifest_dir().join(GOOD), dir.join("good.wse")).unwrap();
+    fs::create_dir(dir.join("x.reg")).unwrap();
+    fs::copy(
+        common::manifest_dir().join(GOOD),
+        dir.join("x.reg").join("inner.wse"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("missing.reg", dir.join("dangling.reg")).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("x.reg").join("loop")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.reg"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    expected.push("error: ./dangling.reg: no such file or directory".into());
+    expected.push("error: ./x.reg/loop: symbolic link loop; not followed".into());
+    expected.sort();
+
+    for command in ["check", "fix"] {
+        let before = snapshot(dir);
+        let out = cargo_bin_cmd!("svcscrub")
+            .current_dir(dir)
+            .args([command, "--format", "concise", "--no-config", "."])
+            .timeout(std::time::Duration::from_secs(120))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        let mut errors: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("error: "))
+            .collect();
+        errors.sort();
+        assert_eq!(errors, expected, "{command}");
+        if command == "check" {
+            // The good files were checked.
+            assert!(stdout.contains("./good.wse:7:3: SVC003"), "{stdout}");
+            assert!(stdout.contains("./x.reg/inner.wse:7:3: SVC003"), "{stdout}");
+            assert_eq!(snapshot(dir), before, "check wrote something");
+        } else {
+            // The good files were fixed, and nothing else changed.
+            let after = snapshot(dir);
+            let changed: Vec<&str> = after
+                .iter()
+                .zip(&before)
+                .filter(|(a, b)| a != b)
+                .map(|(a, _)| a.0.as_str())
+                .collect();
+            assert_eq!(
+                after.len(),
+                before.len(),
+                "{command} added or removed files"
+            );
+            assert_eq!(changed, ["good.wse", "x.reg/inner.wse"]);
+        }
+    }
+}
+
+/// Named on the command line: a path that does not exist, a FIFO (read it would block for
+/// ever) and the catalogue's files, each with its line; the good file is still checked.
+#[test]
+fn explicit_bad_paths_get_one_line_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    catalogue(dir);
+    fs::copy(common::manifest_dir().join(GOOD), dir.join("good.wse")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.reg"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = snapshot(dir);
+    let out = cargo_bin_cmd!("svcscrub")
+        .current_dir(dir)
+        .args([
+            "fix",
+            "--no-config",
+            "no/such/file.wse",
+            "pipe.reg",
+            "wine.reg",
+            "good.wse",
+        ])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "error: no/such/file.wse: no such file or directory",
+            "error: pipe.reg: not a regular file (a FIFO, socket or device); not read",
+            "error: wine.reg:1:1: Wine registry file (`WINE REGISTRY Version 2`), not a regedit export",
+        ]
+    );
+    let after = snapshot(dir);
+    let changed: Vec<&str> = after
+        .iter()
+        .zip(&before)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    assert_eq!(changed, ["good.wse"]);
+}
+
+/// `-o` naming a directory (`x.reg`): refused in one line, nothing written, exit 2.
+#[test]
+fn output_to_a_directory_named_like_an_export_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::copy(common::manifest_dir().join(GOOD), dir.join("good.wse")).unwrap();
+    fs::create_dir(dir.join("x.reg")).unwrap();
+    let before = snapshot(dir);
+    let out = cargo_bin_cmd!("svcscrub")
+        .current_dir(dir)
+        .args(["fix", "--no-config", "-o", "x.reg", "good.wse"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors, ["error: x.reg: is not a regular file; not written"]);
+    assert_eq!(snapshot(dir), before);
+}
