@@ -142,7 +142,7 @@ impl SourceFile {
     }
 
     /// The working text's line index: built once per file (one counting pass), then copied
-    /// (it takes 1/512 of the text).
+    /// (it takes 1/128 of the text).
     pub fn line_index(&self) -> LineIndex {
         self.lines
             .get_or_init(|| LineIndex::new(self.text(), self.encoding.counts_chars()))

@@ -81,7 +81,7 @@ impl fmt::Display for LineCol {
 /// accepts all three).
 ///
 /// The index is sparse: it keeps the number of line breaks before every [`LINE_BLOCK`]-byte
-/// block, so building it is one vectorised counting pass over the text and it takes 1/512 of the
+/// block, so building it is one vectorised counting pass over the text and it takes 1/128 of the
 /// text's size; a lookup counts or scans inside one block. (A line-start table costs a push per
 /// line and 4 to 8 bytes per line, as much as a third of the text for short-lined scripts.)
 #[derive(Clone, Debug)]
@@ -95,7 +95,7 @@ pub struct LineIndex {
 }
 
 /// Bytes per counted block of a [`LineIndex`].
-pub const LINE_BLOCK: usize = 4096;
+pub const LINE_BLOCK: usize = 1024;
 
 /// Whether a line break ends at byte `i`: a `\n`, or a `\r` not followed by `\n`.
 fn break_ends_at(text: &[u8], i: usize) -> bool {

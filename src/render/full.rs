@@ -76,7 +76,7 @@ pub fn fix_help(fix: &Fix, unsafe_fixes: bool) -> String {
         Applicability::Unsafe => "unsafe fix, use --unsafe-fixes",
         Applicability::DisplayOnly => "display-only",
     };
-    format!("{} ({how})", fix.title)
+    [&fix.title, " (", how, ")"].concat()
 }
 
 /// A value name as people read it: regedit shows the default value as `(Default)`.
@@ -112,16 +112,16 @@ fn render_diagnostic(
     // (is a help, text) of each note line, sanitised.
     let mut notes: Vec<(bool, String)> = Vec::new();
     if let Some(service) = &diagnostic.service {
-        notes.push((false, format!("service: {}", untrusted(service))));
+        notes.push((false, ["service: ", &untrusted(service)].concat()));
     }
     if !diagnostic.registry_key.is_empty() {
         notes.push((
             false,
-            format!("key: {}", untrusted(&diagnostic.registry_key)),
+            ["key: ", &untrusted(&diagnostic.registry_key)].concat(),
         ));
     }
     if let Some(value) = &diagnostic.value_name {
-        notes.push((false, format!("value: {}", untrusted(value_label(value)))));
+        notes.push((false, ["value: ", &untrusted(value_label(value))].concat()));
     }
     // A display-only fix is never applied: show its edits as a suggestion to make by hand.
     let suggestion = diagnostic
@@ -130,7 +130,10 @@ fn render_diagnostic(
         .filter(|fix| fix.applicability == Applicability::DisplayOnly && !fix.edits.is_empty());
     if let Some(fix) = &diagnostic.fix {
         if suggestion.is_none() {
-            notes.push((true, untrusted(&fix_help(fix, options.unsafe_fixes))));
+            notes.push((
+                true,
+                untrusted(&fix_help(fix, options.unsafe_fixes)).into_owned(),
+            ));
         }
     }
 
@@ -166,6 +169,19 @@ fn render_diagnostic(
         report.push(suggestion_group(source, index, fix, options));
     }
     renderer.render(&report)
+}
+
+/// Appends `n` spaces or carets, up to 64 at a time.
+fn repeat(out: &mut String, c: u8, n: usize) {
+    const SPACES: &str = "                                                                ";
+    const CARETS: &str = "^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^";
+    let run = if c == b'^' { CARETS } else { SPACES };
+    let mut left = n;
+    while left > 0 {
+        let take = left.min(run.len());
+        out.push_str(&run[..take]);
+        left -= take;
+    }
 }
 
 /// Printable ASCII (`' '..='~'`): text that annotate-snippets shows unchanged, one column per
@@ -211,31 +227,54 @@ fn render_simple(
         return None;
     }
     let column = range.start - line.start;
-    let pad = " ".repeat(number.len());
     let level = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut out = String::with_capacity(256 + 2 * code.len());
-    let _ = write!(
-        out,
-        "{level}[{}]: {}\n{pad}--> {}:{}:{}\n{pad} |\n{number} | {}\n{pad} | {}{} {}",
-        diagnostic.code,
-        diagnostic.message,
-        source.path,
-        at.line,
-        column + 1,
-        // Plain ASCII: the bytes are the text.
-        String::from_utf8_lossy(code),
-        " ".repeat(column),
-        "^".repeat(range.len()),
-        diagnostic.name,
+    let notes_len: usize = notes.iter().map(|(_, n)| n.len() + 16).sum();
+    let mut out = String::with_capacity(
+        128 + diagnostic.message.len() + source.path.len() + 2 * code.len() + notes_len,
     );
+    let pad = |out: &mut String, n: usize| repeat(out, b' ', n);
+    // `level[code]: message`, then `--> path:line:column` under the gutter.
+    for part in [
+        level,
+        "[",
+        diagnostic.code,
+        "]: ",
+        &diagnostic.message,
+        "\n",
+    ] {
+        out.push_str(part);
+    }
+    pad(&mut out, number.len());
+    for part in ["--> ", &source.path, ":", &number, ":"] {
+        out.push_str(part);
+    }
+    let _ = write!(out, "{}", column + 1);
+    out.push('\n');
+    pad(&mut out, number.len());
+    out.push_str(" |\n");
+    out.push_str(&number);
+    out.push_str(" | ");
+    // Plain ASCII: the bytes are the text.
+    out.push_str(std::str::from_utf8(code).ok()?);
+    out.push('\n');
+    pad(&mut out, number.len());
+    out.push_str(" | ");
+    pad(&mut out, column);
+    repeat(&mut out, b'^', range.len());
+    out.push(' ');
+    out.push_str(diagnostic.name);
     if !notes.is_empty() {
-        let _ = write!(out, "\n{pad} |");
+        out.push('\n');
+        pad(&mut out, number.len());
+        out.push_str(" |");
         for (help, note) in notes {
-            let kind = if *help { "help" } else { "note" };
-            let _ = write!(out, "\n{pad} = {kind}: {note}");
+            out.push('\n');
+            pad(&mut out, number.len());
+            out.push_str(if *help { " = help: " } else { " = note: " });
+            out.push_str(note);
         }
     }
     Some(out)
@@ -280,7 +319,7 @@ fn suggestion_group<'a>(
             Patch::new(from..to, replacement)
         })
         .collect();
-    let title = untrusted(&fix_help(fix, options.unsafe_fixes));
+    let title = untrusted(&fix_help(fix, options.unsafe_fixes)).into_owned();
     Group::with_title(Level::HELP.secondary_title(title)).element(
         Snippet::source(excerpt.text)
             .line_start(excerpt.first_line)
@@ -303,12 +342,12 @@ fn trim_terminator(text: &[u8], range: TextRange) -> TextRange {
 }
 
 /// Text from the file shown in a message element (which annotate-snippets does not sanitise).
-fn untrusted(text: &str) -> String {
+fn untrusted(text: &str) -> Cow<'_, str> {
     if is_plain(text.as_bytes()) {
         // Nothing to replace (the common case; the replacement looks up every character).
-        return text.to_owned();
+        return Cow::Borrowed(text);
     }
-    normalize_untrusted_str(&strip_c1(text))
+    Cow::Owned(normalize_untrusted_str(&strip_c1(text)))
 }
 
 /// C1 control characters (which Windows-1252 decoding yields for 0x81, 0x8D, …) could drive a

@@ -206,13 +206,15 @@ pub struct FileFacts<'w, 'a> {
 /// The path below the control set, lower-cased and `\`-joined: the identity of a key across
 /// `CurrentControlSet` and `ControlSetNNN`.
 pub fn rest_key(location: &SystemLocation<'_>) -> Vec<u8> {
-    let mut out = Vec::new();
+    let len = location.rest.iter().map(|s| s.len() + 1).sum::<usize>();
+    let mut out = Vec::with_capacity(len);
     for (i, seg) in location.rest.iter().enumerate() {
         if i > 0 {
             out.push(b'\\');
         }
-        out.extend(seg.iter().map(u8::to_ascii_lowercase));
+        out.extend_from_slice(seg);
     }
+    out.make_ascii_lowercase();
     out
 }
 
@@ -231,7 +233,10 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             // A value write marks its key as holding that value; a write in a subkey marks
             // every ancestor as holding something.
             if let Some(value) = &c.write.value {
-                let entry = contents.entry(rest.clone()).or_default();
+                let entry = match contents.get_mut(&rest) {
+                    Some(entry) => entry,
+                    None => contents.entry(rest.clone()).or_default(),
+                };
                 entry.values.insert(value.to_ascii_lowercase());
             }
             // Every ancestor holds a subkey (a script may write a deep key without its parents).
@@ -301,5 +306,11 @@ pub fn display_key(source: &SourceFile, hive: Hive, key: &[u8]) -> String {
     let trimmed = segments(key)
         .next()
         .map_or(&key[..0], |(span, _)| &key[span.start..]);
-    format!("{}\\{}", hive.short_name(), source.display_text(trimmed))
+    let name = source.display_text(trimmed);
+    let hive = hive.short_name();
+    let mut out = String::with_capacity(hive.len() + 1 + name.len());
+    out.push_str(hive);
+    out.push('\\');
+    out.push_str(&name);
+    out
 }
