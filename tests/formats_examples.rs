@@ -18,7 +18,10 @@ fn output(format: &str, package: &str) -> String {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    // SARIF records the checkout's absolute location; it differs between machines.
+    let root = common::manifest_dir().display().to_string();
+    text.replace(&format!("file://{root}/"), "file:///[checkout]/")
 }
 
 macro_rules! formats {
