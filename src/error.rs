@@ -41,6 +41,8 @@ impl fmt::Display for InputError {
     }
 }
 
+impl std::error::Error for InputError {}
+
 /// Text from an input (an item name, a path) shown on one line: control characters such as a
 /// lone carriage return inside a script line are written escaped (`\r`), so they cannot break
 /// or overwrite the message on a terminal.
