@@ -624,3 +624,15 @@ proptest! {
         }
     }
 }
+
+/// Two edits in one pass that leave the text as it was (a line break inserted before a run
+/// of them, one deleted after it): found by `random_edits_diff_applies_strictly`.
+#[test]
+fn edits_that_cancel_out_give_no_diff() {
+    let mut text = b"aaa\n\n\n".to_vec();
+    text.extend(std::iter::repeat_n(b'a', 51));
+    let passes: Vec<Vec<EditSpec>> = vec![vec![(45709, 1, vec![]), (21985, 0, vec![10])]];
+    let (new, diff) = random_case(&text, &passes);
+    assert_eq!(new, text);
+    assert!(diff.is_empty(), "{}", String::from_utf8_lossy(&diff));
+}

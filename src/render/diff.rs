@@ -65,6 +65,15 @@ pub fn write_unified_diff(
 ) -> io::Result<bool> {
     let fallback;
     let spans = if spans_fit(old, new, spans) {
+        // Outside the spans the texts agree; if they agree inside too, nothing changed
+        // (passes can undo each other, and separately diffed regions would then show a
+        // deletion and an insertion that cancel out).
+        if let (Some(first), Some(last)) = (spans.first(), spans.last())
+            && old.len() == new.len()
+            && old[first.old.start..last.old.end] == new[first.new.start..last.new.end]
+        {
+            return Ok(false);
+        }
         spans
     } else {
         fallback = spans_between(old, new);
