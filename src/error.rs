@@ -61,8 +61,6 @@ impl fmt::Display for OneLine<'_> {
     }
 }
 
-impl std::error::Error for InputError {}
-
 #[cfg(test)]
 mod tests {
     use super::*;
