@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(doc) => {
             assert_eq!(doc.print(data), data, "print(parse(x)) != x");
             for (i, item) in doc.items().iter().enumerate() {
-                assert!(item.range.end <= data.len());
+                assert!(item.range().end <= data.len());
                 if let Some(er) = doc.edit_registry(data, i as u32) {
                     for key in er.keys() {
                         let _ = (key.root(data), key.data_type(data), key.record());
