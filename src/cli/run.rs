@@ -423,21 +423,27 @@ fn in_input_order<T>(
         .collect()
 }
 
+/// Runs `work` with the pipeline options of a package's settings.
+fn with_options<T>(settings: &Settings, work: impl FnOnce(&Options<'_>) -> T) -> T {
+    let keep = keeper(settings);
+    let enabled = |code: &str| settings.selection.enabled(code);
+    work(&Options {
+        declared_services: &settings.services,
+        enabled: Some(&enabled),
+        unsafe_fixes: settings.unsafe_fixes,
+        keep: Some(&keep),
+    })
+}
+
 fn check_one_package(
     package: &Package,
     report: FileReport,
 ) -> (Vec<FileResult<Checked>>, Vec<String>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
-    let keep = keeper(&package.settings);
-    let enabled = |code: &str| package.settings.selection.enabled(code);
-    let options = Options {
-        declared_services: &package.settings.services,
-        enabled: Some(&enabled),
-        unsafe_fixes: package.settings.unsafe_fixes,
-        keep: Some(&keep),
-    };
-    let diagnostics = pipeline::check_package(&files, &context, &options);
+    let diagnostics = with_options(&package.settings, |options| {
+        pipeline::check_package(&files, &context, options)
+    });
     let ok = positions
         .into_iter()
         .zip(files.into_iter().zip(diagnostics))
@@ -570,15 +576,9 @@ fn fix_one_package(
 ) -> (Vec<FileResult<FixedFile>>, Vec<String>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
-    let keep = keeper(&package.settings);
-    let enabled = |code: &str| package.settings.selection.enabled(code);
-    let options = Options {
-        declared_services: &package.settings.services,
-        enabled: Some(&enabled),
-        unsafe_fixes: package.settings.unsafe_fixes,
-        keep: Some(&keep),
-    };
-    let fixed = pipeline::fix_package(&files, &context, &options);
+    let fixed = with_options(&package.settings, |options| {
+        pipeline::fix_package(&files, &context, options)
+    });
     let mut ok = Vec::new();
     let mut errors = errors;
     for ((i, result), original) in positions.into_iter().zip(fixed).zip(files) {
