@@ -81,7 +81,83 @@ pub fn discover(paths: &[PathBuf], stdin_name: Option<&str>) -> (Vec<Input>, Vec
     (inputs, errors)
 }
 
+/// [`walk_sequential`], with the subdirectories of `root` walked in parallel on the current
+/// rayon pool when that gives the same result: when no entry is a symbolic link (links are
+/// followed, and a link loop is reported relative to the walk that finds it) and the root
+/// can be listed. Otherwise, and with one thread, the one sequential walk.
 fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+    use rayon::prelude::*;
+
+    /// What a top-level entry of `root` contributes, in the order the sequential walk meets it.
+    enum Part {
+        File(Input),
+        Dir(PathBuf),
+    }
+    let mut sequential = || {
+        walk_sequential(root, inputs, errors);
+    };
+    if rayon::current_num_threads() < 2 {
+        return sequential();
+    }
+    let Ok(listing) = std::fs::read_dir(root) else {
+        return sequential();
+    };
+    let mut entries = Vec::new();
+    for entry in listing {
+        let Ok(entry) = entry else {
+            return sequential();
+        };
+        entries.push(entry);
+    }
+    // walkdir's `sort_by_file_name` order.
+    entries.sort_by_key(|e| e.file_name());
+    let mut parts = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let Ok(kind) = entry.file_type() else {
+            return sequential();
+        };
+        let path = root.join(entry.file_name());
+        if kind.is_symlink() {
+            return sequential();
+        } else if is_hidden_or_vcs(&entry.file_name()) {
+            continue;
+        } else if kind.is_dir() {
+            parts.push(Part::Dir(path));
+        } else if kind.is_file() && has_input_extension(&path) {
+            parts.push(Part::File(Input {
+                display: path.display().to_string(),
+                source: InputSource::File(path),
+                explicit: false,
+            }));
+        }
+    }
+    let walked: Vec<Option<(Vec<Input>, Vec<InputError>)>> = parts
+        .par_iter()
+        .map(|part| match part {
+            Part::File(_) => Some((Vec::new(), Vec::new())),
+            Part::Dir(dir) => {
+                let (mut found, mut failed) = (Vec::new(), Vec::new());
+                walk_sequential(dir, &mut found, &mut failed).then_some((found, failed))
+            }
+        })
+        .collect();
+    if walked.iter().any(Option::is_none) {
+        return sequential();
+    }
+    for (part, walked) in parts.into_iter().zip(walked.into_iter().flatten()) {
+        match part {
+            Part::File(input) => inputs.push(input),
+            Part::Dir(_) => {
+                inputs.extend(walked.0);
+                errors.extend(walked.1);
+            }
+        }
+    }
+}
+
+/// One walkdir walk of `root`. Returns whether it met no symbolic link (for [`walk`]).
+fn walk_sequential(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) -> bool {
+    let mut no_links = true;
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -90,6 +166,7 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     for entry in walker {
         match entry {
             Ok(entry) => {
+                no_links &= !entry.path_is_symlink();
                 if entry.file_type().is_file() && has_input_extension(entry.path()) {
                     inputs.push(Input {
                         source: InputSource::File(entry.path().to_path_buf()),
@@ -113,6 +190,7 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             }
         }
     }
+    no_links
 }
 
 /// A short, lower-case description of an I/O error, without the OS error number.

@@ -81,6 +81,12 @@ fn run_packages<T: Send>(
     results
 }
 
+/// Frees the packages' results on the pool: with thousands of files, freeing every buffer
+/// and tree on the main thread after the output was a serial tail of the run.
+fn drop_on<T: Send>(pool: &rayon::ThreadPool, results: Vec<T>) {
+    pool.install(|| results.into_par_iter().for_each(drop));
+}
+
 /// The files of one directory, with the settings that apply to them.
 struct Package {
     /// Inputs to report on (and fix), in discovery order.
@@ -260,6 +266,22 @@ fn plan_packages(
         });
     }
     Ok((packages, errors))
+}
+
+/// The packages, discovered on the worker pool (so `-j` bounds discovery too), and the pool.
+/// The pool's own error (`--jobs 0`) is left to the caller, to report after the others.
+type Planned = (Vec<Package>, Vec<InputError>);
+
+fn plan_on_pool(
+    common: &CommonArgs,
+    unsafe_fixes: bool,
+) -> anyhow::Result<(anyhow::Result<rayon::ThreadPool>, Planned)> {
+    let pool = thread_pool(common.jobs);
+    let planned = match &pool {
+        Ok(pool) => pool.install(|| plan_packages(common, unsafe_fixes)),
+        Err(_) => plan_packages(common, unsafe_fixes),
+    }?;
+    Ok((pool, planned))
 }
 
 /// Scripts in `dir` that are not among `inputs`: they hold Create Service items that count.
@@ -472,9 +494,9 @@ fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<(
 
 fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let common = &args.common;
-    let (packages, discovery_errors) = plan_packages(common, false)?;
+    let (pool, (packages, discovery_errors)) = plan_on_pool(common, false)?;
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
-    let pool = thread_pool(common.jobs)?;
+    let pool = pool?;
     let stdout = std::io::stdout();
     let color = use_color(common.color, stdout.is_terminal());
     let report = FileReport {
@@ -522,6 +544,8 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         writeln!(out, "{}", check_summary(&counts))?;
     }
     out.flush()?;
+    drop(reported);
+    drop_on(&pool, results);
     Ok(status(errors > 0, counts.findings > 0, common.exit_zero))
 }
 
@@ -613,13 +637,13 @@ fn fix_one_package(
 
 fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let common = &args.common;
-    let (packages, discovery_errors) = plan_packages(common, args.unsafe_fixes)?;
+    let (pool, (packages, discovery_errors)) = plan_on_pool(common, args.unsafe_fixes)?;
     let input_count: usize = packages.iter().map(|p| p.inputs.len()).sum();
     if args.output.is_some() && (input_count != 1 || !discovery_errors.is_empty()) {
         anyhow::bail!("-o/--output needs exactly one input file (got {input_count})");
     }
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
-    let pool = thread_pool(common.jobs)?;
+    let pool = pool?;
     let stdout = std::io::stdout();
     let stdout_color = use_color(common.color, stdout.is_terminal());
     let stderr_color = use_color(common.color, std::io::stderr().is_terminal());
@@ -697,6 +721,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     out.flush()?;
     err.flush()?;
     let findings = counts.remaining > 0 || (args.diff && changed);
+    drop(reported);
+    drop_on(&pool, results);
     Ok(status(errors > 0, findings, common.exit_zero))
 }
 

@@ -182,7 +182,7 @@ fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
 /// lone `\r` is part of the line).
 ///
 /// Sparse, as only the lines around the changes are ever looked at: it keeps the number of
-/// `\n` before every [`BLOCK`]-byte block (one vectorised count over the text, 1/512 of its
+/// `\n` before every [`BLOCK`]-byte block (one vectorised count over the text, 1/128 of its
 /// size) and the last line looked up, so walking the lines of a hunk in order costs one `\n`
 /// search per line and jumping to a hunk one search inside a block.
 struct Lines<'a> {
@@ -195,7 +195,7 @@ struct Lines<'a> {
 }
 
 /// Bytes per counted block of [`Lines`].
-const BLOCK: usize = 4096;
+const BLOCK: usize = 1024;
 
 impl<'a> Lines<'a> {
     fn new(text: &'a [u8]) -> Self {
