@@ -6,8 +6,8 @@ use crate::diagnostic::Diagnostic;
 use crate::error::InputError;
 use crate::fix::changes::{ChangeMap, Span};
 use crate::fix::{self, Applicability, Change, Edit, Fix};
+use crate::model;
 use crate::model::suppress;
-use crate::model::{self, FileModel};
 use crate::rules::context::{PackageContext, PackageFile};
 use crate::rules::svc900_unused_suppression as unused;
 use crate::rules::{self, Finding};
@@ -430,21 +430,4 @@ fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
         return Err(FixError(problem));
     }
     Ok(())
-}
-
-/// Convenience for tests and tools: `load` + `check_package` over in-memory files.
-pub fn check_files(
-    files: &[(&str, Vec<u8>)],
-    options: &Options<'_>,
-) -> Result<Vec<Vec<Diagnostic>>, InputError> {
-    let loaded = files
-        .iter()
-        .map(|(path, raw)| load(path, raw.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(check_package(&loaded, &[], options))
-}
-
-/// The model of one loaded file (for tests and tools).
-pub fn model_of(loaded: &Loaded) -> FileModel<'_> {
-    lower(loaded).model
 }
