@@ -3,7 +3,7 @@
 //!     cargo run --release --example phases -- FILE
 //!
 //! Stages: read, load (decode + detect + parse), lower, package context, rules, and the whole
-//! `check_package` (lower + rules + fix planning) once more for comparison.
+//! `check_package` (lower + rules + fix planning) once more for comparison, and the `full` report.
 
 use std::time::Instant;
 
@@ -49,14 +49,22 @@ fn main() -> anyhow::Result<()> {
     let again = Instant::now();
     let diagnostics = pipeline::check_package(std::slice::from_ref(&loaded), &[], &options);
     let whole = again.elapsed();
+    let again = Instant::now();
+    let mut report = Vec::new();
+    for (file, diagnostics) in std::iter::once(&loaded).zip(&diagnostics) {
+        let options = svcscrub::render::full::FullOptions::default();
+        svcscrub::render::full::render(&mut report, &file.source, diagnostics, &options)?;
+    }
+    let render = again.elapsed();
     println!(
-        "read {read:.1?} | load {:.1?} | lower {:.1?} | context {:.1?} | rules {:.1?} ({} findings) | check_package {whole:.1?} ({} diagnostics)",
+        "read {read:.1?} | load {:.1?} | lower {:.1?} | context {:.1?} | rules {:.1?} ({} findings) | check_package {whole:.1?} ({} diagnostics) | render full {render:.1?} ({} bytes)",
         load - read,
         lower - load,
         context - lower,
         rules - context,
         findings.len(),
         diagnostics.iter().map(Vec::len).sum::<usize>(),
+        report.len(),
     );
     Ok(())
 }
