@@ -60,13 +60,32 @@ pub fn render(
     let index = source.line_index();
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| (d.range.start, d.range.end, d.code));
-    for diagnostic in sorted {
-        let text = render_one(&renderer, source, &index, diagnostic, options);
-        out.write_all(text.as_bytes())?;
-        out.write_all(b"\n\n")?;
+    let render_chunk = |chunk: &[&Diagnostic]| {
+        let mut text = String::new();
+        for diagnostic in chunk {
+            text.push_str(&render_one(&renderer, source, &index, diagnostic, options));
+            text.push_str("\n\n");
+        }
+        text
+    };
+    // A file with thousands of findings renders in chunks on the pool, written in order.
+    if sorted.len() >= 2 * PARALLEL_CHUNK {
+        use rayon::prelude::*;
+        let chunks: Vec<String> = sorted
+            .par_chunks(PARALLEL_CHUNK)
+            .map(render_chunk)
+            .collect();
+        for chunk in chunks {
+            out.write_all(chunk.as_bytes())?;
+        }
+    } else {
+        out.write_all(render_chunk(&sorted).as_bytes())?;
     }
     Ok(())
 }
+
+/// Diagnostics per chunk when a file's report renders in parallel.
+const PARALLEL_CHUNK: usize = 1024;
 
 /// The help line for a fix: its title and applicability.
 pub fn fix_help(fix: &Fix, unsafe_fixes: bool) -> String {
@@ -555,5 +574,44 @@ mod tests {
         }
         // Most cases take the direct path, so the comparison means something.
         assert!(fast * 4 > cases, "{fast} of {cases} rendered directly");
+    }
+
+    /// A report long enough to render in chunks on the pool comes out in the same order, byte
+    /// for byte, as one diagnostic after another; unsorted input is sorted first.
+    #[test]
+    fn chunked_report_equals_sequential_rendering() {
+        let count = 2 * PARALLEL_CHUNK + 37;
+        let mut text = Vec::new();
+        let mut diagnostics = Vec::new();
+        for i in 0..count {
+            let start = text.len();
+            text.extend_from_slice(format!("  Value Name=Security{i}\r\n").as_bytes());
+            diagnostics.push(Diagnostic {
+                code: "SVC001",
+                name: "service-security-descriptor",
+                severity: Severity::Error,
+                message: format!("finding {i}"),
+                range: TextRange::new(start + 2, text.len() - 2),
+                service: Some(format!("Svc{i}")),
+                registry_key: String::new(),
+                value_name: None,
+                fix: None,
+            });
+        }
+        diagnostics.reverse();
+        let source = SourceFile::new("many.ipf", text).unwrap();
+        let options = FullOptions::default();
+        let mut chunked = Vec::new();
+        render(&mut chunked, &source, &diagnostics, &options).unwrap();
+
+        let index = source.line_index();
+        let mut sequential = String::new();
+        for diagnostic in diagnostics.iter().rev() {
+            let one = render_one(&Renderer::plain(), &source, &index, diagnostic, &options);
+            sequential.push_str(&one);
+            sequential.push_str("\n\n");
+        }
+        assert_eq!(String::from_utf8(chunked).unwrap(), sequential);
+        assert!(sequential.contains(&format!("finding {}", count - 1)));
     }
 }
