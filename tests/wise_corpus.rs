@@ -7,24 +7,12 @@ use svcscrub::pipeline::{self, Loaded};
 use svcscrub::syntax::Syntax;
 use svcscrub::syntax::wise::{BlockRole, Document, ItemKind, Prefix, RegistryForm};
 
-/// `../shared/corpus/wise` from the crate root; one level further up when the crate is a git
-/// worktree under `wt/` next to `shared/`.
+#[path = "common/locate.rs"]
+mod locate;
+
+/// `wise/` of the shared corpus (see `locate`).
 fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        root.join("../shared/corpus/wise"),
-        root.join("../../shared/corpus/wise"),
-    ];
-    if let Some(dir) = candidates.into_iter().find(|d| d.is_dir()) {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "corpus not found at {}",
-        root.join("../shared/corpus/wise").display()
-    );
-    println!("skipped: corpus not found");
-    None
+    locate::corpus("wise_corpus").map(|dir| dir.join("wise"))
 }
 
 fn load(dir: &Path, name: &str) -> Result<Loaded, svcscrub::error::InputError> {

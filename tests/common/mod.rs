@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod invariants;
+mod locate;
 
 use std::path::{Path, PathBuf};
 
@@ -12,19 +13,9 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/corpus`, or `None` (after saying so) when it is missing outside CI.
+/// The shared corpus, or `None` (after saying so) when it is missing outside CI.
 pub fn corpus() -> Option<PathBuf> {
-    let dir = manifest_dir().join("../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the corpus is missing at {} under CI=true",
-        dir.display()
-    );
-    eprintln!("skipped: corpus not found at {}", dir.display());
-    None
+    locate::corpus("this test")
 }
 
 /// Files under `dir` (recursively), sorted, with the input extensions or any extension.

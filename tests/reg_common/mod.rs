@@ -8,30 +8,12 @@ use svcscrub::model::{FileModel, reg::lower};
 use svcscrub::source::{Encoding, SourceFile};
 use svcscrub::syntax::reg::{self, RegFile};
 
-/// The shared corpus: `../shared/corpus` next to the crate (the main checkout), or two levels
-/// up for a worktree nested one directory deeper. `None` when absent.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        manifest.join("../shared/corpus"),
-        manifest.join("../../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|p| p.join("reg").is_dir())
-}
+#[path = "../common/locate.rs"]
+mod locate;
 
-/// The corpus, or `None` after printing why the test is skipped; under `CI=true` a missing
-/// corpus fails the test instead.
+/// The corpus, or `None` after printing why `test` is skipped (see `locate`).
 pub fn corpus_or_skip(test: &str) -> Option<PathBuf> {
-    let dir = corpus_dir();
-    if dir.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{test}: corpus not found (../shared/corpus) and CI=true"
-        );
-        eprintln!("{test}: skipped, corpus not found at ../shared/corpus");
-    }
-    dir
+    locate::corpus(test)
 }
 
 /// Every `.reg` file of the corpus, sorted, as (relative name, path).
