@@ -81,10 +81,13 @@ fn run_packages<T: Send>(
     results
 }
 
-/// Frees the packages' results on the pool: with thousands of files, freeing every buffer
-/// and tree on the main thread after the output was a serial tail of the run.
-fn drop_on<T: Send>(pool: &rayon::ThreadPool, results: Vec<T>) {
-    pool.install(|| results.into_par_iter().for_each(drop));
+/// Leaves the packages' results (texts, trees, reports) to the operating system: the
+/// command returns to `main` and the process exits right after the output, which releases
+/// the whole address space at once. Freeing them one by one first was a serial tail of the
+/// run (18,000 diagnostics and a 60 MB text: ~30 ms; thousands of small packages: every
+/// buffer and tree).
+fn release_at_exit<T>(results: T) {
+    std::mem::forget(results);
 }
 
 /// The files of one directory, with the settings that apply to them.
@@ -545,7 +548,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     }
     out.flush()?;
     drop(reported);
-    drop_on(&pool, results);
+    release_at_exit(results);
     Ok(status(errors > 0, counts.findings > 0, common.exit_zero))
 }
 
@@ -722,7 +725,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     err.flush()?;
     let findings = counts.remaining > 0 || (args.diff && changed);
     drop(reported);
-    drop_on(&pool, results);
+    release_at_exit(results);
     Ok(status(errors > 0, findings, common.exit_zero))
 }
 
