@@ -79,29 +79,73 @@ pub fn write_unified_diff(
         fallback = spans_between(old, new);
         &fallback[..]
     };
+    write_diff_of_spans(out, path, (old, new), spans, color, PARALLEL_FROM)
+}
+
+/// Below this many regions (or hunks) a diff is built on the calling thread; above, in chunks
+/// on the current rayon pool (a fix of a big capture changes thousands of places).
+const PARALLEL_FROM: usize = 2048;
+
+/// Regions (or hunks) per chunk of a parallel build.
+const CHUNK: usize = 512;
+
+/// [`write_unified_diff`] once the spans are known to fit, building the diff in chunks on the
+/// pool when there are at least `parallel_from` regions or hunks. Chunks are joined in order,
+/// so the output is the same either way (a test compares them).
+fn write_diff_of_spans(
+    out: &mut dyn Write,
+    path: &str,
+    (old, new): (&[u8], &[u8]),
+    spans: &[Span],
+    color: bool,
+    parallel_from: usize,
+) -> io::Result<bool> {
+    use rayon::prelude::*;
     let old_lines = Lines::new(old);
     let new_lines = Lines::new(new);
-    let mut changes = Vec::new();
-    for region in regions(old, new, spans) {
-        diff_region(&old_lines, &new_lines, &region, &mut changes);
-    }
+    let regions = regions(old, new, spans);
+    let (old_seed, new_seed) = (old_lines.seed(), new_lines.seed());
+    let diff_chunk = |regions: &[Region]| {
+        // Each chunk walks the lines with its own cursor.
+        let (old_lines, new_lines) = (old_seed.lines(), new_seed.lines());
+        let mut changes = Vec::new();
+        for region in regions {
+            diff_region(&old_lines, &new_lines, region, &mut changes);
+        }
+        changes
+    };
+    let changes: Vec<Change> = if regions.len() >= parallel_from {
+        let chunks: Vec<Vec<Change>> = regions.par_chunks(CHUNK).map(diff_chunk).collect();
+        chunks.concat()
+    } else {
+        diff_chunk(&regions)
+    };
     if changes.is_empty() {
         return Ok(false);
     }
     let mut buf = Vec::new();
     write_eol_note(&mut buf, &old_lines, &new_lines, &changes);
     write_headers(&mut buf, path, color);
-    for hunk in hunks(&changes, old_lines.count()) {
-        write_hunk(
-            &mut buf,
-            &old_lines,
-            &new_lines,
-            &changes[hunk.changes.clone()],
-            &hunk,
-            color,
-        );
+    let hunks = hunks(&changes, old_lines.count());
+    let write_chunk = |hunks: &[Hunk]| {
+        let (old_lines, new_lines) = (old_seed.lines(), new_seed.lines());
+        let mut buf = Vec::new();
+        for hunk in hunks {
+            let changes = &changes[hunk.changes.clone()];
+            write_hunk(&mut buf, &old_lines, &new_lines, changes, hunk, color);
+        }
+        buf
+    };
+    if hunks.len() >= parallel_from {
+        out.write_all(&buf)?;
+        let chunks: Vec<Vec<u8>> = hunks.par_chunks(CHUNK).map(write_chunk).collect();
+        for chunk in chunks {
+            out.write_all(&chunk)?;
+        }
+    } else {
+        buf.extend_from_slice(&write_chunk(&hunks));
+        out.write_all(&buf)?;
     }
-    out.write_all(&buf)?;
     Ok(true)
 }
 
@@ -187,8 +231,9 @@ fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
 /// search per line and jumping to a hunk one search inside a block.
 struct Lines<'a> {
     text: &'a [u8],
-    /// `newlines_before[k]`: `\n` bytes in `text[..k * BLOCK]`.
-    newlines_before: Vec<usize>,
+    /// `newlines_before[k]`: `\n` bytes in `text[..k * BLOCK]` (shared by the cursors of a
+    /// parallel build).
+    newlines_before: std::sync::Arc<[usize]>,
     count: usize,
     /// The last line looked up and where it starts.
     cursor: std::cell::Cell<(usize, usize)>,
@@ -215,9 +260,18 @@ impl<'a> Lines<'a> {
         };
         Self {
             text,
-            newlines_before,
+            newlines_before: newlines_before.into(),
             count,
             cursor: std::cell::Cell::new((0, 0)),
+        }
+    }
+
+    /// The same lines with a cursor of their own, for another thread.
+    fn seed(&self) -> LinesSeed<'a> {
+        LinesSeed {
+            text: self.text,
+            newlines_before: self.newlines_before.clone(),
+            count: self.count,
         }
     }
 
@@ -275,6 +329,25 @@ impl<'a> Lines<'a> {
             memchr::memchr(b'\n', &self.text[start..]).map_or(self.text.len(), |i| start + i + 1);
         self.cursor.set((n + 1, end));
         &self.text[start..end]
+    }
+}
+
+/// [`Lines`] without a cursor: what a thread needs to walk them.
+#[derive(Clone)]
+struct LinesSeed<'a> {
+    text: &'a [u8],
+    newlines_before: std::sync::Arc<[usize]>,
+    count: usize,
+}
+
+impl<'a> LinesSeed<'a> {
+    fn lines(&self) -> Lines<'a> {
+        Lines {
+            text: self.text,
+            newlines_before: self.newlines_before.clone(),
+            count: self.count,
+            cursor: std::cell::Cell::new((0, 0)),
+        }
     }
 }
 
@@ -609,6 +682,69 @@ mod tests {
 
     fn diff(old: &[u8], new: &[u8]) -> String {
         String::from_utf8(unified_diff("f.txt", old, new, &spans_between(old, new))).unwrap()
+    }
+
+    /// A diff of thousands of changes, built in chunks on the pool, equals the one built on
+    /// one thread: changes of every shape (removed, replaced and inserted lines, CRLF/LF
+    /// changes, a change at the end without a newline), some close enough that hunks merge.
+    #[test]
+    fn parallel_build_equals_sequential() {
+        let mut old = Vec::new();
+        let mut new = Vec::new();
+        let mut spans = Vec::new();
+        for i in 0..3 * CHUNK + 17 {
+            let eol: &[u8] = if i % 3 == 0 { b"\r\n" } else { b"\n" };
+            let line = format!("Key=SYSTEM\\CurrentControlSet\\Services\\Svc{i}");
+            let unchanged = [line.as_bytes(), eol].concat();
+            // Mostly far enough apart for hunks of their own, sometimes merging.
+            for _ in 0..(i % 9) * 2 {
+                old.extend_from_slice(&unchanged);
+                new.extend_from_slice(&unchanged);
+            }
+            let (old_start, new_start) = (old.len(), new.len());
+            match i % 4 {
+                0 => old.extend_from_slice(&unchanged),
+                1 => {
+                    old.extend_from_slice(&unchanged);
+                    new.extend_from_slice(format!("Key=SYSTEM\\Svc{i}\r\n").as_bytes());
+                }
+                2 => new.extend_from_slice(b"  Value Name=Start\n"),
+                _ => {
+                    old.extend_from_slice(line.as_bytes());
+                    old.extend_from_slice(b"\r\n");
+                    new.extend_from_slice(line.as_bytes());
+                    new.extend_from_slice(b"\n");
+                }
+            }
+            spans.push(Span {
+                old: TextRange::new(old_start, old.len()),
+                new: TextRange::new(new_start, new.len()),
+            });
+        }
+        old.extend_from_slice(b"last");
+        new.extend_from_slice(b"last line");
+        spans.push(Span {
+            old: TextRange::new(old.len() - 4, old.len()),
+            new: TextRange::new(new.len() - 9, new.len()),
+        });
+        assert!(spans_fit(&old, &new, &spans));
+        for color in [false, true] {
+            let build = |parallel_from| {
+                let mut out = Vec::new();
+                write_diff_of_spans(&mut out, "f", (&old, &new), &spans, color, parallel_from)
+                    .unwrap();
+                out
+            };
+            let (sequential, parallel) = (build(usize::MAX), build(1));
+            assert_eq!(
+                String::from_utf8_lossy(&parallel),
+                String::from_utf8_lossy(&sequential)
+            );
+            let text = String::from_utf8_lossy(&sequential);
+            // More regions and hunks than one chunk holds: several chunks were joined.
+            assert!(text.matches("@@ -").count() > CHUNK, "hunks: {text:.200}");
+            assert!(text.starts_with("# line endings differ: lines 15 (CRLF -> LF)"));
+        }
     }
 
     #[test]
