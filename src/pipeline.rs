@@ -41,6 +41,26 @@ pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
     })
 }
 
+/// [`load`] for a text made by `replacements` from the text `previous` was parsed from.
+fn load_edited(
+    path: &str,
+    raw: Vec<u8>,
+    previous: &Syntax,
+    replacements: &[syntax::Replacement],
+) -> Result<Loaded, InputError> {
+    let source = SourceFile::new(path, raw).map_err(|e| InputError::new(path, e.to_string()))?;
+    let text = source.text();
+    let format = detect::detect(text, source.encoding)
+        .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
+    let syntax = syntax::reparse(previous, text, format, replacements)
+        .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
+    Ok(Loaded {
+        source,
+        format,
+        syntax,
+    })
+}
+
 /// Decides whether a finding counts: `false` drops it (and its fix).
 pub type KeepFn<'o> = dyn Fn(&Loaded, &Diagnostic) -> bool + Sync + 'o;
 
@@ -302,7 +322,8 @@ pub fn fix_package(
     let mut settled: Option<Vec<Vec<Finding>>> = None;
 
     for pass in 0..MAX_FIX_PASSES {
-        let mut next: Vec<Option<Vec<u8>>> = vec![None; files.len()];
+        // Each edited file's next text, with the edits that made it.
+        let mut next: Vec<Option<(Vec<u8>, Vec<Edit>)>> = vec![None; files.len()];
         let mut found: Vec<Vec<Finding>> = Vec::with_capacity(files.len());
         {
             let current = || {
@@ -336,7 +357,7 @@ pub fn fix_package(
                     continue;
                 }
                 match maps[i].apply_pass(loaded.source.text(), &edits) {
-                    Ok(text) => next[i] = Some(text),
+                    Ok(text) => next[i] = Some((text, edits)),
                     Err(e) => failed[i] = Some(FixError(e.to_string())),
                 }
             }
@@ -347,9 +368,9 @@ pub fn fix_package(
         }
         drop(found);
         for (i, text) in next.into_iter().enumerate() {
-            let Some(text) = text else { continue };
+            let Some((text, edits)) = text else { continue };
             let previous = edited[i].as_ref().unwrap_or(&files[i]);
-            match reload(previous, text) {
+            match reload(previous, text, &edits) {
                 Ok(loaded) => edited[i] = Some(loaded),
                 Err(e) => failed[i] = Some(e),
             }
@@ -390,14 +411,23 @@ pub fn fix_package(
         .collect()
 }
 
-/// Re-parses an edited working text as a file of the same path, encoding and format.
-fn reload(previous: &Loaded, text: Vec<u8>) -> Result<Loaded, FixError> {
+/// Re-parses an edited working text (`previous`'s text with `edits` applied) as a file of the
+/// same path, encoding and format. Only what the edits touch is parsed again (see
+/// [`syntax::reparse`]).
+fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, FixError> {
     // Without a BOM an 8-bit or UTF-8 text is its own file: no copy.
     let raw = match previous.source.encoding {
         Encoding::Ansi | Encoding::Utf8 => text,
         Encoding::Utf8Bom | Encoding::Utf16Le => previous.source.encode(&text),
     };
-    let mut loaded = load(&previous.source.path, raw)
+    let replacements: Vec<syntax::Replacement> = edits
+        .iter()
+        .map(|e| syntax::Replacement {
+            old: e.range,
+            len: e.content.len(),
+        })
+        .collect();
+    let mut loaded = load_edited(&previous.source.path, raw, &previous.syntax, &replacements)
         .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
     // An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a
     // removal can flip the guess (its only invalid or only non-ASCII bytes went). The bytes are

@@ -5,6 +5,7 @@ pub mod reg;
 pub mod wise;
 
 use crate::detect::Format;
+use crate::text::TextRange;
 
 /// A structural error: `offset` into the working text, and what was expected there.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,5 +36,30 @@ pub fn parse(text: &[u8], format: Format) -> Result<Syntax, SyntaxError> {
     match format {
         Format::Script(kind) => wise::parse(text, kind).map(Syntax::Script),
         Format::Reg(version) => reg::parse(text, version).map(Syntax::Reg),
+    }
+}
+
+/// One replacement that turned a previous text into the text being parsed: `old` in the
+/// previous text became `len` bytes. Replacements are sorted and do not overlap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    pub old: TextRange,
+    pub len: usize,
+}
+
+/// Parses `text`, the result of `replacements` on the text `previous` was parsed from: the
+/// same tree as [`parse`] (errors included), built for a script by re-parsing only the
+/// top-level items the replacements touch and reusing the rest of `previous`.
+pub fn reparse(
+    previous: &Syntax,
+    text: &[u8],
+    format: Format,
+    replacements: &[Replacement],
+) -> Result<Syntax, SyntaxError> {
+    match (previous, format) {
+        (Syntax::Script(doc), Format::Script(kind)) if doc.kind == kind => {
+            wise::reparse(doc, text, replacements).map(Syntax::Script)
+        }
+        _ => parse(text, format),
     }
 }

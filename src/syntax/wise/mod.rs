@@ -13,7 +13,9 @@
 //! The grammar is `grammar/wisescript.ebnf`; each production names its function in [`parser`].
 
 pub mod parser;
+mod splice;
 mod views;
+pub use splice::reparse;
 
 pub use views::{
     BlockRole, EditRegistry, KeyFields, RegKey, RegOp, RegistryForm, RootField, ServiceItem,
