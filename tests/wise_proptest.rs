@@ -36,6 +36,8 @@ fn key() -> impl Strategy<Value = String> {
         Just("Total Keys".to_owned()),
         Just("Data Type".to_owned()),
         "[A-Za-z][A-Za-z0-9 ]{0,8}",
+        // Longer than a line record holds (61).
+        "[A-Za-z][A-Za-z0-9 ]{58,66}",
     ]
 }
 
@@ -46,6 +48,8 @@ fn value() -> impl Strategy<Value = String> {
         Just("130".to_owned()),
         Just(" ".to_owned()),
         "[ \t=a-zA-Z0-9%\\\\]{0,10}",
+        // Around the longest line a line record holds (511 bytes).
+        "[ =a-z]{490,520}",
     ]
 }
 
@@ -121,6 +125,12 @@ impl Writer<'_> {
             0 => self.out.extend_from_slice(eol),
             1 => {
                 self.out.extend_from_slice(b"  ");
+                self.out.extend_from_slice(eol);
+            }
+            2 => {
+                // Longer than a line record holds.
+                self.out.extend(std::iter::repeat_n(b' ', 515));
+                self.out.extend_from_slice(b"\t");
                 self.out.extend_from_slice(eol);
             }
             _ => {}

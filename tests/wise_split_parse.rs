@@ -61,7 +61,12 @@ fn same_tree(a: &Document, b: &Document) {
     assert_eq!(a.header, b.header);
     assert_eq!(a.items().len(), b.items().len());
     assert!(a.items() == b.items(), "items differ");
-    assert!(a.props() == b.props(), "properties differ");
+    for i in 0..a.items().len() as u32 {
+        assert!(
+            a.props_of(i).eq(b.props_of(i)),
+            "properties of item {i} differ"
+        );
+    }
     assert_eq!(a.blank_lines(), b.blank_lines());
     assert_eq!(a.text_len(), b.text_len());
 }

@@ -198,7 +198,7 @@ fn flatten(
     doc: &Document,
     text: &[u8],
     container: u32,
-    total_keys: Option<&Property>,
+    total_keys: Option<Property>,
     keys: &[RegKey<'_>],
     removed: &[bool],
 ) -> Option<Edit> {
@@ -375,13 +375,13 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
             continue;
         }
         seen.push((container, field));
-        let props: Vec<&Property> = doc.props_of(container).collect();
+        let props: Vec<Property> = doc.props_of(container).collect();
         if let Some(p) = props.iter().find(|p| same_field(p.key_bytes(text), field)) {
             edits.push(Edit::replace(p.value(), value.clone()));
             continue;
         }
         let rank = field_rank(field);
-        let rank_of = |p: &&&Property| field_rank(p.key_bytes(text));
+        let rank_of = |p: &&Property| field_rank(p.key_bytes(text));
         let earlier =
             rank.and_then(|r| props.iter().rfind(|p| rank_of(p).is_some_and(|pr| pr < r)));
         let later = rank.and_then(|r| props.iter().find(|p| rank_of(p).is_some_and(|pr| pr > r)));

@@ -4,8 +4,10 @@
 //! - [`Document::items`] holds every item (at any depth) in **preorder**, which is file order of
 //!   their head lines. An item's index in it is its identity: model origins and the fix planner
 //!   address items by it in O(1). A subtree is the contiguous slice `i..item.subtree_end`.
-//! - [`Document::props`] holds every property line in file order; each item links its own
-//!   properties, so walking them is linear even if a property follows a child item.
+//! - Property lines are not stored as ranges: an item's own lines are its body (head to `end`
+//!   line) minus its children's lines, and each has a two-byte record of its length, terminator
+//!   and key length (see [`own_line`]), so [`Document::props_of`] rebuilds the ranges from the
+//!   item's position. This keeps the tree at about 40% of the text's size.
 //! - Blank (whitespace-only) lines, which belong to no item, are kept in a side list.
 //!
 //! Every physical line is exactly one of: the header, an item head, a property, an `end` line
@@ -36,7 +38,11 @@ pub struct Document {
     /// The `Document Type: …` line with its terminator.
     pub header: TextRange,
     items: Vec<Item>,
-    props: Vec<Property>,
+    /// Two bytes for each line of an item's body that is not a child's: see [`own_line`].
+    /// Grouped by item (an item's run starts at `Item::first_line`), in file order within it.
+    own_lines: Vec<u16>,
+    /// The own lines too long for their record, in file order.
+    long_lines: Vec<LongLine>,
     blanks: Vec<TextRange>,
     len: usize,
 }
@@ -102,14 +108,14 @@ impl ItemKind {
     }
 }
 
-/// One `item: …` … `end` block. Offsets are stored as `u32` (files are limited to 4 GiB) to
-/// keep the arrays small: they are the parser's main memory traffic.
+/// One `item: …` … `end` block. Offsets are stored as `u32` (scripts are limited to 1 GiB) to
+/// keep the array small (40 bytes an item).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     head_start: u32,
-    head_end: u32,
-    name_start: u32,
-    name_end: u32,
+    /// End of the head line's content (the action name's end), with the length of its
+    /// terminator (1 or 2) in the top two bits: offsets take 30 bits.
+    name_end_eol: u32,
     end_start: u32,
     end_end: u32,
     /// Nesting level: indentation is `2 * depth` spaces.
@@ -119,8 +125,8 @@ pub struct Item {
     pub block: u32,
     parent: u32,
     subtree_end: u32,
-    first_prop: u32,
-    prop_count: u32,
+    /// Where this item's records start in [`Document::own_lines`].
+    first_line: u32,
     pub kind: ItemKind,
     pub prefix: Prefix,
     /// What this item does to the region structure (only set for active top-level items).
@@ -128,6 +134,9 @@ pub struct Item {
     /// Neither this item nor any ancestor is `remarked`.
     pub active: bool,
 }
+
+const OFFSET_BITS: u32 = 30;
+const OFFSET_MASK: u32 = (1 << OFFSET_BITS) - 1;
 
 impl Item {
     /// From the first byte of the head line's indentation through the `end` line's terminator.
@@ -137,18 +146,28 @@ impl Item {
 
     /// The whole head line, indentation and terminator included.
     pub fn head(&self) -> TextRange {
-        range(self.head_start, self.head_end)
+        range(self.head_start, self.head_end())
+    }
+
+    fn head_end(&self) -> u32 {
+        self.name_end() + (self.name_end_eol >> OFFSET_BITS)
+    }
+
+    fn name_end(&self) -> u32 {
+        self.name_end_eol & OFFSET_MASK
     }
 
     /// `remarked ` / `breakpoint ` with its space; empty (at the `item:` keyword) when absent.
     pub fn prefix_range(&self) -> TextRange {
-        // The name follows `item: `, which follows the prefix.
-        range(self.head_start + self.depth * 2, self.name_start - 6)
+        let at = self.head_start + self.depth * 2;
+        range(at, at + self.prefix.len())
     }
 
     /// The action name after `item: `, verbatim.
     pub fn name(&self) -> TextRange {
-        range(self.name_start, self.name_end)
+        // The name follows the indentation, the prefix and `item: `.
+        let start = self.head_start + self.depth * 2 + self.prefix.len() + 6;
+        range(start, self.name_end())
     }
 
     /// The whole `end` line, indentation and terminator included.
@@ -158,7 +177,7 @@ impl Item {
 
     /// The head line without indentation and terminator (what a message underlines).
     pub fn head_text(&self) -> TextRange {
-        range(self.head_start + self.depth * 2, self.name_end)
+        range(self.head_start + self.depth * 2, self.name_end())
     }
 
     /// Index of the enclosing item in [`Document::items`], `None` at top level.
@@ -171,19 +190,27 @@ impl Item {
         self.subtree_end
     }
 
-    pub fn prop_count(&self) -> u32 {
-        self.prop_count
-    }
-
     /// Indentation in spaces.
     pub fn indent(&self) -> usize {
         self.depth as usize * 2
     }
 }
 
-/// One `key=value` line (20 bytes: the line start, the `=`, the value end, the link to the
-/// owner's next property, and the indentation and terminator length packed together).
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl Prefix {
+    /// Length of the prefix with its space.
+    fn len(self) -> u32 {
+        match self {
+            Prefix::None => 0,
+            Prefix::Remarked => "remarked ".len() as u32,
+            Prefix::Breakpoint => "breakpoint ".len() as u32,
+        }
+    }
+}
+
+/// One `key=value` line. Properties are not stored as such: [`Document::props_of`] makes them
+/// on the fly from the tree's line records (the line start, the `=`, the value end, and the
+/// indentation and terminator length packed together).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Property {
     start: u32,
     /// The first `=`.
@@ -191,7 +218,6 @@ pub struct Property {
     value_end: u32,
     /// `indent << 2 | eol_len` (eol_len is 0, 1 or 2).
     shape: u32,
-    next: u32,
 }
 
 impl Property {
@@ -238,8 +264,15 @@ impl Property {
     }
 
     pub fn key_is(&self, text: &[u8], key: &str) -> bool {
-        self.key_bytes(text).eq_ignore_ascii_case(key.as_bytes())
+        key_eq(self.key_bytes(text), key)
     }
+}
+
+/// ASCII case-insensitive key comparison. Keys are nearly always written as the editor
+/// spells them, so the exact comparison (a few word compares) goes first.
+#[inline]
+pub(crate) fn key_eq(key: &[u8], name: &str) -> bool {
+    key == name.as_bytes() || key.eq_ignore_ascii_case(name.as_bytes())
 }
 
 fn range(start: u32, end: u32) -> TextRange {
@@ -266,11 +299,6 @@ impl Document {
         self.items.get(index as usize)
     }
 
-    /// Every property line in file order.
-    pub fn props(&self) -> &[Property] {
-        &self.props
-    }
-
     /// Whitespace-only lines (with terminators) in file order.
     pub fn blank_lines(&self) -> &[TextRange] {
         &self.blanks
@@ -281,14 +309,21 @@ impl Document {
         self.len
     }
 
+    /// Bytes the tree holds on the heap (allocated capacity), for memory accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.items.capacity() * size_of::<Item>()
+            + self.own_lines.capacity() * size_of::<u16>()
+            + self.long_lines.capacity() * size_of::<LongLine>()
+            + self.blanks.capacity() * size_of::<TextRange>()
+    }
+
     /// The properties of item `index`, in file order.
     pub fn props_of(&self, index: u32) -> PropIter<'_> {
-        let next = self.item(index).map_or(NONE, |it| it.first_prop);
-        PropIter { doc: self, next }
+        PropIter::new(&self.items, &self.own_lines, &self.long_lines, index)
     }
 
     /// The first property of item `index` whose key is `key` (ASCII case-insensitive).
-    pub fn prop(&self, text: &[u8], index: u32, key: &str) -> Option<&Property> {
+    pub fn prop(&self, text: &[u8], index: u32, key: &str) -> Option<Property> {
         self.props_of(index).find(|p| p.key_is(text, key))
     }
 
@@ -324,22 +359,25 @@ impl Document {
             next_blank: 0,
         };
         out.emit(self.header);
-        // Explicit stack of (item, next own property, next child): no recursion per level.
-        let mut stack: Vec<(u32, u32, u32)> = Vec::new();
+        // Explicit stack of open items: no recursion per level.
+        let mut stack: Vec<Frame<'_>> = Vec::new();
         for top in self.top_level() {
             out.start_item(self, top, &mut stack);
             while let Some(frame) = stack.last_mut() {
-                let (item, prop, child) = *frame;
-                let Some(it) = self.item(item) else { break };
-                let p = self.props.get(prop as usize);
-                let c = self.item(child).filter(|_| child < it.subtree_end);
-                match (p, c) {
+                let Some(it) = self.item(frame.item) else {
+                    break;
+                };
+                let c = self
+                    .item(frame.child)
+                    .filter(|_| frame.child < it.subtree_end);
+                match (frame.next_prop, c) {
                     (Some(p), c) if c.is_none_or(|c| p.start < c.head_start) => {
-                        frame.1 = p.next;
+                        frame.next_prop = frame.props.next();
                         out.emit(p.line());
                     }
                     (_, Some(c)) => {
-                        frame.2 = c.subtree_end;
+                        let child = frame.child;
+                        frame.child = c.subtree_end;
                         out.start_item(self, child, &mut stack);
                     }
                     _ => {
@@ -352,6 +390,14 @@ impl Document {
         out.emit(TextRange::empty(self.len));
         out.out
     }
+}
+
+/// An item being printed: its properties not yet printed, and its next child.
+struct Frame<'d> {
+    item: u32,
+    props: PropIter<'d>,
+    next_prop: Option<Property>,
+    child: u32,
 }
 
 struct Printer<'t> {
@@ -376,27 +422,172 @@ impl Printer<'_> {
             .extend_from_slice(self.text.get(range.as_range()).unwrap_or_default());
     }
 
-    fn start_item(&mut self, doc: &Document, index: u32, stack: &mut Vec<(u32, u32, u32)>) {
+    fn start_item<'d>(&mut self, doc: &'d Document, index: u32, stack: &mut Vec<Frame<'d>>) {
         if let Some(it) = doc.item(index) {
             self.emit(it.head());
-            stack.push((index, it.first_prop, index + 1));
+            let mut props = doc.props_of(index);
+            stack.push(Frame {
+                item: index,
+                next_prop: props.next(),
+                props,
+                child: index + 1,
+            });
         }
     }
 }
 
-/// See [`Document::props_of`].
-pub struct PropIter<'d> {
-    doc: &'d Document,
-    next: u32,
+/// The record of one of an item's own lines (a property or a blank line), two bytes: the content
+/// length with indentation (9 bits), whether the terminator is `\r\n` rather than `\n` (1 bit),
+/// and the key length after the indentation (6 bits; [`BLANK_LINE`] for a blank line). A line
+/// that does not fit (content over 511 bytes, key over 61, no terminator) is [`LONG_LINE`] and
+/// has a [`LongLine`] entry.
+pub(crate) fn own_line(content_len: usize, eol_len: usize, key: Option<usize>) -> u16 {
+    let key = key.map_or(Some(BLANK_LINE), |k| {
+        u16::try_from(k).ok().filter(|&k| k < LONG_LINE)
+    });
+    match (key, u16::try_from(content_len), eol_len) {
+        (Some(key), Ok(len), 1 | 2) if len < 512 => len << 7 | (eol_len as u16 - 1) << 6 | key,
+        _ => LONG_LINE,
+    }
 }
 
-impl<'d> Iterator for PropIter<'d> {
-    type Item = &'d Property;
+pub(crate) const LONG_LINE: u16 = 62;
+const BLANK_LINE: u16 = 63;
 
-    fn next(&mut self) -> Option<&'d Property> {
-        let p = self.doc.props.get(self.next as usize)?;
-        self.next = p.next;
-        Some(p)
+/// An own line whose record is [`LONG_LINE`], with absolute offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LongLine {
+    pub(crate) start: u32,
+    /// The first `=`; `NONE` for a blank line.
+    pub(crate) eq: u32,
+    pub(crate) content_end: u32,
+    pub(crate) eol_len: u32,
+}
+
+/// See [`Document::props_of`]. Walks the item's own lines from its head to its `end` line with
+/// their records, jumping over each child's lines (children are known from the tree) and
+/// skipping blank lines.
+#[derive(Clone, Debug)]
+pub struct PropIter<'d> {
+    items: &'d [Item],
+    own_lines: &'d [u16],
+    long_lines: &'d [LongLine],
+    /// Start of the next line, and its record.
+    pos: u32,
+    line: u32,
+    /// Start of the item's `end` line.
+    end: u32,
+    /// Indentation of the item's properties.
+    indent: u32,
+    /// The next child not yet passed and where its head starts (`NONE`: no more children),
+    /// and one past the item's last descendant.
+    child: u32,
+    child_start: u32,
+    children_end: u32,
+}
+
+impl<'d> PropIter<'d> {
+    pub(crate) fn new(
+        items: &'d [Item],
+        own_lines: &'d [u16],
+        long_lines: &'d [LongLine],
+        index: u32,
+    ) -> Self {
+        let mut iter = PropIter {
+            items,
+            own_lines,
+            long_lines,
+            pos: 0,
+            line: 0,
+            end: 0,
+            indent: 0,
+            child: NONE,
+            child_start: NONE,
+            children_end: 0,
+        };
+        if let Some(it) = items.get(index as usize) {
+            iter.pos = it.head_end();
+            iter.line = it.first_line;
+            iter.end = it.end_start;
+            iter.indent = it.depth * 2 + 2;
+            iter.children_end = it.subtree_end;
+            iter.set_child(index + 1);
+        }
+        iter
+    }
+
+    fn set_child(&mut self, child: u32) {
+        self.child = child;
+        self.child_start = match self.items.get(child as usize) {
+            Some(c) if child < self.children_end => c.head_start,
+            _ => NONE,
+        };
+    }
+
+    /// The line at `start`, whose record is [`LONG_LINE`]: `None` if blank. Rare, so kept out
+    /// of line to keep [`Iterator::next`] small.
+    #[cold]
+    #[inline(never)]
+    fn long_line(&mut self, start: u32) -> Option<Property> {
+        let found = self.long_lines.binary_search_by_key(&start, |l| l.start);
+        let Some(l) = found.ok().and_then(|i| self.long_lines.get(i)) else {
+            // Not reached for a parsed document.
+            self.pos = self.end;
+            return None;
+        };
+        self.pos = l.content_end + l.eol_len;
+        (l.eq != NONE).then(|| Property {
+            start,
+            eq: l.eq,
+            value_end: l.content_end,
+            shape: self.indent.min(l.eq.saturating_sub(start)) << 2 | l.eol_len,
+        })
+    }
+}
+
+impl Iterator for PropIter<'_> {
+    type Item = Property;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Property> {
+        while self.pos < self.end {
+            let start = self.pos;
+            if start == self.child_start {
+                let (pos, next) = self
+                    .items
+                    .get(self.child as usize)
+                    .map_or((self.end, NONE), |c| (c.end_end, c.subtree_end));
+                self.pos = pos;
+                self.set_child(next);
+                continue;
+            }
+            let Some(&record) = self.own_lines.get(self.line as usize) else {
+                // Not reached for a parsed document: every own line has a record.
+                self.pos = self.end;
+                break;
+            };
+            self.line += 1;
+            let key = u32::from(record & 63);
+            if key == u32::from(LONG_LINE) {
+                match self.long_line(start) {
+                    Some(p) => return Some(p),
+                    None => continue,
+                }
+            }
+            let content_len = u32::from(record >> 7);
+            let eol = u32::from(record >> 6 & 1) + 1;
+            self.pos = start + content_len + eol;
+            if key == u32::from(BLANK_LINE) {
+                continue;
+            }
+            return Some(Property {
+                start,
+                eq: start + self.indent + key,
+                value_end: start + content_len,
+                shape: self.indent << 2 | eol,
+            });
+        }
+        None
     }
 }
 

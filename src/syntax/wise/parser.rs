@@ -14,7 +14,9 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::views::Regions;
-use super::{BlockRole, Document, Item, ItemKind, NONE, Prefix, Property};
+use super::{
+    BlockRole, Document, Item, ItemKind, LONG_LINE, LongLine, NONE, OFFSET_BITS, Prefix, own_line,
+};
 use crate::detect::ScriptKind;
 use crate::syntax::SyntaxError;
 use crate::text::TextRange;
@@ -200,14 +202,6 @@ pub fn classify(content: &[u8], at: usize) -> LineKind {
     })
 }
 
-/// An item still waiting for its `end`, with its property chain being built.
-struct Open {
-    index: u32,
-    first_prop: u32,
-    last_prop: u32,
-    prop_count: u32,
-}
-
 /// Below this size a script is parsed in one piece.
 const SPLIT_FROM: usize = 4 << 20;
 
@@ -221,8 +215,8 @@ const SPLIT_FROM: usize = 4 << 20;
 /// open, the whole text is parsed again in one piece, so errors are exactly those of a
 /// sequential parse.
 pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> {
-    // Offsets are stored as u32, and a property packs its indentation in 30 bits.
-    if text.len() >= 1 << 30 {
+    // Offsets are stored in 30 bits (an item packs its head's terminator length above them).
+    if text.len() >= 1 << OFFSET_BITS {
         return Err(SyntaxError::new(0, "script larger than 1 GiB"));
     }
     let body = match physical_line(text) {
@@ -235,15 +229,22 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
         }
     };
     let header_line = TextRange::new(0, body);
-    let tree = match split_points(text, body) {
+    let mut tree = match split_points(text, body) {
         Some(points) => parse_pieces(text, &points).map_or_else(|| lines(text, body, true), Ok),
         None => lines(text, body, true),
     }?;
+    // The arrays were sized from estimates; give back the rest (for a large array this remaps
+    // pages, it does not copy).
+    tree.items.shrink_to_fit();
+    tree.own_lines.shrink_to_fit();
+    tree.long_lines.shrink_to_fit();
+    tree.blanks.shrink_to_fit();
     Ok(Document {
         kind,
         header: header_line,
         items: tree.items,
-        props: tree.props,
+        own_lines: tree.own_lines,
+        long_lines: tree.long_lines,
         blanks: tree.blanks,
         len: text.len(),
     })
@@ -278,16 +279,30 @@ fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Tree> {
         .par_windows(2)
         .map(|w| lines(&text[..w[1]], w[0], false).ok())
         .collect();
+    let pieces: Vec<Tree> = pieces.into_iter().collect::<Option<_>>()?;
     let mut pieces = pieces.into_iter();
-    let mut tree = pieces.next()??;
+    let mut tree = pieces.next()?;
+    // Grow the first piece's arrays once to the total (in place where the allocator can):
+    // joining then holds the whole and the pieces not yet appended, never a doubled array.
+    let rest = pieces.as_slice();
+    tree.items
+        .reserve_exact(rest.iter().map(|p| p.items.len()).sum());
+    tree.own_lines
+        .reserve_exact(rest.iter().map(|p| p.own_lines.len()).sum());
     for piece in pieces {
-        tree.append(piece?);
+        tree.append(piece);
     }
     let mut regions = Regions::default();
     let mut top = 0u32;
     while let Some(item) = tree.items.get(top as usize) {
         let next = item.subtree_end;
-        regions.close_top_level(&mut tree.items, &tree.props, text, top);
+        regions.close_top_level(
+            &mut tree.items,
+            &tree.own_lines,
+            &tree.long_lines,
+            text,
+            top,
+        );
         top = next;
     }
     Some(tree)
@@ -296,26 +311,26 @@ fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Tree> {
 /// The arrays of a parsed document (or piece of one).
 struct Tree {
     items: Vec<Item>,
-    props: Vec<Property>,
+    own_lines: Vec<u16>,
+    long_lines: Vec<LongLine>,
     blanks: Vec<TextRange>,
 }
 
 impl Tree {
     /// Appends a piece parsed after this one (its indices count from 0).
     fn append(&mut self, piece: Tree) {
-        let item_base = self.items.len() as u32;
-        let prop_base = self.props.len() as u32;
-        let shift = |link: u32, base: u32| if link == NONE { NONE } else { link + base };
+        let base = self.items.len() as u32;
+        let line_base = self.own_lines.len() as u32;
         self.items.extend(piece.items.into_iter().map(|mut item| {
-            item.parent = shift(item.parent, item_base);
-            item.subtree_end += item_base;
-            item.first_prop = shift(item.first_prop, prop_base);
+            if item.parent != NONE {
+                item.parent += base;
+            }
+            item.subtree_end += base;
+            item.first_line += line_base;
             item
         }));
-        self.props.extend(piece.props.into_iter().map(|mut prop| {
-            prop.next = shift(prop.next, prop_base);
-            prop
-        }));
+        self.own_lines.extend(piece.own_lines);
+        self.long_lines.extend(piece.long_lines);
         self.blanks.extend(piece.blanks);
     }
 }
@@ -325,12 +340,16 @@ impl Tree {
 /// A piece must end with no item open.
 fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
     let mut input = &text[from..];
-    // Typical scripts have a line per 30 bytes and an item per 120.
-    let size = input.len();
-    let mut items: Vec<Item> = Vec::with_capacity(size / 128);
-    let mut props: Vec<Property> = Vec::with_capacity(size / 32);
+    // Typical scripts have an item per 110-130 bytes and a line per 20-30.
+    let mut items: Vec<Item> = Vec::with_capacity(input.len() / 100);
+    let mut own_lines: Vec<u16> = Vec::with_capacity(input.len() / 24);
+    let mut long_lines = Vec::new();
     let mut blanks = Vec::new();
-    let mut stack: Vec<Open> = Vec::new();
+    // The open items, innermost last, and the records of each one's own lines so far (an
+    // item's records are moved to `own_lines` when it closes, so that they are contiguous even
+    // if a property follows a child).
+    let mut stack: Vec<u32> = Vec::new();
+    let mut pending: Vec<Vec<u16>> = Vec::new();
     let mut region_state = regions.then(Regions::default);
 
     while let Ok((rest, l)) = line(input) {
@@ -342,7 +361,7 @@ fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
         let (content_end32, end32) = (start32 + l.content_len as u32, start32 + l.len as u32);
         match l.kind {
             LineKind::Property { eq } => {
-                let Some(top) = stack.last_mut() else {
+                let Some(own) = pending.get_mut(open.wrapping_sub(1)) else {
                     return Err(SyntaxError::new(
                         start + spaces,
                         "property outside any item: expected `item: <action>`",
@@ -351,56 +370,43 @@ fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
                 if spaces != 2 * open {
                     return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
                 }
-                let index = props.len() as u32;
-                props.push(Property {
-                    start: start32,
-                    eq: start32 + eq as u32,
-                    value_end: content_end32,
-                    shape: (spaces as u32) << 2 | (end32 - content_end32),
-                    next: NONE,
-                });
-                match props.get_mut(top.last_prop as usize) {
-                    Some(last) => last.next = index,
-                    None => top.first_prop = index,
+                let record = own_line(l.content_len, l.len - l.content_len, Some(eq - spaces));
+                own.push(record);
+                if record == LONG_LINE {
+                    long_lines.push(long_line(start32, Some(start32 + eq as u32), &l));
                 }
-                top.last_prop = index;
-                top.prop_count += 1;
             }
             LineKind::Head { prefix, name } => {
                 if spaces != 2 * open {
                     return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
                 }
-                let parent = stack.last().map_or(NONE, |o| o.index);
+                let parent = stack.last().copied().unwrap_or(NONE);
                 let parent_active = items.get(parent as usize).is_none_or(|p| p.active);
                 let index = items.len() as u32;
                 let name_range = start + name..start + l.content_len;
                 items.push(Item {
                     head_start: start32,
-                    head_end: end32,
-                    name_start: start32 + name as u32,
-                    name_end: content_end32,
+                    name_end_eol: content_end32 | (end32 - content_end32) << OFFSET_BITS,
                     end_start: end32,
                     end_end: end32,
                     depth: open as u32,
                     block: 0,
                     parent,
                     subtree_end: index + 1,
-                    first_prop: NONE,
-                    prop_count: 0,
+                    first_line: 0,
                     kind: ItemKind::from_name(text.get(name_range).unwrap_or_default()),
                     prefix,
                     role: BlockRole::None,
                     active: parent_active && prefix != Prefix::Remarked,
                 });
-                stack.push(Open {
-                    index,
-                    first_prop: NONE,
-                    last_prop: NONE,
-                    prop_count: 0,
-                });
+                stack.push(index);
+                match pending.get_mut(open) {
+                    Some(own) => own.clear(),
+                    None => pending.push(Vec::new()),
+                }
             }
             LineKind::End => {
-                let Some(top) = stack.last() else {
+                let Some(&top) = stack.last() else {
                     return Err(SyntaxError::new(
                         start + spaces,
                         "`end` with no open item: expected `item: <action>` or the end of the file",
@@ -417,21 +423,32 @@ fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
                     ));
                 }
                 let subtree_end = items.len() as u32;
-                if let Some(item) = items.get_mut(top.index as usize) {
+                if let Some(item) = items.get_mut(top as usize) {
                     item.end_start = start32;
                     item.end_end = end32;
                     item.subtree_end = subtree_end;
-                    item.first_prop = top.first_prop;
-                    item.prop_count = top.prop_count;
+                    item.first_line = own_lines.len() as u32;
+                }
+                if let Some(own) = pending.get_mut(open - 1) {
+                    own_lines.append(own);
                 }
                 if open == 1
                     && let Some(regions) = &mut region_state
                 {
-                    regions.close_top_level(&mut items, &props, text, top.index);
+                    regions.close_top_level(&mut items, &own_lines, &long_lines, text, top);
                 }
                 stack.pop();
             }
-            LineKind::Blank => blanks.push(TextRange::new(start, start + l.len)),
+            LineKind::Blank => {
+                if let Some(own) = pending.get_mut(open.wrapping_sub(1)) {
+                    let record = own_line(l.content_len, l.len - l.content_len, None);
+                    own.push(record);
+                    if record == LONG_LINE {
+                        long_lines.push(long_line(start32, None, &l));
+                    }
+                }
+                blanks.push(TextRange::new(start, start + l.len));
+            }
             LineKind::Garbage => {
                 return Err(SyntaxError::new(
                     start + spaces,
@@ -441,8 +458,8 @@ fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
         }
     }
 
-    if let Some(top) = stack.last() {
-        let (what, line) = describe(text, &items, top.index);
+    if let Some(&top) = stack.last() {
+        let (what, line) = describe(text, &items, top);
         return Err(SyntaxError::new(
             text.len(),
             format!(
@@ -453,16 +470,27 @@ fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
     }
     Ok(Tree {
         items,
-        props,
+        own_lines,
+        long_lines,
         blanks,
     })
+}
+
+/// The [`LongLine`] entry of line `l` at `start` (`eq`: its `=`, `None` for a blank line).
+fn long_line(start: u32, eq: Option<u32>, l: &Line) -> LongLine {
+    LongLine {
+        start,
+        eq: eq.unwrap_or(NONE),
+        content_end: start + l.content_len as u32,
+        eol_len: (l.len - l.content_len) as u32,
+    }
 }
 
 /// An indentation that fits no open item, with the width that would have fitted.
 fn indent_error(
     text: &[u8],
     items: &[Item],
-    stack: &[Open],
+    stack: &[u32],
     line_start: usize,
     spaces: usize,
     expected: usize,
@@ -473,8 +501,8 @@ fn indent_error(
         ""
     };
     let context = match stack.last() {
-        Some(top) => {
-            let (what, line) = describe(text, items, top.index);
+        Some(&top) => {
+            let (what, line) = describe(text, items, top);
             format!(" inside {what} from line {line}")
         }
         None => " at the top level".to_owned(),

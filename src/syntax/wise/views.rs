@@ -2,7 +2,7 @@
 //! `Create Service` items. Views borrow the [`Document`] and return properties or ranges; values
 //! are read from the working text passed in, so results can outlive the document.
 
-use super::{Document, Item, ItemKind, Property};
+use super::{Document, Item, ItemKind, LongLine, PropIter, Property, key_eq};
 use crate::text::TextRange;
 
 /// Whether bit `bit` of a `Flags=` value is set. Flags are written as a string of `0`/`1`
@@ -93,7 +93,8 @@ impl Regions {
     pub(super) fn close_top_level(
         &mut self,
         items: &mut [Item],
-        props: &[Property],
+        own_lines: &[u16],
+        long_lines: &[LongLine],
         text: &[u8],
         index: u32,
     ) {
@@ -110,7 +111,11 @@ impl Regions {
                     | ItemKind::DisplayMessage
             );
             let flags = needs_flags
-                .then(|| first_value(props, text, item.first_prop, "Flags"))
+                .then(|| {
+                    PropIter::new(items, own_lines, long_lines, index)
+                        .find(|p| p.key_is(text, "Flags"))
+                        .map(|p| p.value_bytes(text))
+                })
                 .flatten();
             role_of(item.kind, flags)
         };
@@ -154,18 +159,6 @@ impl Regions {
             }
         }
     }
-}
-
-/// The value of the first property named `key` in the chain starting at `first`.
-fn first_value<'t>(props: &[Property], text: &'t [u8], first: u32, key: &str) -> Option<&'t [u8]> {
-    let mut next = first;
-    while let Some(p) = props.get(next as usize) {
-        if p.key_is(text, key) {
-            return Some(p.value_bytes(text));
-        }
-        next = p.next;
-    }
-    None
 }
 
 /// The three shapes of an `Edit Registry` item (`FORMATS.md` §1).
@@ -232,7 +225,7 @@ pub struct EditRegistry<'d> {
     pub item: u32,
     pub form: RegistryForm,
     /// The item's own `Total Keys=` line, if any.
-    pub total_keys: Option<&'d Property>,
+    pub total_keys: Option<Property>,
 }
 
 /// One key of an `Edit Registry` item: the item itself (flat, Wise 5) or an `item: Key` child.
@@ -315,20 +308,20 @@ impl<'d> EditRegistry<'d> {
 /// All fields of a key, gathered in one pass over its properties (first occurrence wins,
 /// except `New Value`, which is counted).
 #[derive(Clone, Copy, Debug)]
-pub struct KeyFields<'d> {
-    pub key: Option<&'d Property>,
-    pub value_name: Option<&'d Property>,
+pub struct KeyFields {
+    pub key: Option<Property>,
+    pub value_name: Option<Property>,
     pub root: RootField,
     /// `Data Type`: absent = 0; `None` when not a number.
     pub data_type: Option<u32>,
     pub x64: bool,
-    pub first_new_value: Option<&'d Property>,
+    pub first_new_value: Option<Property>,
     pub new_value_count: u32,
 }
 
 impl<'d> RegKey<'d> {
     /// Every field in one pass (what lowering uses; the accessors below scan per call).
-    pub fn fields(&self, text: &[u8]) -> KeyFields<'d> {
+    pub fn fields(&self, text: &[u8]) -> KeyFields {
         let mut f = KeyFields {
             key: None,
             value_name: None,
@@ -341,7 +334,7 @@ impl<'d> RegKey<'d> {
         let (mut root, mut data_type, mut x64) = (None, None, None);
         for p in self.doc.props_of(self.holder) {
             let k = p.key_bytes(text);
-            let is = |name: &str| k.eq_ignore_ascii_case(name.as_bytes());
+            let is = |name: &str| key_eq(k, name);
             // The length picks the candidate names, so each key is compared at most twice.
             match k.len() {
                 9 if is("New Value") => {
@@ -366,17 +359,17 @@ impl<'d> RegKey<'d> {
         f
     }
 
-    fn field(&self, text: &[u8], key: &str) -> Option<&'d Property> {
+    fn field(&self, text: &[u8], key: &str) -> Option<Property> {
         self.doc.prop(text, self.holder, key)
     }
 
     /// The key's `Key=` line (the subkey path).
-    pub fn key(&self, text: &[u8]) -> Option<&'d Property> {
+    pub fn key(&self, text: &[u8]) -> Option<Property> {
         self.field(text, "Key")
     }
 
     /// The `New Value=` lines in order.
-    pub fn new_values<'t>(&self, text: &'t [u8]) -> impl Iterator<Item = &'d Property> + 't
+    pub fn new_values<'t>(&self, text: &'t [u8]) -> impl Iterator<Item = Property> + 't
     where
         'd: 't,
     {
@@ -385,7 +378,7 @@ impl<'d> RegKey<'d> {
             .filter(move |p| p.key_is(text, "New Value"))
     }
 
-    pub fn value_name(&self, text: &[u8]) -> Option<&'d Property> {
+    pub fn value_name(&self, text: &[u8]) -> Option<Property> {
         self.field(text, "Value Name")
     }
 
@@ -436,12 +429,12 @@ pub struct ServiceItem<'d> {
 
 impl<'d> ServiceItem<'d> {
     /// All properties in order, unknown ones included.
-    pub fn fields(&self) -> super::PropIter<'d> {
+    pub fn fields(&self) -> PropIter<'d> {
         self.doc.props_of(self.item)
     }
 
     /// `Service Name=`.
-    pub fn name(&self, text: &[u8]) -> Option<&'d Property> {
+    pub fn name(&self, text: &[u8]) -> Option<Property> {
         self.doc.prop(text, self.item, "Service Name")
     }
 }
