@@ -309,16 +309,16 @@ fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Tree> {
 }
 
 /// The arrays of a parsed document (or piece of one).
-struct Tree {
-    items: Vec<Item>,
-    own_lines: Vec<u16>,
-    long_lines: Vec<LongLine>,
-    blanks: Vec<TextRange>,
+pub(super) struct Tree {
+    pub(super) items: Vec<Item>,
+    pub(super) own_lines: Vec<u16>,
+    pub(super) long_lines: Vec<LongLine>,
+    pub(super) blanks: Vec<TextRange>,
 }
 
 impl Tree {
     /// Appends a piece parsed after this one (its indices count from 0).
-    fn append(&mut self, piece: Tree) {
+    pub(super) fn append(&mut self, piece: Tree) {
         let base = self.items.len() as u32;
         let line_base = self.own_lines.len() as u32;
         self.items.extend(piece.items.into_iter().map(|mut item| {
@@ -338,7 +338,7 @@ impl Tree {
 /// Parses the lines of `text[from..]` (`from` at a line start). `regions`: assign the
 /// control-flow regions while parsing (a piece of a split parse leaves them to the caller).
 /// A piece must end with no item open.
-fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
+pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
     let mut input = &text[from..];
     // Typical scripts have an item per 110-130 bytes and a line per 20-30.
     let mut items: Vec<Item> = Vec::with_capacity(input.len() / 100);
