@@ -9,8 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, anyhow};
 use svcscrub::pipeline::{self, Options};
-use svcscrub::rules::context::{PackageContext, PackageFile};
-use svcscrub::syntax::Syntax;
+use svcscrub::rules::context::PackageContext;
 
 fn main() -> anyhow::Result<()> {
     let path = std::env::args().nth(1).context("usage: phases FILE")?;
@@ -19,21 +18,8 @@ fn main() -> anyhow::Result<()> {
     let read = start.elapsed();
     let loaded = pipeline::load(&path, raw).map_err(|e| anyhow!("{e}"))?;
     let load = start.elapsed();
-    let text = loaded.source.text();
-    let (model, doc) = match &loaded.syntax {
-        Syntax::Script(doc) => (svcscrub::model::wise::lower(doc, text), Some(doc)),
-        Syntax::Reg(file) => (
-            svcscrub::model::reg::lower(file, text, loaded.source.encoding),
-            None,
-        ),
-    };
+    let files = vec![pipeline::lower(&loaded)];
     let lower = start.elapsed();
-    let files = vec![PackageFile {
-        source: &loaded.source,
-        model,
-        is_script: doc.is_some(),
-        doc,
-    }];
     let package = PackageContext::new(&files, &[]);
     let context = start.elapsed();
     let findings = svcscrub::rules::check_file(&package, &files, 0);

@@ -94,11 +94,16 @@ impl Options<'_> {
     }
 }
 
-fn lower(loaded: &Loaded) -> PackageFile<'_> {
+/// Lowers one file for the rules: only the writes some rule reads are built.
+pub fn lower(loaded: &Loaded) -> PackageFile<'_> {
     let text = loaded.source.text();
+    let needed = rules::Needed;
     let (model, is_script) = match &loaded.syntax {
-        Syntax::Script(doc) => (model::wise::lower(doc, text), true),
-        Syntax::Reg(file) => (model::reg::lower(file, text, loaded.source.encoding), false),
+        Syntax::Script(doc) => (model::wise::lower_selected(doc, text, &needed), true),
+        Syntax::Reg(file) => (
+            model::reg::lower_selected(file, text, loaded.source.encoding, &needed),
+            false,
+        ),
     };
     PackageFile {
         source: &loaded.source,

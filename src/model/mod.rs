@@ -97,6 +97,34 @@ pub struct RegWrite<'a> {
     pub block: u32,
 }
 
+/// Which writes a lowering builds. It is asked before a write is built, from the key and the
+/// data as written, so a write nobody reads costs neither a decode nor memory (most writes of a
+/// capture are under `SOFTWARE` and no rule reads them). Create Service items and script facts
+/// are always lowered.
+pub trait Selection: Sync {
+    /// Whether writes to `key` (the subkey path as written) of `hive` are wanted. In a `.reg`
+    /// file this decides for the key line and every value of its block.
+    fn key(&self, hive: Hive, key: &[u8]) -> bool;
+
+    /// Scripts: whether a write whose key is not wanted is wanted for one line of its
+    /// `New Value` text (as written, before decoding).
+    fn script_value_line(&self, line: &[u8]) -> bool;
+}
+
+/// Every write: the whole model, for tools and tests that read all of it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct All;
+
+impl Selection for All {
+    fn key(&self, _: Hive, _: &[u8]) -> bool {
+        true
+    }
+
+    fn script_value_line(&self, _: &[u8]) -> bool {
+        true
+    }
+}
+
 /// One property line of an item, as written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field<'a> {
@@ -142,7 +170,7 @@ impl<'a> CreateService<'a> {
 /// Everything the rules need to know about one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileModel<'a> {
-    /// Active writes in file order.
+    /// Active writes in file order (those the lowering's [`Selection`] wanted).
     pub writes: Vec<RegWrite<'a>>,
     /// Active Create Service items in file order.
     pub services: Vec<CreateService<'a>>,

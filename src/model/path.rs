@@ -108,21 +108,19 @@ pub struct SystemLocation<'k> {
 impl<'k> SystemLocation<'k> {
     /// Recognises `SYSTEM\CurrentControlSet\…` and `SYSTEM\ControlSetNNN\…` under HKLM.
     pub fn of(hive: Hive, key: &'k [u8]) -> Option<Self> {
-        if hive != Hive::LocalMachine {
-            return None;
-        }
         let mut segs = segments(key);
-        let (_, system) = segs.next()?;
-        if !system.eq_ignore_ascii_case(b"SYSTEM") {
-            return None;
-        }
-        let (span, set) = segs.next()?;
-        let control_set = parse_control_set(set)?;
+        let (control_set, control_set_span) = control_set_of(hive, &mut segs)?;
         Some(Self {
             control_set,
-            control_set_span: span,
+            control_set_span,
             rest: segs.map(|(_, s)| s).collect(),
         })
+    }
+
+    /// Whether [`SystemLocation::of`] recognises the key, without collecting its segments
+    /// (for deciding cheaply whether a write matters at all).
+    pub fn holds(hive: Hive, key: &[u8]) -> bool {
+        control_set_of(hive, &mut segments(key)).is_some()
     }
 
     /// Segment `i` after the control set equals `name` (case-insensitive).
@@ -149,6 +147,22 @@ impl<'k> SystemLocation<'k> {
             &[]
         }
     }
+}
+
+/// `HKLM` and the segments `SYSTEM`, control set: the control set and its span.
+fn control_set_of<'k>(
+    hive: Hive,
+    segs: &mut impl Iterator<Item = (Range<usize>, &'k [u8])>,
+) -> Option<(ControlSet, Range<usize>)> {
+    if hive != Hive::LocalMachine {
+        return None;
+    }
+    let (_, system) = segs.next()?;
+    if !system.eq_ignore_ascii_case(b"SYSTEM") {
+        return None;
+    }
+    let (span, set) = segs.next()?;
+    Some((parse_control_set(set)?, span))
 }
 
 fn parse_control_set(seg: &[u8]) -> Option<ControlSet> {
@@ -218,6 +232,17 @@ mod tests {
         assert!(SystemLocation::of(Hive::CurrentUser, b"SYSTEM\\CurrentControlSet").is_none());
         assert!(SystemLocation::of(Hive::LocalMachine, b"SYSTEM\\ControlSet1\\x").is_none());
         assert!(SystemLocation::of(Hive::LocalMachine, b"SOFTWARE\\CurrentControlSet").is_none());
+        for (hive, key) in [
+            (Hive::LocalMachine, &b"\\system\\controlset002"[..]),
+            (Hive::LocalMachine, b"SYSTEM\\ControlSet1\\x"),
+            (Hive::LocalMachine, b"SYSTEM"),
+            (Hive::CurrentUser, b"SYSTEM\\CurrentControlSet"),
+        ] {
+            assert_eq!(
+                SystemLocation::holds(hive, key),
+                SystemLocation::of(hive, key).is_some()
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{Data, FileModel, Hive, Origin, RegWrite};
+use super::{All, Data, FileModel, Hive, Origin, RegWrite, Selection};
 use crate::source::Encoding;
 use crate::syntax::reg::{HexBytes, HexKind, KeyLine, RegFile, ValueData, ValueRecord, unescape};
 
@@ -20,15 +20,30 @@ const REG_MULTI_SZ: u32 = 7;
 const REG_QWORD: u32 = 0xb;
 
 pub fn lower<'a>(file: &RegFile, text: &'a [u8], encoding: Encoding) -> FileModel<'a> {
-    let mut writes = Vec::with_capacity(file.records.len());
+    lower_selected(file, text, encoding, &All)
+}
+
+/// As [`lower`], with only the key blocks whose key `selection` wants: a block's writes are
+/// all kept or all left out, so the writes of a kept block stay one contiguous run.
+pub fn lower_selected<'a>(
+    file: &RegFile,
+    text: &'a [u8],
+    encoding: Encoding,
+    selection: &impl Selection,
+) -> FileModel<'a> {
+    let mut writes = Vec::new();
     for (block_index, block) in file.blocks.iter().enumerate() {
         let key = &block.key;
         if key.delete {
             continue;
         }
-        let container = u32::try_from(block_index).unwrap_or(u32::MAX);
         let hive = key_hive(key, text);
-        let subkey: Cow<'a, [u8]> = Cow::Borrowed(slice(text, key.subkey));
+        let subkey_text = slice(text, key.subkey);
+        if !selection.key(hive, subkey_text) {
+            continue;
+        }
+        let container = u32::try_from(block_index).unwrap_or(u32::MAX);
+        let subkey: Cow<'a, [u8]> = Cow::Borrowed(subkey_text);
         writes.push(RegWrite {
             hive,
             key: subkey.clone(),

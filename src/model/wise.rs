@@ -15,19 +15,21 @@
 
 use std::borrow::Cow;
 
-use super::{CreateService, Data, Field, FileModel, Hive, Origin, RegWrite};
-use crate::syntax::wise::{Document, ItemKind, RegKey, RegOp};
+use super::{All, CreateService, Data, Field, FileModel, Hive, Origin, RegWrite, Selection};
+use crate::syntax::wise::{Document, Item, ItemKind, RegKey, RegOp};
 
 /// The active registry writes and `Create Service` items of `doc`, in file order.
 pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
+    lower_selected(doc, text, &All)
+}
+
+/// As [`lower`], with only the writes `selection` wants.
+pub fn lower_selected<'a>(
+    doc: &Document,
+    text: &'a [u8],
+    selection: &impl Selection,
+) -> FileModel<'a> {
     let mut model = FileModel::default();
-    // Every key is an Edit Registry item or an `item: Key`: an upper bound that avoids regrowing.
-    let keys = doc
-        .items()
-        .iter()
-        .filter(|i| i.active && matches!(i.kind, ItemKind::EditRegistry | ItemKind::Key))
-        .count();
-    model.writes.reserve(keys);
     for (index, item) in doc.items().iter().enumerate() {
         if !item.active {
             continue;
@@ -39,36 +41,13 @@ pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
                     continue;
                 };
                 for key in er.keys() {
-                    if let Some(write) = lower_key(doc, text, &key, item.block) {
+                    if let Some(write) = lower_key(doc, text, &key, item.block, selection) {
                         model.writes.push(write);
                     }
                 }
             }
             ItemKind::CreateService => {
-                let fields: Vec<Field<'a>> = doc
-                    .props_of(index)
-                    .map(|p| Field {
-                        key: p.key_bytes(text),
-                        value: p.value_bytes(text),
-                        line: p.line(),
-                        value_range: p.value(),
-                    })
-                    .collect();
-                let name = fields
-                    .iter()
-                    .find(|f| f.key.eq_ignore_ascii_case(b"Service Name"))
-                    .map_or(&b""[..], |f| f.value);
-                model.services.push(CreateService {
-                    name,
-                    fields,
-                    head: item.head_text(),
-                    range: item.range(),
-                    origin: Origin {
-                        container: index,
-                        index: 0,
-                    },
-                    block: item.block,
-                });
+                model.services.push(create_service(doc, text, index, item));
             }
             _ => {}
         }
@@ -77,12 +56,47 @@ pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
     model
 }
 
-/// One key as a write; `None` for remarked keys, deletions and unreadable `Root`s.
+/// The `Create Service` item `item`, at `index`.
+fn create_service<'a>(
+    doc: &Document,
+    text: &'a [u8],
+    index: u32,
+    item: &Item,
+) -> CreateService<'a> {
+    let fields: Vec<Field<'a>> = doc
+        .props_of(index)
+        .map(|p| Field {
+            key: p.key_bytes(text),
+            value: p.value_bytes(text),
+            line: p.line(),
+            value_range: p.value(),
+        })
+        .collect();
+    let name = fields
+        .iter()
+        .find(|f| f.key.eq_ignore_ascii_case(b"Service Name"))
+        .map_or(&b""[..], |f| f.value);
+    CreateService {
+        name,
+        fields,
+        head: item.head_text(),
+        range: item.range(),
+        origin: Origin {
+            container: index,
+            index: 0,
+        },
+        block: item.block,
+    }
+}
+
+/// One key as a write; `None` for remarked keys, deletions, unreadable `Root`s and writes
+/// `selection` does not want.
 fn lower_key<'a>(
     doc: &Document,
     text: &'a [u8],
     key: &RegKey<'_>,
     block: u32,
+    selection: &impl Selection,
 ) -> Option<RegWrite<'a>> {
     if !key.active() {
         return None;
@@ -92,6 +106,20 @@ fn lower_key<'a>(
         return None;
     }
     let hive = Hive::from_root(f.root.number()?);
+    let key_text = f.key.map_or(&b""[..], |p| p.value_bytes(text));
+    let wanted = selection.key(hive, key_text)
+        || match f.new_value_count {
+            0 => false,
+            1 => f
+                .first_new_value
+                .is_some_and(|p| selection.script_value_line(p.value_bytes(text))),
+            _ => key
+                .new_values(text)
+                .any(|p| selection.script_value_line(p.value_bytes(text))),
+        };
+    if !wanted {
+        return None;
+    }
     let holder = doc.item(key.holder)?;
     let (value, data) = if f.value_name.is_none() && f.new_value_count == 0 {
         (None, Data::None)
@@ -109,7 +137,7 @@ fn lower_key<'a>(
     };
     Some(RegWrite {
         hive,
-        key: Cow::Borrowed(f.key.map_or(&b""[..], |p| p.value_bytes(text))),
+        key: Cow::Borrowed(key_text),
         key_range: f.key.map(|p| p.value()),
         value,
         data,

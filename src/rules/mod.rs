@@ -19,7 +19,7 @@ mod tests;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Change};
-use crate::model::RegWrite;
+use crate::model::{Hive, RegWrite, Selection, SystemLocation};
 use context::{FileFacts, PackageContext, PackageFile, display_key};
 
 /// A rule's fixed facts and documentation. `doc` is Markdown and feeds `svcscrub explain`,
@@ -53,6 +53,22 @@ pub static RULES: &[RuleInfo] = &[
 /// The rule with this code (case-insensitive).
 pub fn rule(code: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
+}
+
+/// The writes the rules read, for lowering ([`crate::model::Selection`]): SVC001–SVC030 read
+/// writes under `HKLM\SYSTEM\<control set>` (and the package context the same ones), SVC040
+/// script writes whose data refers to a variable that is not built in.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Needed;
+
+impl Selection for Needed {
+    fn key(&self, hive: Hive, key: &[u8]) -> bool {
+        SystemLocation::holds(hive, key)
+    }
+
+    fn script_value_line(&self, line: &[u8]) -> bool {
+        svc040_unescaped_percent::may_report(line)
+    }
 }
 
 /// A fix before it is planned into byte edits.

@@ -107,11 +107,22 @@ pub const BUILT_IN_VARIABLES: &[&str] = &[
 /// Whether `%name%` refers to something the installer knows: a built-in, a compiler variable
 /// or a variable of the package.
 pub fn is_known(cx: &RuleContext<'_, '_, '_>, name: &[u8]) -> bool {
+    is_built_in(name) || cx.package.defines_variable(name)
+}
+
+/// A compiler variable or one of the installer's run-time variables: known in every package.
+fn is_built_in(name: &[u8]) -> bool {
     name.first() == Some(&b'_')
         || BUILT_IN_VARIABLES
             .iter()
             .any(|b| name.eq_ignore_ascii_case(b.as_bytes()))
-        || cx.package.defines_variable(name)
+}
+
+/// Whether a `New Value` line may be reported, whatever the package defines: it refers to a
+/// variable that is not built in. (Which variables the package defines is known only once
+/// every file of it is lowered.)
+pub fn may_report(line: &[u8]) -> bool {
+    memchr::memchr(b'%', line).is_some() && references(line).any(|r| !is_built_in(r.name(line)))
 }
 
 /// An unknown `%NAME%`: where it stands in the text, and its name.

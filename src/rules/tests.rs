@@ -577,3 +577,91 @@ fn svc020_in_reg_files_reports_the_key_line_once() {
         [Change::Replace(_)]
     ));
 }
+
+/// The files under `dir` (recursively) that the tool reads, sorted.
+fn inputs(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            inputs(&path, out);
+        } else if path.extension().is_some_and(|e| {
+            ["ipf", "wse", "reg"]
+                .iter()
+                .any(|x| e.eq_ignore_ascii_case(x))
+        }) {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn rules_find_the_same_in_the_needed_writes_as_in_all() {
+    use crate::model::{All, Selection, reg, wise};
+    use crate::pipeline::{Loaded, load};
+    use crate::syntax::Syntax;
+
+    fn lowered<'l>(loaded: &'l [Loaded], selection: &impl Selection) -> Vec<PackageFile<'l>> {
+        loaded
+            .iter()
+            .map(|l| {
+                let text = l.source.text();
+                let (model, doc) = match &l.syntax {
+                    Syntax::Script(doc) => (wise::lower_selected(doc, text, selection), Some(doc)),
+                    Syntax::Reg(file) => (
+                        reg::lower_selected(file, text, l.source.encoding, selection),
+                        None,
+                    ),
+                };
+                PackageFile {
+                    source: &l.source,
+                    model,
+                    is_script: doc.is_some(),
+                    doc,
+                }
+            })
+            .collect()
+    }
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut packages = Vec::new();
+    for parent in ["tests/fixtures/rules", "examples"] {
+        let Ok(entries) = std::fs::read_dir(root.join(parent)) else {
+            continue;
+        };
+        packages.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+    }
+    packages.sort();
+    let mut checked = 0;
+    for package in packages {
+        let mut paths = Vec::new();
+        inputs(&package, &mut paths);
+        let loaded: Vec<Loaded> = paths
+            .iter()
+            .filter_map(|p| {
+                let raw = std::fs::read(p).ok()?;
+                load(&p.to_string_lossy(), raw).ok()
+            })
+            .collect();
+        let all = lowered(&loaded, &All);
+        let needed = lowered(&loaded, &super::Needed);
+        let (all_package, needed_package) = (
+            PackageContext::new(&all, &[]),
+            PackageContext::new(&needed, &[]),
+        );
+        for (i, file) in loaded.iter().enumerate() {
+            let expected = check_file(&all_package, &all, i);
+            assert_eq!(
+                check_file(&needed_package, &needed, i),
+                expected,
+                "{}",
+                file.source.path
+            );
+            checked += expected.len();
+        }
+    }
+    assert!(checked > 50, "only {checked} findings checked");
+}
