@@ -81,17 +81,22 @@ pub enum ControlSet {
 
 /// The non-empty `\`-separated segments of a key path, with their byte spans.
 pub fn segments(key: &[u8]) -> impl Iterator<Item = (Range<usize>, &[u8])> {
+    // A plain scan: segments are a few bytes long, shorter than a `memchr` call's set-up.
     let mut start = 0;
     std::iter::from_fn(move || {
-        while start <= key.len() {
-            let end = memchr::memchr(b'\\', &key[start..]).map_or(key.len(), |p| start + p);
-            let span = start..end;
-            start = end + 1;
-            if !span.is_empty() {
-                return Some((span.clone(), &key[span]));
-            }
+        while start < key.len() && key[start] == b'\\' {
+            start += 1;
         }
-        None
+        if start >= key.len() {
+            return None;
+        }
+        let end = key[start..]
+            .iter()
+            .position(|&b| b == b'\\')
+            .map_or(key.len(), |p| start + p);
+        let span = start..end;
+        start = end;
+        Some((span.clone(), &key[span]))
     })
 }
 
@@ -186,6 +191,10 @@ fn parse_control_set(seg: &[u8]) -> Option<ControlSet> {
 
 /// Equality of two key paths: case-insensitive, ignoring empty segments.
 pub fn keys_equal(a: &[u8], b: &[u8]) -> bool {
+    // The same spelling but for case is the usual case.
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
     let mut x = segments(a).map(|(_, s)| s);
     let mut y = segments(b).map(|(_, s)| s);
     loop {
@@ -236,6 +245,9 @@ mod tests {
             (Hive::LocalMachine, &b"\\system\\controlset002"[..]),
             (Hive::LocalMachine, b"SYSTEM\\ControlSet1\\x"),
             (Hive::LocalMachine, b"SYSTEM"),
+            (Hive::LocalMachine, b"SYSTEMS\\CurrentControlSet"),
+            (Hive::LocalMachine, b"SYSTEM\\\\CurrentControlSet\\"),
+            (Hive::LocalMachine, b"SYSTEM\\"),
             (Hive::CurrentUser, b"SYSTEM\\CurrentControlSet"),
         ] {
             assert_eq!(
@@ -243,6 +255,16 @@ mod tests {
                 SystemLocation::of(hive, key).is_some()
             );
         }
+    }
+
+    #[test]
+    fn segments_skip_empty_ones() {
+        let spans = |key: &[u8]| segments(key).map(|(span, _)| span).collect::<Vec<_>>();
+        assert_eq!(spans(b"a\\bc"), [0..1, 2..4]);
+        assert_eq!(spans(b"\\\\a\\\\b\\"), [2..3, 5..6]);
+        assert_eq!(spans(b""), []);
+        assert_eq!(spans(b"\\\\"), []);
+        assert_eq!(spans(b"abc"), vec![(0..3)]);
     }
 
     #[test]

@@ -2,9 +2,11 @@
 //! per-file facts a rule needs about the other writes (who else writes to a key, which
 //! `CurrentControlSet` writes exist to compare `ControlSetNNN` copies with).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use crate::model::path::segments;
+use crate::model::path::{keys_equal, segments};
 use crate::model::script::{self, Variable, normalize_path};
 use crate::model::{CreateService, FileModel, Hive, RegWrite, SystemLocation};
 use crate::source::SourceFile;
@@ -22,13 +24,140 @@ pub struct PackageFile<'a> {
     pub doc: Option<&'a Document>,
 }
 
-impl PackageFile<'_> {
+impl<'a> PackageFile<'a> {
     /// The variables this script defines (none for a `.reg` file). Reads every item that may
     /// define one, so rules call it only when a finding depends on it.
-    pub fn variables(&self) -> Vec<Variable<'_>> {
+    pub fn variables(&self) -> Vec<Variable<'a>> {
         self.doc
             .map(|doc| script::variables(doc, self.source.text()))
             .unwrap_or_default()
+    }
+}
+
+/// The multiplier of the byte fold below (FxHash's).
+const FOLD: u64 = 0x517c_c1b7_2722_0a95;
+
+/// Folds ASCII-lower-cased bytes into a running hash, a byte at a time (names and paths are
+/// short; SipHash per lookup cost more than the rest of the per-write work together).
+fn fold_lowercase(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h.rotate_left(5) ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(FOLD);
+    }
+    h
+}
+
+/// The hasher of the per-file maps: their keys hash themselves with [`fold_lowercase`] and
+/// write one `u64` each, which this mixes and finishes (the finish spreads the bits over the
+/// low ones the table indexes with).
+#[derive(Clone, Copy, Default)]
+pub struct FoldHasher(u64);
+
+impl Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        // MurmurHash3's 64-bit finalizer.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = fold_lowercase(self.0, bytes);
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(FOLD);
+    }
+
+    fn write_u8(&mut self, x: u8) {
+        self.write_u64(u64::from(x));
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
+
+    fn write_isize(&mut self, x: isize) {
+        self.write_u64(x as u64);
+    }
+}
+
+/// Builds [`FoldHasher`]s.
+pub type FoldState = BuildHasherDefault<FoldHasher>;
+
+/// A name compared ASCII case-insensitively (service, value and variable names), borrowed
+/// where it can be, so that lookups allocate nothing.
+#[derive(Clone, Debug)]
+pub struct NoCase<'n>(pub Cow<'n, [u8]>);
+
+impl<'n> NoCase<'n> {
+    pub fn of(name: &'n [u8]) -> Self {
+        NoCase(Cow::Borrowed(name))
+    }
+}
+
+impl PartialEq for NoCase<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl Eq for NoCase<'_> {}
+
+impl Hash for NoCase<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(fold_lowercase(0, &self.0));
+    }
+}
+
+/// A key path compared as [`keys_equal`] compares paths: ASCII case-insensitively, ignoring
+/// empty segments. Borrowed from a write's key, so the per-file maps allocate nothing per
+/// write; its hash is computed once, as it is looked up several times.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyPath<'k> {
+    path: &'k [u8],
+    hash: u64,
+}
+
+impl PartialEq for KeyPath<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && keys_equal(self.path, other.path)
+    }
+}
+
+impl Eq for KeyPath<'_> {}
+
+impl Hash for KeyPath<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl<'k> KeyPath<'k> {
+    pub fn new(path: &'k [u8]) -> Self {
+        // The segments lower-cased and joined by `\`, as `keys_equal` sees the path.
+        let mut hash = 0;
+        for (i, (_, segment)) in segments(path).enumerate() {
+            if i > 0 {
+                hash = fold_lowercase(hash, b"\\");
+            }
+            hash = fold_lowercase(hash, segment);
+        }
+        Self { path, hash }
+    }
+
+    /// The enclosing key (`a\b` of `a\b\c`); `None` for a path of one segment or none.
+    fn parent(self) -> Option<KeyPath<'k>> {
+        let path = self.path;
+        let end = path.iter().rposition(|&b| b != b'\\')? + 1;
+        let cut = memchr::memrchr(b'\\', &path[..end])?;
+        let parent = &path[..cut];
+        parent
+            .iter()
+            .any(|&b| b != b'\\')
+            .then(|| KeyPath::new(parent))
     }
 }
 
@@ -39,8 +168,8 @@ pub enum Creator<'m, 'a> {
     Item {
         file: usize,
         item: &'m CreateService<'a>,
-        /// 1-based line of the item's head, for messages.
-        line: usize,
+        /// Where [`PackageContext::line_of`] keeps the item's line.
+        slot: usize,
     },
     /// Declared in the configuration (`services = [...]`) or with `--service`.
     Declared,
@@ -48,44 +177,46 @@ pub enum Creator<'m, 'a> {
 
 /// Package-wide facts, built once per fix pass.
 pub struct PackageContext<'m, 'a> {
-    /// Lower-cased service name → its first creator (items before declarations).
-    created: HashMap<Vec<u8>, Creator<'m, 'a>>,
+    /// Service name → its first creator (items before declarations).
+    created: HashMap<NoCase<'a>, Creator<'m, 'a>>,
     /// The package's files, for facts computed on first use.
     files: &'m [PackageFile<'a>],
-    /// Lower-cased names of the variables the package's scripts define (SVC040), on first use.
-    variables: std::sync::OnceLock<HashSet<Vec<u8>>>,
-    /// Lower-cased service name → whether the package writes its `Type` and its `ImagePath`
-    /// (SVC030), on first use.
-    service_values: std::sync::OnceLock<HashMap<Vec<u8>, (bool, bool)>>,
+    /// The variables the package's scripts define (SVC040), on first use.
+    /// (Owned names: a lazily built field with a lifetime would make the context invariant.)
+    variables: std::sync::OnceLock<HashSet<NoCase<'static>>>,
+    /// Service name → whether the package writes its `Type` and its `ImagePath` (SVC030), on
+    /// first use.
+    service_values: std::sync::OnceLock<HashMap<NoCase<'static>, (bool, bool)>>,
     /// The package's file paths, normalized and lower-cased (to tell which includes were read).
     paths: HashSet<String>,
+    /// Each file's lines, built on first use (for the line of a creator item in messages).
+    lines: Vec<std::sync::OnceLock<LineIndex>>,
+    /// The line of each creator item, found on first use.
+    creator_lines: Vec<std::sync::OnceLock<usize>>,
 }
 
 impl<'m, 'a> PackageContext<'m, 'a> {
     pub fn new(files: &'m [PackageFile<'a>], declared: &[String]) -> Self {
         let mut created = HashMap::new();
+        let mut slots = 0;
         for (index, file) in files.iter().enumerate() {
-            if file.model.services.is_empty() {
-                continue;
-            }
-            let lines = file.source.line_index();
             for item in &file.model.services {
                 if item.name.is_empty() {
                     continue;
                 }
-                let line = lines.line_col(file.source.text(), item.head.start).line;
-                created
-                    .entry(item.name.to_ascii_lowercase())
-                    .or_insert(Creator::Item {
+                created.entry(NoCase::of(item.name)).or_insert_with(|| {
+                    slots += 1;
+                    Creator::Item {
                         file: index,
                         item,
-                        line,
-                    });
+                        slot: slots - 1,
+                    }
+                });
             }
         }
         for name in declared {
             created
-                .entry(name.as_bytes().to_ascii_lowercase())
+                .entry(NoCase(Cow::Owned(name.as_bytes().to_vec())))
                 .or_insert(Creator::Declared);
         }
         let paths = files
@@ -98,6 +229,8 @@ impl<'m, 'a> PackageContext<'m, 'a> {
             variables: std::sync::OnceLock::new(),
             service_values: std::sync::OnceLock::new(),
             paths,
+            lines: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
+            creator_lines: (0..slots).map(|_| std::sync::OnceLock::new()).collect(),
         }
     }
 
@@ -116,10 +249,10 @@ impl<'m, 'a> PackageContext<'m, 'a> {
                 self.files
                     .iter()
                     .flat_map(|f| f.variables())
-                    .map(|v| v.name.to_ascii_lowercase())
+                    .map(|v| NoCase(Cow::Owned(v.name.to_vec())))
                     .collect()
             })
-            .contains(&name.to_ascii_lowercase())
+            .contains(&NoCase::of(name))
     }
 
     /// Whether the package writes both `Type` and `ImagePath` of service `name`, in any file
@@ -127,20 +260,40 @@ impl<'m, 'a> PackageContext<'m, 'a> {
     pub fn writes_type_and_image_path(&self, name: &[u8]) -> bool {
         self.service_values
             .get_or_init(|| service_values(self.files))
-            .get(&name.to_ascii_lowercase())
+            .get(&NoCase::of(name))
             .is_some_and(|&(t, i)| t && i)
     }
 
     /// The creator of service `name` (case-insensitive), if the package creates it.
     pub fn creator(&self, name: &[u8]) -> Option<Creator<'m, 'a>> {
-        self.created.get(&name.to_ascii_lowercase()).copied()
+        self.created.get(&NoCase::of(name)).copied()
+    }
+
+    /// The 1-based line of a creator item's head, for messages (0 for a declared service).
+    pub fn line_of(&self, creator: Creator<'_, '_>) -> usize {
+        let Creator::Item { file, item, slot } = creator else {
+            return 0;
+        };
+        let (Some(f), Some(lines), Some(line)) = (
+            self.files.get(file),
+            self.lines.get(file),
+            self.creator_lines.get(slot),
+        ) else {
+            return 0;
+        };
+        *line.get_or_init(|| {
+            lines
+                .get_or_init(|| f.source.line_index())
+                .line_col(f.source.text(), item.head.start)
+                .line
+        })
     }
 }
 
-/// Lower-cased service name → whether `files` write its `Type` and its `ImagePath`, in any file
-/// and control set.
-fn service_values(files: &[PackageFile<'_>]) -> HashMap<Vec<u8>, (bool, bool)> {
-    let mut service_values: HashMap<Vec<u8>, (bool, bool)> = HashMap::new();
+/// Service name → whether `files` write its `Type` and its `ImagePath`, in any file and control
+/// set.
+fn service_values(files: &[PackageFile<'_>]) -> HashMap<NoCase<'static>, (bool, bool)> {
+    let mut service_values: HashMap<NoCase<'_>, (bool, bool)> = HashMap::new();
     for write in files.iter().flat_map(|f| &f.model.writes) {
         // The value name first: it rules out almost every write cheaply.
         let Some(value) = write.value.as_deref() else {
@@ -159,9 +312,7 @@ fn service_values(files: &[PackageFile<'_>]) -> HashMap<Vec<u8>, (bool, bool)> {
         if !location.service_subpath().is_empty() {
             continue;
         }
-        let entry = service_values
-            .entry(service.to_ascii_lowercase())
-            .or_default();
+        let entry = service_values.entry(NoCase::of(service)).or_default();
         if is_type {
             entry.0 = true;
         } else {
@@ -169,6 +320,9 @@ fn service_values(files: &[PackageFile<'_>]) -> HashMap<Vec<u8>, (bool, bool)> {
         }
     }
     service_values
+        .into_iter()
+        .map(|(name, v)| (NoCase(Cow::Owned(name.0.into_owned())), v))
+        .collect()
 }
 
 /// A write with its location under `HKLM\SYSTEM\<control set>` worked out once.
@@ -177,13 +331,33 @@ pub struct Classified<'w, 'a> {
     pub location: SystemLocation<'w>,
 }
 
-/// A write's identity across control sets: lower-cased rest path and value name.
-type WriteIdentity = (Vec<u8>, Option<Vec<u8>>);
+impl<'w> Classified<'w, '_> {
+    /// The path below the control set: the identity of a key across `CurrentControlSet` and
+    /// `ControlSetNNN`.
+    pub fn rest(&self) -> KeyPath<'w> {
+        let key: &'w [u8] = &self.write.key;
+        KeyPath::new(
+            key.get(self.location.control_set_span.end..)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+/// A value write's identity across control sets: the path below the control set and the value
+/// name.
+type WriteIdentity<'w> = (KeyPath<'w>, Option<NoCase<'w>>);
+
+/// Write indices, the first without an allocation (most identities have one write).
+struct Indices {
+    first: usize,
+    more: Vec<usize>,
+}
 
 /// What a file writes to one key.
 #[derive(Default)]
 struct KeyContents {
-    values: HashSet<Vec<u8>>,
+    /// Distinct value names written to it.
+    values: u32,
     has_subkeys: bool,
 }
 
@@ -191,31 +365,18 @@ struct KeyContents {
 pub struct FileFacts<'w, 'a> {
     /// Writes under `HKLM\SYSTEM\<control set>`, with their index in `FileModel::writes`.
     pub system: Vec<(usize, Classified<'w, 'a>)>,
-    /// What is written to each key (by lower-cased path below the control set): the
-    /// lower-cased value names, and whether any subkey is written.
-    contents: HashMap<Vec<u8>, KeyContents>,
-    /// `CurrentControlSet` writes: (lower-cased rest path, lower-cased value name) → data
-    /// indices, to find the original of a `ControlSetNNN` copy.
-    current_writes: HashMap<WriteIdentity, Vec<usize>>,
+    /// What is written to each key (by path below the control set): how many distinct value
+    /// names, and whether any subkey is written.
+    contents: HashMap<KeyPath<'w>, KeyContents, FoldState>,
+    /// Every (key, value name) written, to tell which names a key's values have.
+    values: HashSet<(KeyPath<'w>, NoCase<'w>), FoldState>,
+    /// `CurrentControlSet` writes: (path below the control set, value name) → data indices, to
+    /// find the original of a `ControlSetNNN` copy.
+    current_writes: HashMap<WriteIdentity<'w>, Indices, FoldState>,
     /// Lines of the file, built on first use for messages.
-    lines: std::cell::OnceCell<LineIndex>,
+    lines: std::sync::OnceLock<LineIndex>,
     /// Whether the file suffixes fields with a language (`Title English=`), found on first use.
-    language_suffix: std::cell::OnceCell<bool>,
-}
-
-/// The path below the control set, lower-cased and `\`-joined: the identity of a key across
-/// `CurrentControlSet` and `ControlSetNNN`.
-pub fn rest_key(location: &SystemLocation<'_>) -> Vec<u8> {
-    let len = location.rest.iter().map(|s| s.len() + 1).sum::<usize>();
-    let mut out = Vec::with_capacity(len);
-    for (i, seg) in location.rest.iter().enumerate() {
-        if i > 0 {
-            out.push(b'\\');
-        }
-        out.extend_from_slice(seg);
-    }
-    out.make_ascii_lowercase();
-    out
+    language_suffix: std::sync::OnceLock<bool>,
 }
 
 impl<'w, 'a> FileFacts<'w, 'a> {
@@ -226,66 +387,86 @@ impl<'w, 'a> FileFacts<'w, 'a> {
                 system.push((index, Classified { write, location }));
             }
         }
-        let mut contents: HashMap<Vec<u8>, KeyContents> = HashMap::new();
-        let mut current_writes: HashMap<_, Vec<usize>> = HashMap::new();
+        // Upper bounds but for ancestors: no table grows while filled.
+        let n = system.len();
+        let mut contents: HashMap<KeyPath<'w>, KeyContents, FoldState> =
+            HashMap::with_capacity_and_hasher(n, FoldState::default());
+        let mut values = HashSet::with_capacity_and_hasher(n, FoldState::default());
+        let mut current_writes: HashMap<_, Indices, FoldState> =
+            HashMap::with_capacity_and_hasher(n, FoldState::default());
         for (index, c) in &system {
-            let rest = rest_key(&c.location);
+            let rest = c.rest();
+            let value: Option<&'w [u8]> = c.write.value.as_deref();
             // A value write marks its key as holding that value; a write in a subkey marks
             // every ancestor as holding something.
-            if let Some(value) = &c.write.value {
-                let entry = match contents.get_mut(&rest) {
-                    Some(entry) => entry,
-                    None => contents.entry(rest.clone()).or_default(),
-                };
-                entry.values.insert(value.to_ascii_lowercase());
+            if let Some(value) = value {
+                let new_name = values.insert((rest, NoCase::of(value)));
+                let entry = contents.entry(rest).or_default();
+                entry.values += u32::from(new_name);
             }
             // Every ancestor holds a subkey (a script may write a deep key without its parents).
-            let mut ancestor = rest.as_slice();
-            while let Some(cut) = ancestor.iter().rposition(|&b| b == b'\\') {
-                ancestor = &ancestor[..cut];
-                match contents.get_mut(ancestor) {
+            let mut ancestor = rest;
+            while let Some(parent) = ancestor.parent() {
+                ancestor = parent;
+                let entry = contents.entry(ancestor).or_default();
+                if entry.has_subkeys {
                     // Its ancestors were marked when it was.
-                    Some(c) if c.has_subkeys => break,
-                    Some(c) => c.has_subkeys = true,
-                    None => {
-                        let c = KeyContents {
-                            has_subkeys: true,
-                            ..KeyContents::default()
-                        };
-                        contents.insert(ancestor.to_vec(), c);
-                    }
+                    break;
                 }
+                entry.has_subkeys = true;
             }
             if c.location.control_set == crate::model::ControlSet::Current {
-                let value = c.write.value.as_ref().map(|v| v.to_ascii_lowercase());
                 current_writes
-                    .entry((rest, value))
-                    .or_default()
-                    .push(*index);
+                    .entry((rest, value.map(NoCase::of)))
+                    .and_modify(|i: &mut Indices| i.more.push(*index))
+                    .or_insert(Indices {
+                        first: *index,
+                        more: Vec::new(),
+                    });
             }
         }
         Self {
             system,
             contents,
+            values,
             current_writes,
-            lines: std::cell::OnceCell::new(),
-            language_suffix: std::cell::OnceCell::new(),
+            lines: std::sync::OnceLock::new(),
+            language_suffix: std::sync::OnceLock::new(),
         }
     }
 
-    /// Whether the key at `rest` (see [`rest_key`]) has value writes other than those named in
-    /// `except` (lower-case), or (when `count_subkeys`) writes in subkeys.
-    pub fn key_holds_other_than(&self, rest: &[u8], except: &[&[u8]], count_subkeys: bool) -> bool {
-        self.contents.get(rest).is_some_and(|c| {
-            (count_subkeys && c.has_subkeys)
-                || c.values.iter().any(|v| !except.contains(&v.as_slice()))
+    /// Whether the key at `rest` (a path below the control set) has value writes other than
+    /// those named in `except` (distinct names, case-insensitive), or (when `count_subkeys`)
+    /// writes in subkeys.
+    pub fn key_holds_other_than(
+        &self,
+        rest: KeyPath<'_>,
+        except: &[&[u8]],
+        count_subkeys: bool,
+    ) -> bool {
+        self.contents.get(&rest).is_some_and(|c| {
+            (count_subkeys && c.has_subkeys) || {
+                let named = except
+                    .iter()
+                    .filter(|e| self.values.contains(&(rest, NoCase::of(e))))
+                    .count();
+                c.values as usize > named
+            }
         })
     }
 
-    /// Indices of `CurrentControlSet` writes with this rest path and value name.
-    pub fn current_writes(&self, rest: &[u8], value: Option<&[u8]>) -> &[usize] {
-        let key = (rest.to_vec(), value.map(<[u8]>::to_ascii_lowercase));
-        self.current_writes.get(&key).map_or(&[], Vec::as_slice)
+    /// Indices of `CurrentControlSet` writes with this path below the control set and value
+    /// name, in file order.
+    pub fn current_writes<'s>(
+        &'s self,
+        rest: KeyPath<'s>,
+        value: Option<&'s [u8]>,
+    ) -> impl Iterator<Item = usize> + 's {
+        let found = self.current_writes.get(&(rest, value.map(NoCase::of)));
+        found
+            .map(|i| i.first)
+            .into_iter()
+            .chain(found.into_iter().flat_map(|i| i.more.iter().copied()))
     }
 
     pub fn lines(&self, source: &SourceFile) -> &LineIndex {

@@ -1,6 +1,5 @@
 //! SVC001 service-security-descriptor.
 
-use super::context::rest_key;
 use super::{Finding, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
@@ -63,11 +62,9 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             Some(v) if v.eq_ignore_ascii_case(b"Security") => format!(
                 "captured security descriptor of service `{name}` ({key}); it names the reference machine's accounts"
             ),
-            None if !cx.facts.key_holds_other_than(
-                &rest_key(&c.location),
-                &[b"security"],
-                true,
-            ) =>
+            None if !cx
+                .facts
+                .key_holds_other_than(c.rest(), &[b"security"], true) =>
             {
                 format!("{key} holds only the captured security descriptor of service `{name}`")
             }

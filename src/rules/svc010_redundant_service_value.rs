@@ -1,6 +1,6 @@
 //! SVC010 redundant-service-value.
 
-use super::context::{Classified, Creator, rest_key};
+use super::context::{Classified, Creator};
 use super::{Finding, FixPlan, RuleContext, RuleInfo, remove};
 use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Change};
@@ -111,10 +111,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         };
         match &c.write.value {
             None => {
-                if cx
-                    .facts
-                    .key_holds_other_than(&rest_key(&c.location), &redundant, false)
-                {
+                if cx.facts.key_holds_other_than(c.rest(), &redundant, false) {
                     continue;
                 }
                 let (applicability, source) = match creator {
@@ -144,7 +141,8 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
 
 fn describe_creator(cx: &RuleContext<'_, '_, '_>, creator: Creator<'_, '_>) -> String {
     match creator {
-        Creator::Item { file, line, .. } => {
+        Creator::Item { file, .. } => {
+            let line = cx.package.line_of(creator);
             format!(
                 "the Create Service item at {}:{line}",
                 cx.files[file].source.path

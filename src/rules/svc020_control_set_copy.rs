@@ -1,6 +1,6 @@
 //! SVC020 control-set-copy.
 
-use super::context::{Classified, rest_key};
+use super::context::Classified;
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Change, Edit};
@@ -68,11 +68,9 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             &block_writes
         };
         let duplicated = covered.iter().all(|w| {
-            let rest = rest_key(&w.location);
             cx.facts
-                .current_writes(&rest, w.write.value.as_deref())
-                .iter()
-                .any(|&i| writes[i].data == w.write.data)
+                .current_writes(w.rest(), w.write.value.as_deref())
+                .any(|i| writes[i].data == w.write.data)
         });
         let set = format!("ControlSet{number:03}");
         let fix = if duplicated {

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use super::context::Classified;
 use super::context::PackageFile;
-use super::context::{Classified, rest_key};
 use super::svc040_unescaped_percent::escape_unknown;
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
@@ -563,7 +563,7 @@ fn covers(cx: &RuleContext<'_, '_, '_>, item: &Item, c: &Classified<'_, '_>) -> 
         // The bare key: redundant when nothing but values Create Service sets is written to it.
         return !cx
             .facts
-            .key_holds_other_than(&rest_key(&c.location), SERVICE_VALUES, false);
+            .key_holds_other_than(c.rest(), SERVICE_VALUES, false);
     };
     let is = |n: &str| value.eq_ignore_ascii_case(n.as_bytes());
     if is("Type") {
