@@ -241,6 +241,19 @@ fn long_lines_between_short_ones() {
 }
 
 #[test]
+fn properties_between_children_at_every_depth() {
+    let text = b"Document Type: WSE\nitem: A\n  A1=1\n  item: B\n    B1=1\n    item: C\n      C1=1\n    end\n    B2=2\n\n    item: D\n    end\n    B3=3\n  end\n  A2=2\n  item: E\n    E1=1\n  end\n  \n  A3=3\nend\nitem: F\n  F1=1\nend\n";
+    let doc = parse(text);
+    let keys = |i: u32| -> Vec<&str> { doc.props_of(i).map(|p| s(text, p.key())).collect() };
+    assert_eq!(keys(0), ["A1", "A2", "A3"]);
+    assert_eq!(keys(1), ["B1", "B2", "B3"]);
+    assert_eq!(keys(2), ["C1"]);
+    assert!(keys(3).is_empty());
+    assert_eq!(keys(4), ["E1"]);
+    assert_eq!(keys(5), ["F1"]);
+}
+
+#[test]
 fn property_after_a_child_item() {
     let text =
         b"Document Type: WSE\nitem: Dialog\n  A=1\n  item: Static\n    B=2\n  end\n  C=3\nend\n";

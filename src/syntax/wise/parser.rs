@@ -29,8 +29,8 @@ fn is_blank(b: u8) -> bool {
 
 /// `indent = { " " } ;` Tabs are not indentation.
 pub fn indent(i: &[u8]) -> Res<'_, &[u8]> {
-    let n = i.iter().position(|&b| b != b' ').unwrap_or(i.len());
-    Ok((&i[n..], &i[..n]))
+    let (indentation, rest) = i.split_at_checked(spaces(i)).unwrap_or((i, &[]));
+    Ok((rest, indentation))
 }
 
 /// `physical-line = line-content , ( eol | end-of-input ) ;` `eol = CR LF | LF ;`
@@ -39,7 +39,7 @@ pub fn physical_line(i: &[u8]) -> Res<'_, (&[u8], &[u8])> {
     if i.is_empty() {
         return Err(nom::Err::Error(()));
     }
-    let (content_end, end) = match memchr(b'\n', i) {
+    let (content_end, end) = match find_lf(i) {
         Some(nl) if nl > 0 && i[nl - 1] == b'\r' => (nl - 1, nl + 1),
         Some(nl) => (nl, nl + 1),
         None => (i.len(), i.len()),
@@ -87,6 +87,80 @@ pub fn blank_content(i: &[u8]) -> Res<'_, ()> {
     (take_while(is_blank), eof).map(|_| ()).parse(i)
 }
 
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+const LFS: u64 = u64::from_ne_bytes([b'\n'; 8]);
+const EQS: u64 = u64::from_ne_bytes([b'='; 8]);
+const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+
+/// The high bit of each zero byte of `w` (and maybe of bytes after the first zero byte, so
+/// only the lowest bit set is exact).
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+fn word(chunk: &[u8]) -> u64 {
+    u64::from_le_bytes(chunk.try_into().unwrap_or_default())
+}
+
+/// Byte index of the lowest match in a mask from [`zero_bytes`].
+fn first(mask: u64) -> usize {
+    (mask.trailing_zeros() / 8) as usize
+}
+
+/// The first line feed in `s`. Lines are short, so eight bytes at a time beats `memchr`'s
+/// set-up cost on them; a long line goes to `memchr` after 64 bytes.
+pub(crate) fn find_lf(s: &[u8]) -> Option<usize> {
+    const SHORT: usize = 64;
+    let mut words = s.get(..SHORT).unwrap_or(s).chunks_exact(8);
+    let mut at = 0;
+    for chunk in words.by_ref() {
+        let lf = zero_bytes(word(chunk) ^ LFS);
+        if lf != 0 {
+            return Some(at + first(lf));
+        }
+        at += 8;
+    }
+    if let Some(k) = words.remainder().iter().position(|&b| b == b'\n') {
+        return Some(at + k);
+    }
+    memchr(b'\n', s.get(at..)?).map(|k| at + k)
+}
+
+/// The first `=` before the first line feed (the key's end, if the line is a property), and
+/// the first line feed, in `s`: one pass, eight bytes at a time.
+#[inline(always)]
+pub(crate) fn scan_line(s: &[u8]) -> (Option<usize>, Option<usize>) {
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for chunk in words.by_ref() {
+        let w = word(chunk);
+        let (lf, eq) = (zero_bytes(w ^ LFS), zero_bytes(w ^ EQS));
+        if lf | eq != 0 {
+            // Only the lowest bit of each mask is exact, which is all this compares.
+            if lf.trailing_zeros() < eq.trailing_zeros() {
+                return (None, Some(at + first(lf)));
+            }
+            let eq = at + first(eq);
+            let nl = if lf != 0 {
+                Some(at + first(lf))
+            } else {
+                s.get(at + 8..).and_then(find_lf).map(|k| at + 8 + k)
+            };
+            return (Some(eq), nl);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    match tail.iter().position(|&b| b == b'\n' || b == b'=') {
+        Some(k) if tail.get(k) == Some(&b'=') => {
+            let nl = tail.get(k + 1..).and_then(find_lf).map(|n| at + k + 1 + n);
+            (Some(at + k), nl)
+        }
+        other => (None, other.map(|k| at + k)),
+    }
+}
+
 /// What one line is, with offsets relative to its start.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LineKind {
@@ -118,62 +192,64 @@ pub struct Line {
 
 /// `line = indent , ( item-head | end-keyword | property | blank-content ) , ( eol | end-of-input ) ;`
 /// Anything else is [`LineKind::Garbage`]. Fails only on empty input.
-///
-/// The common shapes take a fast path with the same result as [`classify`]: a property whose
-/// key starts with a capital letter (the key is scanned for `=`, only the value is searched for
-/// the line end), a plain `item: ` head, and a bare `end`. Everything else goes through
-/// [`classify`].
+#[inline]
 pub fn line(i: &[u8]) -> Res<'_, Line> {
-    let (body, spaces) = indent(i)?;
-    let at = spaces.len();
-    let done = |rest, kind, content_len: usize, eol: usize| {
-        let line = Line {
-            indent: at,
-            kind,
-            content_len,
-            len: content_len + eol,
-        };
-        Ok((rest, line))
-    };
-    match body.first() {
-        Some(b'A'..=b'Z') => {
-            if let Some(k) = body.iter().position(|&b| b == b'=' || b == b'\n')
-                && body[k] == b'='
-            {
-                let (rest, (value, eol)) =
-                    physical_line(&body[k + 1..]).unwrap_or((&[], (&[], &[])));
-                let kind = LineKind::Property { eq: at + k };
-                return done(rest, kind, at + k + 1 + value.len(), eol.len());
-            }
-        }
-        Some(b'i') => {
-            if let Ok((after, _)) = tag::<_, _, ()>("item: ")(body) {
-                let (rest, (name, eol)) = physical_line(after).unwrap_or((&[], (&[], &[])));
-                let name_at = at + body.len() - after.len();
-                let kind = LineKind::Head {
-                    prefix: Prefix::None,
-                    name: name_at,
-                };
-                return done(rest, kind, name_at + name.len(), eol.len());
-            }
-        }
-        Some(b'e') => {
-            if let Ok((after, _)) = tag::<_, _, ()>("end")(body) {
-                let eol = match after {
-                    [] => Some(0),
-                    [b'\n', ..] => Some(1),
-                    [b'\r', b'\n', ..] => Some(2),
-                    _ => None,
-                };
-                if let Some(eol) = eol {
-                    return done(&after[eol..], LineKind::End, at + 3, eol);
-                }
-            }
-        }
-        _ => {}
+    if i.is_empty() {
+        return Err(nom::Err::Error(()));
     }
-    let (rest, (content, eol)) = physical_line(i)?;
-    done(rest, classify(content, at), content.len(), eol.len())
+    let (eq, nl) = scan_line(i);
+    let l = shape(i, eq, nl);
+    Ok((i.get(l.len..).unwrap_or_default(), l))
+}
+
+/// [`line`] for the line at the start of `i` (not empty), given its first `=` before the line
+/// feed and its line feed as [`scan_line`] finds them. The common shapes are recognised here
+/// with the same result as [`classify`]: a property whose key starts with a capital letter, a
+/// plain `item: ` head, and a bare `end`. Everything else goes through [`classify`].
+#[inline(always)]
+fn shape(i: &[u8], eq: Option<usize>, nl: Option<usize>) -> Line {
+    let (content_len, len) = match nl {
+        Some(nl) if nl > 0 && i.get(nl - 1) == Some(&b'\r') => (nl - 1, nl + 1),
+        Some(nl) => (nl, nl + 1),
+        None => (i.len(), i.len()),
+    };
+    // The first byte that is not a space; it is at most the content's end, where a terminator
+    // or the end of the input stands.
+    let at = spaces(i).min(content_len);
+    let content = i.get(..content_len).unwrap_or_default();
+    let body = content.get(at..).unwrap_or_default();
+    let kind = match (body.first(), eq) {
+        (Some(b'A'..=b'Z'), Some(eq)) => LineKind::Property { eq },
+        (Some(b'i'), _) if body.starts_with(b"item: ") => LineKind::Head {
+            prefix: Prefix::None,
+            name: at + 6,
+        },
+        (Some(b'e'), _) if body == b"end" => LineKind::End,
+        _ => classify(content, at),
+    };
+    Line {
+        indent: at,
+        kind,
+        content_len,
+        len,
+    }
+}
+
+/// The number of spaces `i` starts with, eight bytes at a time: the first other byte is the
+/// lowest non-zero byte of `word ^ SPACES`.
+#[inline(always)]
+fn spaces(i: &[u8]) -> usize {
+    let mut words = i.chunks_exact(8);
+    let mut at = 0;
+    for chunk in words.by_ref() {
+        let x = word(chunk) ^ SPACES;
+        if x != 0 {
+            return at + first(x);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail.iter().position(|&b| b != b' ').unwrap_or(tail.len())
 }
 
 /// The kind of a line's content (without terminator) indented by `at` spaces.
@@ -339,39 +415,42 @@ impl Tree {
 /// control-flow regions while parsing (a piece of a split parse leaves them to the caller).
 /// A piece must end with no item open.
 pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, SyntaxError> {
-    let mut input = &text[from..];
     // Typical scripts have an item per 110-130 bytes and a line per 20-30.
-    let mut items: Vec<Item> = Vec::with_capacity(input.len() / 100);
-    let mut own_lines: Vec<u16> = Vec::with_capacity(input.len() / 24);
+    let size = text.len().saturating_sub(from);
+    let mut items: Vec<Item> = Vec::with_capacity(size / 100);
+    let mut own_lines: Vec<u16> = Vec::with_capacity(size / 24);
     let mut long_lines = Vec::new();
     let mut blanks = Vec::new();
-    // The open items, innermost last, and the records of each one's own lines so far (an
-    // item's records are moved to `own_lines` when it closes, so that they are contiguous even
-    // if a property follows a child).
-    let mut stack: Vec<u32> = Vec::new();
-    let mut pending: Vec<Vec<u16>> = Vec::new();
+    // The open items, innermost last.
+    let mut stack: Vec<Open> = Vec::new();
+    // Records of the open items that are not at the end of `own_lines` (see `Open`), by depth.
+    let mut spilled: Vec<Vec<u16>> = Vec::new();
     let mut region_state = regions.then(Regions::default);
 
-    while let Ok((rest, l)) = line(input) {
-        let start = text.len() - input.len();
-        input = rest;
+    let mut pos = from;
+    while let Some(i) = text.get(pos..) {
+        let Ok((_, l)) = line(i) else { break };
+        let start = pos;
+        pos += l.len;
         let (spaces, open) = (l.indent, stack.len());
         // In range: the text is under 1 GiB (checked above).
         let start32 = start as u32;
         let (content_end32, end32) = (start32 + l.content_len as u32, start32 + l.len as u32);
         match l.kind {
             LineKind::Property { eq } => {
-                let Some(own) = pending.get_mut(open.wrapping_sub(1)) else {
+                if open == 0 {
                     return Err(SyntaxError::new(
                         start + spaces,
                         "property outside any item: expected `item: <action>`",
                     ));
-                };
+                }
                 if spaces != 2 * open {
                     return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
                 }
                 let record = own_line(l.content_len, l.len - l.content_len, Some(eq - spaces));
-                own.push(record);
+                if let Some(top) = stack.last_mut() {
+                    top.push(record, &mut own_lines, &mut spilled, &items, open);
+                }
                 if record == LONG_LINE {
                     long_lines.push(long_line(start32, Some(start32 + eq as u32), &l));
                 }
@@ -380,7 +459,7 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
                 if spaces != 2 * open {
                     return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
                 }
-                let parent = stack.last().copied().unwrap_or(NONE);
+                let parent = stack.last().map_or(NONE, |o| o.index);
                 let parent_active = items.get(parent as usize).is_none_or(|p| p.active);
                 let index = items.len() as u32;
                 let name_range = start + name..start + l.content_len;
@@ -393,20 +472,23 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
                     block: 0,
                     parent,
                     subtree_end: index + 1,
-                    first_line: 0,
+                    first_line: own_lines.len() as u32,
                     kind: ItemKind::from_name(text.get(name_range).unwrap_or_default()),
                     prefix,
                     role: BlockRole::None,
                     active: parent_active && prefix != Prefix::Remarked,
                 });
-                stack.push(index);
-                match pending.get_mut(open) {
-                    Some(own) => own.clear(),
-                    None => pending.push(Vec::new()),
-                }
+                stack.push(Open {
+                    index,
+                    run_end: own_lines.len() as u32,
+                });
             }
             LineKind::End => {
-                let Some(&top) = stack.last() else {
+                let Some(&Open {
+                    index: top,
+                    run_end,
+                }) = stack.last()
+                else {
                     return Err(SyntaxError::new(
                         start + spaces,
                         "`end` with no open item: expected `item: <action>` or the end of the file",
@@ -427,10 +509,12 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
                     item.end_start = start32;
                     item.end_end = end32;
                     item.subtree_end = subtree_end;
-                    item.first_line = own_lines.len() as u32;
-                }
-                if let Some(own) = pending.get_mut(open - 1) {
-                    own_lines.append(own);
+                    if run_end == SPILLED
+                        && let Some(own) = spilled.get_mut(open - 1)
+                    {
+                        item.first_line = own_lines.len() as u32;
+                        own_lines.append(own);
+                    }
                 }
                 if open == 1
                     && let Some(regions) = &mut region_state
@@ -440,9 +524,9 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
                 stack.pop();
             }
             LineKind::Blank => {
-                if let Some(own) = pending.get_mut(open.wrapping_sub(1)) {
+                if let Some(top) = stack.last_mut() {
                     let record = own_line(l.content_len, l.len - l.content_len, None);
-                    own.push(record);
+                    top.push(record, &mut own_lines, &mut spilled, &items, open);
                     if record == LONG_LINE {
                         long_lines.push(long_line(start32, None, &l));
                     }
@@ -458,8 +542,8 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
         }
     }
 
-    if let Some(&top) = stack.last() {
-        let (what, line) = describe(text, &items, top);
+    if let Some(top) = stack.last() {
+        let (what, line) = describe(text, &items, top.index);
         return Err(SyntaxError::new(
             text.len(),
             format!(
@@ -476,6 +560,65 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
     })
 }
 
+/// An item waiting for its `end`. Its own lines' records go straight to the end of
+/// `own_lines` while nothing else has been written there since its head or its last record;
+/// once a child has written records, the item's run is copied aside (`spilled`, by depth) and
+/// moved back when the item closes, so that every item's records are contiguous. The editor
+/// writes properties before children, so copying aside is rare.
+struct Open {
+    index: u32,
+    /// Where this item's run in `own_lines` ends, or [`SPILLED`].
+    run_end: u32,
+}
+
+const SPILLED: u32 = NONE;
+
+impl Open {
+    /// Adds the record of one of this item's own lines; `depth` is its depth plus one.
+    #[inline(always)]
+    fn push(
+        &mut self,
+        record: u16,
+        own_lines: &mut Vec<u16>,
+        spilled: &mut Vec<Vec<u16>>,
+        items: &[Item],
+        depth: usize,
+    ) {
+        if self.run_end as usize == own_lines.len() {
+            own_lines.push(record);
+            self.run_end += 1;
+        } else {
+            self.push_aside(record, own_lines, spilled, items, depth);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_aside(
+        &mut self,
+        record: u16,
+        own_lines: &[u16],
+        spilled: &mut Vec<Vec<u16>>,
+        items: &[Item],
+        depth: usize,
+    ) {
+        if spilled.len() < depth {
+            spilled.resize_with(depth, Vec::new);
+        }
+        let Some(aside) = spilled.get_mut(depth - 1) else {
+            return;
+        };
+        if self.run_end != SPILLED {
+            let first = items.get(self.index as usize).map_or(0, |i| i.first_line);
+            let run = own_lines.get(first as usize..self.run_end as usize);
+            aside.clear();
+            aside.extend_from_slice(run.unwrap_or_default());
+            self.run_end = SPILLED;
+        }
+        aside.push(record);
+    }
+}
+
 /// The [`LongLine`] entry of line `l` at `start` (`eq`: its `=`, `None` for a blank line).
 fn long_line(start: u32, eq: Option<u32>, l: &Line) -> LongLine {
     LongLine {
@@ -490,7 +633,7 @@ fn long_line(start: u32, eq: Option<u32>, l: &Line) -> LongLine {
 fn indent_error(
     text: &[u8],
     items: &[Item],
-    stack: &[u32],
+    stack: &[Open],
     line_start: usize,
     spaces: usize,
     expected: usize,
@@ -501,8 +644,8 @@ fn indent_error(
         ""
     };
     let context = match stack.last() {
-        Some(&top) => {
-            let (what, line) = describe(text, items, top);
+        Some(top) => {
+            let (what, line) = describe(text, items, top.index);
             format!(" inside {what} from line {line}")
         }
         None => " at the top level".to_owned(),
@@ -528,5 +671,98 @@ fn describe(text: &[u8], items: &[Item], index: u32) -> (String, usize) {
             )
         }
         None => ("an item".to_owned(), 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `line` without the word-at-a-time scans and fast paths.
+    fn reference(i: &[u8]) -> Option<(usize, Line)> {
+        let at = i.iter().position(|&b| b != b' ').unwrap_or(i.len());
+        let (rest, (content, eol)) = physical_line(i).ok()?;
+        let at = at.min(content.len());
+        let line = Line {
+            indent: at,
+            kind: classify(content, at),
+            content_len: content.len(),
+            len: content.len() + eol.len(),
+        };
+        Some((i.len() - rest.len(), line))
+    }
+
+    #[test]
+    fn word_scans_agree_with_the_byte_by_byte_reading() {
+        let contents: &[&[u8]] = &[
+            b"",
+            b"K=v",
+            b"Key",
+            b"Key=",
+            b"=",
+            b"A\r=b",
+            b"item: Key",
+            b"item:",
+            b"end",
+            b"end \t",
+            b"endx",
+            b"remarked item: X",
+            b"breakpoint item: Y",
+            b"\t",
+            b"x=y=z",
+            b"Long Key Name Here=value with = and \r inside",
+            b"item: \r",
+            b"E=\x0b\x01",
+        ];
+        let eols: &[&[u8]] = &[b"", b"\n", b"\r\n", b"\r", b"\n\x0b", b"\n="];
+        let nexts: &[&[u8]] = &[b"", b"  K=v\n", b"=\n", b"\n", b"12345678901234567890=\n"];
+        for indent in 0..11 {
+            for content in contents {
+                for eol in eols {
+                    for next in nexts {
+                        let mut text = vec![b' '; indent];
+                        text.extend_from_slice(content);
+                        text.extend_from_slice(eol);
+                        text.extend_from_slice(next);
+                        let got = line(&text)
+                            .ok()
+                            .map(|(rest, l)| (text.len() - rest.len(), l));
+                        assert_eq!(
+                            got,
+                            reference(&text),
+                            "{:?}",
+                            String::from_utf8_lossy(&text)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_scans_find_the_first_match_at_every_offset() {
+        for len in 0..40 {
+            for at in 0..len {
+                for (byte, other) in [(b'\n', b'='), (b'=', b'\n')] {
+                    // A 0x01 or 0x0b right after the match would fool a borrow-based mask
+                    // into a second match.
+                    let mut s = vec![b'a'; len];
+                    s[at] = byte;
+                    if at + 1 < len {
+                        s[at + 1] = byte ^ 1;
+                    }
+                    if at + 2 < len {
+                        s[at + 2] = other;
+                    }
+                    let lf = s.iter().position(|&b| b == b'\n');
+                    let eq = s
+                        .iter()
+                        .position(|&b| b == b'=')
+                        .filter(|&e| lf.is_none_or(|l| e < l));
+                    assert_eq!(scan_line(&s), (eq, lf), "{s:?}");
+                    assert_eq!(find_lf(&s), lf, "{s:?}");
+                }
+            }
+        }
     }
 }
