@@ -109,6 +109,20 @@ pub trait Selection: Sync {
     /// Scripts: whether a write whose key is not wanted is wanted for one line of its
     /// `New Value` text (as written, before decoding).
     fn script_value_line(&self, line: &[u8]) -> bool;
+
+    /// A cheaper test asked first: `false` when writes to `key` are wanted in no hive (so the
+    /// hive need not be read).
+    fn key_in_any_hive(&self, key: &[u8]) -> bool {
+        let _ = key;
+        true
+    }
+
+    /// Scripts: a cheaper test asked first, on the whole text of a key's item (all its lines):
+    /// `false` when no `New Value` line in it can be wanted.
+    fn script_record(&self, record: &[u8]) -> bool {
+        let _ = record;
+        true
+    }
 }
 
 /// Every write: the whole model, for tools and tests that read all of it.

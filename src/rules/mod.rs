@@ -69,6 +69,14 @@ impl Selection for Needed {
     fn script_value_line(&self, line: &[u8]) -> bool {
         svc040_unescaped_percent::may_report(line)
     }
+
+    fn key_in_any_hive(&self, key: &[u8]) -> bool {
+        SystemLocation::holds(Hive::LocalMachine, key)
+    }
+
+    fn script_record(&self, record: &[u8]) -> bool {
+        memchr::memchr(b'%', record).is_some()
+    }
 }
 
 /// A fix before it is planned into byte edits.
