@@ -33,17 +33,46 @@ pub fn lower_selected<'a>(
     encoding: Encoding,
     selection: &impl Selection,
 ) -> FileModel<'a> {
+    lower_in_pieces(
+        file,
+        text,
+        encoding,
+        selection,
+        super::piece_count(text.len()),
+    )
+}
+
+/// As [`lower_selected`], in `pieces` pieces of key blocks.
+pub(crate) fn lower_in_pieces<'a>(
+    file: &RegFile,
+    text: &'a [u8],
+    encoding: Encoding,
+    selection: &impl Selection,
+    pieces: usize,
+) -> FileModel<'a> {
+    // Blocks lower on their own, so a large export lowers in pieces of blocks, joined in order.
+    let parts = super::in_pieces(file.blocks.len(), pieces, |range| {
+        let mut writes = Vec::new();
+        for (block_index, block) in range.clone().zip(&file.blocks[range]) {
+            lower_block(
+                file,
+                text,
+                encoding,
+                selection,
+                block_index,
+                block,
+                &mut writes,
+            );
+        }
+        writes
+    });
     let mut writes = Vec::new();
-    for (block_index, block) in file.blocks.iter().enumerate() {
-        lower_block(
-            file,
-            text,
-            encoding,
-            selection,
-            block_index,
-            block,
-            &mut writes,
-        );
+    for part in parts {
+        if writes.is_empty() {
+            writes = part;
+        } else {
+            writes.extend(part);
+        }
     }
     FileModel {
         writes,
