@@ -109,6 +109,20 @@ pub trait Selection: Sync {
     /// Scripts: whether a write whose key is not wanted is wanted for one line of its
     /// `New Value` text (as written, before decoding).
     fn script_value_line(&self, line: &[u8]) -> bool;
+
+    /// A cheaper test asked first: `false` when writes to `key` are wanted in no hive (so the
+    /// hive need not be read).
+    fn key_in_any_hive(&self, key: &[u8]) -> bool {
+        let _ = key;
+        true
+    }
+
+    /// Scripts: a cheaper test asked first, on the whole text of a key's item (all its lines):
+    /// `false` when no `New Value` line in it can be wanted.
+    fn script_record(&self, record: &[u8]) -> bool {
+        let _ = record;
+        true
+    }
 }
 
 /// Every write: the whole model, for tools and tests that read all of it.
@@ -123,6 +137,41 @@ impl Selection for All {
     fn script_value_line(&self, _: &[u8]) -> bool {
         true
     }
+}
+
+/// Below this many bytes of text a file is lowered on the calling thread (as the parser splits
+/// scripts from 4 MiB): smaller files gain less than handing work to the pool costs, and a
+/// package's files are checked in parallel anyway.
+const PARALLEL_FROM: usize = 4 << 20;
+
+/// How many pieces to lower a file of `text_len` bytes in: one for a small file or a pool of
+/// one thread, else a few per thread, so a thread that finishes early takes over work.
+fn piece_count(text_len: usize) -> usize {
+    let threads = rayon::current_num_threads();
+    if text_len < PARALLEL_FROM || threads < 2 {
+        1
+    } else {
+        threads * 4
+    }
+}
+
+/// Runs `f` over (at most) `count` consecutive ranges covering `0..len` (items or key blocks)
+/// and returns the results in order; on the current rayon pool when there are several.
+fn in_pieces<R: Send>(
+    len: usize,
+    count: usize,
+    f: impl Fn(std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let count = count.clamp(1, len.max(1));
+    if count == 1 {
+        return vec![f(0..len)];
+    }
+    use rayon::prelude::*;
+    let size = len.div_ceil(count);
+    (0..len.div_ceil(size))
+        .into_par_iter()
+        .map(|k| f(k * size..((k + 1) * size).min(len)))
+        .collect()
 }
 
 /// One property line of an item, as written.

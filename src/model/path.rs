@@ -125,7 +125,14 @@ impl<'k> SystemLocation<'k> {
     /// Whether [`SystemLocation::of`] recognises the key, without collecting its segments
     /// (for deciding cheaply whether a write matters at all).
     pub fn holds(hive: Hive, key: &[u8]) -> bool {
-        control_set_of(hive, &mut segments(key)).is_some()
+        // Most keys fail on their first letters (`SOFTWARE\…`): look at those before
+        // splitting the path.
+        let start = key.iter().position(|&b| b != b'\\').unwrap_or(key.len());
+        let head = key.get(start..start + 7).unwrap_or_default();
+        head.len() == 7
+            && head[..6].eq_ignore_ascii_case(b"SYSTEM")
+            && head[6] == b'\\'
+            && control_set_of(hive, &mut segments(key)).is_some()
     }
 
     /// Segment `i` after the control set equals `name` (case-insensitive).

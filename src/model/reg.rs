@@ -9,7 +9,9 @@ use std::borrow::Cow;
 
 use super::{All, Data, FileModel, Hive, Origin, RegWrite, Selection};
 use crate::source::Encoding;
-use crate::syntax::reg::{HexBytes, HexKind, KeyLine, RegFile, ValueData, ValueRecord, unescape};
+use crate::syntax::reg::{
+    HexBytes, HexKind, KeyBlock, KeyLine, RegFile, ValueData, ValueRecord, unescape,
+};
 
 /// Registry type numbers used by `hex(N):`.
 const REG_SZ: u32 = 1;
@@ -31,61 +33,114 @@ pub fn lower_selected<'a>(
     encoding: Encoding,
     selection: &impl Selection,
 ) -> FileModel<'a> {
+    lower_in_pieces(
+        file,
+        text,
+        encoding,
+        selection,
+        super::piece_count(text.len()),
+    )
+}
+
+/// As [`lower_selected`], in `pieces` pieces of key blocks.
+pub(crate) fn lower_in_pieces<'a>(
+    file: &RegFile,
+    text: &'a [u8],
+    encoding: Encoding,
+    selection: &impl Selection,
+    pieces: usize,
+) -> FileModel<'a> {
+    // Blocks lower on their own, so a large export lowers in pieces of blocks, joined in order.
+    let parts = super::in_pieces(file.blocks.len(), pieces, |range| {
+        let mut writes = Vec::new();
+        for (block_index, block) in range.clone().zip(&file.blocks[range]) {
+            lower_block(
+                file,
+                text,
+                encoding,
+                selection,
+                block_index,
+                block,
+                &mut writes,
+            );
+        }
+        writes
+    });
     let mut writes = Vec::new();
-    for (block_index, block) in file.blocks.iter().enumerate() {
-        let key = &block.key;
-        if key.delete {
-            continue;
-        }
-        let hive = key_hive(key, text);
-        let subkey_text = slice(text, key.subkey);
-        if !selection.key(hive, subkey_text) {
-            continue;
-        }
-        let container = u32::try_from(block_index).unwrap_or(u32::MAX);
-        let subkey: Cow<'a, [u8]> = Cow::Borrowed(subkey_text);
-        writes.push(RegWrite {
-            hive,
-            key: subkey.clone(),
-            key_range: Some(key.subkey),
-            value: None,
-            data: Data::None,
-            range: key.line,
-            record: key.range,
-            wow64_64: false,
-            origin: Origin {
-                container,
-                index: Origin::KEY_LINE,
-            },
-            block: 0,
-        });
-        for (index, record) in file.block_records(block).iter().enumerate() {
-            let Some(value) = record.value() else {
-                continue;
-            };
-            let Some(data) = decode_value(value, text, encoding) else {
-                continue;
-            };
-            writes.push(RegWrite {
-                hive,
-                key: subkey.clone(),
-                key_range: Some(key.subkey),
-                value: Some(value_name(value, text)),
-                data,
-                range: record.line,
-                record: record.range,
-                wow64_64: false,
-                origin: Origin {
-                    container,
-                    index: u32::try_from(index).unwrap_or(u32::MAX - 1),
-                },
-                block: 0,
-            });
+    for part in parts {
+        if writes.is_empty() {
+            writes = part;
+        } else {
+            writes.extend(part);
         }
     }
     FileModel {
         writes,
         ..FileModel::default()
+    }
+}
+
+/// The writes of key block `block` (number `block_index`), if `selection` wants its key.
+fn lower_block<'a>(
+    file: &RegFile,
+    text: &'a [u8],
+    encoding: Encoding,
+    selection: &impl Selection,
+    block_index: usize,
+    block: &KeyBlock,
+    writes: &mut Vec<RegWrite<'a>>,
+) {
+    let key = &block.key;
+    if key.delete {
+        return;
+    }
+    let subkey_text = slice(text, key.subkey);
+    if !selection.key_in_any_hive(subkey_text) {
+        return;
+    }
+    let hive = key_hive(key, text);
+    if !selection.key(hive, subkey_text) {
+        return;
+    }
+    let container = u32::try_from(block_index).unwrap_or(u32::MAX);
+    let subkey: Cow<'a, [u8]> = Cow::Borrowed(subkey_text);
+    writes.push(RegWrite {
+        hive,
+        key: subkey.clone(),
+        key_range: Some(key.subkey),
+        value: None,
+        data: Data::None,
+        range: key.line,
+        record: key.range,
+        wow64_64: false,
+        origin: Origin {
+            container,
+            index: Origin::KEY_LINE,
+        },
+        block: 0,
+    });
+    for (index, record) in file.block_records(block).iter().enumerate() {
+        let Some(value) = record.value() else {
+            continue;
+        };
+        let Some(data) = decode_value(value, text, encoding) else {
+            continue;
+        };
+        writes.push(RegWrite {
+            hive,
+            key: subkey.clone(),
+            key_range: Some(key.subkey),
+            value: Some(value_name(value, text)),
+            data,
+            range: record.line,
+            record: record.range,
+            wow64_64: false,
+            origin: Origin {
+                container,
+                index: u32::try_from(index).unwrap_or(u32::MAX - 1),
+            },
+            block: 0,
+        });
     }
 }
 

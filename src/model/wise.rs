@@ -29,27 +29,52 @@ pub fn lower_selected<'a>(
     text: &'a [u8],
     selection: &impl Selection,
 ) -> FileModel<'a> {
-    let mut model = FileModel::default();
-    for (index, item) in doc.items().iter().enumerate() {
-        if !item.active {
-            continue;
-        }
-        let index = index as u32;
-        match item.kind {
-            ItemKind::EditRegistry => {
-                let Some(er) = doc.edit_registry(text, index) else {
-                    continue;
-                };
-                for key in er.keys() {
-                    if let Some(write) = lower_key(doc, text, &key, item.block, selection) {
-                        model.writes.push(write);
+    lower_in_pieces(doc, text, selection, super::piece_count(text.len()))
+}
+
+/// As [`lower_selected`], in `pieces` pieces of items.
+pub(crate) fn lower_in_pieces<'a>(
+    doc: &Document,
+    text: &'a [u8],
+    selection: &impl Selection,
+    pieces: usize,
+) -> FileModel<'a> {
+    // Each item lowers on its own (an Edit Registry item reads its own `Key` children), so a
+    // large document lowers in pieces of items, joined in order.
+    let items = doc.items();
+    let parts = super::in_pieces(items.len(), pieces, |range| {
+        let mut part = FileModel::default();
+        for (index, item) in range.clone().zip(&items[range]) {
+            if !item.active {
+                continue;
+            }
+            let index = index as u32;
+            match item.kind {
+                ItemKind::EditRegistry => {
+                    let Some(er) = doc.edit_registry(text, index) else {
+                        continue;
+                    };
+                    for key in er.keys() {
+                        if let Some(write) = lower_key(doc, text, &key, item.block, selection) {
+                            part.writes.push(write);
+                        }
                     }
                 }
+                ItemKind::CreateService => {
+                    part.services.push(create_service(doc, text, index, item));
+                }
+                _ => {}
             }
-            ItemKind::CreateService => {
-                model.services.push(create_service(doc, text, index, item));
-            }
-            _ => {}
+        }
+        part
+    });
+    let mut model = FileModel::default();
+    for part in parts {
+        if model.writes.is_empty() && model.services.is_empty() {
+            model = part;
+        } else {
+            model.writes.extend(part.writes);
+            model.services.extend(part.services);
         }
     }
     model.script = super::script::facts(doc, text);
@@ -100,6 +125,15 @@ fn lower_key<'a>(
 ) -> Option<RegWrite<'a>> {
     if !key.active() {
         return None;
+    }
+    // Most keys are wanted neither for their path nor for their data: rule them out from the
+    // item's text and its `Key=` line before reading every field.
+    let record = key.record();
+    if !selection.script_record(text.get(record.as_range()).unwrap_or_default()) {
+        let path = key.key(text).map_or(&b""[..], |p| p.value_bytes(text));
+        if !selection.key_in_any_hive(path) {
+            return None;
+        }
     }
     let f = key.fields(text);
     if f.root.op() != RegOp::Write {

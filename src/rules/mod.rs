@@ -17,10 +17,12 @@ pub mod svc900_unused_suppression;
 #[cfg(test)]
 mod tests;
 
+use std::ops::Range;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Change};
 use crate::model::{Hive, RegWrite, Selection, SystemLocation};
-use context::{FileFacts, PackageContext, PackageFile, display_key};
+use context::{Classified, FileFacts, PackageContext, PackageFile, display_key};
 
 /// A rule's fixed facts and documentation. `doc` is Markdown and feeds `svcscrub explain`,
 /// SARIF help text and the README rules table.
@@ -69,6 +71,14 @@ impl Selection for Needed {
     fn script_value_line(&self, line: &[u8]) -> bool {
         svc040_unescaped_percent::may_report(line)
     }
+
+    fn key_in_any_hive(&self, key: &[u8]) -> bool {
+        SystemLocation::holds(Hive::LocalMachine, key)
+    }
+
+    fn script_record(&self, record: &[u8]) -> bool {
+        memchr::memchr(b'%', record).is_some()
+    }
 }
 
 /// A fix before it is planned into byte edits.
@@ -92,11 +102,19 @@ pub struct RuleContext<'c, 'm, 'a> {
     pub files: &'m [PackageFile<'a>],
     pub file_index: usize,
     pub facts: &'c FileFacts<'m, 'a>,
+    /// The positions in `facts.system` that a rule judging writes one by one checks in this
+    /// run: all of them, or a part when a large file's writes are checked in parallel.
+    pub part: Range<usize>,
 }
 
-impl<'a> RuleContext<'_, '_, 'a> {
+impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
     pub fn file(&self) -> &PackageFile<'a> {
         &self.files[self.file_index]
+    }
+
+    /// The writes under `HKLM\SYSTEM\<control set>` this run checks (see `part`).
+    pub fn system(&self) -> &'c [(usize, Classified<'m, 'a>)] {
+        self.facts.system.get(self.part.clone()).unwrap_or_default()
     }
 
     /// A finding about `write`, with the registry facts filled in.
@@ -181,30 +199,119 @@ impl RuleContext<'_, '_, '_> {
     }
 }
 
+/// A rule's check: pushes its findings, in the order it finds them.
+type Check = fn(&RuleContext<'_, '_, '_>, &mut Vec<Finding>);
+
+/// Rules that judge each write under `HKLM\SYSTEM` on its own, through
+/// [`RuleContext::system`]: they may look at any other write but carry nothing from one write to
+/// the next, so checking the writes in parts and joining the parts' findings in order gives
+/// what one pass gives.
+const PER_WRITE: &[Check] = &[
+    svc001_service_security_descriptor::check,
+    svc002_service_enum_key::check,
+    svc003_legacy_enum_key::check,
+    svc004_device_instance_key::check,
+    svc010_redundant_service_value::check,
+    svc020_control_set_copy::check,
+];
+
+/// Rules that read the whole file in one pass. After [`PER_WRITE`]: together they run in code
+/// order.
+const WHOLE_FILE: &[Check] = &[
+    svc030_service_without_create::check,
+    svc040_unescaped_percent::check,
+];
+
+/// Below this many writes under `HKLM\SYSTEM` a file's rules run on the calling thread.
+const PARALLEL_FROM: usize = 4096;
+
 /// Runs every rule over file `file_index` of a package. Findings come in file order.
+///
+/// No rule reads another's findings, so for a large file the rules, and the writes of the
+/// per-write rules in parts, are checked on the current rayon pool; the findings are joined in
+/// rule order and part order, which is the order one pass produces, before sorting.
 pub fn check_file(
     package: &PackageContext<'_, '_>,
     files: &[PackageFile<'_>],
     file_index: usize,
 ) -> Vec<Finding> {
     let facts = FileFacts::new(&files[file_index].model);
-    let cx = RuleContext {
-        package,
-        files,
-        file_index,
-        facts: &facts,
+    let threads = rayon::current_num_threads();
+    let parts = if facts.system.len() >= PARALLEL_FROM && threads >= 2 {
+        // A few parts per thread, so a thread that finishes early takes over work.
+        threads * 4
+    } else {
+        1
     };
-    let mut findings = Vec::new();
-    svc001_service_security_descriptor::check(&cx, &mut findings);
-    svc002_service_enum_key::check(&cx, &mut findings);
-    svc003_legacy_enum_key::check(&cx, &mut findings);
-    svc004_device_instance_key::check(&cx, &mut findings);
-    svc010_redundant_service_value::check(&cx, &mut findings);
-    svc020_control_set_copy::check(&cx, &mut findings);
-    svc030_service_without_create::check(&cx, &mut findings);
-    svc040_unescaped_percent::check(&cx, &mut findings);
-    findings.sort_by_key(|f| (f.diagnostic.range.start, f.diagnostic.code));
-    findings
+    check_in_parts(package, files, file_index, &facts, parts)
+}
+
+/// As [`check_file`], with the per-write rules over (at most) `parts` parts of the writes; in
+/// parallel when there are several.
+fn check_in_parts(
+    package: &PackageContext<'_, '_>,
+    files: &[PackageFile<'_>],
+    file_index: usize,
+    facts: &FileFacts<'_, '_>,
+    parts: usize,
+) -> Vec<Finding> {
+    let all = 0..facts.system.len();
+    let size = all.len().div_ceil(parts.max(1)).max(1);
+    let parts: Vec<Range<usize>> = (0..all.len().max(1))
+        .step_by(size)
+        .map(|start| start..(start + size).min(all.len()))
+        .collect();
+    let jobs: Vec<(Check, Range<usize>)> = PER_WRITE
+        .iter()
+        .flat_map(|&check| parts.iter().map(move |part| (check, part.clone())))
+        .chain(WHOLE_FILE.iter().map(|&check| (check, all.clone())))
+        .collect();
+    let run = |(check, part): &(Check, Range<usize>), out: &mut Vec<Finding>| {
+        let cx = RuleContext {
+            package,
+            files,
+            file_index,
+            facts,
+            part: part.clone(),
+        };
+        check(&cx, out);
+    };
+    let findings = if parts.len() > 1 {
+        use rayon::prelude::*;
+        let found: Vec<Vec<Finding>> = jobs
+            .par_iter()
+            .map(|job| {
+                let mut out = Vec::new();
+                run(job, &mut out);
+                out
+            })
+            .collect();
+        found.into_iter().flatten().collect()
+    } else {
+        let mut out = Vec::new();
+        for job in &jobs {
+            run(job, &mut out);
+        }
+        out
+    };
+    in_file_order(findings)
+}
+
+/// `findings` stably sorted by position, then code. The keys are sorted rather than the
+/// findings themselves (a few hundred bytes each).
+fn in_file_order(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut order: Vec<(usize, &'static str, usize)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.diagnostic.range.start, f.diagnostic.code, i))
+        .collect();
+    // The index makes every key distinct: an unstable sort orders as a stable one would.
+    order.sort_unstable();
+    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
+    order
+        .iter()
+        .filter_map(|&(_, _, i)| slots.get_mut(i).and_then(Option::take))
+        .collect()
 }
 
 /// The README's rules table, generated from [`RULES`] (a test keeps the README in sync).

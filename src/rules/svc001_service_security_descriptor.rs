@@ -45,7 +45,7 @@ Remove the write. **Safe**: Windows recreates a correct default descriptor."#,
 };
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    for (_, c) in &cx.facts.system {
+    for (_, c) in cx.system() {
         let Some(service) = c.location.service() else {
             continue;
         };

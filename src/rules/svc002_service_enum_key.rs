@@ -34,7 +34,7 @@ Remove the write. **Safe**: Windows rebuilds the key when the service starts."#,
 };
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    for (_, c) in &cx.facts.system {
+    for (_, c) in cx.system() {
         let Some(service) = c.location.service() else {
             continue;
         };

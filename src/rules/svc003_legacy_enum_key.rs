@@ -57,7 +57,7 @@ pub fn legacy_name<'k>(location: &SystemLocation<'k>) -> Option<&'k [u8]> {
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    for (_, c) in &cx.facts.system {
+    for (_, c) in cx.system() {
         let Some(name) = legacy_name(&c.location) else {
             continue;
         };

@@ -52,7 +52,7 @@ fn is_class_instance(location: &SystemLocation<'_>) -> bool {
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    for (_, c) in &cx.facts.system {
+    for (_, c) in cx.system() {
         let loc = &c.location;
         let device = (loc.rest_is(0, "Enum") && loc.rest.len() >= 2 && legacy_name(loc).is_none())
             || is_class_instance(loc);

@@ -99,7 +99,7 @@ enum Order {
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     let redundant: Vec<&[u8]> = SERVICE_VALUES.iter().map(|(name, _)| *name).collect();
-    for (_, c) in &cx.facts.system {
+    for (_, c) in cx.system() {
         let Some(service) = c.location.service() else {
             continue;
         };

@@ -48,7 +48,8 @@ file one finding covers a whole key block, because the path is written once, on 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     let file = cx.file();
     let writes = &file.model.writes;
-    for (position, (_, c)) in cx.facts.system.iter().enumerate() {
+    for (i, (_, c)) in cx.system().iter().enumerate() {
+        let position = cx.part.start + i;
         let ControlSet::Numbered(number) = c.location.control_set else {
             continue;
         };

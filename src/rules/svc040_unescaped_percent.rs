@@ -112,10 +112,18 @@ pub fn is_known(cx: &RuleContext<'_, '_, '_>, name: &[u8]) -> bool {
 
 /// A compiler variable or one of the installer's run-time variables: known in every package.
 fn is_built_in(name: &[u8]) -> bool {
-    name.first() == Some(&b'_')
-        || BUILT_IN_VARIABLES
-            .iter()
-            .any(|b| name.eq_ignore_ascii_case(b.as_bytes()))
+    if name.first() == Some(&b'_') {
+        return true;
+    }
+    // Upper-cased once, then compared as plain bytes (called for every `%` reference of a
+    // capture's values).
+    let mut upper = [0u8; 16];
+    let Some(upper) = upper.get_mut(..name.len()) else {
+        return false;
+    };
+    upper.copy_from_slice(name);
+    upper.make_ascii_uppercase();
+    BUILT_IN_VARIABLES.iter().any(|b| b.as_bytes() == upper)
 }
 
 /// Whether a `New Value` line may be reported, whatever the package defines: it refers to a
@@ -305,4 +313,27 @@ fn describe(found: &[Unknown]) -> (String, FixPlan) {
             .collect(),
     };
     (message, fix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_ins_match_case_insensitively() {
+        for name in BUILT_IN_VARIABLES {
+            // The fast comparison upper-cases at most 16 bytes.
+            assert!(name.len() <= 16 && name.bytes().all(|b| !b.is_ascii_lowercase()));
+            assert!(is_built_in(name.as_bytes()));
+            assert!(is_built_in(name.to_ascii_lowercase().as_bytes()));
+        }
+        assert!(is_built_in(b"_WISE_"));
+        assert!(!is_built_in(b"SystemRoot"));
+        assert!(!is_built_in(b"MAINDIRX"));
+        assert!(!is_built_in(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+        assert!(!is_built_in(b""));
+        assert!(may_report(b"%SystemRoot%\\x"));
+        assert!(!may_report(b"%MAINDIR%\\%sys32%\\x %_WISE_%"));
+        assert!(!may_report(b"100%"));
+    }
 }

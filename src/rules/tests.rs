@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use super::context::{PackageContext, PackageFile};
-use super::{Finding, check_file};
+use super::context::{FileFacts, PackageContext, PackageFile};
+use super::{Finding, check_file, check_in_parts};
 use crate::fix::{Applicability, Change};
 use crate::model::{CreateService, Data, Field, FileModel, Hive, Origin, RegWrite};
 use crate::source::SourceFile;
@@ -604,15 +604,22 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
     use crate::pipeline::{Loaded, load};
     use crate::syntax::Syntax;
 
-    fn lowered<'l>(loaded: &'l [Loaded], selection: &impl Selection) -> Vec<PackageFile<'l>> {
+    fn lowered<'l>(
+        loaded: &'l [Loaded],
+        selection: &impl Selection,
+        pieces: usize,
+    ) -> Vec<PackageFile<'l>> {
         loaded
             .iter()
             .map(|l| {
                 let text = l.source.text();
                 let (model, doc) = match &l.syntax {
-                    Syntax::Script(doc) => (wise::lower_selected(doc, text, selection), Some(doc)),
+                    Syntax::Script(doc) => (
+                        wise::lower_in_pieces(doc, text, selection, pieces),
+                        Some(doc),
+                    ),
                     Syntax::Reg(file) => (
-                        reg::lower_selected(file, text, l.source.encoding, selection),
+                        reg::lower_in_pieces(file, text, l.source.encoding, selection, pieces),
                         None,
                     ),
                 };
@@ -646,8 +653,15 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
                 load(&p.to_string_lossy(), raw).ok()
             })
             .collect();
-        let all = lowered(&loaded, &All);
-        let needed = lowered(&loaded, &super::Needed);
+        let all = lowered(&loaded, &All, 1);
+        let needed = lowered(&loaded, &super::Needed, 1);
+        // Lowering in pieces and checking in parts (as large files are) changes nothing.
+        for pieces in [2, 3, 7] {
+            let split = lowered(&loaded, &super::Needed, pieces);
+            for (one, split) in needed.iter().zip(&split) {
+                assert_eq!(one.model, split.model, "{} pieces", pieces);
+            }
+        }
         let (all_package, needed_package) = (
             PackageContext::new(&all, &[]),
             PackageContext::new(&needed, &[]),
@@ -660,6 +674,15 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
                 "{}",
                 file.source.path
             );
+            let facts = FileFacts::new(&needed[i].model);
+            for parts in [2, 3, 7] {
+                assert_eq!(
+                    check_in_parts(&needed_package, &needed, i, &facts, parts),
+                    expected,
+                    "{} in {parts} parts",
+                    file.source.path
+                );
+            }
             checked += expected.len();
         }
     }
