@@ -126,6 +126,20 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
         message: String,
         fix: Option<FixPlan>,
     ) -> Finding {
+        self.finding_at(info, write, self.key_of(write), service, message, fix)
+    }
+
+    /// As [`RuleContext::finding`], with the key already shown by [`RuleContext::key_of`] (a
+    /// rule that names the key in its message shows it once).
+    pub fn finding_at(
+        &self,
+        info: &RuleInfo,
+        write: &RegWrite<'_>,
+        registry_key: String,
+        service: Option<&[u8]>,
+        message: String,
+        fix: Option<FixPlan>,
+    ) -> Finding {
         let source = self.file().source;
         Finding {
             diagnostic: Diagnostic {
@@ -135,7 +149,7 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
                 message,
                 range: write.range,
                 service: service.map(|s| source.display_text(s).into_owned()),
-                registry_key: display_key(source, write.hive, &write.key),
+                registry_key,
                 value_name: write
                     .value
                     .as_ref()
@@ -146,14 +160,28 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
         }
     }
 
+    /// The key `write` writes, as findings show it (`HKLM\…`).
+    pub fn key_of(&self, write: &RegWrite<'_>) -> String {
+        display_key(self.file().source, write.hive, &write.key)
+    }
+
     /// `` `HKLM\…` `` or `` value `Name` of `HKLM\…` `` for messages.
     pub fn describe(&self, write: &RegWrite<'_>) -> String {
-        let source = self.file().source;
-        let key = display_key(source, write.hive, &write.key);
+        self.describe_at(write, &self.key_of(write))
+    }
+
+    /// As [`RuleContext::describe`], with `key` from [`RuleContext::key_of`].
+    pub fn describe_at(&self, write: &RegWrite<'_>, key: &str) -> String {
         match &write.value {
-            None => format!("key `{key}`"),
-            Some(v) if v.is_empty() => format!("default value of `{key}`"),
-            Some(v) => format!("value `{}` of `{key}`", source.display_text(v)),
+            None => concat(&["key `", key, "`"]),
+            Some(v) if v.is_empty() => concat(&["default value of `", key, "`"]),
+            Some(v) => concat(&[
+                "value `",
+                &self.file().source.display_text(v),
+                "` of `",
+                key,
+                "`",
+            ]),
         }
     }
 
@@ -161,6 +189,16 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
     pub fn show(&self, bytes: &[u8]) -> String {
         self.file().source.display_text(bytes).into_owned()
     }
+}
+
+/// `parts` joined, in a string allocated once: messages are built per finding, thousands of
+/// them in a capture, and `format!` regrows its buffer for the longer ones.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
 }
 
 /// A fix that removes one write.

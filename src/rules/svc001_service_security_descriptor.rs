@@ -1,6 +1,6 @@
 //! SVC001 service-security-descriptor.
 
-use super::{Finding, RuleContext, RuleInfo};
+use super::{Finding, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 
@@ -56,25 +56,40 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let key = cx.describe(c.write);
-        let name = cx.show(service);
-        let message = match &c.write.value {
-            Some(v) if v.eq_ignore_ascii_case(b"Security") => format!(
-                "captured security descriptor of service `{name}` ({key}); it names the reference machine's accounts"
-            ),
+        let value_only = match &c.write.value {
+            Some(v) if v.eq_ignore_ascii_case(b"Security") => true,
             None if !cx
                 .facts
                 .key_holds_other_than(c.rest(), &[b"security"], true) =>
             {
-                format!("{key} holds only the captured security descriptor of service `{name}`")
+                false
             }
             _ => continue,
+        };
+        let key = cx.key_of(c.write);
+        let what = cx.describe_at(c.write, &key);
+        let name = cx.show(service);
+        let message = if value_only {
+            concat(&[
+                "captured security descriptor of service `",
+                &name,
+                "` (",
+                &what,
+                "); it names the reference machine's accounts",
+            ])
+        } else {
+            concat(&[
+                &what,
+                " holds only the captured security descriptor of service `",
+                &name,
+                "`",
+            ])
         };
         let fix = cx.remove_with_block(
             c.write,
             Applicability::Safe,
             "remove the captured security descriptor",
         );
-        out.push(cx.finding(&INFO, c.write, Some(service), message, Some(fix)));
+        out.push(cx.finding_at(&INFO, c.write, key, Some(service), message, Some(fix)));
     }
 }

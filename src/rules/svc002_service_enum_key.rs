@@ -1,6 +1,6 @@
 //! SVC002 service-enum-key.
 
-use super::{Finding, RuleContext, RuleInfo};
+use super::{Finding, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 
@@ -46,16 +46,18 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         {
             continue;
         }
-        let message = format!(
-            "{} is Plug and Play run-time state of service `{}`; Windows maintains it",
-            cx.describe(c.write),
-            cx.show(service)
-        );
+        let key = cx.key_of(c.write);
+        let message = concat(&[
+            &cx.describe_at(c.write, &key),
+            " is Plug and Play run-time state of service `",
+            &cx.show(service),
+            "`; Windows maintains it",
+        ]);
         let fix = cx.remove_with_block(
             c.write,
             Applicability::Safe,
             "remove the captured Enum state",
         );
-        out.push(cx.finding(&INFO, c.write, Some(service), message, Some(fix)));
+        out.push(cx.finding_at(&INFO, c.write, key, Some(service), message, Some(fix)));
     }
 }

@@ -1,6 +1,6 @@
 //! SVC003 legacy-enum-key.
 
-use super::{Finding, RuleContext, RuleInfo};
+use super::{Finding, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
 use crate::fix::Applicability;
 use crate::model::SystemLocation;
@@ -61,16 +61,18 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some(name) = legacy_name(&c.location) else {
             continue;
         };
-        let message = format!(
-            "{} is the legacy device node Plug and Play creates for `{}`; it is ACL-protected",
-            cx.describe(c.write),
-            cx.show(name)
-        );
+        let key = cx.key_of(c.write);
+        let message = concat(&[
+            &cx.describe_at(c.write, &key),
+            " is the legacy device node Plug and Play creates for `",
+            &cx.show(name),
+            "`; it is ACL-protected",
+        ]);
         let fix = cx.remove_with_block(
             c.write,
             Applicability::Safe,
             "remove the captured LEGACY_ device node",
         );
-        out.push(cx.finding(&INFO, c.write, Some(name), message, Some(fix)));
+        out.push(cx.finding_at(&INFO, c.write, key, Some(name), message, Some(fix)));
     }
 }

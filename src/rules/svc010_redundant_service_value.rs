@@ -1,7 +1,7 @@
 //! SVC010 redundant-service-value.
 
 use super::context::{Classified, Creator};
-use super::{Finding, FixPlan, RuleContext, RuleInfo, remove};
+use super::{Finding, FixPlan, RuleContext, RuleInfo, concat, remove};
 use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Change};
 use crate::model::{CreateService, Data, RegWrite};
@@ -118,13 +118,16 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                     Creator::Item { .. } => (Applicability::Safe, describe_creator(cx, creator)),
                     Creator::Declared => (Applicability::Unsafe, describe_creator(cx, creator)),
                 };
-                let message = format!(
-                    "{} of service `{}` is created by {source}",
-                    cx.describe(c.write),
-                    cx.show(service)
-                );
+                let key = cx.key_of(c.write);
+                let message = concat(&[
+                    &cx.describe_at(c.write, &key),
+                    " of service `",
+                    &cx.show(service),
+                    "` is created by ",
+                    &source,
+                ]);
                 let fix = remove(c.write, applicability, "remove the key write");
-                out.push(cx.finding(&INFO, c.write, Some(service), message, Some(fix)));
+                out.push(cx.finding_at(&INFO, c.write, key, Some(service), message, Some(fix)));
             }
             Some(value) => {
                 let Some(&(_, compare)) = SERVICE_VALUES
@@ -160,7 +163,8 @@ fn value_finding(
     creator: Creator<'_, '_>,
 ) -> Finding {
     let write = c.write;
-    let what = cx.describe(write);
+    let key = cx.key_of(write);
+    let what = cx.describe_at(write, &key);
     let name = cx.show(service);
     let by = describe_creator(cx, creator);
     let Creator::Item { file, item, .. } = creator else {
@@ -171,55 +175,75 @@ fn value_finding(
             Applicability::Unsafe,
             "remove the value; the service's creator sets it",
         );
-        return cx.finding(&INFO, write, Some(service), message, Some(fix));
+        return cx.finding_at(&INFO, write, key, Some(service), message, Some(fix));
     };
 
     let order = order_of(cx, write, file, item);
-    let (equal, field, setting) = compare_with(cx, compare, &write.data, item);
-    let written = show_data(cx, &write.data);
+    let equal = equals_item(compare, &write.data, item);
 
     if equal || order == Order::Before {
-        let reason = if equal {
-            format!("equals what {by} sets")
+        // The usual case, thousands of times in a capture: built without `format!`.
+        let message = if equal {
+            concat(&[
+                &what,
+                " of service `",
+                &name,
+                "` equals what ",
+                &by,
+                " sets",
+            ])
         } else {
-            format!("comes before {by}, which overwrites it (the item {setting})")
+            concat(&[
+                &what,
+                " of service `",
+                &name,
+                "` comes before ",
+                &by,
+                ", which overwrites it (the item ",
+                &setting(cx, compare, item),
+                ")",
+            ])
         };
-        let message = format!("{what} of service `{name}` {reason}");
         let fix = remove(
             write,
             Applicability::Safe,
             "remove the value; Create Service sets it",
         );
-        return cx.finding(&INFO, write, Some(service), message, Some(fix));
+        return cx.finding_at(&INFO, write, key, Some(service), message, Some(fix));
     }
 
+    let written = show_data(cx, &write.data);
+    let setting = setting(cx, compare, item);
     let message = format!("{what} of service `{name}` is {written}, but {by} {setting}");
     let rewrite = (order == Order::After)
         .then(|| field_value(compare, &write.data))
         .flatten();
     let fix = match rewrite {
-        Some(value) => FixPlan {
-            applicability: Applicability::Unsafe,
-            title: format!(
-                "set `{field}={}` in the Create Service item and remove the value",
-                cx.show(&value)
-            ),
-            changes: vec![
-                Change::SetServiceField {
-                    service: item.origin,
-                    field: field.clone(),
-                    value,
-                },
-                Change::RemoveWrite(write.origin),
-            ],
-        },
+        Some(value) => {
+            let field = field_name(cx, compare, item);
+            FixPlan {
+                applicability: Applicability::Unsafe,
+                title: format!(
+                    "set `{field}={}` in the Create Service item and remove the value",
+                    cx.show(&value)
+                ),
+                changes: vec![
+                    Change::SetServiceField {
+                        service: item.origin,
+                        field,
+                        value,
+                    },
+                    Change::RemoveWrite(write.origin),
+                ],
+            }
+        }
         None => remove(
             write,
             Applicability::Unsafe,
             "remove the value (the installed value changes to the Create Service one)",
         ),
     };
-    cx.finding(&INFO, write, Some(service), message, Some(fix))
+    cx.finding_at(&INFO, write, key, Some(service), message, Some(fix))
 }
 
 fn order_of(
@@ -237,58 +261,63 @@ fn order_of(
     }
 }
 
-/// Whether the write equals the item's field, the field's name (as the item spells it, or as it
-/// would be added) and what the item does with it, for messages (``sets `Boot Type=2` ``,
-/// ``has no `Error Type` (0)``).
-fn compare_with(
-    cx: &RuleContext<'_, '_, '_>,
-    compare: Compare,
-    data: &Data<'_>,
-    item: &CreateService<'_>,
-) -> (bool, String, String) {
+/// Whether the write equals the item's field.
+fn equals_item(compare: Compare, data: &Data<'_>, item: &CreateService<'_>) -> bool {
     match compare {
         Compare::Number(field) => {
-            let have = item.field(field);
-            let expected = match have {
+            let expected = match item.field(field) {
                 Some(f) => std::str::from_utf8(f.value)
                     .ok()
                     .and_then(|v| v.trim().parse::<u64>().ok()),
                 None => Some(0),
             };
-            let equal = expected.is_some() && data.as_number() == expected;
-            let shown = have.map_or_else(
-                || format!("has no `{field}` (0)"),
-                |f| format!("sets `{field}={}`", cx.show(f.value)),
-            );
-            (equal, field.to_string(), shown)
+            expected.is_some() && data.as_number() == expected
         }
         Compare::DisplayName => {
-            let have = item.display_name();
-            let expected = have.map_or(&b""[..], |f| f.value);
-            let equal = data.as_text() == Some(expected);
-            let field = have.map_or_else(
-                || display_name_field(cx),
-                |f| String::from_utf8_lossy(f.key).into_owned(),
-            );
-            let shown = have.map_or_else(
-                || "has no `Display Name`".to_string(),
-                |f| format!("sets `{}={}`", cx.show(f.key), cx.show(f.value)),
-            );
-            (equal, field, shown)
+            let expected = item.display_name().map_or(&b""[..], |f| f.value);
+            data.as_text() == Some(expected)
         }
         Compare::Account => {
-            let have = item.field("Login User");
-            let expected = have.map_or(&b"LocalSystem"[..], |f| f.value);
-            let equal = data
-                .as_text()
-                .is_some_and(|t| t.eq_ignore_ascii_case(expected));
-            let shown = have.map_or_else(
-                || "has no `Login User` (LocalSystem)".to_string(),
-                |f| format!("sets `Login User={}`", cx.show(f.value)),
-            );
-            (equal, "Login User".to_string(), shown)
+            let expected = item
+                .field("Login User")
+                .map_or(&b"LocalSystem"[..], |f| f.value);
+            data.as_text()
+                .is_some_and(|t| t.eq_ignore_ascii_case(expected))
         }
-        Compare::Always => (true, String::new(), String::new()),
+        Compare::Always => true,
+    }
+}
+
+/// The field's name, as the item spells it or as it would be added.
+fn field_name(cx: &RuleContext<'_, '_, '_>, compare: Compare, item: &CreateService<'_>) -> String {
+    match compare {
+        Compare::Number(field) => field.to_string(),
+        Compare::DisplayName => item.display_name().map_or_else(
+            || display_name_field(cx),
+            |f| String::from_utf8_lossy(f.key).into_owned(),
+        ),
+        Compare::Account => "Login User".to_string(),
+        Compare::Always => String::new(),
+    }
+}
+
+/// What the item does with the field, for messages (``sets `Boot Type=2` ``, ``has no `Error
+/// Type` (0)``).
+fn setting(cx: &RuleContext<'_, '_, '_>, compare: Compare, item: &CreateService<'_>) -> String {
+    match compare {
+        Compare::Number(field) => item.field(field).map_or_else(
+            || format!("has no `{field}` (0)"),
+            |f| format!("sets `{field}={}`", cx.show(f.value)),
+        ),
+        Compare::DisplayName => item.display_name().map_or_else(
+            || "has no `Display Name`".to_string(),
+            |f| format!("sets `{}={}`", cx.show(f.key), cx.show(f.value)),
+        ),
+        Compare::Account => item.field("Login User").map_or_else(
+            || "has no `Login User` (LocalSystem)".to_string(),
+            |f| format!("sets `Login User={}`", cx.show(f.value)),
+        ),
+        Compare::Always => String::new(),
     }
 }
 

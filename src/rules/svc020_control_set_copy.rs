@@ -1,7 +1,7 @@
 //! SVC020 control-set-copy.
 
 use super::context::Classified;
-use super::{Finding, FixPlan, RuleContext, RuleInfo};
+use super::{Finding, FixPlan, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Change, Edit};
 use crate::model::{ControlSet, Origin};
@@ -86,23 +86,29 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         } else {
             rewrite(c, file.source.text()).map(|edit| FixPlan {
                 applicability: Applicability::Safe,
-                title: format!("rewrite `{set}` to `CurrentControlSet`"),
+                title: concat(&["rewrite `", &set, "` to `CurrentControlSet`"]),
                 changes: vec![Change::Replace(edit)],
             })
         };
+        let key = cx.key_of(c.write);
+        let what = cx.describe_at(c.write, &key);
         let message = if duplicated {
-            format!(
-                "{} is a `{set}` copy of a write under `CurrentControlSet`",
-                cx.describe(c.write)
-            )
+            concat(&[
+                &what,
+                " is a `",
+                &set,
+                "` copy of a write under `CurrentControlSet`",
+            ])
         } else {
-            format!(
-                "{} names `{set}`; on a machine whose current control set differs it lands in the wrong set",
-                cx.describe(c.write)
-            )
+            concat(&[
+                &what,
+                " names `",
+                &set,
+                "`; on a machine whose current control set differs it lands in the wrong set",
+            ])
         };
         let service = c.location.service();
-        out.push(cx.finding(&INFO, c.write, service, message, fix));
+        out.push(cx.finding_at(&INFO, c.write, key, service, message, fix));
     }
 }
 

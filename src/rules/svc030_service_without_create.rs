@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::context::Classified;
 use super::context::PackageFile;
+use super::context::{Classified, FoldState, NoCase};
 use super::svc040_unescaped_percent::escape_unknown;
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
@@ -121,8 +121,8 @@ struct ServiceWrites<'w, 'a> {
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    let mut order: Vec<Vec<u8>> = Vec::new();
-    let mut services: HashMap<Vec<u8>, ServiceWrites<'_, '_>> = HashMap::new();
+    let mut order: Vec<NoCase<'_>> = Vec::new();
+    let mut services: HashMap<NoCase<'_>, ServiceWrites<'_, '_>, FoldState> = HashMap::default();
     // Writes of one service usually come together: decide once per run of them whether the
     // service is one SVC030 speaks about (not created, `Type` and `ImagePath` written).
     let mut last: Option<(&[u8], bool)> = None;
@@ -142,9 +142,8 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         if !eligible {
             continue;
         }
-        let lower = service.to_ascii_lowercase();
-        let entry = services.entry(lower.clone()).or_insert_with(|| {
-            order.push(lower);
+        let entry = services.entry(NoCase::of(service)).or_insert_with(|| {
+            order.push(NoCase::of(service));
             ServiceWrites {
                 first: c.write,
                 report: None,
@@ -162,8 +161,8 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         }
         entry.key_writes.push(c);
     }
-    for lower in &order {
-        let Some(writes) = services.get(lower) else {
+    for name in &order {
+        let Some(writes) = services.get(name) else {
             continue;
         };
         if let Some(report) = writes.report {
@@ -280,7 +279,8 @@ fn build(
         })
         .collect();
     let order = field_order(&style.existing_order);
-    fields.sort_by_key(|(k, _)| order.iter().position(|&r| Some(r) == rank(k.as_bytes())));
+    // Stable, each field's place worked out once.
+    fields.sort_by_cached_key(|(k, _)| order.iter().position(|&r| Some(r) == rank(k.as_bytes())));
     Ok(Item {
         fields,
         service_type,
@@ -439,7 +439,9 @@ fn finding(
                     "{head}; add this item to {target}, before the service's registry writes:\n  item: Create Service\n"
                 );
                 for (key, value) in &item.fields {
-                    message.push_str(&format!("    {key}={}\n", cx.show(value)));
+                    for part in ["    ", key, "=", &cx.show(value), "\n"] {
+                        message.push_str(part);
+                    }
                 }
                 message.push_str("  end");
                 if item.start_defaulted {
