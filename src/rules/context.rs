@@ -329,17 +329,15 @@ fn service_values(files: &[PackageFile<'_>]) -> HashMap<NoCase<'static>, (bool, 
 pub struct Classified<'w, 'a> {
     pub write: &'w RegWrite<'a>,
     pub location: SystemLocation<'w>,
+    /// The path below the control set: the identity of a key across `CurrentControlSet` and
+    /// `ControlSetNNN`.
+    rest: KeyPath<'w>,
 }
 
 impl<'w> Classified<'w, '_> {
-    /// The path below the control set: the identity of a key across `CurrentControlSet` and
-    /// `ControlSetNNN`.
+    /// The path below the control set (see the field).
     pub fn rest(&self) -> KeyPath<'w> {
-        let key: &'w [u8] = &self.write.key;
-        KeyPath::new(
-            key.get(self.location.control_set_span.end..)
-                .unwrap_or_default(),
-        )
+        self.rest
     }
 }
 
@@ -367,9 +365,9 @@ pub struct FileFacts<'w, 'a> {
     pub system: Vec<(usize, Classified<'w, 'a>)>,
     /// What is written to each key (by path below the control set): how many distinct value
     /// names, and whether any subkey is written.
-    contents: HashMap<KeyPath<'w>, KeyContents, FoldState>,
+    contents: Contents<'w>,
     /// Every (key, value name) written, to tell which names a key's values have.
-    values: HashSet<(KeyPath<'w>, NoCase<'w>), FoldState>,
+    values: ValueNames<'w>,
     /// `CurrentControlSet` writes: (path below the control set, value name) → data indices, to
     /// find the original of a `ControlSetNNN` copy.
     current_writes: HashMap<WriteIdentity<'w>, Indices, FoldState>,
@@ -379,52 +377,118 @@ pub struct FileFacts<'w, 'a> {
     language_suffix: std::sync::OnceLock<bool>,
 }
 
+/// The writes of `writes` (the first at index `base` of the model) under
+/// `HKLM\SYSTEM\<control set>`, with their model index.
+fn classify<'w, 'a>(base: usize, writes: &'w [RegWrite<'a>]) -> Vec<(usize, Classified<'w, 'a>)> {
+    writes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, write)| {
+            let location = SystemLocation::of(write.hive, &write.key)?;
+            let key: &'w [u8] = &write.key;
+            let rest = KeyPath::new(key.get(location.control_set_span.end..).unwrap_or_default());
+            Some((
+                base + i,
+                Classified {
+                    write,
+                    location,
+                    rest,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// What is written to each key of `system`, and every (key, value name) written.
+fn key_contents<'w>(system: &[(usize, Classified<'w, '_>)]) -> (Contents<'w>, ValueNames<'w>) {
+    // Upper bounds but for ancestors: no table grows while filled.
+    let n = system.len();
+    let mut contents: Contents<'w> = HashMap::with_capacity_and_hasher(n, FoldState::default());
+    let mut values: ValueNames<'w> = HashSet::with_capacity_and_hasher(n, FoldState::default());
+    for (_, c) in system {
+        let rest = c.rest;
+        // A value write marks its key as holding that value; a write in a subkey marks every
+        // ancestor as holding something.
+        if let Some(value) = c.write.value.as_deref() {
+            let new_name = values.insert((rest, NoCase::of(value)));
+            let entry = contents.entry(rest).or_default();
+            entry.values += u32::from(new_name);
+        }
+        // Every ancestor holds a subkey (a script may write a deep key without its parents).
+        let mut ancestor = rest;
+        while let Some(parent) = ancestor.parent() {
+            ancestor = parent;
+            let entry = contents.entry(ancestor).or_default();
+            if entry.has_subkeys {
+                // Its ancestors were marked when it was.
+                break;
+            }
+            entry.has_subkeys = true;
+        }
+    }
+    (contents, values)
+}
+
+/// What is written to each key (see [`FileFacts`]).
+type Contents<'w> = HashMap<KeyPath<'w>, KeyContents, FoldState>;
+
+/// Every (key, value name) written.
+type ValueNames<'w> = HashSet<(KeyPath<'w>, NoCase<'w>), FoldState>;
+
+/// The `CurrentControlSet` writes of `system` by identity.
+fn current_writes<'w>(
+    system: &[(usize, Classified<'w, '_>)],
+) -> HashMap<WriteIdentity<'w>, Indices, FoldState> {
+    let mut current_writes: HashMap<_, Indices, FoldState> =
+        HashMap::with_capacity_and_hasher(system.len(), FoldState::default());
+    for (index, c) in system {
+        if c.location.control_set != crate::model::ControlSet::Current {
+            continue;
+        }
+        let value: Option<&'w [u8]> = c.write.value.as_deref();
+        current_writes
+            .entry((c.rest, value.map(NoCase::of)))
+            .and_modify(|i: &mut Indices| i.more.push(*index))
+            .or_insert(Indices {
+                first: *index,
+                more: Vec::new(),
+            });
+    }
+    current_writes
+}
+
 impl<'w, 'a> FileFacts<'w, 'a> {
     pub fn new(model: &'w FileModel<'a>) -> Self {
-        let mut system = Vec::new();
-        for (index, write) in model.writes.iter().enumerate() {
-            if let Some(location) = SystemLocation::of(write.hive, &write.key) {
-                system.push((index, Classified { write, location }));
-            }
-        }
-        // Upper bounds but for ancestors: no table grows while filled.
-        let n = system.len();
-        let mut contents: HashMap<KeyPath<'w>, KeyContents, FoldState> =
-            HashMap::with_capacity_and_hasher(n, FoldState::default());
-        let mut values = HashSet::with_capacity_and_hasher(n, FoldState::default());
-        let mut current_writes: HashMap<_, Indices, FoldState> =
-            HashMap::with_capacity_and_hasher(n, FoldState::default());
-        for (index, c) in &system {
-            let rest = c.rest();
-            let value: Option<&'w [u8]> = c.write.value.as_deref();
-            // A value write marks its key as holding that value; a write in a subkey marks
-            // every ancestor as holding something.
-            if let Some(value) = value {
-                let new_name = values.insert((rest, NoCase::of(value)));
-                let entry = contents.entry(rest).or_default();
-                entry.values += u32::from(new_name);
-            }
-            // Every ancestor holds a subkey (a script may write a deep key without its parents).
-            let mut ancestor = rest;
-            while let Some(parent) = ancestor.parent() {
-                ancestor = parent;
-                let entry = contents.entry(ancestor).or_default();
-                if entry.has_subkeys {
-                    // Its ancestors were marked when it was.
-                    break;
-                }
-                entry.has_subkeys = true;
-            }
-            if c.location.control_set == crate::model::ControlSet::Current {
-                current_writes
-                    .entry((rest, value.map(NoCase::of)))
-                    .and_modify(|i: &mut Indices| i.more.push(*index))
-                    .or_insert(Indices {
-                        first: *index,
-                        more: Vec::new(),
-                    });
-            }
-        }
+        let parallel =
+            model.writes.len() >= super::PARALLEL_FROM && rayon::current_num_threads() >= 2;
+        Self::build(model, parallel)
+    }
+
+    /// As [`FileFacts::new`]; `parallel`: on the current rayon pool.
+    pub(crate) fn build(model: &'w FileModel<'a>, parallel: bool) -> Self {
+        let writes = model.writes.as_slice();
+        // A large file's writes are classified in parts and its two kinds of maps built side
+        // by side on the pool; each is the same as built in one pass.
+        let system = if parallel {
+            use rayon::prelude::*;
+            let size = writes
+                .len()
+                .div_ceil(rayon::current_num_threads() * 4)
+                .max(1);
+            let parts: Vec<Vec<_>> = writes
+                .par_chunks(size)
+                .enumerate()
+                .map(|(k, part)| classify(k * size, part))
+                .collect();
+            parts.into_iter().flatten().collect()
+        } else {
+            classify(0, writes)
+        };
+        let ((contents, values), current_writes) = if parallel {
+            rayon::join(|| key_contents(&system), || current_writes(&system))
+        } else {
+            (key_contents(&system), current_writes(&system))
+        };
         Self {
             system,
             contents,

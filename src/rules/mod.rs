@@ -260,7 +260,8 @@ const WHOLE_FILE: &[Check] = &[
     svc040_unescaped_percent::check,
 ];
 
-/// Below this many writes under `HKLM\SYSTEM` a file's rules run on the calling thread.
+/// Below this many writes under `HKLM\SYSTEM` (for the facts: writes) a file's rules run on
+/// the calling thread.
 const PARALLEL_FROM: usize = 4096;
 
 /// Runs every rule over file `file_index` of a package. Findings come in file order.
@@ -273,8 +274,20 @@ pub fn check_file(
     files: &[PackageFile<'_>],
     file_index: usize,
 ) -> Vec<Finding> {
-    let facts = FileFacts::new(&files[file_index].model);
+    let file = &files[file_index];
     let threads = rayon::current_num_threads();
+    let facts = if file.model.writes.len() >= PARALLEL_FROM && threads >= 2 {
+        // Messages (the line of a Create Service item, SVC030's fix title) and the report need
+        // the file's line index, a pass over the whole text: with this many writes findings
+        // are all but certain, so it is built on another thread while the facts are gathered.
+        rayon::join(
+            || FileFacts::new(&file.model),
+            || drop(file.source.line_index()),
+        )
+        .0
+    } else {
+        FileFacts::new(&file.model)
+    };
     let parts = if facts.system.len() >= PARALLEL_FROM && threads >= 2 {
         // A few parts per thread, so a thread that finishes early takes over work.
         threads * 4

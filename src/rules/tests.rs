@@ -674,14 +674,16 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
                 "{}",
                 file.source.path
             );
-            let facts = FileFacts::new(&needed[i].model);
-            for parts in [2, 3, 7] {
-                assert_eq!(
-                    check_in_parts(&needed_package, &needed, i, &facts, parts),
-                    expected,
-                    "{} in {parts} parts",
-                    file.source.path
-                );
+            for parallel in [false, true] {
+                let facts = FileFacts::build(&needed[i].model, parallel);
+                for parts in [2, 3, 7] {
+                    assert_eq!(
+                        check_in_parts(&needed_package, &needed, i, &facts, parts),
+                        expected,
+                        "{} in {parts} parts",
+                        file.source.path
+                    );
+                }
             }
             checked += expected.len();
         }
