@@ -309,7 +309,7 @@ fn service_values(files: &[PackageFile<'_>]) -> HashMap<NoCase<'static>, (bool, 
         let Some(service) = location.service() else {
             continue;
         };
-        if !location.service_subpath().is_empty() {
+        if location.service_depth() > 0 {
             continue;
         }
         let entry = service_values.entry(NoCase::of(service)).or_default();
@@ -385,8 +385,7 @@ fn classify<'w, 'a>(base: usize, writes: &'w [RegWrite<'a>]) -> Vec<(usize, Clas
         .enumerate()
         .filter_map(|(i, write)| {
             let location = SystemLocation::of(write.hive, &write.key)?;
-            let key: &'w [u8] = &write.key;
-            let rest = KeyPath::new(key.get(location.control_set_span.end..).unwrap_or_default());
+            let rest = KeyPath::new(location.rest_text());
             Some((
                 base + i,
                 Classified {
