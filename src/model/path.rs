@@ -240,14 +240,11 @@ fn parse_control_set(seg: &[u8]) -> Option<ControlSet> {
         .get(..10)
         .filter(|p| p.eq_ignore_ascii_case(b"ControlSet"))
         .map(|_| &seg[10..])?;
-    if digits.len() == 3 && digits.iter().all(u8::is_ascii_digit) {
-        std::str::from_utf8(digits)
-            .ok()?
-            .parse()
-            .ok()
-            .map(ControlSet::Numbered)
-    } else {
-        None
+    match digits {
+        &[a, b, c] if digits.iter().all(u8::is_ascii_digit) => Some(ControlSet::Numbered(
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
+        )),
+        _ => None,
     }
 }
 
