@@ -101,11 +101,17 @@ fn parse_directive(line: &[u8], offset: usize) -> Option<Parsed> {
 
 /// Every directive of a parsed file.
 pub fn directives(syntax: &Syntax, text: &[u8]) -> Vec<Directive> {
-    // Only Remark items and comment lines are read (a search of the whole text for the marker
-    // cost more than walking the tree for them).
     match syntax {
+        // Only Remark items can hold one: walking the items is quicker than searching the text.
         Syntax::Script(doc) => script_directives(doc, text),
-        Syntax::Reg(file) => reg_directives(file, text),
+        // An export has a record per line, more to walk than its text to search; most have no
+        // directive at all.
+        Syntax::Reg(file) => {
+            if memchr::memmem::find(text, MARKER).is_none() {
+                return Vec::new();
+            }
+            reg_directives(file, text)
+        }
     }
 }
 
