@@ -116,6 +116,8 @@ pub struct SystemLocation<'k> {
     tail: &'k [u8],
     /// How many segments follow the control set.
     count: usize,
+    /// `Services\<name>\…`: the name (every rule asks, most of them for every write).
+    service: Option<&'k [u8]>,
 }
 
 /// Segments after the control set that a [`SystemLocation`] keeps inline.
@@ -137,6 +139,7 @@ impl<'k> SystemLocation<'k> {
             }
             count += 1;
         }
+        let service = (count >= 2 && head[0].eq_ignore_ascii_case(b"Services")).then_some(head[1]);
         Some(Self {
             control_set,
             control_set_span,
@@ -144,6 +147,7 @@ impl<'k> SystemLocation<'k> {
             head,
             tail,
             count,
+            service,
         })
     }
 
@@ -198,18 +202,14 @@ impl<'k> SystemLocation<'k> {
 
     /// `Services\<name>\…`: the service name.
     pub fn service(&self) -> Option<&'k [u8]> {
-        if self.rest_is(0, "Services") {
-            self.rest_segment(1)
-        } else {
-            None
-        }
+        self.service
     }
 
     /// How many segments follow `Services\<name>` (0 for the service key itself, and for a key
     /// that is not a service's).
     pub fn service_depth(&self) -> usize {
-        if self.service().is_some() {
-            self.count - 2
+        if self.service.is_some() {
+            self.count.saturating_sub(2)
         } else {
             0
         }
