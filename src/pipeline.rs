@@ -267,6 +267,40 @@ fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
         .collect()
 }
 
+/// Below this many findings a file's fixes are planned on the calling thread.
+const PLAN_IN_PARTS_FROM: usize = 1024;
+
+/// As [`diagnostics_of`], in parts on the current rayon pool for a file with many findings:
+/// each part has its own planner, which only caches what it has read of the file, so the
+/// edits are the same; the parts are joined in order.
+fn diagnostics_in_parts(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
+    let threads = rayon::current_num_threads();
+    if findings.len() < PLAN_IN_PARTS_FROM || threads < 2 {
+        return diagnostics_of(loaded, findings);
+    }
+    planned_in(loaded, findings, threads * 4)
+}
+
+/// The diagnostics of `findings`, planned in (at most) `parts` parts on the pool.
+fn planned_in(loaded: &Loaded, findings: Vec<Finding>, parts: usize) -> Vec<Diagnostic> {
+    use rayon::prelude::*;
+    let size = findings.len().div_ceil(parts.max(1)).max(1);
+    let mut parts: Vec<Vec<Finding>> = Vec::new();
+    for (i, finding) in findings.into_iter().enumerate() {
+        if i % size == 0 {
+            parts.push(Vec::with_capacity(size));
+        }
+        if let Some(part) = parts.last_mut() {
+            part.push(finding);
+        }
+    }
+    let planned: Vec<Vec<Diagnostic>> = parts
+        .into_par_iter()
+        .map(|part| diagnostics_of(loaded, part))
+        .collect();
+    planned.into_iter().flatten().collect()
+}
+
 /// Checks every file of one package (the files of one directory). `context` holds further
 /// files of the package that count for the rules (their Create Service items) but are not
 /// reported. Returns each file's diagnostics, fixes planned into edits, in file order.
@@ -280,7 +314,7 @@ pub fn check_package(
     (0..files.len())
         .map(|i| {
             let findings = file_findings(&files[i], &package, &lowered, i, options);
-            diagnostics_of(&files[i], findings)
+            diagnostics_in_parts(&files[i], findings)
         })
         .collect()
 }
@@ -465,4 +499,37 @@ fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
         return Err(FixError(problem));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixes_planned_in_parts_are_planned_as_in_one() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+        let mut planned = 0;
+        for package in ["svc001", "svc010", "svc020", "svc030_sms20"] {
+            let Ok(entries) = std::fs::read_dir(dir.join(package)) else {
+                continue;
+            };
+            let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            paths.sort();
+            let loaded: Vec<Loaded> = paths
+                .iter()
+                .filter_map(|p| load(&p.to_string_lossy(), std::fs::read(p).ok()?).ok())
+                .collect();
+            let lowered: Vec<PackageFile<'_>> = loaded.iter().map(lower).collect();
+            let package = PackageContext::new(&lowered, &[]);
+            for (i, file) in loaded.iter().enumerate() {
+                let findings = rules::check_file(&package, &lowered, i);
+                let whole = diagnostics_of(file, findings.clone());
+                for parts in [2, 3, 7] {
+                    assert_eq!(planned_in(file, findings.clone(), parts), whole);
+                }
+                planned += whole.len();
+            }
+        }
+        assert!(planned > 10, "only {planned} findings planned");
+    }
 }

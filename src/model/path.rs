@@ -106,20 +106,79 @@ pub struct SystemLocation<'k> {
     pub control_set: ControlSet,
     /// The span of the control-set segment inside the key text.
     pub control_set_span: Range<usize>,
-    /// The segments after the control set.
-    pub rest: Vec<&'k [u8]>,
+    /// The key text after the control-set segment.
+    after: &'k [u8],
+    /// The first segments after the control set (empty past the last), which is all the rules
+    /// look at: kept inline, as a capture has tens of thousands of these keys and a list of
+    /// segments per key was an allocation each.
+    head: [&'k [u8]; HEAD],
+    /// The text after the segments in `head`, when there are more.
+    tail: &'k [u8],
+    /// How many segments follow the control set.
+    count: usize,
+    /// `Services\<name>\…`: the name (every rule asks, most of them for every write).
+    service: Option<&'k [u8]>,
 }
+
+/// Segments after the control set that a [`SystemLocation`] keeps inline.
+const HEAD: usize = 4;
 
 impl<'k> SystemLocation<'k> {
     /// Recognises `SYSTEM\CurrentControlSet\…` and `SYSTEM\ControlSetNNN\…` under HKLM.
     pub fn of(hive: Hive, key: &'k [u8]) -> Option<Self> {
-        let mut segs = segments(key);
-        let (control_set, control_set_span) = control_set_of(hive, &mut segs)?;
+        let (control_set, control_set_span) = control_set_of(hive, &mut segments(key))?;
+        let after = key.get(control_set_span.end..).unwrap_or_default();
+        let mut head: [&'k [u8]; HEAD] = [&[]; HEAD];
+        let (mut tail, mut count): (&'k [u8], usize) = (&[], 0);
+        for (span, segment) in segments(after) {
+            if count < HEAD {
+                head[count] = segment;
+                if count == HEAD - 1 {
+                    tail = after.get(span.end..).unwrap_or_default();
+                }
+            }
+            count += 1;
+        }
+        let service = (count >= 2 && head[0].eq_ignore_ascii_case(b"Services")).then_some(head[1]);
         Some(Self {
             control_set,
             control_set_span,
-            rest: segs.map(|(_, s)| s).collect(),
+            after,
+            head,
+            tail,
+            count,
+            service,
         })
+    }
+
+    /// The key text after the control-set segment (its segments are [`SystemLocation::rest`]).
+    pub fn rest_text(&self) -> &'k [u8] {
+        self.after
+    }
+
+    /// The segments after the control set.
+    pub fn rest(&self) -> impl Iterator<Item = &'k [u8]> + use<'k> {
+        let head = self.head;
+        let inline = self.count.min(HEAD);
+        head.into_iter()
+            .take(inline)
+            .chain(segments(self.tail).map(|(_, s)| s))
+    }
+
+    /// How many segments follow the control set.
+    pub fn rest_len(&self) -> usize {
+        self.count
+    }
+
+    /// Segment `i` after the control set.
+    pub fn rest_segment(&self, i: usize) -> Option<&'k [u8]> {
+        if i >= self.count {
+            None
+        } else if i < HEAD {
+            Some(self.head[i])
+        } else {
+            self.rest().nth(i)
+        }
     }
 
     /// Whether [`SystemLocation::of`] recognises the key, without collecting its segments
@@ -137,26 +196,22 @@ impl<'k> SystemLocation<'k> {
 
     /// Segment `i` after the control set equals `name` (case-insensitive).
     pub fn rest_is(&self, i: usize, name: &str) -> bool {
-        self.rest
-            .get(i)
+        self.rest_segment(i)
             .is_some_and(|s| s.eq_ignore_ascii_case(name.as_bytes()))
     }
 
     /// `Services\<name>\…`: the service name.
     pub fn service(&self) -> Option<&'k [u8]> {
-        if self.rest_is(0, "Services") {
-            self.rest.get(1).copied()
-        } else {
-            None
-        }
+        self.service
     }
 
-    /// The segments below `Services\<name>` (empty for the service key itself).
-    pub fn service_subpath(&self) -> &[&'k [u8]] {
-        if self.service().is_some() {
-            &self.rest[2..]
+    /// How many segments follow `Services\<name>` (0 for the service key itself, and for a key
+    /// that is not a service's).
+    pub fn service_depth(&self) -> usize {
+        if self.service.is_some() {
+            self.count.saturating_sub(2)
         } else {
-            &[]
+            0
         }
     }
 }
@@ -185,14 +240,11 @@ fn parse_control_set(seg: &[u8]) -> Option<ControlSet> {
         .get(..10)
         .filter(|p| p.eq_ignore_ascii_case(b"ControlSet"))
         .map(|_| &seg[10..])?;
-    if digits.len() == 3 && digits.iter().all(u8::is_ascii_digit) {
-        std::str::from_utf8(digits)
-            .ok()?
-            .parse()
-            .ok()
-            .map(ControlSet::Numbered)
-    } else {
-        None
+    match digits {
+        &[a, b, c] if digits.iter().all(u8::is_ascii_digit) => Some(ControlSet::Numbered(
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
+        )),
+        _ => None,
     }
 }
 
@@ -238,12 +290,36 @@ mod tests {
         assert_eq!(loc.control_set, ControlSet::Numbered(1));
         assert_eq!(loc.control_set_span, 7..20);
         assert_eq!(loc.service(), Some(&b"Foo"[..]));
-        assert_eq!(loc.service_subpath(), &[&b"Security"[..]]);
+        assert_eq!(loc.rest_segment(2), Some(&b"Security"[..]));
+        assert_eq!(loc.rest_segment(0), Some(&b"services"[..]));
+        assert_eq!(loc.rest().count(), 3);
+        assert_eq!(loc.service_depth(), 1);
+        let deep = b"SYSTEM\\CurrentControlSet\\Enum\\\\Root\\LEGACY_X\\0000\\Control\\x\\";
+        let deep = SystemLocation::of(Hive::LocalMachine, deep).unwrap();
+        let names: Vec<&[u8]> = deep.rest().collect();
+        assert_eq!(
+            names,
+            [
+                &b"Enum"[..],
+                b"Root",
+                b"LEGACY_X",
+                b"0000",
+                b"Control",
+                b"x"
+            ]
+        );
+        assert_eq!(deep.rest_len(), 6);
+        assert_eq!(deep.rest_segment(5), Some(&b"x"[..]));
+        assert_eq!(deep.rest_segment(6), None);
 
         let cur = SystemLocation::of(Hive::LocalMachine, b"\\SYSTEM\\CurrentControlSet").unwrap();
         assert_eq!(cur.control_set, ControlSet::Current);
-        assert!(cur.rest.is_empty());
+        assert_eq!(cur.rest().next(), None);
         assert_eq!(cur.service(), None);
+        assert_eq!(cur.service_depth(), 0);
+        let other =
+            SystemLocation::of(Hive::LocalMachine, b"SYSTEM\\ControlSet001\\Enum\\Root").unwrap();
+        assert_eq!(other.service_depth(), 0);
 
         assert!(SystemLocation::of(Hive::CurrentUser, b"SYSTEM\\CurrentControlSet").is_none());
         assert!(SystemLocation::of(Hive::LocalMachine, b"SYSTEM\\ControlSet1\\x").is_none());

@@ -288,13 +288,13 @@ impl Iterator for References<'_> {
 
     fn next(&mut self) -> Option<Reference> {
         let value = self.value;
-        while let Some(p) = memchr::memchr(b'%', value.get(self.at..)?) {
+        while let Some(p) = find_percent(value.get(self.at..)?) {
             let open = self.at + p;
             if value.get(open + 1) == Some(&b'%') {
                 self.at = open + 2;
                 continue;
             }
-            let Some(len) = memchr::memchr(b'%', &value[open + 1..]) else {
+            let Some(len) = find_percent(&value[open + 1..]) else {
                 self.at = value.len();
                 return None;
             };
@@ -310,6 +310,15 @@ impl Iterator for References<'_> {
         }
         self.at = value.len();
         None
+    }
+}
+
+/// The first `%` of `text`. Values are short, shorter than a `memchr` call's set-up pays for.
+fn find_percent(text: &[u8]) -> Option<usize> {
+    if text.len() < 64 {
+        text.iter().position(|&b| b == b'%')
+    } else {
+        memchr::memchr(b'%', text)
     }
 }
 

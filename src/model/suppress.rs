@@ -101,13 +101,17 @@ fn parse_directive(line: &[u8], offset: usize) -> Option<Parsed> {
 
 /// Every directive of a parsed file.
 pub fn directives(syntax: &Syntax, text: &[u8]) -> Vec<Directive> {
-    // Cheap exit: most files have none.
-    if memchr::memmem::find(text, MARKER).is_none() {
-        return Vec::new();
-    }
     match syntax {
+        // Only Remark items can hold one: walking the items is quicker than searching the text.
         Syntax::Script(doc) => script_directives(doc, text),
-        Syntax::Reg(file) => reg_directives(file, text),
+        // An export has a record per line, more to walk than its text to search; most have no
+        // directive at all.
+        Syntax::Reg(file) => {
+            if memchr::memmem::find(text, MARKER).is_none() {
+                return Vec::new();
+            }
+            reg_directives(file, text)
+        }
     }
 }
 
@@ -115,6 +119,13 @@ fn script_directives(doc: &Document, text: &[u8]) -> Vec<Directive> {
     let mut out = Vec::new();
     for (index, item) in doc.items().iter().enumerate() {
         if item.kind != ItemKind::Remark || !item.active {
+            continue;
+        }
+        // Most Remarks are comments: look for the marker before collecting the properties.
+        let marked = doc
+            .props_of(index as u32)
+            .any(|p| memchr::memmem::find(p.value_bytes(text), MARKER).is_some());
+        if !marked {
             continue;
         }
         let props: Vec<_> = doc.props_of(index as u32).collect();

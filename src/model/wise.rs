@@ -126,12 +126,16 @@ fn lower_key<'a>(
     if !key.active() {
         return None;
     }
-    // Most keys are wanted neither for their path nor for their data: rule them out from the
-    // item's text and its `Key=` line before reading every field.
-    let record = key.record();
-    if !selection.script_record(text.get(record.as_range()).unwrap_or_default()) {
-        let path = key.key(text).map_or(&b""[..], |p| p.value_bytes(text));
-        if !selection.key_in_any_hive(path) {
+    // Most keys are wanted neither for their path nor for their data: rule them out from their
+    // `Key=` line, the item's text and their `New Value` lines before reading every field.
+    let path = key.key(text).map_or(&b""[..], |p| p.value_bytes(text));
+    if !selection.key_in_any_hive(path) {
+        let record = key.record();
+        if !selection.script_record(text.get(record.as_range()).unwrap_or_default())
+            || !key
+                .new_values(text)
+                .any(|p| selection.script_value_line(p.value_bytes(text)))
+        {
             return None;
         }
     }

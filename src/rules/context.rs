@@ -309,7 +309,7 @@ fn service_values(files: &[PackageFile<'_>]) -> HashMap<NoCase<'static>, (bool, 
         let Some(service) = location.service() else {
             continue;
         };
-        if !location.service_subpath().is_empty() {
+        if location.service_depth() > 0 {
             continue;
         }
         let entry = service_values.entry(NoCase::of(service)).or_default();
@@ -380,23 +380,33 @@ pub struct FileFacts<'w, 'a> {
 /// The writes of `writes` (the first at index `base` of the model) under
 /// `HKLM\SYSTEM\<control set>`, with their model index.
 fn classify<'w, 'a>(base: usize, writes: &'w [RegWrite<'a>]) -> Vec<(usize, Classified<'w, 'a>)> {
-    writes
-        .iter()
-        .enumerate()
-        .filter_map(|(i, write)| {
-            let location = SystemLocation::of(write.hive, &write.key)?;
-            let key: &'w [u8] = &write.key;
-            let rest = KeyPath::new(key.get(location.control_set_span.end..).unwrap_or_default());
-            Some((
+    let mut out: Vec<(usize, Classified<'w, 'a>)> = Vec::new();
+    // Consecutive writes usually share their key (a `.reg` block's values, a script's writes
+    // to one service key): the previous write's location serves for the same key text.
+    let mut last: Option<(&'w RegWrite<'a>, Option<(SystemLocation<'w>, KeyPath<'w>)>)> = None;
+    for (i, write) in writes.iter().enumerate() {
+        let located = match &last {
+            Some((prev, located)) if prev.hive == write.hive && prev.key == write.key => {
+                located.clone()
+            }
+            _ => SystemLocation::of(write.hive, &write.key).map(|location| {
+                let rest = KeyPath::new(location.rest_text());
+                (location, rest)
+            }),
+        };
+        if let Some((location, rest)) = &located {
+            out.push((
                 base + i,
                 Classified {
                     write,
-                    location,
-                    rest,
+                    location: location.clone(),
+                    rest: *rest,
                 },
-            ))
-        })
-        .collect()
+            ));
+        }
+        last = Some((write, located));
+    }
+    out
 }
 
 /// What is written to each key of `system`, and every (key, value name) written.
@@ -405,14 +415,23 @@ fn key_contents<'w>(system: &[(usize, Classified<'w, '_>)]) -> (Contents<'w>, Va
     let n = system.len();
     let mut contents: Contents<'w> = HashMap::with_capacity_and_hasher(n, FoldState::default());
     let mut values: ValueNames<'w> = HashSet::with_capacity_and_hasher(n, FoldState::default());
-    for (_, c) in system {
-        let rest = c.rest;
+    // A run of writes to one key (a `.reg` block, a service's values) is entered once.
+    for run in system.chunk_by(|(_, a), (_, b)| a.rest == b.rest) {
+        let Some((_, first)) = run.first() else {
+            continue;
+        };
+        let rest = first.rest;
         // A value write marks its key as holding that value; a write in a subkey marks every
         // ancestor as holding something.
-        if let Some(value) = c.write.value.as_deref() {
-            let new_name = values.insert((rest, NoCase::of(value)));
-            let entry = contents.entry(rest).or_default();
-            entry.values += u32::from(new_name);
+        let mut names = None;
+        for (_, c) in run {
+            if let Some(value) = c.write.value.as_deref() {
+                let new_name = values.insert((rest, NoCase::of(value)));
+                *names.get_or_insert(0) += u32::from(new_name);
+            }
+        }
+        if let Some(names) = names {
+            contents.entry(rest).or_default().values += names;
         }
         // Every ancestor holds a subkey (a script may write a deep key without its parents).
         let mut ancestor = rest;

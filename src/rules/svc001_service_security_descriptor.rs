@@ -49,11 +49,8 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some(service) = c.location.service() else {
             continue;
         };
-        let sub = c.location.service_subpath();
-        if service.eq_ignore_ascii_case(b"EventLog")
-            || sub.len() != 1
-            || !sub[0].eq_ignore_ascii_case(b"Security")
-        {
+        let only_security = c.location.service_depth() == 1 && c.location.rest_is(2, "Security");
+        if service.eq_ignore_ascii_case(b"EventLog") || !only_security {
             continue;
         }
         let value_only = match &c.write.value {

@@ -38,12 +38,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some(service) = c.location.service() else {
             continue;
         };
-        if !c
-            .location
-            .service_subpath()
-            .first()
-            .is_some_and(|s| s.eq_ignore_ascii_case(b"Enum"))
-        {
+        if c.location.service_depth() == 0 || !c.location.rest_is(2, "Enum") {
             continue;
         }
         let key = cx.key_of(c.write);

@@ -52,7 +52,7 @@ pub fn legacy_name<'k>(location: &SystemLocation<'k>) -> Option<&'k [u8]> {
     if !(location.rest_is(0, "Enum") && location.rest_is(1, "Root")) {
         return None;
     }
-    let node = location.rest.get(2)?;
+    let node = location.rest_segment(2)?;
     (node.len() > 7 && node[..7].eq_ignore_ascii_case(b"LEGACY_")).then(|| &node[7..])
 }
 

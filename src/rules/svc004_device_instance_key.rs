@@ -42,19 +42,17 @@ fn is_class_instance(location: &SystemLocation<'_>) -> bool {
     location.rest_is(0, "Control")
         && location.rest_is(1, "Class")
         && location
-            .rest
-            .get(2)
+            .rest_segment(2)
             .is_some_and(|g| g.starts_with(b"{") && g.ends_with(b"}"))
         && location
-            .rest
-            .get(3)
+            .rest_segment(3)
             .is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     for (_, c) in cx.system() {
         let loc = &c.location;
-        let device = (loc.rest_is(0, "Enum") && loc.rest.len() >= 2 && legacy_name(loc).is_none())
+        let device = (loc.rest_is(0, "Enum") && loc.rest_len() >= 2 && legacy_name(loc).is_none())
             || is_class_instance(loc);
         if !device {
             continue;

@@ -103,7 +103,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some(service) = c.location.service() else {
             continue;
         };
-        if !c.location.service_subpath().is_empty() {
+        if c.location.service_depth() > 0 {
             continue;
         }
         let Some(creator) = cx.package.creator(service) else {

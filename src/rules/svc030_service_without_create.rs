@@ -150,7 +150,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 key_writes: Vec::new(),
             }
         });
-        if !c.location.service_subpath().is_empty() {
+        if c.location.service_depth() > 0 {
             continue;
         }
         let is_reported = c.write.value.as_deref().is_some_and(|v| {
@@ -539,8 +539,7 @@ fn writes_type_and_image_path(file: &PackageFile<'_>, name: &[u8]) -> bool {
         }
         let on_service =
             crate::model::SystemLocation::of(write.hive, &write.key).is_some_and(|l| {
-                l.service().is_some_and(|s| s.eq_ignore_ascii_case(name))
-                    && l.service_subpath().is_empty()
+                l.service().is_some_and(|s| s.eq_ignore_ascii_case(name)) && l.service_depth() == 0
             });
         if on_service {
             has_type |= is_type;

@@ -130,7 +130,7 @@ fn is_built_in(name: &[u8]) -> bool {
 /// variable that is not built in. (Which variables the package defines is known only once
 /// every file of it is lowered.)
 pub fn may_report(line: &[u8]) -> bool {
-    memchr::memchr(b'%', line).is_some() && references(line).any(|r| !is_built_in(r.name(line)))
+    references(line).any(|r| !is_built_in(r.name(line)))
 }
 
 /// An unknown `%NAME%`: where it stands in the text, and its name.
