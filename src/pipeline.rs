@@ -29,6 +29,12 @@ pub struct Loaded {
 /// Runs the `source`, `detect` and `syntax` stages on one file's bytes.
 pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
     let source = SourceFile::new(path, raw).map_err(|e| InputError::new(path, e.to_string()))?;
+    load_source(source)
+}
+
+/// Runs the `detect` and `syntax` stages on a decoded file.
+pub fn load_source(source: SourceFile) -> Result<Loaded, InputError> {
+    let path = source.path.as_str();
     let text = source.text();
     let format = detect::detect(text, source.encoding)
         .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
@@ -392,13 +398,16 @@ pub fn fix_package(
 
 /// Re-parses an edited working text as a file of the same path, encoding and format.
 fn reload(previous: &Loaded, text: Vec<u8>) -> Result<Loaded, FixError> {
-    // Without a BOM an 8-bit or UTF-8 text is its own file: no copy.
-    let raw = match previous.source.encoding {
-        Encoding::Ansi | Encoding::Utf8 => text,
-        Encoding::Utf8Bom | Encoding::Utf16Le => previous.source.encode(&text),
+    // Without a BOM an 8-bit or UTF-8 text is its own file: no copy. A file with a BOM keeps
+    // its encoding and takes the text as it is (a UTF-16 text is not encoded and decoded again).
+    let path = &previous.source.path;
+    let loaded = match previous.source.encoding {
+        Encoding::Ansi | Encoding::Utf8 => load(path, text),
+        encoding @ (Encoding::Utf8Bom | Encoding::Utf16Le) => {
+            load_source(SourceFile::from_text(path.as_str(), encoding, text))
+        }
     };
-    let mut loaded = load(&previous.source.path, raw)
-        .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
+    let mut loaded = loaded.map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
     // An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a
     // removal can flip the guess (its only invalid or only non-ASCII bytes went). The bytes are
     // written the same either way; the file keeps the encoding it was read with.

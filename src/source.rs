@@ -74,15 +74,22 @@ pub enum DecodeError {
     NotRoundTrip,
 }
 
-/// One input file: its raw bytes, how they are encoded, and (for UTF-16) the decoded text.
+/// One input file: how its bytes are encoded, and its working text.
+///
+/// The file's bytes are kept only when they *are* the working text (8-bit and UTF-8 files,
+/// whose text is the bytes after any BOM). A UTF-16 file keeps only its decoded text: strict
+/// decoding is exactly reversible, so [`SourceFile::raw`] encodes the bytes back when they are
+/// needed (writing, the changed-since-read check), and the file costs its text's size instead
+/// of 1.5 times its own.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as given by the user (or `--stdin-filename`), used in every message.
     pub path: String,
-    pub raw: Vec<u8>,
     pub encoding: Encoding,
-    /// UTF-16 files only: the text after the BOM, decoded to UTF-8.
-    decoded: Option<Vec<u8>>,
+    /// The file's bytes (BOM included) or, for UTF-16 files, the decoded text.
+    bytes: Vec<u8>,
+    /// Where the working text starts in `bytes`: after the BOM, or 0 when `bytes` is the text.
+    text_start: usize,
     /// The line index, built on first use (rules and renderers of one file share it).
     lines: std::sync::OnceLock<LineIndex>,
 }
@@ -100,13 +107,8 @@ impl SourceFile {
                 "{}",
                 DecodeError::NotRoundTrip
             );
-            return Ok(Self {
-                path,
-                raw,
-                encoding: Encoding::Utf16Le,
-                decoded: Some(decoded),
-                lines: std::sync::OnceLock::new(),
-            });
+            drop(raw);
+            return Ok(Self::with_text(path, Encoding::Utf16Le, decoded));
         }
         let encoding = if raw.starts_with(UTF8_BOM) {
             Encoding::Utf8Bom
@@ -117,19 +119,68 @@ impl SourceFile {
         };
         Ok(Self {
             path,
-            raw,
+            text_start: encoding.bom().len(),
             encoding,
-            decoded: None,
+            bytes: raw,
             lines: std::sync::OnceLock::new(),
         })
     }
 
+    /// A file of a known encoding from its working text alone (a fixed text, say), without
+    /// encoding it to bytes and decoding it again. A UTF-16 text that is not valid UTF-8 is
+    /// made valid the way encoding it would (each invalid sequence becomes U+FFFD), so the
+    /// text always equals what decoding the encoded bytes gives. `Ansi` and `Utf8` texts are
+    /// taken as they are (use [`SourceFile::new`] to detect which of the two a text is).
+    pub fn from_text(path: impl Into<String>, encoding: Encoding, text: Vec<u8>) -> Self {
+        let text = match encoding {
+            Encoding::Utf16Le => match String::from_utf8(text) {
+                Ok(valid) => valid.into_bytes(),
+                Err(e) => String::from_utf8_lossy(e.as_bytes())
+                    .into_owned()
+                    .into_bytes(),
+            },
+            _ => text,
+        };
+        Self::with_text(path.into(), encoding, text)
+    }
+
+    fn with_text(path: String, encoding: Encoding, text: Vec<u8>) -> Self {
+        Self {
+            path,
+            encoding,
+            bytes: text,
+            text_start: 0,
+            lines: std::sync::OnceLock::new(),
+        }
+    }
+
     /// The working text every parser reads and every edit addresses.
     pub fn text(&self) -> &[u8] {
-        match &self.decoded {
-            Some(decoded) => decoded,
-            None => &self.raw[self.encoding.bom().len()..],
+        self.bytes.get(self.text_start..).unwrap_or(&[])
+    }
+
+    /// The file's bytes: borrowed when they are kept, encoded from the text otherwise
+    /// (UTF-16 files; see the type's docs).
+    pub fn raw(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.keeps_raw() {
+            std::borrow::Cow::Borrowed(&self.bytes)
+        } else {
+            std::borrow::Cow::Owned(self.encode(self.text()))
         }
+    }
+
+    /// [`SourceFile::raw`] without a copy when the bytes are kept.
+    pub fn into_raw(self) -> Vec<u8> {
+        if self.keeps_raw() {
+            self.bytes
+        } else {
+            self.encode(self.text())
+        }
+    }
+
+    /// `bytes` holds the file's bytes, not just its text.
+    fn keeps_raw(&self) -> bool {
+        self.encoding != Encoding::Utf16Le && self.text_start == self.encoding.bom().len()
     }
 
     /// Encodes a (possibly edited) working text back into this file's encoding, with its BOM.
@@ -314,6 +365,26 @@ mod tests {
             let src = SourceFile::new("a", raw.clone()).unwrap();
             assert_eq!(src.encode(src.text()), raw);
         }
+    }
+
+    #[test]
+    fn utf16_files_keep_only_their_text() {
+        let raw = utf16("REGEDIT4\r\n日本\u{1F600}\r\n");
+        let src = SourceFile::new("a", raw.clone()).unwrap();
+        assert_eq!(src.raw(), raw);
+        assert_eq!(src.clone().into_raw(), raw);
+        // A text of a known encoding gives the same file as its encoded bytes would.
+        let text = src.text().to_vec();
+        let again = SourceFile::from_text("a", Encoding::Utf16Le, text);
+        assert_eq!(again.raw(), raw);
+        // Invalid UTF-8 becomes U+FFFD, as encoding and decoding it again would make it.
+        let bad = SourceFile::from_text("a", Encoding::Utf16Le, b"a\xFFb\xE6\x97".to_vec());
+        let round = SourceFile::new("a", bad.raw().into_owned()).unwrap();
+        assert_eq!(bad.text(), round.text());
+        let bom = SourceFile::from_text("a", Encoding::Utf8Bom, b"x\n".to_vec());
+        assert_eq!(bom.raw(), &b"\xEF\xBB\xBFx\n"[..]);
+        let ansi = SourceFile::new("a", b"caf\xE9".to_vec()).unwrap();
+        assert!(matches!(ansi.raw(), std::borrow::Cow::Borrowed(b"caf\xE9")));
     }
 
     #[test]

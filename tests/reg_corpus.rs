@@ -66,7 +66,7 @@ fn accepted_files_round_trip_byte_for_byte() {
         assert_eq!(printed, loaded.source.text(), "{name}: print differs");
         assert_eq!(
             loaded.source.encode(&printed),
-            loaded.source.raw,
+            *loaded.source.raw(),
             "{name}: re-encoded bytes differ"
         );
         // Lowering never panics and every write points inside the text.

@@ -752,9 +752,10 @@ pub fn write_fixed(
     if args.diff {
         return Ok(());
     }
-    let bytes = || fixed.file.source.raw.as_slice();
+    // A UTF-16 file's bytes are encoded from its text here (see `SourceFile::raw`).
     if let Some(output) = &args.output {
-        return write::write_new_with(fs, output, bytes()).map_err(InputError::from);
+        return write::write_new_with(fs, output, &fixed.file.source.raw())
+            .map_err(InputError::from);
     }
     let InputSource::File(path) = &input.source else {
         return Ok(());
@@ -765,8 +766,8 @@ pub fn write_fixed(
     write::write_atomic_with(
         fs,
         path,
-        bytes(),
-        &original.source.raw,
+        &fixed.file.source.raw(),
+        &original.source.raw(),
         WriteOptions {
             backup: args.backup,
         },
