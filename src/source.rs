@@ -9,6 +9,7 @@
 //! 8-bit bytes are never transcoded, so a Windows-1252 `é` stays the byte `E9` from input to output.
 
 use std::fmt;
+use std::io::Read;
 
 use crate::text::{LineCol, LineIndex};
 
@@ -211,6 +212,69 @@ impl SourceFile {
     }
 }
 
+/// Why a file could not be read into a [`SourceFile`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// Bytes a UTF-16 file is read and decoded by at a time: small enough to stay in the cache
+/// between the read and the decoding, large enough that system calls do not count.
+const DECODE_CHUNK: usize = 256 * 1024;
+
+/// Reads a whole file into a [`SourceFile`] (`len_hint`: its expected size, 0 if unknown).
+///
+/// A UTF-16 file is decoded while it is read, a chunk at a time, so its bytes are never held
+/// whole: reading a 100 MB export takes its 50 MB of text instead of 150 MB, and the page
+/// faults of a 100 MB buffer go too. Other files are read into one buffer of their size.
+pub fn read_source(
+    path: impl Into<String>,
+    reader: &mut dyn Read,
+    len_hint: usize,
+) -> Result<SourceFile, ReadError> {
+    let path = path.into();
+    let mut head = [0u8; 2];
+    let got = read_full(reader, &mut head)?;
+    if head[..got] == *UTF16LE_BOM {
+        let mut decoder = Utf16Decoder::with_capacity(len_hint.saturating_sub(2));
+        let chunk_len = match len_hint {
+            0 => DECODE_CHUNK,
+            len => DECODE_CHUNK.min(len.max(4096)),
+        };
+        let mut chunk = vec![0u8; chunk_len];
+        loop {
+            let n = read_full(reader, &mut chunk)?;
+            decoder.push(&chunk[..n]);
+            if n < chunk.len() {
+                break;
+            }
+        }
+        let text = decoder.finish()?;
+        return Ok(SourceFile::with_text(path, Encoding::Utf16Le, text));
+    }
+    let mut raw = Vec::with_capacity(len_hint.max(got));
+    raw.extend_from_slice(&head[..got]);
+    reader.read_to_end(&mut raw)?;
+    Ok(SourceFile::new(path, raw)?)
+}
+
+/// Fills `buf` unless the input ends first; returns how many bytes were read.
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Working-text bytes as displayable text: UTF-8 as is, 8-bit bytes as Windows-1252.
 pub fn to_display(encoding: Encoding, bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match encoding {
@@ -224,60 +288,176 @@ pub fn to_display(encoding: Encoding, bytes: &[u8]) -> std::borrow::Cow<'_, str>
 }
 
 /// Strict UTF-16LE decoding to UTF-8 bytes (no BOM handling).
-///
-/// ASCII units (the bulk of a regedit export) are copied directly, eight at a time when a whole
-/// run of eight is ASCII; anything else goes through [`char::decode_utf16`].
 pub fn decode_utf16le(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    if bytes.len() % 2 != 0 {
-        return Err(DecodeError::OddLength {
-            len: bytes.len() + 2,
-        });
+    let mut decoder = Utf16Decoder::with_capacity(bytes.len());
+    decoder.push(bytes);
+    decoder.finish()
+}
+
+/// Decodes UTF-16LE given in pieces of any length (a file read a chunk at a time), with the
+/// errors and offsets [`decode_utf16le`] gives for the whole.
+#[derive(Debug, Default)]
+pub struct Utf16Decoder {
+    out: Vec<u8>,
+    /// Up to 3 bytes of an incomplete unit or surrogate pair from the end of the last piece.
+    pending: [u8; 4],
+    pending_len: usize,
+    /// Bytes pushed so far.
+    seen: usize,
+    /// The first unpaired surrogate and its byte offset (counted from the start of the input);
+    /// reported only at the end, because an odd length takes precedence.
+    error: Option<(u16, usize)>,
+}
+
+impl Utf16Decoder {
+    /// `raw_len`: the expected input length, to size the output (ASCII halves it).
+    pub fn with_capacity(raw_len: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(raw_len / 2 + raw_len / 64 + 16),
+            ..Self::default()
+        }
     }
-    let mut out = Vec::with_capacity(bytes.len() / 2 + bytes.len() / 8);
+
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        let start = self.seen;
+        self.seen += bytes.len();
+        if self.error.is_some() {
+            return;
+        }
+        if self.pending_len > 0 {
+            // Complete the pending unit or pair from the head of this piece.
+            let take = (4 - self.pending_len).min(bytes.len());
+            self.pending[self.pending_len..self.pending_len + take].copy_from_slice(&bytes[..take]);
+            let have = self.pending_len + take;
+            let pending = self.pending;
+            let base = start - self.pending_len;
+            match decode_units(&pending[..have], &mut self.out) {
+                Ok(0) => {
+                    // Still incomplete: the piece was shorter than what is missing.
+                    self.pending_len = have;
+                    return;
+                }
+                Ok(used) => {
+                    // `used` covers the old pending bytes and part of this piece.
+                    bytes = &bytes[used - self.pending_len..];
+                    self.pending_len = 0;
+                }
+                Err((unit, at)) => {
+                    self.error = Some((unit, base + at));
+                    return;
+                }
+            }
+        }
+        let base = self.seen - bytes.len();
+        match decode_units(bytes, &mut self.out) {
+            Ok(used) => {
+                let rest = &bytes[used..];
+                self.pending[..rest.len()].copy_from_slice(rest);
+                self.pending_len = rest.len();
+            }
+            Err((unit, at)) => self.error = Some((unit, base + at)),
+        }
+    }
+
+    /// The decoded text, or the error for the whole input: an odd length first (it says the
+    /// file is not UTF-16 at all), then the first unpaired surrogate. Offsets in errors count
+    /// a 2-byte BOM before the input.
+    pub fn finish(self) -> Result<Vec<u8>, DecodeError> {
+        if self.seen % 2 != 0 {
+            return Err(DecodeError::OddLength { len: self.seen + 2 });
+        }
+        if let Some((unit, offset)) = self.error {
+            return Err(DecodeError::UnpairedSurrogate {
+                unit,
+                offset: offset + 2,
+            });
+        }
+        if self.pending_len > 0 {
+            // An even number of bytes is left over: a high surrogate at the end of the input.
+            let unit = u16::from_le_bytes([self.pending[0], self.pending[1]]);
+            return Err(DecodeError::UnpairedSurrogate {
+                unit,
+                offset: self.seen - self.pending_len + 2,
+            });
+        }
+        Ok(self.out)
+    }
+}
+
+/// Decodes the complete units of `bytes` onto `out`: returns how many bytes were used (all but
+/// a final odd byte, or a final high surrogate whose pair may follow in the next piece), or
+/// the first unpaired surrogate and its offset in `bytes`.
+///
+/// ASCII (the bulk of a regedit export) goes 16 units at a time: a 32-byte block whose units
+/// are all below 0x80 is narrowed by keeping every other byte, which compiles to vector code.
+fn decode_units(bytes: &[u8], out: &mut Vec<u8>) -> Result<usize, (u16, usize)> {
     let mut i = 0;
-    while i < bytes.len() {
-        // Eight units at once: ASCII when every high byte is 0 and every low byte is < 0x80.
-        if let Some(chunk) = bytes.get(i..i + 16) {
-            let lo = u64::from_le_bytes(chunk[..8].try_into().unwrap_or_default());
-            let hi = u64::from_le_bytes(chunk[8..].try_into().unwrap_or_default());
-            if (lo | hi) & 0xFF80_FF80_FF80_FF80 == 0 {
-                // Keep the low byte of each unit: 0x00dd00cc00bb00aa -> 0xddccbbaa.
-                let narrow = |x: u64| {
-                    let x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
-                    (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
+    loop {
+        while let Some(block) = bytes.get(i..i + 32) {
+            let word = |k: usize| {
+                u64::from_le_bytes([
+                    block[k],
+                    block[k + 1],
+                    block[k + 2],
+                    block[k + 3],
+                    block[k + 4],
+                    block[k + 5],
+                    block[k + 6],
+                    block[k + 7],
+                ])
+            };
+            if (word(0) | word(8) | word(16) | word(24)) & 0xFF80_FF80_FF80_FF80 != 0 {
+                break;
+            }
+            let mut narrow = [0u8; 16];
+            for (n, pair) in narrow.iter_mut().zip(block.chunks_exact(2)) {
+                *n = pair[0];
+            }
+            out.extend_from_slice(&narrow);
+            i += 32;
+        }
+        let Some(&[lo, hi]) = bytes.get(i..i + 2) else {
+            return Ok(i);
+        };
+        let unit = u16::from_le_bytes([lo, hi]);
+        match unit {
+            0..=0x7F => {
+                out.push(lo);
+                i += 2;
+            }
+            0x80..=0x7FF => {
+                out.extend_from_slice(&[0xC0 | (unit >> 6) as u8, 0x80 | (unit & 0x3F) as u8]);
+                i += 2;
+            }
+            0xD800..=0xDBFF => {
+                let Some(&[lo2, hi2]) = bytes.get(i + 2..i + 4) else {
+                    // The pair may complete in the next piece; `finish` reports it otherwise.
+                    return Ok(i);
                 };
-                out.extend_from_slice(&(narrow(lo) | narrow(hi) << 32).to_le_bytes());
-                i += 16;
-                continue;
+                let low = u16::from_le_bytes([lo2, hi2]);
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err((unit, i));
+                }
+                let c = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                out.extend_from_slice(&[
+                    0xF0 | (c >> 18) as u8,
+                    0x80 | ((c >> 12) & 0x3F) as u8,
+                    0x80 | ((c >> 6) & 0x3F) as u8,
+                    0x80 | (c & 0x3F) as u8,
+                ]);
+                i += 4;
             }
-        }
-        let unit = u16::from_le_bytes([bytes[i], bytes[i + 1]]);
-        if unit < 0x80 {
-            out.push(unit as u8);
-            i += 2;
-            continue;
-        }
-        // One character (one unit, or a surrogate pair) the slow way.
-        let next = bytes
-            .get(i + 2..i + 4)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]));
-        let units = std::iter::once(unit).chain(next);
-        match char::decode_utf16(units).next() {
-            Some(Ok(c)) => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                i += c.len_utf16() * 2;
+            0xDC00..=0xDFFF => return Err((unit, i)),
+            _ => {
+                out.extend_from_slice(&[
+                    0xE0 | (unit >> 12) as u8,
+                    0x80 | ((unit >> 6) & 0x3F) as u8,
+                    0x80 | (unit & 0x3F) as u8,
+                ]);
+                i += 2;
             }
-            Some(Err(e)) => {
-                return Err(DecodeError::UnpairedSurrogate {
-                    unit: e.unpaired_surrogate(),
-                    offset: i + 2, // past the BOM, for messages
-                });
-            }
-            None => unreachable!("one unit was given"),
         }
     }
-    Ok(out)
 }
 
 /// Encodes UTF-8 working text as UTF-16LE (no BOM). Invalid UTF-8 cannot occur for text that
@@ -439,6 +619,127 @@ mod tests {
             .flat_map(u16::to_le_bytes)
             .collect();
         assert_eq!(encode_utf16le(bad), expected);
+    }
+
+    /// Decoding by `char::decode_utf16`, the definition the fast decoder must match.
+    fn reference_decode(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        if bytes.len() % 2 != 0 {
+            return Err(DecodeError::OddLength {
+                len: bytes.len() + 2,
+            });
+        }
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        let mut out = String::new();
+        let mut at = 0;
+        for c in char::decode_utf16(units.iter().copied()) {
+            match c {
+                Ok(c) => {
+                    out.push(c);
+                    at += c.len_utf16();
+                }
+                Err(e) => {
+                    return Err(DecodeError::UnpairedSurrogate {
+                        unit: e.unpaired_surrogate(),
+                        offset: 2 + 2 * at,
+                    });
+                }
+            }
+        }
+        Ok(out.into_bytes())
+    }
+
+    /// A reader that hands out at most `step` bytes per call.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.rest.len());
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn decoding_in_pieces_matches_the_reference() {
+        let wide = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let mut cases = vec![
+            wide("plain ASCII that is longer than one thirty-two byte block, twice over"),
+            wide(
+                "aé日\u{1F600}\u{7FF}\u{800}\u{FFFF}\u{10FFFF}b"
+                    .repeat(5)
+                    .as_str(),
+            ),
+            Vec::new(),
+        ];
+        let ascii = wide("0123456789abcdef0123456789");
+        for bad in [
+            &[0x00, 0xD8][..],         // high surrogate at the end
+            &[0x00, 0xD8, b'x', 0],    // high surrogate, then not a low one
+            &[0x00, 0xDC, b'x', 0],    // lone low surrogate
+            &[0x3D, 0xD8, 0x00, 0xDE], // a valid pair
+            &[0x00, 0xD8, 0x00, 0xD8], // two highs
+            &[0x00, 0xD8, 0x00],       // odd length after a high surrogate
+            b"x",                      // odd length
+        ] {
+            for at in [0, 1, 7, 16, 17] {
+                let mut case = ascii[..2 * at].to_vec();
+                case.extend_from_slice(bad);
+                case.extend_from_slice(&ascii);
+                cases.push(case.clone());
+                case.truncate(2 * at + bad.len());
+                cases.push(case);
+            }
+        }
+        for case in &cases {
+            let expected = reference_decode(case);
+            assert_eq!(decode_utf16le(case), expected, "{case:?}");
+            for step in 1..=9 {
+                let mut decoder = Utf16Decoder::with_capacity(0);
+                for piece in case.chunks(step) {
+                    decoder.push(piece);
+                }
+                assert_eq!(decoder.finish(), expected, "step {step}: {case:?}");
+                let mut raw = UTF16LE_BOM.to_vec();
+                raw.extend_from_slice(case);
+                let mut reader = Trickle { rest: &raw, step };
+                let read = read_source("a", &mut reader, raw.len());
+                match (&read, &expected) {
+                    (Ok(src), Ok(text)) => {
+                        assert_eq!(src.text(), &text[..]);
+                        assert_eq!(src.raw(), raw);
+                    }
+                    (Err(ReadError::Decode(e)), Err(x)) => assert_eq!(e, x),
+                    _ => panic!("step {step}: {case:?}: {read:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reading_8_bit_files_keeps_their_bytes() {
+        for raw in [
+            &b""[..],
+            b"R",
+            b"\xFF",
+            b"REGEDIT4\r\n\xE9",
+            b"\xEF\xBB\xBFx",
+        ] {
+            for step in [1, 2, 5] {
+                let mut reader = Trickle { rest: raw, step };
+                let src = read_source("a", &mut reader, 0).unwrap();
+                let direct = SourceFile::new("a", raw.to_vec()).unwrap();
+                assert_eq!(src.encoding, direct.encoding);
+                assert_eq!(src.text(), direct.text());
+                assert_eq!(src.raw(), raw);
+            }
+        }
     }
 
     #[test]
