@@ -93,6 +93,9 @@ pub struct SourceFile {
     text_start: usize,
     /// The line index, built on first use (rules and renderers of one file share it).
     lines: std::sync::OnceLock<LineIndex>,
+    /// UTF-16 files: code units before every [`UNIT_BLOCK`] bytes of text, built on first use
+    /// (see [`raw_offset`]).
+    units: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -124,6 +127,7 @@ impl SourceFile {
             encoding,
             bytes: raw,
             lines: std::sync::OnceLock::new(),
+            units: std::sync::OnceLock::new(),
         })
     }
 
@@ -152,6 +156,7 @@ impl SourceFile {
             bytes: text,
             text_start: 0,
             lines: std::sync::OnceLock::new(),
+            units: std::sync::OnceLock::new(),
         }
     }
 
@@ -498,16 +503,52 @@ fn encode_utf16le_after(prefix: &[u8], text: &[u8]) -> Vec<u8> {
 }
 
 /// Working-text offset → offset in the file's raw bytes (for JSON/SARIF edit offsets).
+///
+/// For UTF-16 files this counts the code units before the offset through a sparse index
+/// (units before every [`UNIT_BLOCK`] bytes of text, built on first use), so a lookup costs at
+/// most one block whatever the order of the offsets asked for.
 pub fn raw_offset(source: &SourceFile, text_offset: usize) -> usize {
     let bom = source.encoding.bom().len();
     match source.encoding {
         Encoding::Utf16Le => {
             let text = source.text();
-            let prefix = &text[..text_offset.min(text.len())];
-            bom + String::from_utf8_lossy(prefix).encode_utf16().count() * 2
+            let offset = text_offset.min(text.len());
+            let index = source.units.get_or_init(|| {
+                text.chunks(UNIT_BLOCK)
+                    .scan(0, |before, block| {
+                        let at = *before;
+                        *before += utf16_units(block);
+                        Some(at)
+                    })
+                    .collect()
+            });
+            let k = offset / UNIT_BLOCK;
+            let mut units = index.get(k).copied().unwrap_or(0)
+                + utf16_units(&text[(k * UNIT_BLOCK).min(offset)..offset]);
+            // An offset inside a character counts it as one unit (U+FFFD), as a lossy decoding
+            // of the prefix would; `utf16_units` counted a 4-byte lead as two.
+            if text.get(offset).is_some_and(|&b| b & 0xC0 == 0x80) {
+                let lead = text[..offset].iter().rev().find(|&&b| b & 0xC0 != 0x80);
+                if lead.is_some_and(|&b| b >= 0xF0) {
+                    units -= 1;
+                }
+            }
+            bom + units * 2
         }
         _ => bom + text_offset,
     }
+}
+
+/// Bytes of working text per entry of the UTF-16 offset index.
+const UNIT_BLOCK: usize = 4096;
+
+/// UTF-16 code units of UTF-8 bytes: one per character (its first byte, whatever the split)
+/// and one more per 4-byte character (a surrogate pair).
+fn utf16_units(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 #[cfg(test)]
@@ -749,5 +790,18 @@ mod tests {
         assert_eq!(raw_offset(&src, 7), 2 + 8);
         let bom = SourceFile::new("a", b"\xEF\xBB\xBFabc".to_vec()).unwrap();
         assert_eq!(raw_offset(&bom, 1), 4);
+    }
+
+    #[test]
+    fn raw_offsets_agree_with_a_lossy_count_at_every_offset() {
+        // Long enough for several index blocks, with characters across block boundaries.
+        let text = "aé\u{1F600}b日\r\n".repeat(1500);
+        let src = SourceFile::new("a", utf16(&text)).unwrap();
+        let bytes = text.as_bytes();
+        for offset in (0..bytes.len() + 3).rev() {
+            let prefix = &bytes[..offset.min(bytes.len())];
+            let expected = 2 + String::from_utf8_lossy(prefix).encode_utf16().count() * 2;
+            assert_eq!(raw_offset(&src, offset), expected, "{offset}");
+        }
     }
 }
