@@ -29,6 +29,12 @@ pub struct Loaded {
 /// Runs the `source`, `detect` and `syntax` stages on one file's bytes.
 pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
     let source = SourceFile::new(path, raw).map_err(|e| InputError::new(path, e.to_string()))?;
+    load_source(source)
+}
+
+/// Runs the `detect` and `syntax` stages on a decoded file.
+pub fn load_source(source: SourceFile) -> Result<Loaded, InputError> {
+    let path = source.path.as_str();
     let text = source.text();
     let format = detect::detect(text, source.encoding)
         .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
@@ -41,14 +47,13 @@ pub fn load(path: &str, raw: Vec<u8>) -> Result<Loaded, InputError> {
     })
 }
 
-/// [`load`] for a text made by `replacements` from the text `previous` was parsed from.
+/// [`load_source`] for a text made by `replacements` from the text `previous` was parsed from.
 fn load_edited(
-    path: &str,
-    raw: Vec<u8>,
+    source: SourceFile,
     previous: &Syntax,
     replacements: &[syntax::Replacement],
 ) -> Result<Loaded, InputError> {
-    let source = SourceFile::new(path, raw).map_err(|e| InputError::new(path, e.to_string()))?;
+    let path = source.path.as_str();
     let text = source.text();
     let format = detect::detect(text, source.encoding)
         .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
@@ -454,10 +459,16 @@ pub fn fix_package(
 /// same path, encoding and format. Only what the edits touch is parsed again (see
 /// [`syntax::reparse`]).
 fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, FixError> {
-    // Without a BOM an 8-bit or UTF-8 text is its own file: no copy.
-    let raw = match previous.source.encoding {
-        Encoding::Ansi | Encoding::Utf8 => text,
-        Encoding::Utf8Bom | Encoding::Utf16Le => previous.source.encode(&text),
+    // Without a BOM an 8-bit or UTF-8 text is its own file: no copy. A file with a BOM keeps
+    // its encoding and takes the text as it is (a UTF-16 text is not encoded and decoded again).
+    let path = previous.source.path.as_str();
+    let source = match previous.source.encoding {
+        Encoding::Ansi | Encoding::Utf8 => {
+            SourceFile::new(path, text).map_err(|e| InputError::new(path, e.to_string()))
+        }
+        encoding @ (Encoding::Utf8Bom | Encoding::Utf16Le) => {
+            Ok(SourceFile::from_text(path, encoding, text))
+        }
     };
     let replacements: Vec<syntax::Replacement> = edits
         .iter()
@@ -466,7 +477,8 @@ fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, Fi
             len: e.content.len(),
         })
         .collect();
-    let mut loaded = load_edited(&previous.source.path, raw, &previous.syntax, &replacements)
+    let mut loaded = source
+        .and_then(|source| load_edited(source, &previous.syntax, &replacements))
         .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
     // An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a
     // removal can flip the guess (its only invalid or only non-ASCII bytes went). The bytes are

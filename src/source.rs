@@ -9,6 +9,7 @@
 //! 8-bit bytes are never transcoded, so a Windows-1252 `é` stays the byte `E9` from input to output.
 
 use std::fmt;
+use std::io::Read;
 
 use crate::text::{LineCol, LineIndex};
 
@@ -74,17 +75,27 @@ pub enum DecodeError {
     NotRoundTrip,
 }
 
-/// One input file: its raw bytes, how they are encoded, and (for UTF-16) the decoded text.
+/// One input file: how its bytes are encoded, and its working text.
+///
+/// The file's bytes are kept only when they *are* the working text (8-bit and UTF-8 files,
+/// whose text is the bytes after any BOM). A UTF-16 file keeps only its decoded text: strict
+/// decoding is exactly reversible, so [`SourceFile::raw`] encodes the bytes back when they are
+/// needed (writing, the changed-since-read check), and the file costs its text's size instead
+/// of 1.5 times its own.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// The path as given by the user (or `--stdin-filename`), used in every message.
     pub path: String,
-    pub raw: Vec<u8>,
     pub encoding: Encoding,
-    /// UTF-16 files only: the text after the BOM, decoded to UTF-8.
-    decoded: Option<Vec<u8>>,
+    /// The file's bytes (BOM included) or, for UTF-16 files, the decoded text.
+    bytes: Vec<u8>,
+    /// Where the working text starts in `bytes`: after the BOM, or 0 when `bytes` is the text.
+    text_start: usize,
     /// The line index, built on first use (rules and renderers of one file share it).
     lines: std::sync::OnceLock<LineIndex>,
+    /// UTF-16 files: code units before every [`UNIT_BLOCK`] bytes of text, built on first use
+    /// (see [`raw_offset`]).
+    units: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -100,13 +111,8 @@ impl SourceFile {
                 "{}",
                 DecodeError::NotRoundTrip
             );
-            return Ok(Self {
-                path,
-                raw,
-                encoding: Encoding::Utf16Le,
-                decoded: Some(decoded),
-                lines: std::sync::OnceLock::new(),
-            });
+            drop(raw);
+            return Ok(Self::with_text(path, Encoding::Utf16Le, decoded));
         }
         let encoding = if raw.starts_with(UTF8_BOM) {
             Encoding::Utf8Bom
@@ -117,19 +123,70 @@ impl SourceFile {
         };
         Ok(Self {
             path,
-            raw,
+            text_start: encoding.bom().len(),
             encoding,
-            decoded: None,
+            bytes: raw,
             lines: std::sync::OnceLock::new(),
+            units: std::sync::OnceLock::new(),
         })
+    }
+
+    /// A file of a known encoding from its working text alone (a fixed text, say), without
+    /// encoding it to bytes and decoding it again. A UTF-16 text that is not valid UTF-8 is
+    /// made valid the way encoding it would (each invalid sequence becomes U+FFFD), so the
+    /// text always equals what decoding the encoded bytes gives. `Ansi` and `Utf8` texts are
+    /// taken as they are (use [`SourceFile::new`] to detect which of the two a text is).
+    pub fn from_text(path: impl Into<String>, encoding: Encoding, text: Vec<u8>) -> Self {
+        let text = match encoding {
+            Encoding::Utf16Le => match String::from_utf8(text) {
+                Ok(valid) => valid.into_bytes(),
+                Err(e) => String::from_utf8_lossy(e.as_bytes())
+                    .into_owned()
+                    .into_bytes(),
+            },
+            _ => text,
+        };
+        Self::with_text(path.into(), encoding, text)
+    }
+
+    fn with_text(path: String, encoding: Encoding, text: Vec<u8>) -> Self {
+        Self {
+            path,
+            encoding,
+            bytes: text,
+            text_start: 0,
+            lines: std::sync::OnceLock::new(),
+            units: std::sync::OnceLock::new(),
+        }
     }
 
     /// The working text every parser reads and every edit addresses.
     pub fn text(&self) -> &[u8] {
-        match &self.decoded {
-            Some(decoded) => decoded,
-            None => &self.raw[self.encoding.bom().len()..],
+        self.bytes.get(self.text_start..).unwrap_or(&[])
+    }
+
+    /// The file's bytes: borrowed when they are kept, encoded from the text otherwise
+    /// (UTF-16 files; see the type's docs).
+    pub fn raw(&self) -> std::borrow::Cow<'_, [u8]> {
+        if self.keeps_raw() {
+            std::borrow::Cow::Borrowed(&self.bytes)
+        } else {
+            std::borrow::Cow::Owned(self.encode(self.text()))
         }
+    }
+
+    /// [`SourceFile::raw`] without a copy when the bytes are kept.
+    pub fn into_raw(self) -> Vec<u8> {
+        if self.keeps_raw() {
+            self.bytes
+        } else {
+            self.encode(self.text())
+        }
+    }
+
+    /// `bytes` holds the file's bytes, not just its text.
+    fn keeps_raw(&self) -> bool {
+        self.encoding != Encoding::Utf16Le && self.text_start == self.encoding.bom().len()
     }
 
     /// Encodes a (possibly edited) working text back into this file's encoding, with its BOM.
@@ -160,6 +217,69 @@ impl SourceFile {
     }
 }
 
+/// Why a file could not be read into a [`SourceFile`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// Bytes a UTF-16 file is read and decoded by at a time: small enough to stay in the cache
+/// between the read and the decoding, large enough that system calls do not count.
+const DECODE_CHUNK: usize = 256 * 1024;
+
+/// Reads a whole file into a [`SourceFile`] (`len_hint`: its expected size, 0 if unknown).
+///
+/// A UTF-16 file is decoded while it is read, a chunk at a time, so its bytes are never held
+/// whole: reading a 100 MB export takes its 50 MB of text instead of 150 MB, and the page
+/// faults of a 100 MB buffer go too. Other files are read into one buffer of their size.
+pub fn read_source(
+    path: impl Into<String>,
+    reader: &mut dyn Read,
+    len_hint: usize,
+) -> Result<SourceFile, ReadError> {
+    let path = path.into();
+    let mut head = [0u8; 2];
+    let got = read_full(reader, &mut head)?;
+    if head[..got] == *UTF16LE_BOM {
+        let mut decoder = Utf16Decoder::with_capacity(len_hint.saturating_sub(2));
+        let chunk_len = match len_hint {
+            0 => DECODE_CHUNK,
+            len => DECODE_CHUNK.min(len.max(4096)),
+        };
+        let mut chunk = vec![0u8; chunk_len];
+        loop {
+            let n = read_full(reader, &mut chunk)?;
+            decoder.push(&chunk[..n]);
+            if n < chunk.len() {
+                break;
+            }
+        }
+        let text = decoder.finish()?;
+        return Ok(SourceFile::with_text(path, Encoding::Utf16Le, text));
+    }
+    let mut raw = Vec::with_capacity(len_hint.max(got));
+    raw.extend_from_slice(&head[..got]);
+    reader.read_to_end(&mut raw)?;
+    Ok(SourceFile::new(path, raw)?)
+}
+
+/// Fills `buf` unless the input ends first; returns how many bytes were read.
+fn read_full(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Working-text bytes as displayable text: UTF-8 as is, 8-bit bytes as Windows-1252.
 pub fn to_display(encoding: Encoding, bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match encoding {
@@ -173,60 +293,176 @@ pub fn to_display(encoding: Encoding, bytes: &[u8]) -> std::borrow::Cow<'_, str>
 }
 
 /// Strict UTF-16LE decoding to UTF-8 bytes (no BOM handling).
-///
-/// ASCII units (the bulk of a regedit export) are copied directly, eight at a time when a whole
-/// run of eight is ASCII; anything else goes through [`char::decode_utf16`].
 pub fn decode_utf16le(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    if bytes.len() % 2 != 0 {
-        return Err(DecodeError::OddLength {
-            len: bytes.len() + 2,
-        });
+    let mut decoder = Utf16Decoder::with_capacity(bytes.len());
+    decoder.push(bytes);
+    decoder.finish()
+}
+
+/// Decodes UTF-16LE given in pieces of any length (a file read a chunk at a time), with the
+/// errors and offsets [`decode_utf16le`] gives for the whole.
+#[derive(Debug, Default)]
+pub struct Utf16Decoder {
+    out: Vec<u8>,
+    /// Up to 3 bytes of an incomplete unit or surrogate pair from the end of the last piece.
+    pending: [u8; 4],
+    pending_len: usize,
+    /// Bytes pushed so far.
+    seen: usize,
+    /// The first unpaired surrogate and its byte offset (counted from the start of the input);
+    /// reported only at the end, because an odd length takes precedence.
+    error: Option<(u16, usize)>,
+}
+
+impl Utf16Decoder {
+    /// `raw_len`: the expected input length, to size the output (ASCII halves it).
+    pub fn with_capacity(raw_len: usize) -> Self {
+        Self {
+            out: Vec::with_capacity(raw_len / 2 + raw_len / 64 + 16),
+            ..Self::default()
+        }
     }
-    let mut out = Vec::with_capacity(bytes.len() / 2 + bytes.len() / 8);
+
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        let start = self.seen;
+        self.seen += bytes.len();
+        if self.error.is_some() {
+            return;
+        }
+        if self.pending_len > 0 {
+            // Complete the pending unit or pair from the head of this piece.
+            let take = (4 - self.pending_len).min(bytes.len());
+            self.pending[self.pending_len..self.pending_len + take].copy_from_slice(&bytes[..take]);
+            let have = self.pending_len + take;
+            let pending = self.pending;
+            let base = start - self.pending_len;
+            match decode_units(&pending[..have], &mut self.out) {
+                Ok(0) => {
+                    // Still incomplete: the piece was shorter than what is missing.
+                    self.pending_len = have;
+                    return;
+                }
+                Ok(used) => {
+                    // `used` covers the old pending bytes and part of this piece.
+                    bytes = &bytes[used - self.pending_len..];
+                    self.pending_len = 0;
+                }
+                Err((unit, at)) => {
+                    self.error = Some((unit, base + at));
+                    return;
+                }
+            }
+        }
+        let base = self.seen - bytes.len();
+        match decode_units(bytes, &mut self.out) {
+            Ok(used) => {
+                let rest = &bytes[used..];
+                self.pending[..rest.len()].copy_from_slice(rest);
+                self.pending_len = rest.len();
+            }
+            Err((unit, at)) => self.error = Some((unit, base + at)),
+        }
+    }
+
+    /// The decoded text, or the error for the whole input: an odd length first (it says the
+    /// file is not UTF-16 at all), then the first unpaired surrogate. Offsets in errors count
+    /// a 2-byte BOM before the input.
+    pub fn finish(self) -> Result<Vec<u8>, DecodeError> {
+        if self.seen % 2 != 0 {
+            return Err(DecodeError::OddLength { len: self.seen + 2 });
+        }
+        if let Some((unit, offset)) = self.error {
+            return Err(DecodeError::UnpairedSurrogate {
+                unit,
+                offset: offset + 2,
+            });
+        }
+        if self.pending_len > 0 {
+            // An even number of bytes is left over: a high surrogate at the end of the input.
+            let unit = u16::from_le_bytes([self.pending[0], self.pending[1]]);
+            return Err(DecodeError::UnpairedSurrogate {
+                unit,
+                offset: self.seen - self.pending_len + 2,
+            });
+        }
+        Ok(self.out)
+    }
+}
+
+/// Decodes the complete units of `bytes` onto `out`: returns how many bytes were used (all but
+/// a final odd byte, or a final high surrogate whose pair may follow in the next piece), or
+/// the first unpaired surrogate and its offset in `bytes`.
+///
+/// ASCII (the bulk of a regedit export) goes 16 units at a time: a 32-byte block whose units
+/// are all below 0x80 is narrowed by keeping every other byte, which compiles to vector code.
+fn decode_units(bytes: &[u8], out: &mut Vec<u8>) -> Result<usize, (u16, usize)> {
     let mut i = 0;
-    while i < bytes.len() {
-        // Eight units at once: ASCII when every high byte is 0 and every low byte is < 0x80.
-        if let Some(chunk) = bytes.get(i..i + 16) {
-            let lo = u64::from_le_bytes(chunk[..8].try_into().unwrap_or_default());
-            let hi = u64::from_le_bytes(chunk[8..].try_into().unwrap_or_default());
-            if (lo | hi) & 0xFF80_FF80_FF80_FF80 == 0 {
-                // Keep the low byte of each unit: 0x00dd00cc00bb00aa -> 0xddccbbaa.
-                let narrow = |x: u64| {
-                    let x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
-                    (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
+    loop {
+        while let Some(block) = bytes.get(i..i + 32) {
+            let word = |k: usize| {
+                u64::from_le_bytes([
+                    block[k],
+                    block[k + 1],
+                    block[k + 2],
+                    block[k + 3],
+                    block[k + 4],
+                    block[k + 5],
+                    block[k + 6],
+                    block[k + 7],
+                ])
+            };
+            if (word(0) | word(8) | word(16) | word(24)) & 0xFF80_FF80_FF80_FF80 != 0 {
+                break;
+            }
+            let mut narrow = [0u8; 16];
+            for (n, pair) in narrow.iter_mut().zip(block.chunks_exact(2)) {
+                *n = pair[0];
+            }
+            out.extend_from_slice(&narrow);
+            i += 32;
+        }
+        let Some(&[lo, hi]) = bytes.get(i..i + 2) else {
+            return Ok(i);
+        };
+        let unit = u16::from_le_bytes([lo, hi]);
+        match unit {
+            0..=0x7F => {
+                out.push(lo);
+                i += 2;
+            }
+            0x80..=0x7FF => {
+                out.extend_from_slice(&[0xC0 | (unit >> 6) as u8, 0x80 | (unit & 0x3F) as u8]);
+                i += 2;
+            }
+            0xD800..=0xDBFF => {
+                let Some(&[lo2, hi2]) = bytes.get(i + 2..i + 4) else {
+                    // The pair may complete in the next piece; `finish` reports it otherwise.
+                    return Ok(i);
                 };
-                out.extend_from_slice(&(narrow(lo) | narrow(hi) << 32).to_le_bytes());
-                i += 16;
-                continue;
+                let low = u16::from_le_bytes([lo2, hi2]);
+                if !(0xDC00..=0xDFFF).contains(&low) {
+                    return Err((unit, i));
+                }
+                let c = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                out.extend_from_slice(&[
+                    0xF0 | (c >> 18) as u8,
+                    0x80 | ((c >> 12) & 0x3F) as u8,
+                    0x80 | ((c >> 6) & 0x3F) as u8,
+                    0x80 | (c & 0x3F) as u8,
+                ]);
+                i += 4;
             }
-        }
-        let unit = u16::from_le_bytes([bytes[i], bytes[i + 1]]);
-        if unit < 0x80 {
-            out.push(unit as u8);
-            i += 2;
-            continue;
-        }
-        // One character (one unit, or a surrogate pair) the slow way.
-        let next = bytes
-            .get(i + 2..i + 4)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]));
-        let units = std::iter::once(unit).chain(next);
-        match char::decode_utf16(units).next() {
-            Some(Ok(c)) => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                i += c.len_utf16() * 2;
+            0xDC00..=0xDFFF => return Err((unit, i)),
+            _ => {
+                out.extend_from_slice(&[
+                    0xE0 | (unit >> 12) as u8,
+                    0x80 | ((unit >> 6) & 0x3F) as u8,
+                    0x80 | (unit & 0x3F) as u8,
+                ]);
+                i += 2;
             }
-            Some(Err(e)) => {
-                return Err(DecodeError::UnpairedSurrogate {
-                    unit: e.unpaired_surrogate(),
-                    offset: i + 2, // past the BOM, for messages
-                });
-            }
-            None => unreachable!("one unit was given"),
         }
     }
-    Ok(out)
 }
 
 /// Encodes UTF-8 working text as UTF-16LE (no BOM). Invalid UTF-8 cannot occur for text that
@@ -267,16 +503,52 @@ fn encode_utf16le_after(prefix: &[u8], text: &[u8]) -> Vec<u8> {
 }
 
 /// Working-text offset → offset in the file's raw bytes (for JSON/SARIF edit offsets).
+///
+/// For UTF-16 files this counts the code units before the offset through a sparse index
+/// (units before every [`UNIT_BLOCK`] bytes of text, built on first use), so a lookup costs at
+/// most one block whatever the order of the offsets asked for.
 pub fn raw_offset(source: &SourceFile, text_offset: usize) -> usize {
     let bom = source.encoding.bom().len();
     match source.encoding {
         Encoding::Utf16Le => {
             let text = source.text();
-            let prefix = &text[..text_offset.min(text.len())];
-            bom + String::from_utf8_lossy(prefix).encode_utf16().count() * 2
+            let offset = text_offset.min(text.len());
+            let index = source.units.get_or_init(|| {
+                text.chunks(UNIT_BLOCK)
+                    .scan(0, |before, block| {
+                        let at = *before;
+                        *before += utf16_units(block);
+                        Some(at)
+                    })
+                    .collect()
+            });
+            let k = offset / UNIT_BLOCK;
+            let mut units = index.get(k).copied().unwrap_or(0)
+                + utf16_units(&text[(k * UNIT_BLOCK).min(offset)..offset]);
+            // An offset inside a character counts it as one unit (U+FFFD), as a lossy decoding
+            // of the prefix would; `utf16_units` counted a 4-byte lead as two.
+            if text.get(offset).is_some_and(|&b| b & 0xC0 == 0x80) {
+                let lead = text[..offset].iter().rev().find(|&&b| b & 0xC0 != 0x80);
+                if lead.is_some_and(|&b| b >= 0xF0) {
+                    units -= 1;
+                }
+            }
+            bom + units * 2
         }
         _ => bom + text_offset,
     }
+}
+
+/// Bytes of working text per entry of the UTF-16 offset index.
+const UNIT_BLOCK: usize = 4096;
+
+/// UTF-16 code units of UTF-8 bytes: one per character (its first byte, whatever the split)
+/// and one more per 4-byte character (a surrogate pair).
+fn utf16_units(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+        .sum()
 }
 
 #[cfg(test)]
@@ -314,6 +586,26 @@ mod tests {
             let src = SourceFile::new("a", raw.clone()).unwrap();
             assert_eq!(src.encode(src.text()), raw);
         }
+    }
+
+    #[test]
+    fn utf16_files_keep_only_their_text() {
+        let raw = utf16("REGEDIT4\r\n日本\u{1F600}\r\n");
+        let src = SourceFile::new("a", raw.clone()).unwrap();
+        assert_eq!(src.raw(), raw);
+        assert_eq!(src.clone().into_raw(), raw);
+        // A text of a known encoding gives the same file as its encoded bytes would.
+        let text = src.text().to_vec();
+        let again = SourceFile::from_text("a", Encoding::Utf16Le, text);
+        assert_eq!(again.raw(), raw);
+        // Invalid UTF-8 becomes U+FFFD, as encoding and decoding it again would make it.
+        let bad = SourceFile::from_text("a", Encoding::Utf16Le, b"a\xFFb\xE6\x97".to_vec());
+        let round = SourceFile::new("a", bad.raw().into_owned()).unwrap();
+        assert_eq!(bad.text(), round.text());
+        let bom = SourceFile::from_text("a", Encoding::Utf8Bom, b"x\n".to_vec());
+        assert_eq!(bom.raw(), &b"\xEF\xBB\xBFx\n"[..]);
+        let ansi = SourceFile::new("a", b"caf\xE9".to_vec()).unwrap();
+        assert!(matches!(ansi.raw(), std::borrow::Cow::Borrowed(b"caf\xE9")));
     }
 
     #[test]
@@ -370,6 +662,127 @@ mod tests {
         assert_eq!(encode_utf16le(bad), expected);
     }
 
+    /// Decoding by `char::decode_utf16`, the definition the fast decoder must match.
+    fn reference_decode(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
+        if bytes.len() % 2 != 0 {
+            return Err(DecodeError::OddLength {
+                len: bytes.len() + 2,
+            });
+        }
+        let units: Vec<u16> = bytes
+            .chunks_exact(2)
+            .map(|p| u16::from_le_bytes([p[0], p[1]]))
+            .collect();
+        let mut out = String::new();
+        let mut at = 0;
+        for c in char::decode_utf16(units.iter().copied()) {
+            match c {
+                Ok(c) => {
+                    out.push(c);
+                    at += c.len_utf16();
+                }
+                Err(e) => {
+                    return Err(DecodeError::UnpairedSurrogate {
+                        unit: e.unpaired_surrogate(),
+                        offset: 2 + 2 * at,
+                    });
+                }
+            }
+        }
+        Ok(out.into_bytes())
+    }
+
+    /// A reader that hands out at most `step` bytes per call.
+    struct Trickle<'a> {
+        rest: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.rest.len());
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn decoding_in_pieces_matches_the_reference() {
+        let wide = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+        let mut cases = vec![
+            wide("plain ASCII that is longer than one thirty-two byte block, twice over"),
+            wide(
+                "aé日\u{1F600}\u{7FF}\u{800}\u{FFFF}\u{10FFFF}b"
+                    .repeat(5)
+                    .as_str(),
+            ),
+            Vec::new(),
+        ];
+        let ascii = wide("0123456789abcdef0123456789");
+        for bad in [
+            &[0x00, 0xD8][..],         // high surrogate at the end
+            &[0x00, 0xD8, b'x', 0],    // high surrogate, then not a low one
+            &[0x00, 0xDC, b'x', 0],    // lone low surrogate
+            &[0x3D, 0xD8, 0x00, 0xDE], // a valid pair
+            &[0x00, 0xD8, 0x00, 0xD8], // two highs
+            &[0x00, 0xD8, 0x00],       // odd length after a high surrogate
+            b"x",                      // odd length
+        ] {
+            for at in [0, 1, 7, 16, 17] {
+                let mut case = ascii[..2 * at].to_vec();
+                case.extend_from_slice(bad);
+                case.extend_from_slice(&ascii);
+                cases.push(case.clone());
+                case.truncate(2 * at + bad.len());
+                cases.push(case);
+            }
+        }
+        for case in &cases {
+            let expected = reference_decode(case);
+            assert_eq!(decode_utf16le(case), expected, "{case:?}");
+            for step in 1..=9 {
+                let mut decoder = Utf16Decoder::with_capacity(0);
+                for piece in case.chunks(step) {
+                    decoder.push(piece);
+                }
+                assert_eq!(decoder.finish(), expected, "step {step}: {case:?}");
+                let mut raw = UTF16LE_BOM.to_vec();
+                raw.extend_from_slice(case);
+                let mut reader = Trickle { rest: &raw, step };
+                let read = read_source("a", &mut reader, raw.len());
+                match (&read, &expected) {
+                    (Ok(src), Ok(text)) => {
+                        assert_eq!(src.text(), &text[..]);
+                        assert_eq!(src.raw(), raw);
+                    }
+                    (Err(ReadError::Decode(e)), Err(x)) => assert_eq!(e, x),
+                    _ => panic!("step {step}: {case:?}: {read:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reading_8_bit_files_keeps_their_bytes() {
+        for raw in [
+            &b""[..],
+            b"R",
+            b"\xFF",
+            b"REGEDIT4\r\n\xE9",
+            b"\xEF\xBB\xBFx",
+        ] {
+            for step in [1, 2, 5] {
+                let mut reader = Trickle { rest: raw, step };
+                let src = read_source("a", &mut reader, 0).unwrap();
+                let direct = SourceFile::new("a", raw.to_vec()).unwrap();
+                assert_eq!(src.encoding, direct.encoding);
+                assert_eq!(src.text(), direct.text());
+                assert_eq!(src.raw(), raw);
+            }
+        }
+    }
+
     #[test]
     fn raw_offsets_account_for_bom_and_width() {
         let src = SourceFile::new("a", utf16("aé\u{1F600}b")).unwrap();
@@ -377,5 +790,18 @@ mod tests {
         assert_eq!(raw_offset(&src, 7), 2 + 8);
         let bom = SourceFile::new("a", b"\xEF\xBB\xBFabc".to_vec()).unwrap();
         assert_eq!(raw_offset(&bom, 1), 4);
+    }
+
+    #[test]
+    fn raw_offsets_agree_with_a_lossy_count_at_every_offset() {
+        // Long enough for several index blocks, with characters across block boundaries.
+        let text = "aé\u{1F600}b日\r\n".repeat(1500);
+        let src = SourceFile::new("a", utf16(&text)).unwrap();
+        let bytes = text.as_bytes();
+        for offset in (0..bytes.len() + 3).rev() {
+            let prefix = &bytes[..offset.min(bytes.len())];
+            let expected = 2 + String::from_utf8_lossy(prefix).encode_utf16().count() * 2;
+            assert_eq!(raw_offset(&src, offset), expected, "{offset}");
+        }
     }
 }

@@ -42,7 +42,7 @@ fn convert(name: &str) -> Vec<Loaded> {
         .collect();
     // Re-parses from its bytes.
     for file in &fixed {
-        let again = pipeline::load(&file.source.path, file.source.raw.clone())
+        let again = pipeline::load(&file.source.path, file.source.raw().into_owned())
             .unwrap_or_else(|e| panic!("{name}: converted file does not parse: {e}"));
         assert_eq!(again.source.text(), file.source.text());
     }

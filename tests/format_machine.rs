@@ -284,7 +284,7 @@ fn json_edit_offsets_address_the_file_bytes() {
     let edit = &findings[1]["fix"]["edits"][0];
     let start = edit["start"].as_u64().unwrap() as usize;
     let end = edit["end"].as_u64().unwrap() as usize;
-    assert_eq!(&reg.raw[start..end], &utf16("ControlSet001")[2..]);
+    assert_eq!(&reg.raw()[start..end], &utf16("ControlSet001")[2..]);
     assert_eq!(edit["content"], "CurrentControlSet");
     // Independently: BOM + UTF-16 code units before the token (😀 is two units).
     let before = &REG[..REG.find("ControlSet001").unwrap()];
@@ -292,7 +292,7 @@ fn json_edit_offsets_address_the_file_bytes() {
 
     // The deleted block runs to the end of the file.
     let block = &findings[0]["fix"]["edits"][0];
-    assert_eq!(block["end"].as_u64().unwrap() as usize, reg.raw.len());
+    assert_eq!(block["end"].as_u64().unwrap() as usize, reg.raw().len());
     assert_eq!(block["content"], "");
 
     // Columns count characters: "ControlSet001" follows `[HKEY_LOCAL_MACHINE\SYSTEM\`.
@@ -564,7 +564,7 @@ fn sarif_fix_regions_match_the_file_bytes() {
         .as_u64()
         .unwrap() as usize;
     assert_eq!(
-        &reg.raw[offset..offset + length],
+        &reg.raw()[offset..offset + length],
         &utf16("ControlSet001")[2..]
     );
     assert_eq!(

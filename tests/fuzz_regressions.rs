@@ -34,7 +34,7 @@ fn removing_the_only_utf8_text_keeps_the_encoding() {
     let fixed = fix_one("capture.reg", raw);
     assert_eq!(fixed.file.source.encoding, Encoding::Utf8);
     assert_eq!(
-        fixed.file.source.raw,
+        fixed.file.source.into_raw(),
         b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"b\"\r\n"
     );
 }
@@ -46,7 +46,7 @@ fn removing_the_only_ansi_byte_keeps_the_encoding() {
     let fixed = fix_one("capture.reg", raw);
     assert_eq!(fixed.file.source.encoding, Encoding::Ansi);
     assert_eq!(
-        fixed.file.source.raw,
+        fixed.file.source.into_raw(),
         b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo]\r\n\"A\"=\"caf\xC3\xA9\"\r\n"
     );
 }
@@ -72,7 +72,7 @@ fn a_remarked_sole_survivor_stays_nested_and_is_consistent() {
     );
     let fixed = fix_one("setup.wse", raw.as_bytes());
     assert_eq!(
-        String::from_utf8(fixed.file.source.raw).unwrap(),
+        String::from_utf8(fixed.file.source.into_raw()).unwrap(),
         concat!(
             "Document Type: WSE\n",
             "item: Edit Registry\n",

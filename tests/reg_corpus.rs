@@ -66,7 +66,7 @@ fn accepted_files_round_trip_byte_for_byte() {
         assert_eq!(printed, loaded.source.text(), "{name}: print differs");
         assert_eq!(
             loaded.source.encode(&printed),
-            loaded.source.raw,
+            *loaded.source.raw(),
             "{name}: re-encoded bytes differ"
         );
         // Lowering never panics and every write points inside the text.
@@ -290,7 +290,7 @@ fn irregular_regashii_fixture_parses_like_regedit() {
     let text = loaded.source.text();
     let file = reg_of(&loaded);
     assert_eq!(file.blocks.len(), 1);
-    let key = file.blocks[0].key;
+    let key = file.blocks.get(0).unwrap().key;
     assert_eq!(
         &text[key.name.as_range()],
         b"HKEY_CURRENT_USER\\Software\\regashii\\\\irre]\";gular"
@@ -367,7 +367,7 @@ fn removing_every_write_of_real_files_converges() {
                 svcscrub::model::Origin::KEY_LINE,
                 "{name}"
             );
-            let block = &file.blocks[write.origin.container as usize];
+            let block = file.blocks.get(write.origin.container as usize).unwrap();
             assert!(
                 file.block_records(block).iter().any(|r| r.binds_to_key()),
                 "{name}: key line kept without reason"

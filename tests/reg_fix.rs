@@ -31,7 +31,7 @@ fn value(block: u32, index: u32) -> Change {
 
 /// Every write of a block: the key line and each value record.
 fn whole_block(file: &RegFile, block: u32) -> Vec<Change> {
-    let b = &file.blocks[block as usize];
+    let b = &file.blocks.get(block as usize).unwrap();
     let mut changes = vec![key(block)];
     for (i, r) in file.block_records(b).iter().enumerate() {
         if r.is_write() {

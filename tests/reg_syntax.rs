@@ -19,10 +19,10 @@ const H5: &str = "Windows Registry Editor Version 5.00\r\n\r\n";
 fn values(file: &RegFile, text: &str) -> Vec<(String, Option<Data<'static>>)> {
     file.records
         .iter()
-        .filter_map(|r| r.value())
+        .filter_map(|r| r.value().copied())
         .map(|v| {
-            let name = s(&value_name(v, text.as_bytes()));
-            let data = decode_value(v, text.as_bytes(), Encoding::Ansi).map(owned);
+            let name = s(&value_name(&v, text.as_bytes()));
+            let data = decode_value(&v, text.as_bytes(), Encoding::Ansi).map(owned);
             (name, data)
         })
         .collect()
@@ -108,9 +108,9 @@ fn key_lines_with_deletion_root_and_subkey() {
     let file = parse(&text);
     assert_eq!(file.blocks.len(), 3);
     let [a, b, c] = [
-        &file.blocks[0].key,
-        &file.blocks[1].key,
-        &file.blocks[2].key,
+        &file.blocks.get(0).unwrap().key,
+        &file.blocks.get(1).unwrap().key,
+        &file.blocks.get(2).unwrap().key,
     ];
     assert!(!a.delete && b.delete && !c.delete);
     assert_eq!(&text[a.root.as_range()], "HKLM");
@@ -128,9 +128,12 @@ fn key_name_runs_to_the_last_bracket() {
     let text = format!("{H5}[HKCU\\a]b\";c]\r\n[HKCU\\d] trailing ; text\r\n");
     let file = parse(&text);
     assert_eq!(key_names(&file, &text), ["HKCU\\a]b\";c", "HKCU\\d"]);
-    assert_eq!(&text[file.blocks[0].key.trailer.as_range()], "");
     assert_eq!(
-        &text[file.blocks[1].key.trailer.as_range()],
+        &text[file.blocks.get(0).unwrap().key.trailer.as_range()],
+        ""
+    );
+    assert_eq!(
+        &text[file.blocks.get(1).unwrap().key.trailer.as_range()],
         " trailing ; text"
     );
 }
@@ -142,7 +145,7 @@ fn lines_that_are_not_keys() {
     let file = parse(&text);
     assert_eq!(file.blocks.len(), 1);
     assert_eq!(kinds(&file), ["blank", "junk", "junk", "string"]);
-    assert_eq!(file.block_records(&file.blocks[0]).len(), 3);
+    assert_eq!(file.block_records(file.blocks.get(0).unwrap()).len(), 3);
 }
 
 #[test]
@@ -164,7 +167,7 @@ fn value_names_escapes_and_default() {
     let names: Vec<bool> = file
         .records
         .iter()
-        .filter_map(|r| r.value())
+        .filter_map(|r| r.value().copied())
         .map(|v| v.name.is_default())
         .collect();
     assert_eq!(names, [true, true, false, false]);
@@ -262,7 +265,7 @@ fn continuations_with_comments_and_blank_lines_inside() {
     );
     let file = parse(&text);
     assert_eq!(kinds(&file), ["blank", "hex", "dword"]);
-    let record = file.records[1];
+    let record = file.records.get(1).unwrap();
     assert!(text[record.range.as_range()].ends_with("  00,00\r\n"));
     assert_eq!(
         &text[record.line.as_range()],
@@ -300,7 +303,7 @@ fn a_bad_continuation_line_drops_the_value() {
     let text = format!("{H5}[HKCU\\A]\r\n\"a\"=hex:01,\\\r\n  0g\r\n\"b\"=dword:1\r\n");
     let file = parse(&text);
     assert_eq!(kinds(&file), ["blank", "invalid", "dword"]);
-    assert!(text[file.records[1].range.as_range()].ends_with("  0g\r\n"));
+    assert!(text[file.records.get(1).unwrap().range.as_range()].ends_with("  0g\r\n"));
 }
 
 #[test]
@@ -310,7 +313,8 @@ fn a_dangling_continuation_swallows_the_next_line() {
     );
     let file = parse(&text);
     assert_eq!(kinds(&file), ["blank", "broken", "string"]);
-    let ValueData::Broken { swallowed, .. } = file.records[1].value().unwrap().data else {
+    let ValueData::Broken { swallowed, .. } = file.records.get(1).unwrap().value().unwrap().data
+    else {
         panic!()
     };
     assert_eq!(&text[swallowed.as_range()], "\"b\"=\"swallowed\"\r\n");
@@ -355,7 +359,7 @@ fn raw_newline_string_is_one_opaque_record() {
         ["blank", "multiline", "blank", "multiline", "string"]
     );
     assert_eq!(
-        &text[file.records[1].range.as_range()],
+        &text[file.records.get(1).unwrap().range.as_range()],
         "\"v\"=\"1.264 (0)\r\n\"\r\n"
     );
     let model = reg_common::lower_ansi(&file, &text);
@@ -427,10 +431,13 @@ fn lone_cr_lf_and_mixed_line_endings() {
     let file = parse(text);
     assert_eq!(kinds(&file), ["hex", "string"]);
     assert_eq!(
-        &text[file.records[0].range.as_range()],
+        &text[file.records.get(0).unwrap().range.as_range()],
         "\"a\"=hex:01,\\\r  02\n"
     );
-    assert_eq!(&text[file.blocks[0].key.range.as_range()], "[HKCU\\A]\r");
+    assert_eq!(
+        &text[file.blocks.get(0).unwrap().key.range.as_range()],
+        "[HKCU\\A]\r"
+    );
 }
 
 #[test]
@@ -517,7 +524,7 @@ fn lines_directly_before_keys_and_values() {
         "{H5}; svcscrub: ignore SVC001\r\n[HKCU\\A]\r\n; svcscrub: ignore SVC010\r\n\"a\"=\"1\"\r\n[HKCU\\B]\r\n[HKCU\\C]\r\n"
     );
     let file = parse(&text);
-    let line = |r: Option<&svcscrub::syntax::reg::Record>| {
+    let line = |r: Option<svcscrub::syntax::reg::Record>| {
         r.map(|r| s(&text.as_bytes()[r.line.as_range()]))
     };
     assert_eq!(

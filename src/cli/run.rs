@@ -1,7 +1,7 @@
 //! Running a parsed command line: inputs → packages → pipeline → output → exit status.
 
 use std::collections::HashMap;
-use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -20,7 +20,7 @@ use crate::render::summary::{CheckCounts, FixCounts, check_summary, fix_summary}
 use crate::render::{concise, diff, full, github, json, sarif};
 use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
-use crate::source::SourceFile;
+use crate::source::{self, ReadError, SourceFile};
 use crate::write::{self, Fs, RealFs, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -164,12 +164,14 @@ fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
     }
 }
 
-fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
-    match &input.source {
+/// Reads and decodes one input (a UTF-16 file is decoded while it is read; see
+/// [`source::read_source`]).
+fn read_input(input: &Input) -> Result<SourceFile, InputError> {
+    let io_error = |e: &std::io::Error| InputError::new(&input.display, describe_io(e));
+    let read = match &input.source {
         InputSource::File(path) => {
-            let error = |e: std::io::Error| InputError::new(&input.display, describe_io(&e));
             // Opening a FIFO blocks until something writes to it: look before reading.
-            let meta = std::fs::metadata(path).map_err(error)?;
+            let meta = std::fs::metadata(path).map_err(|e| io_error(&e))?;
             if meta.is_dir() {
                 return Err(InputError::new(&input.display, "is a directory"));
             }
@@ -179,21 +181,22 @@ fn read_input(input: &Input) -> Result<Vec<u8>, InputError> {
                     "not a regular file (a FIFO, socket or device); not read",
                 ));
             }
-            std::fs::read(path).map_err(error)
+            let mut file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
+            let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+            source::read_source(input.display.as_str(), &mut file, len)
         }
         InputSource::Stdin => {
-            let mut buf = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut buf)
-                .map_err(|e| InputError::new(&input.display, describe_io(&e)))?;
-            Ok(buf)
+            source::read_source(input.display.as_str(), &mut std::io::stdin().lock(), 0)
         }
-    }
+    };
+    read.map_err(|e| match e {
+        ReadError::Io(e) => io_error(&e),
+        ReadError::Decode(e) => InputError::new(&input.display, e.to_string()),
+    })
 }
 
 fn load_input(input: &Input) -> Result<Loaded, InputError> {
-    read_input(input).and_then(|raw| pipeline::load(&input.display, raw))
+    read_input(input).and_then(pipeline::load_source)
 }
 
 /// Groups inputs into packages (one per directory, in order of first appearance), adds the
@@ -755,9 +758,10 @@ pub fn write_fixed(
     if args.diff {
         return Ok(());
     }
-    let bytes = || fixed.file.source.raw.as_slice();
+    // A UTF-16 file's bytes are encoded from its text here (see `SourceFile::raw`).
     if let Some(output) = &args.output {
-        return write::write_new_with(fs, output, bytes()).map_err(InputError::from);
+        return write::write_new_with(fs, output, &fixed.file.source.raw())
+            .map_err(InputError::from);
     }
     let InputSource::File(path) = &input.source else {
         return Ok(());
@@ -768,8 +772,8 @@ pub fn write_fixed(
     write::write_atomic_with(
         fs,
         path,
-        bytes(),
-        &original.source.raw,
+        &fixed.file.source.raw(),
+        &original.source.raw(),
         WriteOptions {
             backup: args.backup,
         },

@@ -40,11 +40,7 @@ pub fn plan(file: &RegFile, text: &[u8], changes: &[Change]) -> Vec<Edit> {
                     entry.0 = true;
                 } else {
                     let i = origin.index as usize;
-                    if file
-                        .block_records(block)
-                        .get(i)
-                        .is_some_and(|r| r.is_write())
-                    {
+                    if file.block_record(block, i).is_some_and(|r| r.is_write()) {
                         entry.1.insert(i);
                     }
                 }
@@ -56,10 +52,14 @@ pub fn plan(file: &RegFile, text: &[u8], changes: &[Change]) -> Vec<Edit> {
 
     let mut deleted = BTreeSet::new();
     for (&b, (key, records)) in &removals {
-        let block = &file.blocks[b];
-        let block_records = file.block_records(block);
-        let everything_bound_goes = block_records
-            .iter()
+        let Some(block) = file.blocks.get(b) else {
+            continue;
+        };
+        // Records are built one at a time, up to the first that stays (one fix per finding
+        // is planned, so building the whole block each time would be quadratic).
+        let everything_bound_goes = file
+            .records
+            .range(block.records.as_range())
             .enumerate()
             .all(|(i, r)| !r.binds_to_key() || records.contains(&i));
         if *key && everything_bound_goes {
@@ -188,7 +188,7 @@ impl Units<'_> {
     }
 
     fn key_unit(&self, b: usize) -> usize {
-        1 + self.file.blocks[b].records.start + b
+        1 + self.file.blocks.get(b).map_or(0, |bl| bl.records.start) + b
     }
 
     /// The unit of global record `r`.
@@ -212,7 +212,8 @@ impl Units<'_> {
         let (mut lo, mut hi) = (0, blocks.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if 1 + blocks[mid].records.start + mid <= u {
+            let records_start = blocks.get(mid).map_or(0, |bl| bl.records.start);
+            if 1 + records_start + mid <= u {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -222,7 +223,7 @@ impl Units<'_> {
         if let Some(b) = keys.checked_sub(1)
             && self.key_unit(b) == u
         {
-            let key = blocks[b].key;
+            let key = blocks.get(b)?.key;
             return Some(UnitInfo {
                 range: key.range,
                 content_end: key.line.end,
@@ -245,8 +246,8 @@ impl Units<'_> {
         let from = records
             .partition_point(|r| r.range.end <= range.start)
             .min(records.len());
-        records[from..]
-            .iter()
+        records
+            .range(from..records.len())
             .take_while(|r| r.range.start <= range.end)
             .any(|r| {
                 r.value().is_some_and(|v| {

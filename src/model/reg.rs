@@ -53,16 +53,18 @@ pub(crate) fn lower_in_pieces<'a>(
     // Blocks lower on their own, so a large export lowers in pieces of blocks, joined in order.
     let parts = super::in_pieces(file.blocks.len(), pieces, |range| {
         let mut writes = Vec::new();
-        for (block_index, block) in range.clone().zip(&file.blocks[range]) {
-            lower_block(
-                file,
-                text,
-                encoding,
-                selection,
-                block_index,
-                block,
-                &mut writes,
-            );
+        for block_index in range {
+            if let Some(block) = file.blocks.get(block_index) {
+                lower_block(
+                    file,
+                    text,
+                    encoding,
+                    selection,
+                    block_index,
+                    &block,
+                    &mut writes,
+                );
+            }
         }
         writes
     });

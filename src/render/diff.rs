@@ -174,7 +174,7 @@ pub fn write_source_diff(
                     new: shift(s.new),
                 })
                 .collect();
-            write_unified_diff(out, &source.path, &source.raw, &new, &shifted, color)
+            write_unified_diff(out, &source.path, &source.raw(), &new, &shifted, color)
         }
         _ => write_unified_diff(out, &source.path, source.text(), new_text, spans, color),
     }

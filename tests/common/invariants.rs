@@ -62,7 +62,7 @@ pub fn check_fixed(original: &Loaded, fixed: &Fixed, threshold: Applicability) {
     let old = original.source.text();
     let new = fixed.file.source.text();
 
-    let reloaded = pipeline::load(name, fixed.file.source.raw.clone())
+    let reloaded = pipeline::load(name, fixed.file.source.raw().into_owned())
         .unwrap_or_else(|e| panic!("{name}: fixed output does not load: {e}"));
     assert_eq!(
         fixed.file.source.encoding, original.source.encoding,
@@ -85,7 +85,7 @@ pub fn check_fixed(original: &Loaded, fixed: &Fixed, threshold: Applicability) {
     );
     assert_eq!(
         original.source.encode(new),
-        fixed.file.source.raw,
+        *fixed.file.source.raw(),
         "{name}: raw bytes are not the encoded text"
     );
 
@@ -112,7 +112,7 @@ pub fn check_fixed(original: &Loaded, fixed: &Fixed, threshold: Applicability) {
     );
     if fixed.spans.is_empty() {
         assert_eq!(old, new, "{name}: changed without a span");
-        assert_eq!(fixed.file.source.raw, original.source.raw, "{name}");
+        assert_eq!(fixed.file.source.raw(), original.source.raw(), "{name}");
     }
 
     assert!(

@@ -16,7 +16,7 @@ use nom::{IResult, Parser};
 
 use super::values::hex_value;
 use super::{
-    Header, HexKind, KeyBlock, KeyLine, Record, RecordKind, RegFile, ValueData, ValueName,
+    Blocks, Header, HexKind, KeyLine, Record, RecordKind, Records, RegFile, ValueData, ValueName,
     ValueRecord,
 };
 use crate::detect::{REG4_HEADER, REG5_HEADER, RegVersion};
@@ -405,6 +405,9 @@ fn find_closing_quote(bytes: &[u8]) -> Option<usize> {
 
 /// Builds the tree. Fails only without a header on the first line.
 pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, SyntaxError> {
+    if u32::try_from(text.len()).is_err() {
+        return Err(too_large());
+    }
     let mut cursor = Cursor { text, pos: 0 };
     let Some(first) = cursor.next_line() else {
         return Err(SyntaxError::new(0, "empty file: expected a regedit header"));
@@ -422,24 +425,27 @@ pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, S
         name: TextRange::new(name_start, name_start + name.len()),
     };
 
-    let mut records: Vec<Record> = Vec::with_capacity(text.len() / 48 + 8);
-    let mut blocks: Vec<KeyBlock> = Vec::new();
+    // Capacities from the text's size: a regedit export averages 45-50 bytes per record and
+    // four records per block; pages reserved beyond the real count are never touched.
+    let mut records = Records::with_capacity(text.len() / 32 + 8);
+    let mut blocks = Blocks::with_capacity(text.len() / 128 + 8);
     let mut preamble_end = None;
 
     while let Some(line) = cursor.next_line() {
         let lead = blank_len(line.bytes);
+        let head = preamble_end.is_none();
         let kind = match line.bytes.get(lead) {
             None => RecordKind::Blank,
             Some(b';') => RecordKind::Comment,
             Some(b'[') => match key_line(line.bytes) {
                 Ok((_, parts)) => {
-                    close_block(&mut blocks, &records);
                     preamble_end.get_or_insert(records.len());
-                    blocks.push(KeyBlock {
-                        key: key_from_parts(&line, &parts),
-                        records: records.len()..records.len(),
-                        range: line.full(),
-                    });
+                    if blocks
+                        .push(&key_from_parts(&line, &parts), records.len())
+                        .is_none()
+                    {
+                        return Err(too_large());
+                    }
                     continue;
                 }
                 Err(_) => RecordKind::Junk,
@@ -447,24 +453,30 @@ pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, S
             Some(b'@' | b'"') => match value_line(&line) {
                 Some((name, data)) => {
                     let (data, end) = finish_value(&mut cursor, &line, data);
-                    records.push(Record {
-                        range: TextRange::new(line.content.start, end),
-                        line: line.content,
-                        kind: RecordKind::Value(ValueRecord { name, data }),
-                    });
+                    records.push(
+                        Record {
+                            range: TextRange::new(line.content.start, end),
+                            line: line.content,
+                            kind: RecordKind::Value(ValueRecord { name, data }),
+                        },
+                        head,
+                    );
                     continue;
                 }
                 None => RecordKind::Junk,
             },
             Some(_) => RecordKind::Junk,
         };
-        records.push(Record {
-            range: line.full(),
-            line: line.content,
-            kind,
-        });
+        records.push(
+            Record {
+                range: line.full(),
+                line: line.content,
+                kind,
+            },
+            head,
+        );
     }
-    close_block(&mut blocks, &records);
+    blocks.close(records.len(), text.len());
 
     Ok(RegFile {
         version,
@@ -476,16 +488,12 @@ pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, S
     })
 }
 
-/// Ends the last block at the current end of `records`.
-fn close_block(blocks: &mut [KeyBlock], records: &[Record]) {
-    if let Some(block) = blocks.last_mut() {
-        block.records = block.records.start..records.len();
-        let end = match records.get(block.records.start..) {
-            Some([.., last]) => last.range.end,
-            _ => block.key.range.end,
-        };
-        block.range = TextRange::new(block.key.range.start, end);
-    }
+/// The error for a text whose offsets do not fit the tree's `u32`s.
+fn too_large() -> SyntaxError {
+    SyntaxError::new(
+        0,
+        "file too large: .reg files of 4 GiB or more (of text) are not supported",
+    )
 }
 
 fn key_from_parts(line: &Line<'_>, parts: &KeyParts<'_>) -> KeyLine {
