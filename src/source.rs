@@ -149,6 +149,7 @@ impl SourceFile {
         Self::with_text(path.into(), encoding, text)
     }
 
+    /// A file of its working text alone (`bytes` starts with no BOM).
     fn with_text(path: String, encoding: Encoding, text: Vec<u8>) -> Self {
         Self {
             path,
@@ -264,6 +265,108 @@ pub fn read_source(
     raw.extend_from_slice(&head[..got]);
     reader.read_to_end(&mut raw)?;
     Ok(SourceFile::new(path, raw)?)
+}
+
+/// Files from this size up are read in pieces on the thread pool (see [`read_file`]).
+const PARALLEL_READ_MIN: usize = 8 * 1024 * 1024;
+
+/// The pieces a large file is read by.
+const READ_PIECE: usize = 2 * 1024 * 1024;
+
+/// Reads a regular file of expected size `len` into a [`SourceFile`].
+///
+/// An 8-bit or UTF-8 file of [`PARALLEL_READ_MIN`] bytes or more is read in pieces at their
+/// offsets, in parallel on the current thread pool: most of the cost of reading a large file
+/// is faulting in the fresh pages of its buffer, and that work divides between cores. A file
+/// that turns out shorter or longer than `len` is read again from the start, in one piece, so
+/// the result is always the file's bytes as one sequential read gives them. Other files go
+/// through [`read_source`].
+pub fn read_file(
+    path: impl Into<String>,
+    file: &mut std::fs::File,
+    len: usize,
+) -> Result<SourceFile, ReadError> {
+    let path = path.into();
+    if len < PARALLEL_READ_MIN || rayon::current_num_threads() < 2 {
+        return read_source(path, file, len);
+    }
+    let mut head = [0u8; 2];
+    if !matches!(read_exact_at(file, &mut head, 0), Ok(true)) || head == *UTF16LE_BOM {
+        return read_source(path, file, len);
+    }
+    match read_in_pieces(file, len) {
+        // All ASCII, so no BOM and not UTF-8 with non-ASCII characters: 8-bit, detected
+        // without another pass over the bytes.
+        Some((raw, true)) => Ok(SourceFile::with_text(path, Encoding::Ansi, raw)),
+        Some((raw, false)) => Ok(SourceFile::new(path, raw)?),
+        None => {
+            use std::io::Seek;
+            file.rewind()?;
+            read_source(path, file, len)
+        }
+    }
+}
+
+/// The `len` bytes of `file`, read in [`READ_PIECE`] pieces on the thread pool, and whether
+/// they are all ASCII (each piece is looked at while it is in the cache); `None` when the file
+/// is not exactly `len` bytes long (it changed since its size was taken) or a read failed (the
+/// sequential read then reports the error).
+fn read_in_pieces(file: &std::fs::File, len: usize) -> Option<(Vec<u8>, bool)> {
+    use rayon::prelude::*;
+    // Zeroed allocation of this size maps fresh pages lazily, so each worker faults in its own.
+    let mut raw = vec![0u8; len];
+    let pieces: Option<Vec<bool>> = raw
+        .par_chunks_mut(READ_PIECE)
+        .enumerate()
+        .map(
+            |(i, piece)| match read_exact_at(file, piece, i * READ_PIECE) {
+                Ok(true) => Some(piece.is_ascii()),
+                _ => None,
+            },
+        )
+        .collect();
+    let ascii = pieces?.iter().all(|&ascii| ascii);
+    let mut probe = [0u8; 1];
+    let ends_there = matches!(read_exact_at(file, &mut probe, len), Ok(false));
+    ends_there.then_some((raw, ascii))
+}
+
+/// Fills `buf` from `offset` of `file`: `Ok(false)` when the file ends first.
+#[cfg(unix)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: usize) -> std::io::Result<bool> {
+    use std::os::unix::fs::FileExt;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], (offset + filled) as u64) {
+            Ok(0) => return Ok(false),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Fills `buf` from `offset` of `file`: `Ok(false)` when the file ends first.
+#[cfg(windows)]
+fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: usize) -> std::io::Result<bool> {
+    use std::os::windows::fs::FileExt;
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.seek_read(&mut buf[filled..], (offset + filled) as u64) {
+            Ok(0) => return Ok(false),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Positioned reads are not available here: every file goes through [`read_source`].
+#[cfg(not(any(unix, windows)))]
+fn read_exact_at(_: &std::fs::File, _: &mut [u8], _: usize) -> std::io::Result<bool> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// Fills `buf` unless the input ends first; returns how many bytes were read.
@@ -760,6 +863,47 @@ mod tests {
                     _ => panic!("step {step}: {case:?}: {read:?}"),
                 }
             }
+        }
+    }
+
+    #[test]
+    fn reading_a_large_file_in_pieces_gives_its_bytes() {
+        // Not a multiple of the piece size.
+        let ascii: Vec<u8> = (0..PARALLEL_READ_MIN + READ_PIECE / 3)
+            .map(|i| b"item: Edit Registry\r\n  Key=x\r\nend\r\n"[i % 35])
+            .collect();
+        let with = |at: usize, bytes: &[u8]| {
+            let mut raw = ascii.clone();
+            raw.splice(at..at + bytes.len(), bytes.iter().copied());
+            raw
+        };
+        let cases = [
+            (ascii.clone(), Encoding::Ansi),
+            (with(ascii.len() - 10, b"\xE9"), Encoding::Ansi),
+            (with(READ_PIECE - 1, "\u{E9}".as_bytes()), Encoding::Utf8),
+            (with(0, UTF8_BOM), Encoding::Utf8Bom),
+        ];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for (raw, encoding) in cases {
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &raw).unwrap();
+            // The size the caller expects: right, too small (the file grew), too large (it
+            // shrank).
+            for len in [raw.len(), raw.len() - 1, raw.len() + 1] {
+                std::io::Seek::rewind(&mut file).unwrap();
+                let read = pool.install(|| read_file("a", &mut file, len)).unwrap();
+                let expected = SourceFile::new("a", raw.clone()).unwrap();
+                assert_eq!(read.encoding, encoding, "expected size {len}");
+                assert!(read.text() == expected.text(), "expected size {len}");
+                assert!(read.raw() == raw, "expected size {len}");
+            }
+            let ascii = raw.is_ascii();
+            assert_eq!(read_in_pieces(&file, raw.len()), Some((raw.clone(), ascii)));
+            assert_eq!(read_in_pieces(&file, raw.len() - 1), None);
+            assert_eq!(read_in_pieces(&file, raw.len() + 1), None);
         }
     }
 

@@ -117,9 +117,10 @@ struct Checked {
     /// The file's source (its syntax tree is dropped on the worker as soon as it is checked).
     source: SourceFile,
     diagnostics: Vec<Diagnostic>,
-    /// The file's report, rendered on the worker for the per-file formats (`full`,
-    /// `concise`); `None` for the whole-run formats, rendered at the end.
-    report: Option<Vec<u8>>,
+    /// The file's report in pieces written one after the other, rendered on the worker for
+    /// the per-file formats (`full`, `concise`); `None` for the whole-run formats, rendered at
+    /// the end.
+    report: Option<Vec<Vec<u8>>>,
 }
 
 /// How a worker renders a file's own part of the report (per-file formats only).
@@ -132,23 +133,25 @@ struct FileReport {
 
 impl FileReport {
     /// The report of one file, when its format is written file by file.
-    fn render(&self, source: &SourceFile, diagnostics: &[Diagnostic]) -> Option<Vec<u8>> {
-        let mut out = Vec::new();
-        let written = match self.format {
+    fn render(&self, source: &SourceFile, diagnostics: &[Diagnostic]) -> Option<Vec<Vec<u8>>> {
+        match self.format {
             OutputFormat::Full => {
                 let options = full::FullOptions {
                     color: self.color,
                     unsafe_fixes: self.unsafe_fixes,
                 };
-                full::render(&mut out, source, diagnostics, &options)
+                // Kept in the rendered chunks: no copy of a large report into one buffer.
+                let chunks = full::render_chunks(source, diagnostics, &options);
+                Some(chunks.into_iter().map(String::into_bytes).collect())
             }
             OutputFormat::Concise => {
-                concise::render(&mut out, source, diagnostics, self.unsafe_fixes)
+                let mut out = Vec::new();
+                // Writing to a Vec cannot fail.
+                concise::render(&mut out, source, diagnostics, self.unsafe_fixes).ok()?;
+                Some(vec![out])
             }
-            OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github => return None,
-        };
-        // Writing to a Vec cannot fail.
-        written.ok().map(|()| out)
+            OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github => None,
+        }
     }
 }
 
@@ -164,8 +167,8 @@ fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
     }
 }
 
-/// Reads and decodes one input (a UTF-16 file is decoded while it is read; see
-/// [`source::read_source`]).
+/// Reads and decodes one input (a large file is read in parallel pieces, a UTF-16 file is
+/// decoded while it is read; see [`source::read_file`]).
 fn read_input(input: &Input) -> Result<SourceFile, InputError> {
     let io_error = |e: &std::io::Error| InputError::new(&input.display, describe_io(e));
     let read = match &input.source {
@@ -183,7 +186,7 @@ fn read_input(input: &Input) -> Result<SourceFile, InputError> {
             }
             let mut file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
             let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-            source::read_source(input.display.as_str(), &mut file, len)
+            source::read_file(input.display.as_str(), &mut file, len)
         }
         InputSource::Stdin => {
             source::read_source(input.display.as_str(), &mut std::io::stdin().lock(), 0)
@@ -522,7 +525,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let mut counts = CheckCounts::default();
     let mut errors = discovery_errors.len();
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
-    let mut rendered: Vec<&[u8]> = Vec::new();
+    let mut rendered: Vec<&[Vec<u8>]> = Vec::new();
     for result in results.iter().flat_map(|(r, _)| r) {
         match &result.outcome {
             Ok(checked) => {
@@ -542,8 +545,8 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         }
     }
     counts.errors = errors;
-    for report in rendered {
-        out.write_all(report)?;
+    for chunk in rendered.into_iter().flatten() {
+        out.write_all(chunk)?;
     }
     write_report(&mut out, common.format, &reported, color, unsafe_fixes)?;
     if !common.quiet && matches!(common.format, OutputFormat::Full | OutputFormat::Concise) {
