@@ -184,12 +184,15 @@ fn file_findings(
     i: usize,
     options: &Options<'_>,
 ) -> Vec<Finding> {
-    let mut findings = rules::check_file(package, lowered, i);
+    // Finding the suppression directives needs no findings: it runs beside the rules.
+    let (mut findings, directives) = rayon::join(
+        || rules::check_file(package, lowered, i),
+        || suppress::directives(&loaded.syntax, loaded.source.text()),
+    );
     findings.retain(|f| {
         options.enabled(f.diagnostic.code)
             && options.keep.is_none_or(|keep| keep(loaded, &f.diagnostic))
     });
-    let directives = suppress::directives(&loaded.syntax, loaded.source.text());
     if directives.is_empty() {
         return findings;
     }

@@ -49,8 +49,22 @@ pub fn render(
     diagnostics: &[Diagnostic],
     options: &FullOptions,
 ) -> io::Result<()> {
+    for chunk in render_chunks(source, diagnostics, options) {
+        out.write_all(chunk.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// What [`render`] writes, in pieces that concatenate to it: a file with thousands of
+/// findings renders in chunks on the pool, and a caller that holds the report before writing
+/// it keeps the chunks rather than copying them into one buffer.
+pub fn render_chunks(
+    source: &SourceFile,
+    diagnostics: &[Diagnostic],
+    options: &FullOptions,
+) -> Vec<String> {
     if diagnostics.is_empty() {
-        return Ok(());
+        return Vec::new();
     }
     let renderer = if options.color {
         Renderer::styled()
@@ -68,20 +82,15 @@ pub fn render(
         }
         text
     };
-    // A file with thousands of findings renders in chunks on the pool, written in order.
     if sorted.len() >= 2 * PARALLEL_CHUNK {
         use rayon::prelude::*;
-        let chunks: Vec<String> = sorted
+        sorted
             .par_chunks(PARALLEL_CHUNK)
             .map(render_chunk)
-            .collect();
-        for chunk in chunks {
-            out.write_all(chunk.as_bytes())?;
-        }
+            .collect()
     } else {
-        out.write_all(render_chunk(&sorted).as_bytes())?;
+        vec![render_chunk(&sorted)]
     }
-    Ok(())
 }
 
 /// Diagnostics per chunk when a file's report renders in parallel.
