@@ -479,8 +479,10 @@ fn check_one_package(
         .into_iter()
         .zip(files.into_iter().zip(diagnostics))
         .map(|(i, (file, diagnostics))| {
-            let report = report.render(&file.source, &diagnostics);
-            let source = file.source;
+            // The tree is done with: it goes before the report takes its memory.
+            let Loaded { source, syntax, .. } = file;
+            drop(syntax);
+            let report = report.render(&source, &diagnostics);
             (
                 i,
                 Checked {

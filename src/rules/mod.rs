@@ -337,7 +337,11 @@ fn check_in_parts(
                 out
             })
             .collect();
-        found.into_iter().flatten().collect()
+        let mut all = Vec::with_capacity(found.iter().map(Vec::len).sum());
+        for part in found {
+            all.extend(part);
+        }
+        all
     } else {
         let mut out = Vec::new();
         for job in &jobs {
@@ -349,8 +353,9 @@ fn check_in_parts(
 }
 
 /// `findings` stably sorted by position, then code. The keys are sorted rather than the
-/// findings themselves (a few hundred bytes each).
-fn in_file_order(findings: Vec<Finding>) -> Vec<Finding> {
+/// findings themselves (a few hundred bytes each), and the findings are then moved into that
+/// order in place, so no second list of them is ever held.
+fn in_file_order(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut order: Vec<(usize, &'static str, usize)> = findings
         .iter()
         .enumerate()
@@ -358,11 +363,27 @@ fn in_file_order(findings: Vec<Finding>) -> Vec<Finding> {
         .collect();
     // The index makes every key distinct: an unstable sort orders as a stable one would.
     order.sort_unstable();
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    order
-        .iter()
-        .filter_map(|&(_, _, i)| slots.get_mut(i).and_then(Option::take))
-        .collect()
+    let mut source: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
+    permute_in_place(&mut findings, &mut source);
+    findings
+}
+
+/// Moves `items[source[i]]` to position `i` for every `i` by following the permutation's
+/// cycles with swaps; `source` (a permutation of `0..items.len()`) is used up.
+fn permute_in_place<T>(items: &mut [T], source: &mut [usize]) {
+    const DONE: usize = usize::MAX;
+    for start in 0..source.len() {
+        let mut at = start;
+        while source[at] != DONE {
+            let from = source[at];
+            source[at] = DONE;
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// The README's rules table, generated from [`RULES`] (a test keeps the README in sync).

@@ -690,3 +690,19 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
     }
     assert!(checked > 50, "only {checked} findings checked");
 }
+
+proptest::proptest! {
+    #[test]
+    fn permuting_in_place_moves_each_item_where_the_order_says(
+        keys in proptest::collection::vec(0u32..1000, 0..200)
+    ) {
+        // The permutation that sorts `keys`, as `in_file_order` builds it.
+        let mut order: Vec<(u32, usize)> = keys.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let mut source: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
+        let expected: Vec<(u32, usize)> = source.iter().map(|&i| (keys[i], i)).collect();
+        let mut items: Vec<(u32, usize)> = keys.iter().copied().zip(0..).collect();
+        super::permute_in_place(&mut items, &mut source);
+        proptest::prop_assert_eq!(items, expected);
+    }
+}
