@@ -323,11 +323,16 @@ pub fn check_package(
 ) -> Vec<Vec<Diagnostic>> {
     let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
     let package = PackageContext::new(&lowered, options.declared_services);
-    (0..files.len())
-        .map(|i| {
-            let findings = file_findings(&files[i], &package, &lowered, i, options);
-            diagnostics_in_parts(&files[i], findings)
-        })
+    let findings: Vec<Vec<Finding>> = (0..files.len())
+        .map(|i| file_findings(&files[i], &package, &lowered, i, options))
+        .collect();
+    // The models are done with: they go before the fixes are planned.
+    drop(package);
+    drop(lowered);
+    files
+        .iter()
+        .zip(findings)
+        .map(|(file, findings)| diagnostics_in_parts(file, findings))
         .collect()
 }
 

@@ -294,9 +294,13 @@ pub fn check_file(
     } else {
         1
     };
-    check_in_parts(package, files, file_index, &facts, parts)
+    let found = run_in_parts(package, files, file_index, &facts, parts);
+    // The facts are done with: they go before the findings are joined and ordered.
+    drop(facts);
+    in_file_order(joined(found))
 }
 
+#[cfg(test)]
 /// As [`check_file`], with the per-write rules over (at most) `parts` parts of the writes; in
 /// parallel when there are several.
 fn check_in_parts(
@@ -306,6 +310,20 @@ fn check_in_parts(
     facts: &FileFacts<'_, '_>,
     parts: usize,
 ) -> Vec<Finding> {
+    in_file_order(joined(run_in_parts(
+        package, files, file_index, facts, parts,
+    )))
+}
+
+/// The findings of every rule over (at most) `parts` parts of the writes, in rule order and
+/// part order; in parallel when there are several parts.
+fn run_in_parts(
+    package: &PackageContext<'_, '_>,
+    files: &[PackageFile<'_>],
+    file_index: usize,
+    facts: &FileFacts<'_, '_>,
+    parts: usize,
+) -> Vec<Vec<Finding>> {
     let all = 0..facts.system.len();
     let size = all.len().div_ceil(parts.max(1)).max(1);
     let parts: Vec<Range<usize>> = (0..all.len().max(1))
@@ -327,29 +345,34 @@ fn check_in_parts(
         };
         check(&cx, out);
     };
-    let findings = if parts.len() > 1 {
+    if parts.len() > 1 {
         use rayon::prelude::*;
-        let found: Vec<Vec<Finding>> = jobs
-            .par_iter()
+        jobs.par_iter()
             .map(|job| {
                 let mut out = Vec::new();
                 run(job, &mut out);
                 out
             })
-            .collect();
-        let mut all = Vec::with_capacity(found.iter().map(Vec::len).sum());
-        for part in found {
-            all.extend(part);
-        }
-        all
+            .collect()
     } else {
         let mut out = Vec::new();
         for job in &jobs {
             run(job, &mut out);
         }
-        out
-    };
-    in_file_order(findings)
+        vec![out]
+    }
+}
+
+/// The parts' findings in one list, sized once; each part goes as soon as it is copied.
+fn joined(parts: Vec<Vec<Finding>>) -> Vec<Finding> {
+    if parts.len() == 1 {
+        return parts.into_iter().next().unwrap_or_default();
+    }
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        all.extend(part);
+    }
+    all
 }
 
 /// `findings` stably sorted by position, then code. The keys are sorted rather than the
