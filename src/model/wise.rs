@@ -68,10 +68,13 @@ pub(crate) fn lower_in_pieces<'a>(
         }
         part
     });
+    // Grown once to the total: no copies and freed buffers left behind by growing piecemeal.
+    let writes: usize = parts.iter().map(|p| p.writes.len()).sum();
     let mut model = FileModel::default();
     for part in parts {
         if model.writes.is_empty() && model.services.is_empty() {
             model = part;
+            model.writes.reserve_exact(writes - model.writes.len());
         } else {
             model.writes.extend(part.writes);
             model.services.extend(part.services);

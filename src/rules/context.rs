@@ -380,7 +380,8 @@ pub struct FileFacts<'w, 'a> {
 /// The writes of `writes` (the first at index `base` of the model) under
 /// `HKLM\SYSTEM\<control set>`, with their model index.
 fn classify<'w, 'a>(base: usize, writes: &'w [RegWrite<'a>]) -> Vec<(usize, Classified<'w, 'a>)> {
-    let mut out: Vec<(usize, Classified<'w, 'a>)> = Vec::new();
+    // Most writes a model holds are under `HKLM\SYSTEM` (that is what lowering selects).
+    let mut out: Vec<(usize, Classified<'w, 'a>)> = Vec::with_capacity(writes.len());
     // Consecutive writes usually share their key (a `.reg` block's values, a script's writes
     // to one service key): the previous write's location serves for the same key text.
     let mut last: Option<(&'w RegWrite<'a>, Option<(SystemLocation<'w>, KeyPath<'w>)>)> = None;
@@ -499,7 +500,11 @@ impl<'w, 'a> FileFacts<'w, 'a> {
                 .enumerate()
                 .map(|(k, part)| classify(k * size, part))
                 .collect();
-            parts.into_iter().flatten().collect()
+            let mut system = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            for part in parts {
+                system.extend(part);
+            }
+            system
         } else {
             classify(0, writes)
         };
