@@ -97,6 +97,9 @@ pub struct LineIndex {
 /// Bytes per counted block of a [`LineIndex`].
 pub const LINE_BLOCK: usize = 1024;
 
+/// From this size up a [`LineIndex`] counts its blocks in parallel.
+const PARALLEL_INDEX_FROM: usize = 4 << 20;
+
 /// Whether a line break ends at byte `i`: a `\n`, or a `\r` not followed by `\n`.
 fn break_ends_at(text: &[u8], i: usize) -> bool {
     match text[i] {
@@ -142,6 +145,19 @@ pub fn count_line_breaks(text: &[u8], a: usize, b: usize) -> usize {
 impl LineIndex {
     /// `count_chars`: columns count UTF-8 characters (true) or bytes (false).
     pub fn new(text: &[u8], count_chars: bool) -> Self {
+        // A large text's blocks are counted on the pool first (each block's count depends on
+        // its bytes and the byte after it only).
+        let counted: Option<Vec<usize>> =
+            (text.len() >= PARALLEL_INDEX_FROM && rayon::current_num_threads() >= 2).then(|| {
+                use rayon::prelude::*;
+                (0..text.len().div_ceil(LINE_BLOCK))
+                    .into_par_iter()
+                    .map(|k| {
+                        let at = k * LINE_BLOCK;
+                        count_line_breaks(text, at, (at + LINE_BLOCK).min(text.len()))
+                    })
+                    .collect()
+            });
         let mut breaks_before = Vec::with_capacity(text.len() / LINE_BLOCK + 1);
         let mut breaks = 0;
         let mut at = 0;
@@ -151,7 +167,10 @@ impl LineIndex {
                 break;
             }
             let end = (at + LINE_BLOCK).min(text.len());
-            breaks += count_line_breaks(text, at, end);
+            breaks += match &counted {
+                Some(counts) => counts.get(at / LINE_BLOCK).copied().unwrap_or(0),
+                None => count_line_breaks(text, at, end),
+            };
             at = end;
             if at == text.len() && at % LINE_BLOCK != 0 {
                 break;
@@ -338,6 +357,35 @@ mod tests {
             i = next;
         }
         starts
+    }
+
+    #[test]
+    fn counting_blocks_in_parallel_gives_the_same_index() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let alphabet = [b'a', b'\r', b'\n', b'\r', b'x', b' ', b'\n', b'q'];
+        let text: Vec<u8> = (0..PARALLEL_INDEX_FROM + 3 * LINE_BLOCK)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                alphabet[(x % alphabet.len() as u64) as usize]
+            })
+            .collect();
+        let pool = |n| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .unwrap()
+        };
+        let (one, two) = (pool(1), pool(2));
+        // Ending inside a block and at a block boundary.
+        for len in [text.len() - 1, text.len(), PARALLEL_INDEX_FROM] {
+            let text = &text[..len];
+            let serial = one.install(|| LineIndex::new(text, false));
+            let parallel = two.install(|| LineIndex::new(text, false));
+            assert_eq!(parallel.breaks_before, serial.breaks_before, "length {len}");
+            assert_eq!(parallel.breaks, serial.breaks, "length {len}");
+        }
     }
 
     #[test]

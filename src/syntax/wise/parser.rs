@@ -393,11 +393,14 @@ pub(super) struct Tree {
 }
 
 impl Tree {
-    /// Appends a piece parsed after this one (its indices count from 0).
+    /// Appends a piece parsed after this one (its indices count from 0). The items are
+    /// renumbered and copied on the pool, in place at the end of `items`.
     pub(super) fn append(&mut self, piece: Tree) {
+        use rayon::prelude::*;
         let base = self.items.len() as u32;
         let line_base = self.own_lines.len() as u32;
-        self.items.extend(piece.items.into_iter().map(|mut item| {
+        self.items.par_extend(piece.items.par_iter().map(|item| {
+            let mut item = item.clone();
             if item.parent != NONE {
                 item.parent += base;
             }
