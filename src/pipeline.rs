@@ -48,10 +48,13 @@ pub fn load_source(source: SourceFile) -> Result<Loaded, InputError> {
     })
 }
 
-/// [`load_source`] for a text made by `replacements` from the text `previous` was parsed from.
+/// [`load_source`] for a text made by `replacements` from the text `previous` was read from.
+///
+/// Detecting the format scans the whole text (for NUL bytes), so it runs on the pool while the
+/// text is re-parsed as the format it had; only a text whose format changed is parsed again.
 fn load_edited(
     source: SourceFile,
-    previous: &Syntax,
+    previous: &Loaded,
     replacements: &[syntax::Replacement],
 ) -> Result<Loaded, InputError> {
     let text = source.text();
@@ -62,9 +65,18 @@ fn load_edited(
             message,
         )
     };
-    let format = detect::detect(text, source.encoding).map_err(|e| failed(e.offset, e.message))?;
-    let syntax = syntax::reparse(previous, text, format, replacements)
-        .map_err(|e| failed(e.offset, e.message))?;
+    let reparse = |format| syntax::reparse(&previous.syntax, text, format, replacements);
+    let (format, as_before) = rayon::join(
+        || detect::detect(text, source.encoding),
+        || reparse(previous.format),
+    );
+    let format = format.map_err(|e| failed(e.offset, e.message))?;
+    let syntax = if format == previous.format {
+        as_before
+    } else {
+        reparse(format)
+    };
+    let syntax = syntax.map_err(|e| failed(e.offset, e.message))?;
     Ok(Loaded {
         source,
         format,
@@ -488,7 +500,7 @@ fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, Fi
         })
         .collect();
     let loaded = source
-        .and_then(|source| load_edited(source, &previous.syntax, &replacements))
+        .and_then(|source| load_edited(source, previous, &replacements))
         .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
     if loaded.format != previous.format || loaded.source.encoding != previous.source.encoding {
         return Err(FixError(
