@@ -440,15 +440,12 @@ pub fn fix_package(
             settled = Some(found);
             break;
         }
-        drop(found);
-        for (i, text) in next.into_iter().enumerate() {
-            let Some((text, edits)) = text else { continue };
-            let previous = edited[i].as_ref().unwrap_or(&files[i]);
-            match reload(previous, text, &edits) {
-                Ok(loaded) => edited[i] = Some(loaded),
-                Err(e) => failed[i] = Some(e),
-            }
-        }
+        // A big file's findings are thousands of small allocations: they are freed on the pool
+        // while the edited texts are parsed.
+        rayon::join(
+            move || drop(found),
+            || reload_all(files, &mut edited, &mut failed, next),
+        );
     }
 
     let current: Vec<Loaded> = files
@@ -483,6 +480,24 @@ pub fn fix_package(
             })
         })
         .collect()
+}
+
+/// Re-parses each file's `next` text (with the edits that made it) into `edited`, or records
+/// why it could not be.
+fn reload_all(
+    files: &[Loaded],
+    edited: &mut [Option<Loaded>],
+    failed: &mut [Option<FixError>],
+    next: Vec<Option<(Vec<u8>, Vec<Edit>)>>,
+) {
+    for (i, text) in next.into_iter().enumerate() {
+        let Some((text, edits)) = text else { continue };
+        let previous = edited[i].as_ref().unwrap_or(&files[i]);
+        match reload(previous, text, &edits) {
+            Ok(loaded) => edited[i] = Some(loaded),
+            Err(e) => failed[i] = Some(e),
+        }
+    }
 }
 
 /// Re-parses an edited working text (`previous`'s text with `edits` applied) as a file of the
