@@ -130,7 +130,16 @@ fn write_diff_of_spans(
         return Ok(false);
     }
     let mut buf = Vec::new();
-    write_eol_note(&mut buf, &old_lines, &new_lines, &changes);
+    let eol_changes: Vec<EolChange> = if changes.len() >= parallel_from {
+        let chunks: Vec<Vec<EolChange>> = changes
+            .par_chunks(CHUNK)
+            .map(|changes| eol_changes(&old_seed.lines(), &new_seed.lines(), changes))
+            .collect();
+        chunks.concat()
+    } else {
+        eol_changes(&old_lines, &new_lines, &changes)
+    };
+    write_eol_note(&mut buf, &eol_changes);
     write_headers(&mut buf, path, color);
     let hunks = hunks(&changes, old_lines.count());
     let write_chunk = |hunks: &[Hunk]| {
@@ -688,9 +697,12 @@ fn terminator_name(terminator: &[u8]) -> &'static str {
 
 /// Says which lines differ only in their line endings (old line numbers, 1-based), on one
 /// line before the headers, e.g. `# line endings differ: lines 3-5 (CRLF -> LF), 9 (LF -> no newline)`.
-fn write_eol_note(buf: &mut Vec<u8>, old: &Lines, new: &Lines, changes: &[Change]) {
-    // (first line, last line, from, to), consecutive lines with the same conversion merged.
-    let mut runs: Vec<(usize, usize, &str, &str)> = Vec::new();
+/// A line (1-based, old numbering) whose content stayed and whose terminator changed: from, to.
+type EolChange = (usize, &'static str, &'static str);
+
+/// The lines of `changes` that differ only in their terminator, in order.
+fn eol_changes(old: &Lines, new: &Lines, changes: &[Change]) -> Vec<EolChange> {
+    let mut found = Vec::new();
     for change in changes.iter().filter(|c| c.old_len == c.new_len) {
         for k in 0..change.old_len {
             let (a, a_end) = split_terminator(old.line(change.old_start + k));
@@ -699,11 +711,19 @@ fn write_eol_note(buf: &mut Vec<u8>, old: &Lines, new: &Lines, changes: &[Change
                 continue;
             }
             let (from, to) = (terminator_name(a_end), terminator_name(b_end));
-            let line = change.old_start + k + 1;
-            match runs.last_mut() {
-                Some(run) if run.1 + 1 == line && run.2 == from && run.3 == to => run.1 = line,
-                _ => runs.push((line, line, from, to)),
-            }
+            found.push((change.old_start + k + 1, from, to));
+        }
+    }
+    found
+}
+
+fn write_eol_note(buf: &mut Vec<u8>, eol_changes: &[EolChange]) {
+    // (first line, last line, from, to), consecutive lines with the same conversion merged.
+    let mut runs: Vec<(usize, usize, &str, &str)> = Vec::new();
+    for &(line, from, to) in eol_changes {
+        match runs.last_mut() {
+            Some(run) if run.1 + 1 == line && run.2 == from && run.3 == to => run.1 = line,
+            _ => runs.push((line, line, from, to)),
         }
     }
     if runs.is_empty() {
