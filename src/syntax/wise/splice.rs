@@ -212,7 +212,8 @@ enum Piece<'d> {
     Parsed(Tree),
 }
 
-/// The records of `run`, or `None` if its text does not parse as a piece.
+/// The records of `run`, or `None` if its text does not parse as a piece (or a copied range
+/// does not fit the previous tree).
 fn piece_of<'d>(previous: &'d Document, text: &[u8], run: &Run) -> Option<Piece<'d>> {
     let (first, end, start, stop, delta) = match *run {
         Run::Parse { from, to } => {
@@ -397,7 +398,7 @@ fn join_pieces(head_blanks: &[TextRange], pieces: &[Piece], job_len: usize) -> T
     }
 }
 
-/// Where each of parts of `lens` elements starts when they are joined, and the total.
+/// Where each part starts when parts of `lens` elements are joined in order, then the total.
 fn starts_of(lens: impl Iterator<Item = usize>) -> Vec<usize> {
     let mut starts = vec![0];
     let mut at = 0;
