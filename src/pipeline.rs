@@ -11,8 +11,9 @@ use crate::model::suppress;
 use crate::rules::context::{PackageContext, PackageFile};
 use crate::rules::svc900_unused_suppression as unused;
 use crate::rules::{self, Finding};
-use crate::source::{Encoding, SourceFile};
+use crate::source::{DecodeError, Encoding, SourceFile, UTF8_BOM, UTF16LE_BOM};
 use crate::syntax::{self, Syntax};
+use crate::text::LineCol;
 
 /// Fixing stops after this many passes even if something still changes (a safety net: every
 /// fix removes or rewrites toward `CurrentControlSet`, so two or three passes suffice).
@@ -47,23 +48,52 @@ pub fn load_source(source: SourceFile) -> Result<Loaded, InputError> {
     })
 }
 
-/// [`load_source`] for a text made by `replacements` from the text `previous` was parsed from.
+/// [`load_source`] for a text made by `replacements` from the text `previous` was read from.
+///
+/// Detecting the format scans the whole text (for NUL bytes), so it runs on the pool while the
+/// text is re-parsed as the format it had; only a text whose format changed is parsed again.
 fn load_edited(
     source: SourceFile,
-    previous: &Syntax,
+    previous: &Loaded,
     replacements: &[syntax::Replacement],
 ) -> Result<Loaded, InputError> {
-    let path = source.path.as_str();
     let text = source.text();
-    let format = detect::detect(text, source.encoding)
-        .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
-    let syntax = syntax::reparse(previous, text, format, replacements)
-        .map_err(|e| InputError::at(path, source.line_col(e.offset), e.message))?;
+    let failed = |offset, message| {
+        InputError::at(
+            source.path.as_str(),
+            line_col_as_read(&source, offset),
+            message,
+        )
+    };
+    let reparse = |format| syntax::reparse(&previous.syntax, text, format, replacements);
+    let (format, as_before) = rayon::join(
+        || detect::detect(text, source.encoding),
+        || reparse(previous.format),
+    );
+    let format = format.map_err(|e| failed(e.offset, e.message))?;
+    let syntax = if format == previous.format {
+        as_before
+    } else {
+        reparse(format)
+    };
+    let syntax = syntax.map_err(|e| failed(e.offset, e.message))?;
     Ok(Loaded {
         source,
         format,
         syntax,
     })
+}
+
+/// The line:column of `offset` in an edited text, counted as when the text is read as a file:
+/// an 8-bit text counts characters if it reads as UTF-8 and bytes if not, whichever of the two
+/// its file was (see [`edited_source`]). For error messages only: it copies the text.
+fn line_col_as_read(source: &SourceFile, offset: usize) -> LineCol {
+    if matches!(source.encoding, Encoding::Ansi | Encoding::Utf8)
+        && let Ok(read) = SourceFile::new(source.path.as_str(), source.text().to_vec())
+    {
+        return read.line_col(offset);
+    }
+    source.line_col(offset)
 }
 
 /// Decides whether a finding counts: `false` drops it (and its fix).
@@ -422,15 +452,12 @@ pub fn fix_package(
             settled = Some(found);
             break;
         }
-        drop(found);
-        for (i, text) in next.into_iter().enumerate() {
-            let Some((text, edits)) = text else { continue };
-            let previous = edited[i].as_ref().unwrap_or(&files[i]);
-            match reload(previous, text, &edits) {
-                Ok(loaded) => edited[i] = Some(loaded),
-                Err(e) => failed[i] = Some(e),
-            }
-        }
+        // A big file's findings are thousands of small allocations: they are freed on the pool
+        // while the edited texts are parsed.
+        rayon::join(
+            move || drop(found),
+            || reload_all(files, &mut edited, &mut failed, next),
+        );
     }
 
     let current: Vec<Loaded> = files
@@ -467,21 +494,31 @@ pub fn fix_package(
         .collect()
 }
 
+/// Re-parses each file's `next` text (with the edits that made it) into `edited`, or records
+/// why it could not be.
+fn reload_all(
+    files: &[Loaded],
+    edited: &mut [Option<Loaded>],
+    failed: &mut [Option<FixError>],
+    next: Vec<Option<(Vec<u8>, Vec<Edit>)>>,
+) {
+    for (i, text) in next.into_iter().enumerate() {
+        let Some((text, edits)) = text else { continue };
+        let previous = edited[i].as_ref().unwrap_or(&files[i]);
+        match reload(previous, text, &edits) {
+            Ok(loaded) => edited[i] = Some(loaded),
+            Err(e) => failed[i] = Some(e),
+        }
+    }
+}
+
 /// Re-parses an edited working text (`previous`'s text with `edits` applied) as a file of the
 /// same path, encoding and format. Only what the edits touch is parsed again (see
 /// [`syntax::reparse`]).
 fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, FixError> {
-    // Without a BOM an 8-bit or UTF-8 text is its own file: no copy. A file with a BOM keeps
-    // its encoding and takes the text as it is (a UTF-16 text is not encoded and decoded again).
     let path = previous.source.path.as_str();
-    let source = match previous.source.encoding {
-        Encoding::Ansi | Encoding::Utf8 => {
-            SourceFile::new(path, text).map_err(|e| InputError::new(path, e.to_string()))
-        }
-        encoding @ (Encoding::Utf8Bom | Encoding::Utf16Le) => {
-            Ok(SourceFile::from_text(path, encoding, text))
-        }
-    };
+    let source =
+        edited_source(&previous.source, text).map_err(|e| InputError::new(path, e.to_string()));
     let replacements: Vec<syntax::Replacement> = edits
         .iter()
         .map(|e| syntax::Replacement {
@@ -489,21 +526,35 @@ fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, Fi
             len: e.content.len(),
         })
         .collect();
-    let mut loaded = source
-        .and_then(|source| load_edited(source, &previous.syntax, &replacements))
+    let loaded = source
+        .and_then(|source| load_edited(source, previous, &replacements))
         .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
-    // An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a
-    // removal can flip the guess (its only invalid or only non-ASCII bytes went). The bytes are
-    // written the same either way; the file keeps the encoding it was read with.
-    if loaded.source.encoding.writes_like(previous.source.encoding) {
-        loaded.source.encoding = previous.source.encoding;
-    }
     if loaded.format != previous.format || loaded.source.encoding != previous.source.encoding {
         return Err(FixError(
             "a fix changed the file's format or encoding".into(),
         ));
     }
     Ok(loaded)
+}
+
+/// An edited working text as a file of `previous`'s path and encoding, taken as it is: no copy,
+/// and a UTF-16 text is not encoded and decoded again.
+///
+/// An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a removal
+/// can flip what the text would read as (its only invalid or only non-ASCII bytes went). Both
+/// write the bytes as they are, so the file keeps the encoding it was read with and the text
+/// need not be scanned to tell. Only an 8-bit text that now starts with a byte-order mark is
+/// read as a file again: it reads as another encoding, which [`reload`] refuses.
+fn edited_source(previous: &SourceFile, text: Vec<u8>) -> Result<SourceFile, DecodeError> {
+    let path = previous.path.as_str();
+    match previous.encoding {
+        Encoding::Ansi | Encoding::Utf8
+            if text.starts_with(UTF16LE_BOM) || text.starts_with(UTF8_BOM) =>
+        {
+            SourceFile::new(path, text)
+        }
+        encoding => Ok(SourceFile::from_text(path, encoding, text)),
+    }
 }
 
 /// The invariants every fixed file keeps (RULES.md): same encoding and format, and for
@@ -528,6 +579,28 @@ fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_edited_8_bit_text_keeps_its_encoding_unless_it_gains_a_bom() {
+        let ansi = SourceFile::new("a.reg", b"REGEDIT4\r\n\xE9\r\n".to_vec()).unwrap();
+        assert_eq!(ansi.encoding, Encoding::Ansi);
+        // Valid UTF-8 now, but the file stays what it was read as.
+        let utf8 = "REGEDIT4\r\n\u{e9}x".as_bytes().to_vec();
+        let edited = edited_source(&ansi, utf8.clone()).unwrap();
+        assert_eq!(edited.encoding, Encoding::Ansi);
+        assert_eq!(edited.text(), utf8);
+        // Error positions count as when the text is read: characters, as it reads as UTF-8.
+        let at = utf8.len() - 1;
+        let read = SourceFile::new("a.reg", utf8.clone()).unwrap();
+        assert_eq!(read.encoding, Encoding::Utf8);
+        assert_eq!(line_col_as_read(&edited, at), read.line_col(at));
+        assert_ne!(edited.line_col(at), read.line_col(at));
+        // A text that starts with a byte-order mark reads as another encoding.
+        let bom = edited_source(&ansi, b"\xEF\xBB\xBFREGEDIT4\r\n".to_vec()).unwrap();
+        assert_eq!(bom.encoding, Encoding::Utf8Bom);
+        let utf16 = edited_source(&ansi, b"\xFF\xFER\0".to_vec()).unwrap();
+        assert_eq!(utf16.encoding, Encoding::Utf16Le);
+    }
 
     #[test]
     fn fixes_planned_in_parts_are_planned_as_in_one() {

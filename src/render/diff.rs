@@ -70,7 +70,13 @@ pub fn write_unified_diff(
         // deletion and an insertion that cancel out).
         if let (Some(first), Some(last)) = (spans.first(), spans.last())
             && old.len() == new.len()
-            && old[first.old.start..last.old.end] == new[first.new.start..last.new.end]
+            && all_equal(
+                &[(
+                    &old[first.old.start..last.old.end],
+                    &new[first.new.start..last.new.end],
+                )],
+                PARALLEL_BYTES,
+            )
         {
             return Ok(false);
         }
@@ -124,7 +130,16 @@ fn write_diff_of_spans(
         return Ok(false);
     }
     let mut buf = Vec::new();
-    write_eol_note(&mut buf, &old_lines, &new_lines, &changes);
+    let eol_changes: Vec<EolChange> = if changes.len() >= parallel_from {
+        let chunks: Vec<Vec<EolChange>> = changes
+            .par_chunks(CHUNK)
+            .map(|changes| eol_changes(&old_seed.lines(), &new_seed.lines(), changes))
+            .collect();
+        chunks.concat()
+    } else {
+        eol_changes(&old_lines, &new_lines, &changes)
+    };
+    write_eol_note(&mut buf, &eol_changes);
     write_headers(&mut buf, path, color);
     let hunks = hunks(&changes, old_lines.count());
     let write_chunk = |hunks: &[Hunk]| {
@@ -204,6 +219,7 @@ pub fn spans_between(old: &[u8], new: &[u8]) -> Vec<Span> {
 /// The spans are sorted, inside the texts, and the bytes between them are the same in both
 /// texts (one linear comparison).
 fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
+    let mut gaps: Vec<(&[u8], &[u8])> = Vec::with_capacity(spans.len() + 1);
     let (mut old_pos, mut new_pos) = (0usize, 0usize);
     for span in spans {
         if span.old.start < old_pos
@@ -212,14 +228,40 @@ fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
             || span.new.start > span.new.end
             || span.old.end > old.len()
             || span.new.end > new.len()
-            || old[old_pos..span.old.start] != new[new_pos..span.new.start]
         {
             return false;
         }
+        gaps.push((&old[old_pos..span.old.start], &new[new_pos..span.new.start]));
         old_pos = span.old.end;
         new_pos = span.new.end;
     }
-    old[old_pos..] == new[new_pos..]
+    gaps.push((&old[old_pos..], &new[new_pos..]));
+    all_equal(&gaps, PARALLEL_BYTES)
+}
+
+/// From this many bytes, texts are compared and their lines counted in pieces on the pool: the
+/// whole of both texts is compared and counted for every diff, and a fixed capture is big.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// Bytes per job when comparing or counting on the pool.
+const BYTES_PER_JOB: usize = 256 * 1024;
+
+/// Whether the two slices of every pair are equal; from `parallel_from` bytes in all, compared
+/// in pieces on the pool.
+fn all_equal(pairs: &[(&[u8], &[u8])], parallel_from: usize) -> bool {
+    use rayon::prelude::*;
+    if pairs.iter().any(|(a, b)| a.len() != b.len()) {
+        return false;
+    }
+    let total: usize = pairs.iter().map(|(a, _)| a.len()).sum();
+    if total < parallel_from {
+        return pairs.iter().all(|(a, b)| a == b);
+    }
+    let pieces: Vec<(&[u8], &[u8])> = pairs
+        .iter()
+        .flat_map(|&(a, b)| a.chunks(BYTES_PER_JOB).zip(b.chunks(BYTES_PER_JOB)))
+        .collect();
+    pieces.par_iter().all(|(a, b)| a == b)
 }
 
 /// Lines of a text; lines end after `\n` only (that is how `patch` and `git` split them: a
@@ -244,11 +286,17 @@ const BLOCK: usize = 1024;
 
 impl<'a> Lines<'a> {
     fn new(text: &'a [u8]) -> Self {
-        let mut newlines_before = Vec::with_capacity(text.len() / BLOCK + 1);
+        Self::counted(text, PARALLEL_BYTES)
+    }
+
+    /// [`Lines::new`], counting the blocks on the pool from `parallel_from` bytes.
+    fn counted(text: &'a [u8], parallel_from: usize) -> Self {
+        let per_block = newlines_per_block(text, parallel_from);
+        let mut newlines_before = Vec::with_capacity(per_block.len() + 1);
         let mut newlines = 0;
-        for block in text.chunks(BLOCK) {
+        for count in per_block {
             newlines_before.push(newlines);
-            newlines += memchr::memchr_iter(b'\n', block).count();
+            newlines += count;
         }
         newlines_before.push(newlines);
         // Every `\n` starts a line except a final one; a text without a final `\n` has one
@@ -330,6 +378,20 @@ impl<'a> Lines<'a> {
         self.cursor.set((n + 1, end));
         &self.text[start..end]
     }
+}
+
+/// The number of `\n` in each [`BLOCK`] of `text`; from `parallel_from` bytes, counted on the
+/// pool.
+fn newlines_per_block(text: &[u8], parallel_from: usize) -> Vec<usize> {
+    use rayon::prelude::*;
+    let count = |block: &[u8]| memchr::memchr_iter(b'\n', block).count();
+    if text.len() < parallel_from {
+        return text.chunks(BLOCK).map(count).collect();
+    }
+    text.par_chunks(BLOCK)
+        .with_min_len(BYTES_PER_JOB / BLOCK)
+        .map(count)
+        .collect()
 }
 
 /// [`Lines`] without a cursor: what a thread needs to walk them.
@@ -635,9 +697,12 @@ fn terminator_name(terminator: &[u8]) -> &'static str {
 
 /// Says which lines differ only in their line endings (old line numbers, 1-based), on one
 /// line before the headers, e.g. `# line endings differ: lines 3-5 (CRLF -> LF), 9 (LF -> no newline)`.
-fn write_eol_note(buf: &mut Vec<u8>, old: &Lines, new: &Lines, changes: &[Change]) {
-    // (first line, last line, from, to), consecutive lines with the same conversion merged.
-    let mut runs: Vec<(usize, usize, &str, &str)> = Vec::new();
+/// A line (1-based, old numbering) whose content stayed and whose terminator changed: from, to.
+type EolChange = (usize, &'static str, &'static str);
+
+/// The lines of `changes` that differ only in their terminator, in order.
+fn eol_changes(old: &Lines, new: &Lines, changes: &[Change]) -> Vec<EolChange> {
+    let mut found = Vec::new();
     for change in changes.iter().filter(|c| c.old_len == c.new_len) {
         for k in 0..change.old_len {
             let (a, a_end) = split_terminator(old.line(change.old_start + k));
@@ -646,11 +711,19 @@ fn write_eol_note(buf: &mut Vec<u8>, old: &Lines, new: &Lines, changes: &[Change
                 continue;
             }
             let (from, to) = (terminator_name(a_end), terminator_name(b_end));
-            let line = change.old_start + k + 1;
-            match runs.last_mut() {
-                Some(run) if run.1 + 1 == line && run.2 == from && run.3 == to => run.1 = line,
-                _ => runs.push((line, line, from, to)),
-            }
+            found.push((change.old_start + k + 1, from, to));
+        }
+    }
+    found
+}
+
+fn write_eol_note(buf: &mut Vec<u8>, eol_changes: &[EolChange]) {
+    // (first line, last line, from, to), consecutive lines with the same conversion merged.
+    let mut runs: Vec<(usize, usize, &str, &str)> = Vec::new();
+    for &(line, from, to) in eol_changes {
+        match runs.last_mut() {
+            Some(run) if run.1 + 1 == line && run.2 == from && run.3 == to => run.1 = line,
+            _ => runs.push((line, line, from, to)),
         }
     }
     if runs.is_empty() {
@@ -811,6 +884,9 @@ mod tests {
                 );
                 let lines = Lines::new(&text);
                 assert_eq!(lines.count(), starts.len());
+                let counted_on_the_pool = Lines::counted(&text, 0);
+                assert_eq!(counted_on_the_pool.count(), lines.count());
+                assert_eq!(counted_on_the_pool.newlines_before, lines.newlines_before);
                 for pos in (0..=text.len()).step_by(7) {
                     let expected = if pos >= text.len() {
                         starts.len()
@@ -831,6 +907,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn comparing_on_the_pool_agrees_with_comparing_in_order() {
+        let text: Vec<u8> = (0..5 * BYTES_PER_JOB as u32)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        let pairs = |a: &[u8], b: &[u8]| {
+            // A big gap, small ones, and an empty one, as between spans.
+            let cuts = [0, 10, 11, 11, 4000, 3 * BYTES_PER_JOB + 5, a.len()];
+            cuts.windows(2)
+                .map(|w| (a[w[0]..w[1]].to_vec(), b[w[0]..w[1]].to_vec()))
+                .collect::<Vec<_>>()
+        };
+        for flip in [
+            None,
+            Some(0),
+            Some(10),
+            Some(BYTES_PER_JOB + 1),
+            Some(text.len() - 1),
+        ] {
+            let mut other = text.clone();
+            if let Some(at) = flip {
+                other[at] ^= 1;
+            }
+            let owned = pairs(&text, &other);
+            let pairs: Vec<(&[u8], &[u8])> = owned.iter().map(|(a, b)| (&a[..], &b[..])).collect();
+            let in_order = pairs.iter().all(|(a, b)| a == b);
+            assert_eq!(in_order, flip.is_none());
+            assert_eq!(all_equal(&pairs, 0), in_order);
+            assert_eq!(all_equal(&pairs, usize::MAX), in_order);
+        }
+        assert!(!all_equal(&[(b"ab", b"abc")], 0));
     }
 
     #[test]
