@@ -10,9 +10,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use super::{Change, Edit};
 use crate::syntax::wise::{Document, EditRegistry, Item, ItemKind, Property, RegKey, RegistryForm};
 use crate::text::TextRange;
+
+/// From this many `Edit Registry` items with removals (a fix pass over a big capture), their
+/// removals are planned on the pool.
+const REMOVALS_ON_POOL_FROM: usize = 1024;
+
+/// Items whose removals are planned per job on the pool.
+const REMOVALS_PER_JOB: usize = 256;
 
 /// Plans the edits for `changes` on `doc` (whose working text is `text`). The result is sorted
 /// and non-overlapping; changes whose origin does not name an active item (or key) are ignored,
@@ -55,11 +64,9 @@ impl<'d> Planner<'d> {
             .collect();
         removals.sort_unstable();
         removals.dedup();
-        for group in removals.chunk_by(|a, b| a.0 == b.0) {
-            let indices: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
-            for edit in self.plan_removal(group[0].0, &indices) {
-                accepted.try_add(edit);
-            }
+        let groups: Vec<&[(u32, u32)]> = removals.chunk_by(|a, b| a.0 == b.0).collect();
+        for edit in self.plan_removals(&groups, REMOVALS_ON_POOL_FROM) {
+            accepted.try_add(edit);
         }
 
         for edit in plan_inserts(doc, text, changes) {
@@ -79,6 +86,34 @@ impl<'d> Planner<'d> {
             }
         }
         accepted.into_sorted()
+    }
+
+    /// The edits of each group of removals (`(container, index)`, one container per group),
+    /// in group order. From `on_pool_from` groups, planned in parts on the pool, each with a
+    /// planner of its own: a group reads only its own item, so the edits are the same.
+    fn plan_removals(&mut self, groups: &[&[(u32, u32)]], on_pool_from: usize) -> Vec<Edit> {
+        let plan_group = |planner: &mut Planner<'d>, group: &[(u32, u32)]| {
+            let indices: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
+            group.first().map_or_else(Vec::new, |&(container, _)| {
+                planner.plan_removal(container, &indices)
+            })
+        };
+        if groups.len() < on_pool_from || rayon::current_num_threads() < 2 {
+            return groups
+                .iter()
+                .flat_map(|group| plan_group(self, group))
+                .collect();
+        }
+        let (doc, text) = (self.doc, self.text);
+        let planned: Vec<Vec<Edit>> = groups
+            .par_iter()
+            .with_min_len(REMOVALS_PER_JOB)
+            .map_init(
+                || Planner::new(doc, text),
+                |planner, group| plan_group(planner, group),
+            )
+            .collect();
+        planned.concat()
     }
 
     /// Removing keys `indices` (sorted, without duplicates) of the `Edit Registry` item
@@ -412,4 +447,63 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         edits.push(Edit::insert(at, content));
     }
     edits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::ScriptKind;
+
+    /// Removals planned on the pool, in parts with planners of their own, are those planned in
+    /// order with one planner: nested items losing some keys (`Total Keys` rewritten or added),
+    /// all but one (flattened, unless the survivor is remarked), or all; flat items.
+    #[test]
+    fn removals_planned_on_the_pool_equal_those_planned_in_order() {
+        let mut text = b"Document Type: WSE\n".to_vec();
+        for k in 0..1200 {
+            let item = match k % 4 {
+                0 => format!(
+                    "item: Edit Registry\n  Total Keys=3\n  item: Key\n    Key=A{k}\n  end\n  item: Key\n    Key=B{k}\n  end\n  item: Key\n    Key=C{k}\n  end\nend\n"
+                ),
+                1 => format!(
+                    "item: Edit Registry\n  item: Key\n    Key=A{k}\n  end\n  remarked item: Key\n    Key=B{k}\n  end\n  item: Key\n    Key=C{k}\n  end\nend\n"
+                ),
+                2 => format!("item: Edit Registry\n  Total Keys=1\n  Key=F{k}\n  Root=2\nend\n"),
+                _ => format!("item: Remark\n  Text=R{k}\nend\n"),
+            };
+            text.extend_from_slice(item.as_bytes());
+        }
+        let doc = crate::syntax::wise::parse(&text, ScriptKind::Wse).unwrap();
+        let containers: Vec<u32> = (0..doc.items().len() as u32)
+            .filter(|&i| doc.edit_registry(&text, i).is_some())
+            .collect();
+        let removals: Vec<(u32, u32)> = containers
+            .iter()
+            .enumerate()
+            .flat_map(|(n, &c)| {
+                let indices: &[u32] = match n % 5 {
+                    0 => &[0],
+                    1 => &[0, 2],
+                    2 => &[0, 1, 2],
+                    3 => &[1],
+                    _ => &[2],
+                };
+                indices.iter().map(move |&i| (c, i))
+            })
+            .collect();
+        let groups: Vec<&[(u32, u32)]> = removals.chunk_by(|a, b| a.0 == b.0).collect();
+        assert!(
+            groups.len() > 3 * REMOVALS_PER_JOB,
+            "{} groups",
+            groups.len()
+        );
+        let in_order = Planner::new(&doc, &text).plan_removals(&groups, usize::MAX);
+        assert!(in_order.len() > groups.len(), "{} edits", in_order.len());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap();
+        let on_pool = pool.install(|| Planner::new(&doc, &text).plan_removals(&groups, 0));
+        assert_eq!(on_pool, in_order);
+    }
 }
