@@ -207,6 +207,18 @@ impl SourceFile {
             .clone()
     }
 
+    /// Builds the line index ahead of its first use, counting on the current rayon pool
+    /// outside the cell that keeps it (no pool work runs inside a `OnceLock` initializer, where
+    /// a waiting thread could take on work that asks for the same cell). Two callers at once
+    /// may both count; the first index stored is kept.
+    pub fn prepare_line_index(&self) {
+        if self.lines.get().is_none() {
+            let index = LineIndex::new_on_pool(self.text(), self.encoding.counts_chars());
+            // Another thread may have stored the same index meanwhile.
+            let _ = self.lines.set(index);
+        }
+    }
+
     /// The line:column of a working-text offset (builds a line index; for one-off messages).
     pub fn line_col(&self, offset: usize) -> LineCol {
         self.line_index().line_col(self.text(), offset)

@@ -97,7 +97,7 @@ pub struct LineIndex {
 /// Bytes per counted block of a [`LineIndex`].
 pub const LINE_BLOCK: usize = 1024;
 
-/// From this size up a [`LineIndex`] counts its blocks in parallel.
+/// From this size up [`LineIndex::new_on_pool`] counts blocks in parallel.
 const PARALLEL_INDEX_FROM: usize = 4 << 20;
 
 /// Whether a line break ends at byte `i`: a `\n`, or a `\r` not followed by `\n`.
@@ -145,8 +145,15 @@ pub fn count_line_breaks(text: &[u8], a: usize, b: usize) -> usize {
 impl LineIndex {
     /// `count_chars`: columns count UTF-8 characters (true) or bytes (false).
     pub fn new(text: &[u8], count_chars: bool) -> Self {
-        // A large text's blocks are counted on the pool first (each block's count depends on
-        // its bytes and the byte after it only).
+        Self::build(text, count_chars, None)
+    }
+
+    /// [`LineIndex::new`], with a large text's blocks counted on the current rayon pool
+    /// first (each block's count depends on its bytes and the byte after it only).
+    ///
+    /// Not for use under a lock or inside a `OnceLock` initializer: a thread waiting for the
+    /// pool may run other pool work meanwhile, which could ask for the same lock.
+    pub fn new_on_pool(text: &[u8], count_chars: bool) -> Self {
         let counted: Option<Vec<usize>> =
             (text.len() >= PARALLEL_INDEX_FROM && rayon::current_num_threads() >= 2).then(|| {
                 use rayon::prelude::*;
@@ -158,6 +165,11 @@ impl LineIndex {
                     })
                     .collect()
             });
+        Self::build(text, count_chars, counted)
+    }
+
+    /// The index, from the blocks' line-break counts when they are `counted` already.
+    fn build(text: &[u8], count_chars: bool, counted: Option<Vec<usize>>) -> Self {
         let mut breaks_before = Vec::with_capacity(text.len() / LINE_BLOCK + 1);
         let mut breaks = 0;
         let mut at = 0;
@@ -382,7 +394,7 @@ mod tests {
         for len in [text.len() - 1, text.len(), PARALLEL_INDEX_FROM] {
             let text = &text[..len];
             let serial = one.install(|| LineIndex::new(text, false));
-            let parallel = two.install(|| LineIndex::new(text, false));
+            let parallel = two.install(|| LineIndex::new_on_pool(text, false));
             assert_eq!(parallel.breaks_before, serial.breaks_before, "length {len}");
             assert_eq!(parallel.breaks, serial.breaks, "length {len}");
         }

@@ -282,7 +282,7 @@ pub fn check_file(
         // are all but certain, so it is built on another thread while the facts are gathered.
         rayon::join(
             || FileFacts::new(&file.model),
-            || drop(file.source.line_index()),
+            || file.source.prepare_line_index(),
         )
         .0
     } else {
