@@ -356,14 +356,20 @@ pub fn check_package(
     let findings: Vec<Vec<Finding>> = (0..files.len())
         .map(|i| file_findings(&files[i], &package, &lowered, i, options))
         .collect();
-    // The models are done with: they go before the fixes are planned.
+    // The models are done with: they are freed (many small allocations, a large file's take
+    // milliseconds) on the pool while the fixes are planned.
     drop(package);
-    drop(lowered);
-    files
-        .iter()
-        .zip(findings)
-        .map(|(file, findings)| diagnostics_in_parts(file, findings))
-        .collect()
+    let (_, diagnostics) = rayon::join(
+        move || drop(lowered),
+        || {
+            files
+                .iter()
+                .zip(findings)
+                .map(|(file, findings)| diagnostics_in_parts(file, findings))
+                .collect()
+        },
+    );
+    diagnostics
 }
 
 /// The result of fixing one file.

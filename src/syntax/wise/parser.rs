@@ -334,10 +334,13 @@ fn split_points(text: &[u8], body: usize) -> Option<Vec<usize>> {
     if text.len() < SPLIT_FROM || threads < 2 {
         return None;
     }
+    // A few pieces per thread: equal lengths are not equal work (nested `Edit Registry` items
+    // cost more per byte than flat ones), and a thread that finishes early takes another.
+    let pieces = threads * 4;
     let finder = memchr::memmem::Finder::new(b"\nitem: ");
     let mut points = vec![body];
-    for k in 1..threads {
-        let target = (text.len() / threads * k).max(*points.last()?);
+    for k in 1..pieces {
+        let target = (text.len() / pieces * k).max(*points.last()?);
         match finder.find(&text[target..]) {
             Some(at) if target + at + 1 > *points.last()? => points.push(target + at + 1),
             _ => {}
