@@ -489,7 +489,7 @@ pub fn fix_package(
             if let Some(e) = failed[i].take() {
                 return Err(e);
             }
-            verify(&files[i], &file)?;
+            verify(&files[i], &file, map.spans())?;
             Ok(Fixed {
                 fixed: initial[i].saturating_sub(remaining.len()),
                 spans: map.into_spans(),
@@ -565,7 +565,7 @@ fn edited_source(previous: &SourceFile, text: Vec<u8>) -> Result<SourceFile, Dec
 
 /// The invariants every fixed file keeps (RULES.md): same encoding and format, and for
 /// scripts `Total Keys` equal to the number of keys of every Edit Registry item.
-fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
+fn verify(original: &Loaded, fixed: &Loaded, spans: &[Span]) -> Result<(), FixError> {
     if original.source.encoding != fixed.source.encoding || original.format != fixed.format {
         return Err(FixError(
             "a fix changed the file's format or encoding".into(),
@@ -575,6 +575,7 @@ fn verify(original: &Loaded, fixed: &Loaded) -> Result<(), FixError> {
         && let Some(problem) = fix::invariants::total_keys_problem(
             (before, original.source.text()),
             (after, fixed.source.text()),
+            spans,
         )
     {
         return Err(FixError(problem));

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use crate::fix::changes::Span;
 use crate::syntax::wise::{Document, RegistryForm};
 use crate::text::TextRange;
 
@@ -43,18 +44,57 @@ fn total_keys_problem_of(doc: &Document, text: &[u8], index: u32) -> Option<Text
     bad.then(|| doc.item(index).map(|i| i.head())).flatten()
 }
 
+/// The [`total_keys_problems`] of the items whose top-level item meets (overlaps or touches)
+/// one of `changed` (sorted, non-overlapping ranges of the text).
+fn total_keys_problems_meeting(
+    doc: &Document,
+    text: &[u8],
+    changed: &[TextRange],
+) -> Vec<TextRange> {
+    let meets = |range: TextRange| {
+        // The first changed range that does not end before `range`.
+        let k = changed.partition_point(|c| c.end < range.start);
+        changed.get(k).is_some_and(|c| c.start <= range.end)
+    };
+    // Whole top-level items: a change to an ancestor (say, its `remarked` prefix) can change
+    // how an item's keys read.
+    let mut subtrees: Vec<std::ops::Range<u32>> = Vec::new();
+    let mut top = 0u32;
+    while let Some(item) = doc.item(top) {
+        let end = item.subtree_end().max(top + 1);
+        if meets(item.range()) {
+            subtrees.push(top..end);
+        }
+        top = end;
+    }
+    subtrees
+        .into_par_iter()
+        .flat_map_iter(|subtree| {
+            subtree.filter_map(|index| total_keys_problem_of(doc, text, index))
+        })
+        .collect()
+}
+
 /// A description of the problem if `fixed` has more inconsistent Edit Registry items than
 /// `original` had (a hand-made inconsistency in the input is not the fix's fault).
+///
+/// `spans` are what changed (see [`Span`]). A top-level item that meets no span is the same
+/// bytes in both texts, and whether an item in it is consistent depends on that top-level item
+/// alone, so such items count the same on both sides: only the items of top-level items that
+/// meet a span are examined.
 pub fn total_keys_problem(
     original: (&Document, &[u8]),
     fixed: (&Document, &[u8]),
+    spans: &[Span],
 ) -> Option<String> {
-    let after = total_keys_problems(fixed.0, fixed.1);
+    let new: Vec<TextRange> = spans.iter().map(|s| s.new).collect();
+    let after = total_keys_problems_meeting(fixed.0, fixed.1, &new);
     if after.is_empty() {
         // Nothing to compare (the usual case): the original need not be scanned.
         return None;
     }
-    let before = total_keys_problems(original.0, original.1).len();
+    let old: Vec<TextRange> = spans.iter().map(|s| s.old).collect();
+    let before = total_keys_problems_meeting(original.0, original.1, &old).len();
     (after.len() > before).then(|| {
         format!(
             "a fix left an Edit Registry item whose `Total Keys` does not match its keys (byte {})",
@@ -91,5 +131,48 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(pool.install(|| total_keys_problems(&doc, &text)), in_order);
+
+        // Restricted to the top-level items that meet a change: all of them for a change
+        // covering the text, none for no change, the one holding a change otherwise (here
+        // the inconsistent item that ends just where the change starts, and the one it is in).
+        let whole = [TextRange::new(0, text.len())];
+        assert_eq!(total_keys_problems_meeting(&doc, &text, &whole), in_order);
+        assert_eq!(total_keys_problems_meeting(&doc, &text, &[]), Vec::new());
+        let first = in_order[0];
+        let item = (0..doc.items().len() as u32)
+            .filter_map(|i| doc.item(i))
+            .find(|i| i.head() == first)
+            .unwrap();
+        let touching = [TextRange::empty(item.range().end)];
+        assert_eq!(
+            total_keys_problems_meeting(&doc, &text, &touching),
+            vec![first]
+        );
+    }
+
+    #[test]
+    fn a_broken_item_is_found_only_when_a_change_meets_it() {
+        let original = b"Document Type: WSE\nitem: Edit Registry\n  Total Keys=2\n  item: Key\n    Key=A\n  end\n  item: Key\n    Key=B\n  end\nend\nitem: Remark\nend\n";
+        // The second key removed, `Total Keys` left at 2: what a broken fix would write.
+        let fixed = b"Document Type: WSE\nitem: Edit Registry\n  Total Keys=2\n  item: Key\n    Key=A\n  end\nend\nitem: Remark\nend\n";
+        let parse = |t: &[u8]| crate::syntax::wise::parse(t, ScriptKind::Wse).unwrap();
+        let (before, after) = (parse(original), parse(fixed));
+        let removed = b"  item: Key\n    Key=B\n  end\n".len();
+        let at = fixed.len() - b"end\nitem: Remark\nend\n".len();
+        let span = Span {
+            old: TextRange::new(at, at + removed),
+            new: TextRange::empty(at),
+        };
+        let problem = total_keys_problem((&before, original), (&after, fixed), &[span]);
+        assert!(problem.is_some_and(|p| p.contains("Total Keys")));
+        // The same texts with the change said to be elsewhere (in the Remark): not examined.
+        let elsewhere = Span {
+            old: TextRange::empty(original.len() - 1),
+            new: TextRange::empty(fixed.len() - 1),
+        };
+        assert_eq!(
+            total_keys_problem((&before, original), (&after, fixed), &[elsewhere]),
+            None
+        );
     }
 }
