@@ -303,15 +303,17 @@ pub fn read_file(
         return read_source(path, file, len);
     }
     let mut head = [0u8; 2];
-    if !matches!(read_exact_at(file, &mut head, 0), Ok(true)) || head == *UTF16LE_BOM {
-        return read_source(path, file, len);
-    }
-    match read_in_pieces(file, len) {
+    let pieces = match read_exact_at(file, &mut head, 0) {
+        Ok(true) if head != *UTF16LE_BOM => read_in_pieces(file, len),
+        _ => None,
+    };
+    match pieces {
         // All ASCII, so no BOM and not UTF-8 with non-ASCII characters: 8-bit, detected
         // without another pass over the bytes.
         Some((raw, true)) => Ok(SourceFile::with_text(path, Encoding::Ansi, raw)),
         Some((raw, false)) => Ok(SourceFile::new(path, raw)?),
         None => {
+            // Positioned reads move the file's cursor on some systems (Windows).
             use std::io::Seek;
             file.rewind()?;
             read_source(path, file, len)
@@ -894,6 +896,9 @@ mod tests {
             (with(ascii.len() - 10, b"\xE9"), Encoding::Ansi),
             (with(READ_PIECE - 1, "\u{E9}".as_bytes()), Encoding::Utf8),
             (with(0, UTF8_BOM), Encoding::Utf8Bom),
+            // Decoded while read, in one piece: the positioned read of its BOM must not leave
+            // the file's cursor past it.
+            (utf16(&String::from_utf8_lossy(&ascii)), Encoding::Utf16Le),
         ];
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
