@@ -336,11 +336,7 @@ fn planned_in(loaded: &Loaded, findings: Vec<Finding>, parts: usize) -> Vec<Diag
         .into_par_iter()
         .map(|part| diagnostics_of(loaded, part))
         .collect();
-    let mut all = Vec::with_capacity(planned.iter().map(Vec::len).sum());
-    for part in planned {
-        all.extend(part);
-    }
-    all
+    crate::pieces::concat(planned)
 }
 
 /// Checks every file of one package (the files of one directory). `context` holds further

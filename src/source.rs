@@ -346,12 +346,10 @@ fn read_in_pieces(file: &std::fs::File, len: usize) -> Option<(Vec<u8>, bool)> {
 }
 
 /// Fills `buf` from `offset` of `file`: `Ok(false)` when the file ends first.
-#[cfg(unix)]
 fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: usize) -> std::io::Result<bool> {
-    use std::os::unix::fs::FileExt;
     let mut filled = 0;
     while filled < buf.len() {
-        match file.read_at(&mut buf[filled..], (offset + filled) as u64) {
+        match read_at(file, &mut buf[filled..], (offset + filled) as u64) {
             Ok(0) => return Ok(false),
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -361,25 +359,21 @@ fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: usize) -> std::io
     Ok(true)
 }
 
-/// Fills `buf` from `offset` of `file`: `Ok(false)` when the file ends first.
+/// One positioned read.
+#[cfg(unix)]
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+/// One positioned read (it moves the file's cursor too).
 #[cfg(windows)]
-fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: usize) -> std::io::Result<bool> {
-    use std::os::windows::fs::FileExt;
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.seek_read(&mut buf[filled..], (offset + filled) as u64) {
-            Ok(0) => return Ok(false),
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
+fn read_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 /// Positioned reads are not available here: every file goes through [`read_source`].
 #[cfg(not(any(unix, windows)))]
-fn read_exact_at(_: &std::fs::File, _: &mut [u8], _: usize) -> std::io::Result<bool> {
+fn read_at(_: &std::fs::File, _: &mut [u8], _: u64) -> std::io::Result<usize> {
     Err(std::io::ErrorKind::Unsupported.into())
 }
 

@@ -371,18 +371,25 @@ mod tests {
         starts
     }
 
+    /// `len` bytes drawn from `alphabet` by a xorshift generator started at `seed`.
+    fn pseudo_random_text(mut seed: u64, alphabet: &[u8], len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                alphabet[(seed % alphabet.len() as u64) as usize]
+            })
+            .collect()
+    }
+
     #[test]
     fn counting_blocks_in_parallel_gives_the_same_index() {
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let alphabet = [b'a', b'\r', b'\n', b'\r', b'x', b' ', b'\n', b'q'];
-        let text: Vec<u8> = (0..PARALLEL_INDEX_FROM + 3 * LINE_BLOCK)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize]
-            })
-            .collect();
+        let text = pseudo_random_text(
+            0x9E37_79B9_7F4A_7C15,
+            b"a\r\n\rx \nq",
+            PARALLEL_INDEX_FROM + 3 * LINE_BLOCK,
+        );
         let pool = |n| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(n)
@@ -404,16 +411,11 @@ mod tests {
     fn sparse_index_agrees_with_a_line_start_table() {
         // Pseudo-random text over line-ending-heavy bytes, several blocks long, so lines and
         // `\r\n` pairs straddle block boundaries.
-        let mut x = 0x2545_F491_4F6C_DD1Du64;
-        let alphabet = [b'a', b'b', b'\r', b'\n', b'\r', 0xC3, 0xA9, b' '];
-        let mut text: Vec<u8> = (0..3 * LINE_BLOCK + 77)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                alphabet[(x % alphabet.len() as u64) as usize]
-            })
-            .collect();
+        let mut text = pseudo_random_text(
+            0x2545_F491_4F6C_DD1D,
+            b"ab\r\n\r\xC3\xA9 ",
+            3 * LINE_BLOCK + 77,
+        );
         // A `\r\n` pair split by a block boundary.
         text[LINE_BLOCK - 1] = b'\r';
         text[LINE_BLOCK] = b'\n';

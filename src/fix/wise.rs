@@ -113,7 +113,7 @@ impl<'d> Planner<'d> {
                 |planner, group| plan_group(planner, group),
             )
             .collect();
-        planned.concat()
+        crate::pieces::concat(planned)
     }
 
     /// Removing keys `indices` (sorted, without duplicates) of the `Edit Registry` item

@@ -68,19 +68,8 @@ pub(crate) fn lower_in_pieces<'a>(
         }
         writes
     });
-    // Grown once to the total: no copies and freed buffers left behind by growing piecemeal.
-    let total: usize = parts.iter().map(Vec::len).sum();
-    let mut writes = Vec::new();
-    for part in parts {
-        if writes.is_empty() {
-            writes = part;
-            writes.reserve_exact(total - writes.len());
-        } else {
-            writes.extend(part);
-        }
-    }
     FileModel {
-        writes,
+        writes: crate::pieces::concat(parts),
         ..FileModel::default()
     }
 }

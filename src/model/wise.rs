@@ -68,20 +68,13 @@ pub(crate) fn lower_in_pieces<'a>(
         }
         part
     });
-    // Grown once to the total: no copies and freed buffers left behind by growing piecemeal.
-    let writes: usize = parts.iter().map(|p| p.writes.len()).sum();
-    let mut model = FileModel::default();
-    for part in parts {
-        if model.writes.is_empty() && model.services.is_empty() {
-            model = part;
-            model.writes.reserve_exact(writes - model.writes.len());
-        } else {
-            model.writes.extend(part.writes);
-            model.services.extend(part.services);
-        }
+    let (writes, services): (Vec<_>, Vec<_>) =
+        parts.into_iter().map(|p| (p.writes, p.services)).unzip();
+    FileModel {
+        writes: crate::pieces::concat(writes),
+        services: crate::pieces::concat(services),
+        script: super::script::facts(doc, text),
     }
-    model.script = super::script::facts(doc, text);
-    model
 }
 
 /// The `Create Service` item `item`, at `index`.

@@ -122,7 +122,7 @@ fn write_diff_of_spans(
     };
     let changes: Vec<Change> = if regions.len() >= parallel_from {
         let chunks: Vec<Vec<Change>> = regions.par_chunks(CHUNK).map(diff_chunk).collect();
-        chunks.concat()
+        crate::pieces::concat(chunks)
     } else {
         diff_chunk(&regions)
     };
@@ -135,7 +135,7 @@ fn write_diff_of_spans(
             .par_chunks(CHUNK)
             .map(|changes| eol_changes(&old_seed.lines(), &new_seed.lines(), changes))
             .collect();
-        chunks.concat()
+        crate::pieces::concat(chunks)
     } else {
         eol_changes(&old_lines, &new_lines, &changes)
     };

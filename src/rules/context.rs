@@ -500,11 +500,7 @@ impl<'w, 'a> FileFacts<'w, 'a> {
                 .enumerate()
                 .map(|(k, part)| classify(k * size, part))
                 .collect();
-            let mut system = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-            for part in parts {
-                system.extend(part);
-            }
-            system
+            crate::pieces::concat(parts)
         } else {
             classify(0, writes)
         };

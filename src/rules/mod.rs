@@ -297,7 +297,7 @@ pub fn check_file(
     let found = run_in_parts(package, files, file_index, &facts, parts);
     // The facts are done with: they go before the findings are joined and ordered.
     drop(facts);
-    in_file_order(joined(found))
+    in_file_order(crate::pieces::concat(found))
 }
 
 #[cfg(test)]
@@ -310,7 +310,7 @@ fn check_in_parts(
     facts: &FileFacts<'_, '_>,
     parts: usize,
 ) -> Vec<Finding> {
-    in_file_order(joined(run_in_parts(
+    in_file_order(crate::pieces::concat(run_in_parts(
         package, files, file_index, facts, parts,
     )))
 }
@@ -361,18 +361,6 @@ fn run_in_parts(
         }
         vec![out]
     }
-}
-
-/// The parts' findings in one list, sized once; each part goes as soon as it is copied.
-fn joined(parts: Vec<Vec<Finding>>) -> Vec<Finding> {
-    if parts.len() == 1 {
-        return parts.into_iter().next().unwrap_or_default();
-    }
-    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for part in parts {
-        all.extend(part);
-    }
-    all
 }
 
 /// `findings` stably sorted by position, then code. The keys are sorted rather than the

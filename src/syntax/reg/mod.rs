@@ -21,7 +21,7 @@ use super::SyntaxError;
 use crate::detect::RegVersion;
 use crate::text::TextRange;
 
-pub use store::{BlockIter, Blocks, RecordIter, RecordList, Records};
+pub use store::{BlockIter, Blocks, RecordIter, RecordList, Records, Store, StoreIter};
 pub use values::{HexBytes, unescape};
 
 /// A parsed registry export.

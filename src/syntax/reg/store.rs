@@ -278,8 +278,8 @@ impl Records {
     /// Records `range` (clamped to the records there are), in order.
     pub fn range(&self, range: Range<usize>) -> RecordIter<'_> {
         let end = range.end.min(self.len());
-        RecordIter {
-            records: self,
+        StoreIter {
+            store: self,
             next: range.start.min(end),
             end,
         }
@@ -296,16 +296,8 @@ impl Records {
 
     /// The index of the first record for which `pred` is false, the records being partitioned
     /// (true before false), as [`slice::partition_point`].
-    pub fn partition_point(&self, mut pred: impl FnMut(&Record) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid) {
-                Some(record) if pred(&record) => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        lo
+    pub fn partition_point(&self, pred: impl FnMut(&Record) -> bool) -> usize {
+        partition_point(self, pred)
     }
 
     /// Heap bytes held (for measurements).
@@ -324,48 +316,6 @@ impl<'a> IntoIterator for &'a Records {
         self.iter()
     }
 }
-
-/// Records by value, in order (see [`Records::range`]).
-#[derive(Clone, Debug)]
-pub struct RecordIter<'a> {
-    records: &'a Records,
-    next: usize,
-    end: usize,
-}
-
-impl Iterator for RecordIter<'_> {
-    type Item = Record;
-
-    fn next(&mut self) -> Option<Record> {
-        if self.next >= self.end {
-            return None;
-        }
-        self.next += 1;
-        self.records.get(self.next - 1)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let n = self.end - self.next;
-        (n, Some(n))
-    }
-
-    fn nth(&mut self, n: usize) -> Option<Record> {
-        self.next = self.next.saturating_add(n).min(self.end);
-        self.next()
-    }
-}
-
-impl DoubleEndedIterator for RecordIter<'_> {
-    fn next_back(&mut self) -> Option<Record> {
-        if self.next >= self.end {
-            return None;
-        }
-        self.end -= 1;
-        self.records.get(self.end)
-    }
-}
-
-impl ExactSizeIterator for RecordIter<'_> {}
 
 /// Records built from their compact form, lent as a slice (what
 /// [`super::RegFile::block_records`] returns). Up to [`RecordList::INLINE`] records are held
@@ -564,8 +514,8 @@ impl Blocks {
 
     /// All blocks in order.
     pub fn iter(&self) -> BlockIter<'_> {
-        BlockIter {
-            blocks: self,
+        StoreIter {
+            store: self,
             next: 0,
             end: self.len(),
         }
@@ -573,16 +523,8 @@ impl Blocks {
 
     /// The index of the first block for which `pred` is false, the blocks being partitioned
     /// (true before false), as [`slice::partition_point`].
-    pub fn partition_point(&self, mut pred: impl FnMut(&KeyBlock) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid) {
-                Some(block) if pred(&block) => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        lo
+    pub fn partition_point(&self, pred: impl FnMut(&KeyBlock) -> bool) -> usize {
+        partition_point(self, pred)
     }
 
     /// The first record of block `b` (without building the block).
@@ -605,23 +547,56 @@ impl<'a> IntoIterator for &'a Blocks {
     }
 }
 
+/// A list of compact entries built into values on access ([`Records`], [`Blocks`]).
+pub trait Store {
+    type Item;
+    fn entry_count(&self) -> usize;
+    fn get(&self, i: usize) -> Option<Self::Item>;
+}
+
+impl Store for Records {
+    type Item = Record;
+    fn entry_count(&self) -> usize {
+        Records::len(self)
+    }
+    fn get(&self, i: usize) -> Option<Record> {
+        Records::get(self, i)
+    }
+}
+
+impl Store for Blocks {
+    type Item = KeyBlock;
+    fn entry_count(&self) -> usize {
+        Blocks::len(self)
+    }
+    fn get(&self, b: usize) -> Option<KeyBlock> {
+        Blocks::get(self, b)
+    }
+}
+
+/// Records by value, in order (see [`Records::range`]).
+pub type RecordIter<'a> = StoreIter<'a, Records>;
+
 /// Blocks by value, in order (see [`Blocks::iter`]).
+pub type BlockIter<'a> = StoreIter<'a, Blocks>;
+
+/// A [`Store`]'s entries `next..end` by value, in order.
 #[derive(Clone, Debug)]
-pub struct BlockIter<'a> {
-    blocks: &'a Blocks,
+pub struct StoreIter<'a, S> {
+    store: &'a S,
     next: usize,
     end: usize,
 }
 
-impl Iterator for BlockIter<'_> {
-    type Item = KeyBlock;
+impl<S: Store> Iterator for StoreIter<'_, S> {
+    type Item = S::Item;
 
-    fn next(&mut self) -> Option<KeyBlock> {
+    fn next(&mut self) -> Option<S::Item> {
         if self.next >= self.end {
             return None;
         }
         self.next += 1;
-        self.blocks.get(self.next - 1)
+        self.store.get(self.next - 1)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -629,23 +604,37 @@ impl Iterator for BlockIter<'_> {
         (n, Some(n))
     }
 
-    fn nth(&mut self, n: usize) -> Option<KeyBlock> {
+    fn nth(&mut self, n: usize) -> Option<S::Item> {
         self.next = self.next.saturating_add(n).min(self.end);
         self.next()
     }
 }
 
-impl DoubleEndedIterator for BlockIter<'_> {
-    fn next_back(&mut self) -> Option<KeyBlock> {
+impl<S: Store> DoubleEndedIterator for StoreIter<'_, S> {
+    fn next_back(&mut self) -> Option<S::Item> {
         if self.next >= self.end {
             return None;
         }
         self.end -= 1;
-        self.blocks.get(self.end)
+        self.store.get(self.end)
     }
 }
 
-impl ExactSizeIterator for BlockIter<'_> {}
+impl<S: Store> ExactSizeIterator for StoreIter<'_, S> {}
+
+/// The index of the first entry for which `pred` is false, the entries being partitioned
+/// (true before false), as [`slice::partition_point`].
+fn partition_point<S: Store>(store: &S, mut pred: impl FnMut(&S::Item) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, store.entry_count());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match store.get(mid) {
+            Some(entry) if pred(&entry) => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    lo
+}
 
 #[cfg(test)]
 mod tests {
