@@ -199,12 +199,11 @@ impl SourceFile {
         }
     }
 
-    /// The working text's line index: built once per file (one counting pass), then copied
-    /// (it takes 1/128 of the text).
-    pub fn line_index(&self) -> LineIndex {
+    /// The working text's line index: built once per file (one counting pass) and kept, so
+    /// rules and renderers of one file share it.
+    pub fn line_index(&self) -> &LineIndex {
         self.lines
             .get_or_init(|| LineIndex::new(self.text(), self.encoding.counts_chars()))
-            .clone()
     }
 
     /// Builds the line index ahead of its first use, counting on the current rayon pool

@@ -77,7 +77,7 @@ pub fn render_chunks(
     let render_chunk = |chunk: &[&Diagnostic]| {
         let mut text = String::new();
         for diagnostic in chunk {
-            text.push_str(&render_one(&renderer, source, &index, diagnostic, options));
+            text.push_str(&render_one(&renderer, source, index, diagnostic, options));
             text.push_str("\n\n");
         }
         text
@@ -568,8 +568,8 @@ mod tests {
                 }),
             };
             let index = source.line_index();
-            let slow = render_diagnostic(&renderer, &source, &index, &diagnostic, &options, false);
-            let direct = render_diagnostic(&renderer, &source, &index, &diagnostic, &options, true);
+            let slow = render_diagnostic(&renderer, &source, index, &diagnostic, &options, false);
+            let direct = render_diagnostic(&renderer, &source, index, &diagnostic, &options, true);
             assert_eq!(direct, slow, "case {round}: {diagnostic:?}");
             let range = trim_terminator(source.text(), diagnostic.range);
             let mut sanitized = Vec::new();
@@ -578,7 +578,7 @@ mod tests {
             }
             cases += 1;
             fast += usize::from(
-                render_simple(&source, &index, &diagnostic, range, &sanitized).is_some(),
+                render_simple(&source, index, &diagnostic, range, &sanitized).is_some(),
             );
         }
         // Most cases take the direct path, so the comparison means something.
@@ -616,7 +616,7 @@ mod tests {
         let index = source.line_index();
         let mut sequential = String::new();
         for diagnostic in diagnostics.iter().rev() {
-            let one = render_one(&Renderer::plain(), &source, &index, diagnostic, &options);
+            let one = render_one(&Renderer::plain(), &source, index, diagnostic, &options);
             sequential.push_str(&one);
             sequential.push_str("\n\n");
         }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Fix};
 use crate::source::{Encoding, SourceFile, raw_offset, to_display};
-use crate::text::{LineCol, LineIndex};
+use crate::text::LineCol;
 
 /// One file's findings, as every machine-readable renderer takes them.
 #[derive(Clone, Copy, Debug)]
@@ -112,12 +112,11 @@ fn json_fix<'a>(source: &SourceFile, positions: &mut Positions<'_>, fix: &'a Fix
     }
 }
 
-/// Line:column and file byte offsets for one file: the line index is built on first use, and
+/// Line:column and file byte offsets for one file (through the file's line index), and
 /// UTF-16 byte offsets are computed incrementally from the previous one (so a file's findings,
 /// usually in order, cost one pass rather than one pass each).
 pub(crate) struct Positions<'s> {
     source: &'s SourceFile,
-    index: Option<LineIndex>,
     /// UTF-16 only: the last (working-text offset, file offset) pair computed.
     last: (usize, usize),
 }
@@ -126,7 +125,6 @@ impl<'s> Positions<'s> {
     pub(crate) fn new(source: &'s SourceFile) -> Self {
         Self {
             source,
-            index: None,
             last: (0, source.encoding.bom().len()),
         }
     }
@@ -137,10 +135,9 @@ impl<'s> Positions<'s> {
 
     /// The 1-based line:column of a working-text offset.
     pub(crate) fn line_col(&mut self, offset: usize) -> LineCol {
-        let text = self.source.text();
-        self.index
-            .get_or_insert_with(|| self.source.line_index())
-            .line_col(text, offset)
+        self.source
+            .line_index()
+            .line_col(self.source.text(), offset)
     }
 
     /// The line:column of a range's start and (exclusive) end.

@@ -11,7 +11,6 @@ use crate::model::script::{self, Variable, normalize_path};
 use crate::model::{CreateService, FileModel, Hive, RegWrite, SystemLocation};
 use crate::source::SourceFile;
 use crate::syntax::wise::Document;
-use crate::text::LineIndex;
 
 /// One file of a package, lowered.
 pub struct PackageFile<'a> {
@@ -189,8 +188,6 @@ pub struct PackageContext<'m, 'a> {
     service_values: std::sync::OnceLock<HashMap<NoCase<'static>, (bool, bool)>>,
     /// The package's file paths, normalized and lower-cased (to tell which includes were read).
     paths: HashSet<String>,
-    /// Each file's lines, built on first use (for the line of a creator item in messages).
-    lines: Vec<std::sync::OnceLock<LineIndex>>,
     /// The line of each creator item, found on first use.
     creator_lines: Vec<std::sync::OnceLock<usize>>,
 }
@@ -229,7 +226,6 @@ impl<'m, 'a> PackageContext<'m, 'a> {
             variables: std::sync::OnceLock::new(),
             service_values: std::sync::OnceLock::new(),
             paths,
-            lines: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
             creator_lines: (0..slots).map(|_| std::sync::OnceLock::new()).collect(),
         }
     }
@@ -274,16 +270,12 @@ impl<'m, 'a> PackageContext<'m, 'a> {
         let Creator::Item { file, item, slot } = creator else {
             return 0;
         };
-        let (Some(f), Some(lines), Some(line)) = (
-            self.files.get(file),
-            self.lines.get(file),
-            self.creator_lines.get(slot),
-        ) else {
+        let (Some(f), Some(line)) = (self.files.get(file), self.creator_lines.get(slot)) else {
             return 0;
         };
         *line.get_or_init(|| {
-            lines
-                .get_or_init(|| f.source.line_index())
+            f.source
+                .line_index()
                 .line_col(f.source.text(), item.head.start)
                 .line
         })
@@ -371,8 +363,6 @@ pub struct FileFacts<'w, 'a> {
     /// `CurrentControlSet` writes: (path below the control set, value name) → data indices, to
     /// find the original of a `ControlSetNNN` copy.
     current_writes: HashMap<WriteIdentity<'w>, Indices, FoldState>,
-    /// Lines of the file, built on first use for messages.
-    lines: std::sync::OnceLock<LineIndex>,
     /// Whether the file suffixes fields with a language (`Title English=`), found on first use.
     language_suffix: std::sync::OnceLock<bool>,
 }
@@ -514,7 +504,6 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             contents,
             values,
             current_writes,
-            lines: std::sync::OnceLock::new(),
             language_suffix: std::sync::OnceLock::new(),
         }
     }
@@ -551,10 +540,6 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             .map(|i| i.first)
             .into_iter()
             .chain(found.into_iter().flat_map(|i| i.more.iter().copied()))
-    }
-
-    pub fn lines(&self, source: &SourceFile) -> &LineIndex {
-        self.lines.get_or_init(|| source.line_index())
     }
 
     /// Whether the script names fields with a language suffix, as SMS Installer 2.0 does

@@ -490,9 +490,9 @@ fn finding(
         .filter(|c| covers(cx, &item, c))
         .map(|c| c.write.origin)
         .collect();
-    let line = cx
-        .facts
-        .lines(file.source)
+    let line = file
+        .source
+        .line_index()
         .line_col(file.source.text(), writes.first.range.start)
         .line;
     let summary: Vec<String> = item
