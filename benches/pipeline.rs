@@ -43,18 +43,16 @@ fn check(path: &str, raw: Vec<u8>) -> usize {
 /// `svcscrub fix --diff FILE`: the fixed text and its unified diff.
 fn fix(path: &str, raw: Vec<u8>) -> usize {
     let loaded = pipeline::load(path, raw).expect("loads");
-    let files = [loaded];
-    let fixed = pipeline::fix_package(&files, &[], &options());
+    let fixed = pipeline::fix_package(vec![loaded], &[], &options());
     let fixed = fixed[0].as_ref().expect("fixes");
+    let source = &fixed.file.source;
+    let original = svcscrub::source::SourceFile::from_text(
+        path,
+        source.encoding,
+        fixed.original_text().expect("fits"),
+    );
     let mut out = std::io::sink();
-    diff::write_source_diff(
-        &mut out,
-        &files[0].source,
-        fixed.file.source.text(),
-        &fixed.spans,
-        false,
-    )
-    .expect("sink");
+    diff::write_source_diff(&mut out, &original, source.text(), &fixed.spans, false).expect("sink");
     fixed.fixed
 }
 

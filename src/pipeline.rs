@@ -4,16 +4,18 @@
 use crate::detect::{self, Format};
 use crate::diagnostic::Diagnostic;
 use crate::error::InputError;
-use crate::fix::changes::{ChangeMap, Span};
+use crate::fix::changes::{self, ChangeMap, Span};
 use crate::fix::{self, Applicability, Change, Edit, Fix};
 use crate::model;
 use crate::model::suppress;
 use crate::rules::context::{PackageContext, PackageFile};
 use crate::rules::svc900_unused_suppression as unused;
 use crate::rules::{self, Finding};
-use crate::source::{DecodeError, Encoding, SourceFile, UTF8_BOM, UTF16LE_BOM};
+use crate::source::{Encoding, SourceFile, UTF8_BOM, UTF16LE_BOM};
 use crate::syntax::{self, Syntax};
 use crate::text::LineCol;
+#[cfg(test)]
+use crate::text::TextRange;
 
 /// Fixing stops after this many passes even if something still changes (a safety net: every
 /// fix removes or rewrites toward `CurrentControlSet`, so two or three passes suffice).
@@ -48,45 +50,9 @@ pub fn load_source(source: SourceFile) -> Result<Loaded, InputError> {
     })
 }
 
-/// [`load_source`] for a text made by `replacements` from the text `previous` was read from.
-///
-/// Detecting the format scans the whole text (for NUL bytes), so it runs on the pool while the
-/// text is re-parsed as the format it had; only a text whose format changed is parsed again.
-fn load_edited(
-    source: SourceFile,
-    previous: &Loaded,
-    replacements: &[syntax::Replacement],
-) -> Result<Loaded, InputError> {
-    let text = source.text();
-    let failed = |offset, message| {
-        InputError::at(
-            source.path.as_str(),
-            line_col_as_read(&source, offset),
-            message,
-        )
-    };
-    let reparse = |format| syntax::reparse(&previous.syntax, text, format, replacements);
-    let (format, as_before) = rayon::join(
-        || detect::detect(text, source.encoding),
-        || reparse(previous.format),
-    );
-    let format = format.map_err(|e| failed(e.offset, e.message))?;
-    let syntax = if format == previous.format {
-        as_before
-    } else {
-        reparse(format)
-    };
-    let syntax = syntax.map_err(|e| failed(e.offset, e.message))?;
-    Ok(Loaded {
-        source,
-        format,
-        syntax,
-    })
-}
-
 /// The line:column of `offset` in an edited text, counted as when the text is read as a file:
 /// an 8-bit text counts characters if it reads as UTF-8 and bytes if not, whichever of the two
-/// its file was (see [`edited_source`]). For error messages only: it copies the text.
+/// its file was (see [`reparsed`]). For error messages only: it copies the text.
 fn line_col_as_read(source: &SourceFile, offset: usize) -> LineCol {
     if matches!(source.encoding, Encoding::Ansi | Encoding::Utf8)
         && let Ok(read) = SourceFile::new(source.path.as_str(), source.text().to_vec())
@@ -371,14 +337,62 @@ pub fn check_package(
 /// The result of fixing one file.
 #[derive(Clone, Debug)]
 pub struct Fixed {
-    /// The file as it ends up (unchanged when `spans` is empty).
+    /// The file as it ends up (the original when `spans` is empty).
     pub file: Loaded,
     /// What changed, in the original's and the result's coordinates (for the diff).
     pub spans: Vec<Span>,
+    /// The original bytes of every span's `old` range, in span order: with the file's text they
+    /// make the original text, which is not kept (see [`Fixed::original_text`]).
+    pub old_bytes: Vec<u8>,
     /// Findings of the original that the fixes removed.
     pub fixed: usize,
     /// Findings left in the result.
     pub remaining: Vec<Diagnostic>,
+}
+
+impl Fixed {
+    /// The original working text, put back together from the fixed text and the changes. A
+    /// copy of the file's size, for the steps that need the original whole. `None` only if the
+    /// spans do not fit the text (a bug).
+    pub fn original_text(&self) -> Option<Vec<u8>> {
+        changes::original_text(self.file.source.text(), &self.spans, &self.old_bytes)
+    }
+
+    /// The original file's bytes (encoded back for a UTF-16 file), as [`Fixed::original_text`].
+    pub fn original_raw(&self) -> Option<Vec<u8>> {
+        Some(self.file.source.encode(&self.original_text()?))
+    }
+
+    /// Whether `raw` are the original file's bytes. An 8-bit file is compared piece by piece,
+    /// without putting the original back together.
+    pub fn is_original_raw(&self, raw: &[u8]) -> bool {
+        let source = &self.file.source;
+        if source.encoding == Encoding::Utf16Le {
+            return self.original_raw().is_some_and(|original| original == raw);
+        }
+        let Some(mut rest) = raw.strip_prefix(source.encoding.bom()) else {
+            return false;
+        };
+        let text = source.text();
+        let mut matches = |piece: Option<&[u8]>| match piece {
+            Some(piece) if rest.starts_with(piece) => {
+                rest = &rest[piece.len()..];
+                true
+            }
+            _ => false,
+        };
+        let (mut pos, mut at) = (0, 0);
+        for span in &self.spans {
+            if !matches(text.get(pos..span.new.start))
+                || !matches(self.old_bytes.get(at..at + span.old.len()))
+            {
+                return false;
+            }
+            pos = span.new.end;
+            at += span.old.len();
+        }
+        matches(text.get(pos..)) && rest.is_empty()
+    }
 }
 
 /// Why a fixed file is not to be written. Always a bug in a fix: the original is kept.
@@ -391,17 +405,22 @@ pub struct FixError(pub String);
 /// checked against the invariants before it is returned. `context` files count for the rules
 /// but are never changed.
 ///
+/// The files are edited in place: a fixed file's text is its original's, moved, and only the
+/// original bytes of what changed are kept beside it ([`Fixed::old_bytes`]), so a fix holds
+/// one text per file, not two.
+///
 /// The first pass's findings are the original's (their count is `Fixed::fixed`'s baseline),
 /// and a pass that changes nothing has found the result's findings, so a package that
-/// converges is checked once per pass and never again; files are copied only when returned
-/// unchanged.
+/// converges is checked once per pass and never again.
 pub fn fix_package(
-    files: &[Loaded],
+    mut files: Vec<Loaded>,
     context: &[Loaded],
     options: &Options<'_>,
 ) -> Vec<Result<Fixed, FixError>> {
-    // The current version of each file: `None` while it is the original.
-    let mut edited: Vec<Option<Loaded>> = vec![None; files.len()];
+    let read_as: Vec<(Encoding, Format)> = files
+        .iter()
+        .map(|f| (f.source.encoding, f.format))
+        .collect();
     let mut initial: Vec<usize> = vec![0; files.len()];
     let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
     let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
@@ -410,19 +429,13 @@ pub fn fix_package(
     let mut settled: Option<Vec<Vec<Finding>>> = None;
 
     for pass in 0..MAX_FIX_PASSES {
-        // Each edited file's next text, with the edits that made it.
-        let mut next: Vec<Option<(Vec<u8>, Vec<Edit>)>> = vec![None; files.len()];
+        // Each file's edits of this pass.
+        let mut next: Vec<Option<Vec<Edit>>> = vec![None; files.len()];
         let mut found: Vec<Vec<Finding>> = Vec::with_capacity(files.len());
         {
-            let current = || {
-                files
-                    .iter()
-                    .zip(&edited)
-                    .map(|(original, edited)| edited.as_ref().unwrap_or(original))
-            };
-            let lowered: Vec<PackageFile<'_>> = current().chain(context).map(lower).collect();
+            let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
             let package = PackageContext::new(&lowered, options.declared_services);
-            for (i, loaded) in current().enumerate() {
+            for (i, loaded) in files.iter().enumerate() {
                 if failed[i].is_some() {
                     found.push(Vec::new());
                     continue;
@@ -441,12 +454,8 @@ pub fn fix_package(
                     continue;
                 }
                 let edits = plan(loaded, &changes);
-                if edits.is_empty() {
-                    continue;
-                }
-                match maps[i].apply_pass(loaded.source.text(), &edits) {
-                    Ok(text) => next[i] = Some((text, edits)),
-                    Err(e) => failed[i] = Some(FixError(e.to_string())),
+                if !edits.is_empty() {
+                    next[i] = Some(edits);
                 }
             }
         }
@@ -455,40 +464,46 @@ pub fn fix_package(
             break;
         }
         // A big file's findings are thousands of small allocations: they are freed on the pool
-        // while the edited texts are parsed.
+        // while the texts are edited and parsed.
         rayon::join(
             move || drop(found),
-            || reload_all(files, &mut edited, &mut failed, next),
+            || {
+                for (i, edits) in next.into_iter().enumerate() {
+                    if let Some(edits) = edits
+                        && let Err(e) = edit_in_place(&mut files[i], &mut maps[i], &edits)
+                    {
+                        failed[i] = Some(e);
+                    }
+                }
+            },
         );
     }
 
-    let current: Vec<Loaded> = files
-        .iter()
-        .zip(edited)
-        .map(|(original, edited)| edited.unwrap_or_else(|| original.clone()))
-        .collect();
     let remaining: Vec<Vec<Diagnostic>> = match settled {
-        Some(found) => current
+        Some(found) => files
             .iter()
             .zip(found)
             .map(|(loaded, findings)| diagnostics_of(loaded, findings))
             .collect(),
         // Still changing after the last pass: check the result.
-        None => check_package(&current, context, options),
+        None => check_package(&files, context, options),
     };
-    current
+    files
         .into_iter()
         .zip(remaining)
         .zip(maps)
+        .zip(read_as)
         .enumerate()
-        .map(|(i, ((file, remaining), map))| {
+        .map(|(i, (((file, remaining), map), read_as))| {
             if let Some(e) = failed[i].take() {
                 return Err(e);
             }
-            verify(&files[i], &file, map.spans())?;
+            verify(read_as, &file, &map)?;
+            let (spans, old_bytes) = map.into_parts();
             Ok(Fixed {
                 fixed: initial[i].saturating_sub(remaining.len()),
-                spans: map.into_spans(),
+                spans,
+                old_bytes,
                 file,
                 remaining,
             })
@@ -496,31 +511,19 @@ pub fn fix_package(
         .collect()
 }
 
-/// Re-parses each file's `next` text (with the edits that made it) into `edited`, or records
-/// why it could not be.
-fn reload_all(
-    files: &[Loaded],
-    edited: &mut [Option<Loaded>],
-    failed: &mut [Option<FixError>],
-    next: Vec<Option<(Vec<u8>, Vec<Edit>)>>,
-) {
-    for (i, text) in next.into_iter().enumerate() {
-        let Some((text, edits)) = text else { continue };
-        let previous = edited[i].as_ref().unwrap_or(&files[i]);
-        match reload(previous, text, &edits) {
-            Ok(loaded) => edited[i] = Some(loaded),
-            Err(e) => failed[i] = Some(e),
-        }
-    }
-}
-
-/// Re-parses an edited working text (`previous`'s text with `edits` applied) as a file of the
-/// same path, encoding and format. Only what the edits touch is parsed again (see
-/// [`syntax::reparse`]).
-fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, FixError> {
-    let path = previous.source.path.as_str();
-    let source =
-        edited_source(&previous.source, text).map_err(|e| InputError::new(path, e.to_string()));
+/// Applies one pass of `edits` to `loaded`'s text in place, records them in `map`, and
+/// re-parses the file as the same path, encoding and format. Only what the edits touch is
+/// parsed again (see [`syntax::reparse`]). On error the text, tree and map are as they were
+/// (the file stays in the package, for the other files' rules).
+fn edit_in_place(loaded: &mut Loaded, map: &mut ChangeMap, edits: &[Edit]) -> Result<(), FixError> {
+    let conflict = |e: fix::EditConflict| FixError(e.to_string());
+    let text = loaded.source.text();
+    let undo = fix::undo_edits(text, edits).map_err(conflict)?;
+    let recorded = map.recorded(text, edits).map_err(conflict)?;
+    loaded
+        .source
+        .edit_text(|buf, base| fix::apply_edits_in_place(buf, base, edits))
+        .map_err(conflict)?;
     let replacements: Vec<syntax::Replacement> = edits
         .iter()
         .map(|e| syntax::Replacement {
@@ -528,53 +531,80 @@ fn reload(previous: &Loaded, text: Vec<u8>, edits: &[Edit]) -> Result<Loaded, Fi
             len: e.content.len(),
         })
         .collect();
-    let loaded = source
-        .and_then(|source| load_edited(source, previous, &replacements))
-        .map_err(|e| FixError(format!("the fixed text does not parse: {e}")))?;
-    if loaded.format != previous.format || loaded.source.encoding != previous.source.encoding {
-        return Err(FixError(
-            "a fix changed the file's format or encoding".into(),
-        ));
-    }
-    Ok(loaded)
-}
-
-/// An edited working text as a file of `previous`'s path and encoding, taken as it is: no copy,
-/// and a UTF-16 text is not encoded and decoded again.
-///
-/// An 8-bit file reads as UTF-8 when its non-ASCII bytes happen to be valid UTF-8, so a removal
-/// can flip what the text would read as (its only invalid or only non-ASCII bytes went). Both
-/// write the bytes as they are, so the file keeps the encoding it was read with and the text
-/// need not be scanned to tell. Only an 8-bit text that now starts with a byte-order mark is
-/// read as a file again: it reads as another encoding, which [`reload`] refuses.
-fn edited_source(previous: &SourceFile, text: Vec<u8>) -> Result<SourceFile, DecodeError> {
-    let path = previous.path.as_str();
-    match previous.encoding {
-        Encoding::Ansi | Encoding::Utf8
-            if text.starts_with(UTF16LE_BOM) || text.starts_with(UTF8_BOM) =>
-        {
-            SourceFile::new(path, text)
+    match reparsed(loaded, &replacements) {
+        Ok(syntax) => {
+            loaded.syntax = syntax;
+            *map = recorded;
+            Ok(())
         }
-        encoding => Ok(SourceFile::from_text(path, encoding, text)),
+        Err(e) => {
+            // The undo edits fit the edited text by construction.
+            let _ = loaded
+                .source
+                .edit_text(|buf, base| fix::apply_edits_in_place(buf, base, &undo));
+            Err(e)
+        }
     }
 }
 
-/// The invariants every fixed file keeps (RULES.md): same encoding and format, and for
-/// scripts `Total Keys` equal to the number of keys of every Edit Registry item.
-fn verify(original: &Loaded, fixed: &Loaded, spans: &[Span]) -> Result<(), FixError> {
-    if original.source.encoding != fixed.source.encoding || original.format != fixed.format {
+/// The tree of `loaded`'s edited text, spliced from its tree of the text before
+/// `replacements`; an error if the text no longer reads as the file's encoding and format.
+///
+/// Detecting the format scans the whole text (for NUL bytes), so it runs on the pool while the
+/// text is re-parsed as the format it had.
+fn reparsed(loaded: &Loaded, replacements: &[syntax::Replacement]) -> Result<Syntax, FixError> {
+    let source = &loaded.source;
+    let text = source.text();
+    let changed = || FixError("a fix changed the file's format or encoding".into());
+    // An 8-bit text keeps the encoding it was read with whatever its bytes (both write them as
+    // they are), unless it now starts with a byte-order mark: it would read as another one.
+    if matches!(source.encoding, Encoding::Ansi | Encoding::Utf8)
+        && (text.starts_with(UTF16LE_BOM) || text.starts_with(UTF8_BOM))
+    {
+        return Err(changed());
+    }
+    let failed = |offset, message| {
+        let at = InputError::at(
+            source.path.as_str(),
+            line_col_as_read(source, offset),
+            message,
+        );
+        FixError(format!("the fixed text does not parse: {at}"))
+    };
+    let (format, syntax) = rayon::join(
+        || detect::detect(text, source.encoding),
+        || syntax::reparse(&loaded.syntax, text, loaded.format, replacements),
+    );
+    let format = format.map_err(|e| failed(e.offset, e.message))?;
+    if format != loaded.format {
+        return Err(changed());
+    }
+    syntax.map_err(|e| failed(e.offset, e.message))
+}
+
+/// The invariants every fixed file keeps (RULES.md): the encoding and format it was read as
+/// (`read_as`), and for scripts `Total Keys` equal to the number of keys of every Edit
+/// Registry item.
+fn verify(read_as: (Encoding, Format), fixed: &Loaded, map: &ChangeMap) -> Result<(), FixError> {
+    if read_as != (fixed.source.encoding, fixed.format) {
         return Err(FixError(
             "a fix changed the file's format or encoding".into(),
         ));
     }
-    if let (Syntax::Script(before), Syntax::Script(after)) = (&original.syntax, &fixed.syntax)
-        && let Some(problem) = fix::invariants::total_keys_problem(
-            (before, original.source.text()),
-            (after, fixed.source.text()),
-            spans,
-        )
-    {
-        return Err(FixError(problem));
+    if let Syntax::Script(after) = &fixed.syntax {
+        let text = fixed.source.text();
+        // The original is put back together and parsed only when the fixed text has an
+        // inconsistent item to compare (not in the usual case).
+        let original = || {
+            let original = changes::original_text(text, map.spans(), map.old_bytes())?;
+            let before = syntax::wise::parse(&original, after.kind).ok()?;
+            Some((before, original))
+        };
+        if let Some(problem) =
+            fix::invariants::total_keys_problem((after, text), map.spans(), original)
+        {
+            return Err(FixError(problem));
+        }
     }
     Ok(())
 }
@@ -585,24 +615,50 @@ mod tests {
 
     #[test]
     fn an_edited_8_bit_text_keeps_its_encoding_unless_it_gains_a_bom() {
-        let ansi = SourceFile::new("a.reg", b"REGEDIT4\r\n\xE9\r\n".to_vec()).unwrap();
-        assert_eq!(ansi.encoding, Encoding::Ansi);
+        let text = b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\Software\\A]\r\n\"v\"=\"\xE9\"\r\n";
+        let mut loaded = load("a.reg", text.to_vec()).unwrap();
+        assert_eq!(loaded.source.encoding, Encoding::Ansi);
+        let mut map = ChangeMap::new();
         // Valid UTF-8 now, but the file stays what it was read as.
-        let utf8 = "REGEDIT4\r\n\u{e9}x".as_bytes().to_vec();
-        let edited = edited_source(&ansi, utf8.clone()).unwrap();
-        assert_eq!(edited.encoding, Encoding::Ansi);
-        assert_eq!(edited.text(), utf8);
+        let e9 = text.iter().position(|&b| b == 0xE9).unwrap();
+        let to_utf8 = [Edit::replace(TextRange::new(e9, e9 + 1), "\u{e9}")];
+        edit_in_place(&mut loaded, &mut map, &to_utf8).unwrap();
+        let utf8 = loaded.source.text().to_vec();
+        assert_eq!(loaded.source.encoding, Encoding::Ansi);
+        assert_eq!(utf8, fix::apply_edits(text, &to_utf8).unwrap());
+        assert!(matches!(loaded.syntax, Syntax::Reg(_)));
+        assert_eq!(map.old_bytes(), b"\xE9");
         // Error positions count as when the text is read: characters, as it reads as UTF-8.
         let at = utf8.len() - 1;
         let read = SourceFile::new("a.reg", utf8.clone()).unwrap();
         assert_eq!(read.encoding, Encoding::Utf8);
-        assert_eq!(line_col_as_read(&edited, at), read.line_col(at));
-        assert_ne!(edited.line_col(at), read.line_col(at));
-        // A text that starts with a byte-order mark reads as another encoding.
-        let bom = edited_source(&ansi, b"\xEF\xBB\xBFREGEDIT4\r\n".to_vec()).unwrap();
-        assert_eq!(bom.encoding, Encoding::Utf8Bom);
-        let utf16 = edited_source(&ansi, b"\xFF\xFER\0".to_vec()).unwrap();
-        assert_eq!(utf16.encoding, Encoding::Utf16Le);
+        assert_eq!(line_col_as_read(&loaded.source, at), read.line_col(at));
+        assert_ne!(loaded.source.line_col(at), read.line_col(at));
+        // A text that starts with a byte-order mark would read as another encoding: refused,
+        // and the text and the map stay as they were.
+        for bom in [UTF8_BOM, UTF16LE_BOM] {
+            let recorded = map.clone();
+            let gain_bom = [Edit::insert(0, bom)];
+            let refused = edit_in_place(&mut loaded, &mut map, &gain_bom).unwrap_err();
+            assert!(refused.0.contains("format or encoding"), "{refused}");
+            assert_eq!(loaded.source.text(), utf8);
+            assert_eq!(map, recorded);
+        }
+    }
+
+    #[test]
+    fn a_fixed_text_that_does_not_parse_is_put_back() {
+        let text = b"Document Type: WSE\nitem: Remark\n  Text=a\nend\nitem: Remark\nend\n";
+        let mut loaded = load("a.wse", text.to_vec()).unwrap();
+        let mut map = ChangeMap::new();
+        // The first item's `end` line removed: the item never ends.
+        let at = text.windows(4).position(|w| w == b"end\n").unwrap();
+        let broken = [Edit::delete(TextRange::new(at, at + 4))];
+        let error = edit_in_place(&mut loaded, &mut map, &broken).unwrap_err();
+        assert!(error.0.contains("does not parse"), "{error}");
+        assert_eq!(loaded.source.text(), text);
+        assert!(map.is_empty());
+        assert_eq!(lower(&loaded).model.writes.len(), 0);
     }
 
     #[test]

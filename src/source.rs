@@ -161,6 +161,15 @@ impl SourceFile {
         }
     }
 
+    /// Changes the working text in place through `edit`, which gets the buffer and where the
+    /// text starts in it (after a kept byte-order mark, which it must leave alone). The file
+    /// keeps its encoding; what was built from the old text (the line index) is dropped.
+    pub fn edit_text<R>(&mut self, edit: impl FnOnce(&mut Vec<u8>, usize) -> R) -> R {
+        self.lines = std::sync::OnceLock::new();
+        self.units = std::sync::OnceLock::new();
+        edit(&mut self.bytes, self.text_start)
+    }
+
     /// The working text every parser reads and every edit addresses.
     pub fn text(&self) -> &[u8] {
         self.bytes.get(self.text_start..).unwrap_or(&[])

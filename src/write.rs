@@ -247,6 +247,20 @@ pub fn write_atomic_with(
     expected_current: &[u8],
     options: WriteOptions,
 ) -> Result<(), WriteError> {
+    let is_expected = |current: &[u8]| current == expected_current;
+    write_atomic_if(fs, path, new_bytes, &is_expected, options)
+}
+
+/// [`write_atomic_with`] for a caller that does not hold the expected bytes whole:
+/// `is_expected` tells whether the file's current bytes are what was read (the backup is
+/// written from those bytes).
+pub fn write_atomic_if(
+    fs: &dyn Fs,
+    path: &Path,
+    new_bytes: &[u8],
+    is_expected: &dyn Fn(&[u8]) -> bool,
+    options: WriteOptions,
+) -> Result<(), WriteError> {
     let io_error = |step, error| {
         WriteError::new(
             path,
@@ -267,12 +281,12 @@ pub fn write_atomic_with(
         return Err(WriteError::new(path, WriteErrorKind::NotAFile));
     }
     let current = fs.read(path).map_err(|e| io_error(Step::Read, e))?;
-    if current != expected_current {
+    if !is_expected(&current) {
         return Err(WriteError::new(path, WriteErrorKind::ChangedSinceRead));
     }
     if options.backup {
         let backup = backup_path(path);
-        replace_file(fs, &backup, expected_current, Some(&meta)).map_err(|(step, error)| {
+        replace_file(fs, &backup, &current, Some(&meta)).map_err(|(step, error)| {
             WriteError::new(
                 path,
                 WriteErrorKind::Backup {

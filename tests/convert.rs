@@ -36,7 +36,7 @@ fn convert(name: &str) -> Vec<Loaded> {
     let services = reported(&files);
     assert!(!services.is_empty(), "{name}: nothing to convert");
     let options = common::options(true);
-    let fixed: Vec<Loaded> = pipeline::fix_package(&files, &[], &options)
+    let fixed: Vec<Loaded> = pipeline::fix_package(files.clone(), &[], &options)
         .into_iter()
         .map(|r| r.unwrap_or_else(|e| panic!("{name}: {e}")).file)
         .collect();
@@ -47,7 +47,7 @@ fn convert(name: &str) -> Vec<Loaded> {
         assert_eq!(again.source.text(), file.source.text());
     }
     // Converged: a second fix changes nothing.
-    for result in pipeline::fix_package(&fixed, &[], &options) {
+    for result in pipeline::fix_package(fixed.clone(), &[], &options) {
         let again = result.unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(
             again.spans.is_empty(),
@@ -191,7 +191,7 @@ fn a_script_value_is_carried_over_as_script_text() {
         "end\r\n",
     );
     let file = pipeline::load("setup.wse", text.as_bytes().to_vec()).unwrap();
-    let fixed = pipeline::fix_package(&[file], &[], &common::options(true))
+    let fixed = pipeline::fix_package(vec![file], &[], &common::options(true))
         .pop()
         .unwrap()
         .unwrap();
@@ -211,11 +211,11 @@ fn the_conversion_example_readme_shows_the_real_diff() {
         .map(|p| common::load(p).expect("example loads"))
         .collect();
     let mut diff = Vec::new();
-    for (file, fixed) in
-        files
-            .iter()
-            .zip(pipeline::fix_package(&files, &[], &common::options(true)))
-    {
+    for (file, fixed) in files.iter().zip(pipeline::fix_package(
+        files.clone(),
+        &[],
+        &common::options(true),
+    )) {
         let fixed = fixed.expect("fix succeeds");
         svcscrub::render::diff::write_source_diff(
             &mut diff,
@@ -288,7 +288,7 @@ fn two_scripts_writing_one_service_get_one_create_service_item() {
     );
 
     let options = common::options(true);
-    let fixed: Vec<Loaded> = pipeline::fix_package(&files, &[], &options)
+    let fixed: Vec<Loaded> = pipeline::fix_package(files.clone(), &[], &options)
         .into_iter()
         .map(|r| r.unwrap().file)
         .collect();
@@ -301,7 +301,7 @@ fn two_scripts_writing_one_service_get_one_create_service_item() {
         .map(|d| d.code)
         .collect();
     assert_eq!(left, Vec::<&str>::new());
-    for again in pipeline::fix_package(&fixed, &[], &options) {
+    for again in pipeline::fix_package(fixed.clone(), &[], &options) {
         assert!(again.unwrap().spans.is_empty());
     }
 }

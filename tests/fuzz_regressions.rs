@@ -22,7 +22,7 @@ fn fix_one(name: &str, raw: &[u8]) -> pipeline::Fixed {
     let loaded = pipeline::load(name, raw.to_vec()).unwrap();
     let files = [loaded];
     common::invariants::check_package(&files, &common::options(false), usize::MAX);
-    let mut fixed = pipeline::fix_package(&files, &[], &common::options(false));
+    let mut fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(false));
     fixed.remove(0).unwrap()
 }
 

@@ -155,7 +155,7 @@ fn run_once(name: &str, raw: &[u8]) -> Duration {
     let files = [loaded];
     let checked = pipeline::check_package(&files, &[], &options);
     assert!(!checked[0].is_empty(), "{name}: the shape has findings");
-    for result in pipeline::fix_package(&files, &[], &options) {
+    for result in pipeline::fix_package(files.to_vec(), &[], &options) {
         let fixed = result.expect("generated input fixes");
         assert!(!fixed.spans.is_empty(), "{name}: the shape is fixed");
     }

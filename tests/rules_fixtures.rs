@@ -37,7 +37,7 @@ fn describe(out: &mut String, file: &Loaded, diagnostics: &[Diagnostic]) {
 }
 
 fn diffs(out: &mut String, files: &[Loaded], unsafe_fixes: bool) {
-    let fixed = pipeline::fix_package(files, &[], &common::options(unsafe_fixes));
+    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(unsafe_fixes));
     for (file, result) in files.iter().zip(fixed) {
         let fixed = result.expect("fix succeeds");
         let mut diff = Vec::new();
@@ -105,7 +105,7 @@ fn traps_stay_silent() {
     assert_eq!(codes("traps"), Vec::<&str>::new());
     // And fixing changes nothing.
     let files = package("traps");
-    for result in pipeline::fix_package(&files, &[], &common::options(true)) {
+    for result in pipeline::fix_package(files, &[], &common::options(true)) {
         assert!(result.expect("fix succeeds").spans.is_empty());
     }
 }

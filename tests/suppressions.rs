@@ -35,7 +35,7 @@ fn findings(file: &Loaded) -> Vec<(usize, &'static str)> {
 }
 
 fn fixed_text(file: &Loaded) -> String {
-    let fixed = pipeline::fix_package(std::slice::from_ref(file), &[], &common::options(false))
+    let fixed = pipeline::fix_package(vec![file.clone()], &[], &common::options(false))
         .remove(0)
         .expect("fix succeeds");
     String::from_utf8(fixed.file.source.text().to_vec()).unwrap()

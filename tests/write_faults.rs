@@ -20,7 +20,7 @@ use assert_cmd::cargo::cargo_bin_cmd;
 use clap::Parser;
 use svcscrub::cli::args::{Cli, Command, FixArgs};
 use svcscrub::cli::{Input, InputSource, write_fixed};
-use svcscrub::pipeline::{self, Fixed, Loaded};
+use svcscrub::pipeline::{self, Fixed};
 use svcscrub::write::{Fs, RealFs};
 use tempfile::NamedTempFile;
 
@@ -57,18 +57,18 @@ fn fix_args(extra: &[&str]) -> FixArgs {
 }
 
 /// Reads and fixes `path` as the command does.
-fn load_and_fix(path: &Path) -> (Input, Loaded, Fixed) {
+fn load_and_fix(path: &Path) -> (Input, Fixed) {
     let input = Input {
         source: InputSource::File(path.to_path_buf()),
         display: path.display().to_string(),
         explicit: true,
     };
     let loaded = pipeline::load(&input.display, fs::read(path).unwrap()).unwrap();
-    let fixed = pipeline::fix_package(std::slice::from_ref(&loaded), &[], &common::options(false))
+    let fixed = pipeline::fix_package(vec![loaded], &[], &common::options(false))
         .remove(0)
         .unwrap();
     assert!(!fixed.spans.is_empty(), "the fixture has a safe fix");
-    (input, loaded, fixed)
+    (input, fixed)
 }
 
 /// A filesystem whose operation `op` fails with `kind`.
@@ -108,9 +108,9 @@ impl Fs for Failing {
 /// untouched, only the original in the directory.
 fn injected(op: &'static str, kind: ErrorKind, backup: bool) -> (String, Vec<String>) {
     let (dir, path, original) = setup();
-    let (input, loaded, fixed) = load_and_fix(&path);
+    let (input, fixed) = load_and_fix(&path);
     let args = fix_args(if backup { &["--backup"] } else { &[] });
-    let err = write_fixed(&Failing { op, kind }, &args, &input, &loaded, &fixed, true)
+    let err = write_fixed(&Failing { op, kind }, &args, &input, &fixed, true)
         .expect_err("the injected fault is reported");
     assert_eq!(fs::read(&path).unwrap(), original, "the original changed");
     (format!("error: {err}"), names(dir.path()))
@@ -157,10 +157,10 @@ fn failing_rename_through_the_write_step() {
 #[test]
 fn file_changed_between_read_and_write() {
     let (dir, path, _) = setup();
-    let (input, loaded, fixed) = load_and_fix(&path);
+    let (input, fixed) = load_and_fix(&path);
     let meanwhile = b"Document Type: WSE\r\nitem: Global\r\n  Title=edited meanwhile\r\nend\r\n";
     fs::write(&path, meanwhile).unwrap();
-    let err = write_fixed(&RealFs, &fix_args(&[]), &input, &loaded, &fixed, true).unwrap_err();
+    let err = write_fixed(&RealFs, &fix_args(&[]), &input, &fixed, true).unwrap_err();
     assert_eq!(
         format!("error: {err}"),
         format!(

@@ -107,7 +107,6 @@ struct FileResult<T> {
 }
 
 struct FixedFile {
-    original: Loaded,
     fixed: Fixed,
     /// The unified diff, rendered on the worker when it is to be printed.
     diff: Option<Vec<u8>>,
@@ -611,39 +610,36 @@ fn fix_one_package(
 ) -> (Vec<FileResult<FixedFile>>, Vec<String>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
+    let paths: Vec<String> = files.iter().map(|f| f.source.path.clone()).collect();
     let fixed = with_options(&package.settings, |options| {
-        pipeline::fix_package(&files, &context, options)
+        pipeline::fix_package(files, &context, options)
     });
     let mut ok = Vec::new();
     let mut errors = errors;
-    for ((i, result), original) in positions.into_iter().zip(fixed).zip(files) {
+    for ((i, result), path) in positions.into_iter().zip(fixed).zip(paths) {
         match result {
             Ok(fixed) => {
-                let diff = diff_color.filter(|_| !fixed.spans.is_empty()).map(|color| {
-                    let mut out = Vec::new();
-                    // Writing to a Vec cannot fail.
-                    let _ = diff::write_source_diff(
-                        &mut out,
-                        &original.source,
-                        fixed.file.source.text(),
-                        &fixed.spans,
-                        color,
-                    );
-                    out
-                });
-                ok.push((
-                    i,
-                    FixedFile {
-                        original,
-                        fixed,
-                        diff,
-                    },
-                ))
+                let diff = diff_color
+                    .filter(|_| !fixed.spans.is_empty())
+                    .map(|color| fixed_diff(&fixed, color));
+                ok.push((i, FixedFile { fixed, diff }))
             }
-            Err(e) => errors.push((i, InputError::new(&original.source.path, e.to_string()))),
+            Err(e) => errors.push((i, InputError::new(&path, e.to_string()))),
         }
     }
     (in_input_order(&package.inputs, ok, errors), warnings)
+}
+
+/// The unified diff of a fixed file against its original.
+fn fixed_diff(fixed: &Fixed, color: bool) -> Vec<u8> {
+    let source = &fixed.file.source;
+    let mut out = Vec::new();
+    if let Some(original) = fixed.original_text() {
+        let original = SourceFile::from_text(source.path.as_str(), source.encoding, original);
+        // Writing to a Vec cannot fail.
+        let _ = diff::write_source_diff(&mut out, &original, source.text(), &fixed.spans, color);
+    }
+    out
 }
 
 fn fix(args: &FixArgs) -> anyhow::Result<Status> {
@@ -680,11 +676,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let mut changed = false;
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
     for result in results.iter().flat_map(|(r, _)| r) {
-        let FixedFile {
-            original,
-            fixed,
-            diff,
-        } = match &result.outcome {
+        let FixedFile { fixed, diff } = match &result.outcome {
             Ok(file) => file,
             Err(e) => {
                 errors += 1;
@@ -697,7 +689,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         if let Some(diff) = diff {
             out.write_all(diff)?;
         }
-        if let Err(e) = write_result(args, &result.input, original, fixed, file_changed) {
+        if let Err(e) = write_result(args, &result.input, fixed, file_changed) {
             errors += 1;
             writeln!(err, "error: {e}")?;
             continue;
@@ -742,11 +734,10 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
 fn write_result(
     args: &FixArgs,
     input: &Input,
-    original: &Loaded,
     fixed: &Fixed,
     changed: bool,
 ) -> Result<(), InputError> {
-    write_fixed(&RealFs, args, input, original, fixed, changed)
+    write_fixed(&RealFs, args, input, fixed, changed)
 }
 
 /// The write step of `svcscrub fix` for one file, through `fs` (the real filesystem in the
@@ -756,7 +747,6 @@ pub fn write_fixed(
     fs: &dyn Fs,
     args: &FixArgs,
     input: &Input,
-    original: &Loaded,
     fixed: &Fixed,
     changed: bool,
 ) -> Result<(), InputError> {
@@ -774,11 +764,12 @@ pub fn write_fixed(
     if !changed {
         return Ok(());
     }
-    write::write_atomic_with(
+    // The file must still hold what was read.
+    write::write_atomic_if(
         fs,
         path,
         &fixed.file.source.raw(),
-        &original.source.raw(),
+        &|current| fixed.is_original_raw(current),
         WriteOptions {
             backup: args.backup,
         },

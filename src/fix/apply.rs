@@ -31,8 +31,72 @@ pub fn apply_edits(text: &[u8], edits: &[Edit]) -> Result<Vec<u8>, EditConflict>
     Ok(apply_in_pieces(text, &sorted, len, threads * 4))
 }
 
+/// [`apply_edits`] in place: `buf[base..]` is the text, and becomes the result (`buf[..base]`,
+/// say a byte-order mark, is kept). Nothing is allocated unless the result is longer than the
+/// text: a fix pass over a big capture moves the text once instead of first touching the pages
+/// of a second copy. On error `buf` is unchanged.
+pub fn apply_edits_in_place(
+    buf: &mut Vec<u8>,
+    base: usize,
+    edits: &[Edit],
+) -> Result<(), EditConflict> {
+    let text_len = buf.len().saturating_sub(base);
+    let sorted = sorted_edits(buf.get(base..).unwrap_or(&[]), edits)?;
+    let len = result_len(buf.get(base..).unwrap_or(&[]), &sorted);
+    // The untouched stretches: (start in the text, length, where it goes in the result).
+    let mut stretches: Vec<(usize, usize, usize)> = Vec::with_capacity(sorted.len() + 1);
+    let (mut pos, mut at) = (0, 0);
+    for edit in &sorted {
+        stretches.push((pos, edit.range.start - pos, at));
+        at += edit.range.start - pos + edit.content.len();
+        pos = edit.range.end;
+    }
+    stretches.push((pos, text_len - pos, at));
+    buf.resize(base + len.max(text_len), 0);
+    // A stretch moving left only overwrites bytes of stretches before it (moved already, in
+    // this order) or of edited ranges; one moving right only bytes after it (moved already,
+    // in the reverse order) or of edited ranges. The contents go in last.
+    for &(from, n, to) in stretches.iter().filter(|s| s.2 < s.0) {
+        buf.copy_within(base + from..base + from + n, base + to);
+    }
+    for &(from, n, to) in stretches.iter().rev().filter(|s| s.2 > s.0) {
+        buf.copy_within(base + from..base + from + n, base + to);
+    }
+    for (edit, &(_, n, to)) in sorted.iter().zip(&stretches) {
+        let at = base + to + n;
+        buf[at..at + edit.content.len()].copy_from_slice(&edit.content);
+    }
+    buf.truncate(base + len);
+    Ok(())
+}
+
+/// The edits that turn the result of applying `edits` to `text` back into `text`. Edits that
+/// meet in the result (two deletions side by side become one point) are merged, so the undo
+/// edits never conflict.
+pub fn undo_edits(text: &[u8], edits: &[Edit]) -> Result<Vec<Edit>, EditConflict> {
+    let sorted = sorted_edits(text, edits)?;
+    let mut undo: Vec<Edit> = Vec::with_capacity(sorted.len());
+    let mut shift: isize = 0;
+    for edit in sorted {
+        let start = (edit.range.start as isize + shift) as usize;
+        shift += edit.content.len() as isize - edit.range.len() as isize;
+        let range = crate::text::TextRange::new(start, start + edit.content.len());
+        match undo.last_mut() {
+            Some(last) if last.range.end == start => {
+                last.range = crate::text::TextRange::new(last.range.start, range.end);
+                last.content.extend_from_slice(edit.range.slice(text));
+            }
+            _ => undo.push(Edit::replace(range, edit.range.slice(text))),
+        }
+    }
+    Ok(undo)
+}
+
 /// The edits sorted by range, checked to lie within `text` and not to overlap.
-fn sorted_edits<'e>(text: &[u8], edits: &'e [Edit]) -> Result<Vec<&'e Edit>, EditConflict> {
+pub(super) fn sorted_edits<'e>(
+    text: &[u8],
+    edits: &'e [Edit],
+) -> Result<Vec<&'e Edit>, EditConflict> {
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| (e.range.start, e.range.end));
     let mut pos = 0;
@@ -171,6 +235,28 @@ mod tests {
     }
 
     #[test]
+    fn in_place_refuses_what_apply_edits_refuses_and_keeps_the_text() {
+        let mut buf = b"BOM0123456789".to_vec();
+        let overlapping = [
+            Edit::delete(TextRange::new(0, 5)),
+            Edit::replace(TextRange::new(4, 6), "x"),
+        ];
+        let outside = [Edit::delete(TextRange::new(0, 1)), Edit::insert(11, "x")];
+        for edits in [&overlapping[..], &outside] {
+            let refused = apply_edits(b"0123456789", edits).unwrap_err();
+            assert_eq!(apply_edits_in_place(&mut buf, 3, edits), Err(refused));
+            assert_eq!(buf, b"BOM0123456789");
+        }
+        let edits = [
+            Edit::delete(TextRange::new(0, 1)),
+            Edit::insert(5, "long insertion"),
+            Edit::replace(TextRange::new(8, 10), ""),
+        ];
+        apply_edits_in_place(&mut buf, 3, &edits).unwrap();
+        assert_eq!(buf, b"BOM1234long insertion567");
+    }
+
+    #[test]
     fn adjacent_edits_are_fine() {
         let edits = [
             Edit::delete(TextRange::new(0, 2)),
@@ -252,6 +338,30 @@ mod tests {
                 let whole = apply_in_one(&text, &sorted, len);
                 prop_assert_eq!(whole.len(), len);
                 prop_assert_eq!(apply_in_pieces(&text, &sorted, len, pieces), whole);
+            }
+
+            /// Applying in place gives what applying into a new text gives, after any
+            /// prefix, whether the result grows, shrinks or both in turn.
+            #[test]
+            fn in_place_equals_a_new_text(
+                prefix in vec(any::<u8>(), 0..4),
+                text in vec(any::<u8>(), 0..200),
+                seeds in vec((0usize..30, 0usize..8, vec(any::<u8>(), 0..12)), 0..12),
+                reverse in any::<bool>(),
+            ) {
+                let mut edits = edits_of(text.len(), &seeds);
+                if reverse {
+                    edits.reverse();
+                }
+                let expected = apply_edits(&text, &edits).unwrap();
+                let mut buf = [prefix.as_slice(), &text].concat();
+                apply_edits_in_place(&mut buf, prefix.len(), &edits).unwrap();
+                prop_assert_eq!(&buf[..prefix.len()], prefix.as_slice());
+                prop_assert_eq!(&buf[prefix.len()..], expected.as_slice());
+                // And undone.
+                let undo = undo_edits(&text, &edits).unwrap();
+                apply_edits_in_place(&mut buf, prefix.len(), &undo).unwrap();
+                prop_assert_eq!(&buf[prefix.len()..], text.as_slice());
             }
         }
     }

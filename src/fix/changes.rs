@@ -8,6 +8,10 @@
 //!
 //! Recording a pass is one merge of the (sorted) spans with the (sorted) edits: linear in the
 //! number of spans plus edits, independent of the text's size.
+//!
+//! The map also keeps the original bytes of every span, so the original text is the final text
+//! with each span's `new` bytes put back to its `old` bytes: a fix need not keep the original
+//! text beside the fixed one (see [`original_text`]).
 
 use super::{Edit, EditConflict, apply_edits};
 use crate::text::TextRange;
@@ -29,13 +33,16 @@ pub struct Span {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChangeMap {
     spans: Vec<Span>,
+    /// The original bytes of every span's `old` range, in span order.
+    old_bytes: Vec<u8>,
 }
 
 /// A change region in the coordinates of the text before the pass being recorded.
 #[derive(Clone, Copy)]
 enum Piece {
-    /// An existing span (its `new` range is in current coordinates).
-    Span(Span),
+    /// An existing span (its `new` range is in current coordinates) and where its original
+    /// bytes start in `old_bytes`.
+    Span(Span, usize),
     /// An edit of the pass: `range` in current coordinates, replaced by `len` bytes.
     Edit { range: TextRange, len: usize },
 }
@@ -43,7 +50,7 @@ enum Piece {
 impl Piece {
     fn range(self) -> TextRange {
         match self {
-            Piece::Span(span) => span.new,
+            Piece::Span(span, _) => span.new,
             Piece::Edit { range, .. } => range,
         }
     }
@@ -64,6 +71,16 @@ impl ChangeMap {
         self.spans
     }
 
+    /// The original bytes of every span's `old` range, concatenated in span order.
+    pub fn old_bytes(&self) -> &[u8] {
+        &self.old_bytes
+    }
+
+    /// The spans and their original bytes (see [`ChangeMap::old_bytes`]).
+    pub fn into_parts(self) -> (Vec<Span>, Vec<u8>) {
+        (self.spans, self.old_bytes)
+    }
+
     /// Nothing was recorded (or every edit was empty).
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
@@ -72,16 +89,24 @@ impl ChangeMap {
     /// Applies one pass of `edits` to `text` (the current text) and records it.
     pub fn apply_pass(&mut self, text: &[u8], edits: &[Edit]) -> Result<Vec<u8>, EditConflict> {
         let out = apply_edits(text, edits)?;
-        self.record_pass(edits)?;
+        self.record_pass(text, edits)?;
         Ok(out)
     }
 
-    /// Records one pass of edits, given in the coordinates of the current text (the result of
-    /// the passes recorded so far). The edits may come in any order but must not overlap, and
-    /// two inserts at one offset conflict (as for [`apply_edits`]); on error nothing is recorded.
+    /// Records one pass of edits, given in the coordinates of the current text `text` (the
+    /// result of the passes recorded so far). The edits may come in any order but must not
+    /// overlap, and two inserts at one offset conflict (as for [`apply_edits`]); on error
+    /// nothing is recorded.
     ///
-    /// Cost: O(edits · log edits + spans).
-    pub fn record_pass(&mut self, edits: &[Edit]) -> Result<(), EditConflict> {
+    /// Cost: O(edits · log edits + spans), plus copying the original bytes of the spans.
+    pub fn record_pass(&mut self, text: &[u8], edits: &[Edit]) -> Result<(), EditConflict> {
+        *self = self.recorded(text, edits)?;
+        Ok(())
+    }
+
+    /// The map with one more pass recorded (see [`ChangeMap::record_pass`]); `self` is left as
+    /// it is, for a caller that keeps the pass only if what it makes parses.
+    pub fn recorded(&self, text: &[u8], edits: &[Edit]) -> Result<ChangeMap, EditConflict> {
         let mut sorted: Vec<&Edit> = edits
             .iter()
             // An empty edit that inserts nothing changes nothing.
@@ -94,14 +119,20 @@ impl ChangeMap {
                 return Err(EditConflict { at: b.start });
             }
         }
+        if let Some(outside) = sorted.iter().find(|e| e.range.end > text.len()) {
+            return Err(EditConflict {
+                at: outside.range.start,
+            });
+        }
         if sorted.is_empty() {
-            return Ok(());
+            return Ok(self.clone());
         }
 
         // Merge the existing spans and the edits into one stream ordered by start (current
         // coordinates), then group the pieces that overlap or touch.
         let mut pieces = Vec::with_capacity(self.spans.len() + sorted.len());
         let (mut i, mut j) = (0, 0);
+        let mut old_at = 0;
         while i < self.spans.len() || j < sorted.len() {
             let take_span = match (self.spans.get(i), sorted.get(j)) {
                 (Some(span), Some(edit)) => span.new.start <= edit.range.start,
@@ -109,7 +140,9 @@ impl ChangeMap {
                 _ => false,
             };
             if take_span {
-                pieces.push(Piece::Span(self.spans[i]));
+                let span = self.spans[i];
+                pieces.push(Piece::Span(span, old_at));
+                old_at += span.old.len();
                 i += 1;
             } else {
                 let edit = sorted[j];
@@ -122,6 +155,7 @@ impl ChangeMap {
         }
 
         let mut out: Vec<Span> = Vec::with_capacity(pieces.len());
+        let mut old_bytes: Vec<u8> = Vec::with_capacity(self.old_bytes.len());
         // Offset from original to current coordinates in the gap before the group (the delta
         // of the last old span seen), and the size change of the edits before the group.
         let mut gap_delta: isize = 0;
@@ -132,6 +166,9 @@ impl ChangeMap {
             let (cur_start, mut cur_end) = (first.start, first.end);
             let mut group_delta = gap_delta;
             let mut edit_growth: isize = 0;
+            // The group's original bytes: the current text, with the spans' own put back.
+            let group_old_start = old_bytes.len();
+            let mut copied_to = cur_start;
             while let Some(&piece) = pieces.get(k) {
                 let range = piece.range();
                 if range.start > cur_end {
@@ -139,27 +176,53 @@ impl ChangeMap {
                 }
                 cur_end = cur_end.max(range.end);
                 match piece {
-                    Piece::Span(span) => group_delta = span_end_delta(span),
+                    Piece::Span(span, at) => {
+                        group_delta = span_end_delta(span);
+                        old_bytes.extend_from_slice(&text[copied_to..span.new.start]);
+                        old_bytes.extend_from_slice(&self.old_bytes[at..at + span.old.len()]);
+                        copied_to = span.new.end;
+                    }
                     Piece::Edit { range, len } => {
                         edit_growth += len as isize - range.len() as isize;
                     }
                 }
                 k += 1;
             }
+            old_bytes.extend_from_slice(&text[copied_to..cur_end]);
             let old = TextRange::new(offset(cur_start, -gap_delta), offset(cur_end, -group_delta));
+            debug_assert_eq!(old_bytes.len() - group_old_start, old.len());
             let new_start = offset(cur_start, shift);
             let new_len = (cur_end - cur_start) as isize + edit_growth;
             let new = TextRange::new(new_start, offset(new_start, new_len));
             if !(old.is_empty() && new.is_empty()) {
                 out.push(Span { old, new });
             }
+            old_bytes.truncate(group_old_start + old.len());
             shift += edit_growth;
             gap_delta = group_delta;
         }
         debug_assert!(is_well_formed(&out));
-        self.spans = out;
-        Ok(())
+        Ok(ChangeMap {
+            spans: out,
+            old_bytes,
+        })
     }
+}
+
+/// The original text of a fixed `text` whose changes are `spans` with original bytes
+/// `old_bytes` (see [`ChangeMap::into_parts`]). For the rare steps that need the original
+/// whole (see `pipeline::Fixed::original_text`). `None` if the spans do not fit the texts.
+pub fn original_text(text: &[u8], spans: &[Span], old_bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut original = Vec::with_capacity(text.len() + old_bytes.len());
+    let (mut pos, mut at) = (0, 0);
+    for span in spans {
+        original.extend_from_slice(text.get(pos..span.new.start)?);
+        original.extend_from_slice(old_bytes.get(at..at + span.old.len())?);
+        pos = span.new.end;
+        at += span.old.len();
+    }
+    original.extend_from_slice(text.get(pos..)?);
+    (at == old_bytes.len()).then_some(original)
 }
 
 /// Offset from original to current coordinates just after `span`.
@@ -211,32 +274,48 @@ mod tests {
     #[test]
     fn touching_edits_merge() {
         let mut map = ChangeMap::new();
-        map.record_pass(&[Edit::delete(TextRange::new(2, 4)), Edit::insert(4, "xy")])
-            .unwrap();
+        map.record_pass(
+            b"012345",
+            &[Edit::delete(TextRange::new(2, 4)), Edit::insert(4, "xy")],
+        )
+        .unwrap();
         assert_eq!(map.spans(), &[span((2, 4), (2, 4))]);
-        map.record_pass(&[
-            Edit::insert(2, "a"),
-            Edit::replace(TextRange::new(2, 3), "b"),
-        ])
+        assert_eq!(map.old_bytes(), b"23");
+        map.record_pass(
+            b"01xy45",
+            &[
+                Edit::insert(2, "a"),
+                Edit::replace(TextRange::new(2, 3), "b"),
+            ],
+        )
         .unwrap();
         assert_eq!(map.spans(), &[span((2, 4), (2, 5))]);
+        assert_eq!(map.old_bytes(), b"23");
     }
 
     #[test]
     fn overlapping_edits_are_refused_and_nothing_recorded() {
         let mut map = ChangeMap::new();
-        map.record_pass(&[Edit::insert(1, "a")]).unwrap();
+        let text = b"0123456789";
+        map.record_pass(text, &[Edit::insert(1, "a")]).unwrap();
         let before = map.clone();
         assert_eq!(
-            map.record_pass(&[
-                Edit::delete(TextRange::new(2, 5)),
-                Edit::delete(TextRange::new(4, 6)),
-            ]),
+            map.record_pass(
+                text,
+                &[
+                    Edit::delete(TextRange::new(2, 5)),
+                    Edit::delete(TextRange::new(4, 6)),
+                ]
+            ),
             Err(EditConflict { at: 4 })
         );
         assert_eq!(
-            map.record_pass(&[Edit::insert(3, "x"), Edit::insert(3, "y")]),
+            map.record_pass(text, &[Edit::insert(3, "x"), Edit::insert(3, "y")]),
             Err(EditConflict { at: 3 })
+        );
+        assert_eq!(
+            map.record_pass(text, &[Edit::delete(TextRange::new(9, 11))]),
+            Err(EditConflict { at: 9 })
         );
         assert_eq!(map, before);
     }
@@ -274,12 +353,13 @@ mod tests {
     #[test]
     fn empty_edits_are_ignored_and_noops_vanish() {
         let mut map = ChangeMap::new();
-        map.record_pass(&[Edit::insert(3, "")]).unwrap();
+        map.record_pass(b"0123", &[Edit::insert(3, "")]).unwrap();
         assert!(map.is_empty());
-        map.record_pass(&[Edit::insert(3, "xy")]).unwrap();
-        map.record_pass(&[Edit::delete(TextRange::new(3, 5))])
+        map.record_pass(b"0123", &[Edit::insert(3, "xy")]).unwrap();
+        map.record_pass(b"012xy3", &[Edit::delete(TextRange::new(3, 5))])
             .unwrap();
         assert!(map.is_empty());
+        assert!(map.old_bytes().is_empty());
     }
 
     mod properties {
@@ -366,10 +446,21 @@ mod tests {
             ) {
                 let mut map = ChangeMap::new();
                 let mut current = text.clone();
+                // The same passes applied in place, after a byte-order mark.
+                let mut in_place = [b"\xEF\xBB\xBF", text.as_slice()].concat();
+                let mut in_place_map = ChangeMap::new();
                 for (specs, reverse) in &passes {
                     let edits = materialize(&current, specs, *reverse);
                     current = map.apply_pass(&current, &edits).unwrap();
                     check(&text, &current, map.spans())?;
+                    prop_assert_eq!(
+                        original_text(&current, map.spans(), map.old_bytes()),
+                        Some(text.clone())
+                    );
+                    in_place_map = in_place_map.recorded(&in_place[3..], &edits).unwrap();
+                    crate::fix::apply_edits_in_place(&mut in_place, 3, &edits).unwrap();
+                    prop_assert_eq!(&in_place[3..], current.as_slice());
+                    prop_assert_eq!(&in_place_map, &map);
                 }
             }
         }

@@ -8,7 +8,7 @@ mod apply;
 pub mod changes;
 pub mod invariants;
 
-pub use apply::{EditConflict, apply_edits};
+pub use apply::{EditConflict, apply_edits, apply_edits_in_place, undo_edits};
 
 use crate::text::TextRange;
 

@@ -110,6 +110,31 @@ pub fn check_fixed(original: &Loaded, fixed: &Fixed, threshold: Applicability) {
         &new[n..],
         "{name}: bytes after the last edit changed"
     );
+    // The original, which the fix does not keep, comes back from the changes.
+    assert!(
+        fixed.original_text().as_deref() == Some(old),
+        "{name}: the changes do not give back the original"
+    );
+    assert_eq!(
+        fixed.original_raw().as_deref(),
+        Some(&*original.source.raw()),
+        "{name}"
+    );
+    let raw = original.source.raw();
+    assert!(
+        fixed.is_original_raw(&raw),
+        "{name}: the original is not recognised"
+    );
+    for changed in [
+        &raw[..raw.len().saturating_sub(1)],
+        &[&raw[..], b"x"].concat()[..],
+        &[b"x", &raw[..]].concat()[..],
+    ] {
+        assert!(
+            !fixed.is_original_raw(changed),
+            "{name}: other bytes taken for the original"
+        );
+    }
     if fixed.spans.is_empty() {
         assert_eq!(old, new, "{name}: changed without a span");
         assert_eq!(fixed.file.source.raw(), original.source.raw(), "{name}");
@@ -180,7 +205,7 @@ pub fn check_package(files: &[Loaded], options: &Options<'_>, single_fixes: usiz
     }
 
     let package_fixable = checked.iter().flatten().any(|d| applicable(d, threshold));
-    let results = pipeline::fix_package(files, &[], options);
+    let results = pipeline::fix_package(files.to_vec(), &[], options);
     assert_eq!(results.len(), files.len());
     let mut fixed_files = Vec::with_capacity(files.len());
     for ((original, result), diagnostics) in files.iter().zip(results).zip(&checked) {
@@ -202,7 +227,7 @@ pub fn check_package(files: &[Loaded], options: &Options<'_>, single_fixes: usiz
         fixed_files.push(fixed.file);
     }
 
-    for result in pipeline::fix_package(&fixed_files, &[], options) {
+    for result in pipeline::fix_package(fixed_files.clone(), &[], options) {
         let again = result.unwrap_or_else(|e| panic!("second fix failed: {e}"));
         assert!(
             again.spans.is_empty(),
