@@ -9,9 +9,10 @@ use proptest::prelude::*;
 use svcscrub::fix::Edit;
 use svcscrub::fix::changes::{ChangeMap, Span};
 use svcscrub::render::diff::{
-    spans_between, unified_diff, unified_diff_colored, write_source_diff,
+    spans_between, unified_diff, unified_diff_colored, write_fixed_diff, write_fixed_source_diff,
+    write_source_diff,
 };
-use svcscrub::source::SourceFile;
+use svcscrub::source::{Encoding, SourceFile};
 use svcscrub::text::TextRange;
 
 const PATH: &str = "pkg/setup.ipf";
@@ -101,6 +102,8 @@ fn diff_and_apply(old: &[u8], passes: &[Vec<Edit>]) -> String {
     let (new, spans) = run_passes(old, passes);
     let diff = unified_diff(PATH, old, &new, &spans);
     assert_applies(old, &new, &diff);
+    // The same diff from the fixed text and the spans' original bytes.
+    assert_fixed_diff_is_exact(old, &new, &spans).unwrap();
     String::from_utf8_lossy(&diff).into_owned()
 }
 
@@ -584,14 +587,20 @@ fn passes_strategy() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<EditSpec>>)> {
 }
 
 fn random_case(text: &[u8], passes: &[Vec<EditSpec>]) -> (Vec<u8>, Vec<u8>) {
+    let (current, spans) = random_spans(text, passes);
+    let diff = unified_diff(PATH, text, &current, &spans);
+    (current, diff)
+}
+
+/// The text after the passes, and the spans.
+fn random_spans(text: &[u8], passes: &[Vec<EditSpec>]) -> (Vec<u8>, Vec<Span>) {
     let mut map = ChangeMap::new();
     let mut current = text.to_vec();
     for specs in passes {
         let edits = materialize(&current, specs);
         current = map.apply_pass(&current, &edits).unwrap();
     }
-    let diff = unified_diff(PATH, text, &current, map.spans());
-    (current, diff)
+    (current, map.into_spans())
 }
 
 proptest! {
@@ -635,4 +644,311 @@ fn edits_that_cancel_out_give_no_diff() {
     let (new, diff) = random_case(&text, &passes);
     assert_eq!(new, text);
     assert!(diff.is_empty(), "{}", String::from_utf8_lossy(&diff));
+}
+
+/// The spans' original bytes, concatenated in span order: what is kept of the original once a
+/// file is fixed.
+fn old_bytes_of(original: &[u8], spans: &[Span]) -> Vec<u8> {
+    spans
+        .iter()
+        .flat_map(|span| &original[span.old.as_range()])
+        .copied()
+        .collect()
+}
+
+/// [`write_fixed_diff`] into a buffer: whether it wrote, and what.
+fn fixed_diff(original: &[u8], new: &[u8], spans: &[Span], color: bool) -> (bool, Vec<u8>) {
+    let mut out = Vec::new();
+    let old_bytes = old_bytes_of(original, spans);
+    let written = write_fixed_diff(&mut out, PATH, new, spans, &old_bytes, color).unwrap();
+    (written, out)
+}
+
+#[test]
+fn fixed_diff_last_line_gains_or_loses_its_newline() {
+    let old = b"1\n2\n3\n4\n5\nlast";
+    // A newline added at the end, and the last line removed with the newline before it.
+    let diff = diff_and_apply(old, &[vec![Edit::insert(old.len(), "\n")]]);
+    assert_eq!(
+        diff,
+        "# line ending differs: line 6 (no newline -> LF)\n--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -3,4 +3,4 @@\n 3\n 4\n 5\n-last\n\\ No newline at end of file\n+last\n"
+    );
+    let diff = diff_and_apply(old, &[vec![Edit::delete(find(old, b"\nlast"))]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -2,5 +2,4 @@\n 2\n 3\n 4\n-5\n-last\n\\ No newline at end of file\n+5\n\\ No newline at end of file\n"
+    );
+}
+
+#[test]
+fn fixed_diff_everything_deleted() {
+    let old = b"a\r\nb\nc";
+    let diff = diff_and_apply(old, &[vec![Edit::delete(r(0, old.len()))]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,3 +0,0 @@\n-a\r\n-b\n-c\n\\ No newline at end of file\n"
+    );
+    // In two passes, the second deleting what the first left.
+    let diff = diff_and_apply(
+        old,
+        &[vec![Edit::delete(r(1, 5))], vec![Edit::delete(r(0, 2))]],
+    );
+    assert!(diff.ends_with("@@ -1,3 +0,0 @@\n-a\r\n-b\n-c\n\\ No newline at end of file\n"));
+}
+
+#[test]
+fn fixed_diff_line_ending_only_change() {
+    let old = b"a\r\nb\r\nc\r\nd\r\n";
+    let diff = diff_and_apply(
+        old,
+        &[vec![
+            Edit::replace(r(1, 3), "\n"),
+            Edit::replace(r(4, 6), "\n"),
+        ]],
+    );
+    assert_eq!(
+        diff,
+        "# line endings differ: lines 1-2 (CRLF -> LF)\n--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,4 +1,4 @@\n-a\r\n-b\r\n+a\n+b\n c\r\n d\r\n"
+    );
+}
+
+/// Spans next to a line break, on either side of it: whether a span ends a line is decided by
+/// its original bytes, or the fixed text's byte before it when it had none.
+#[test]
+fn fixed_diff_spans_touching_a_line_boundary_from_both_sides() {
+    let old = b"a\nb\nc\nd\ne\n";
+    // One span ends just before the `\n` ending line 2, the next starts just after it.
+    let diff = diff_and_apply(
+        old,
+        &[vec![
+            Edit::replace(find(old, b"b"), "B"),
+            Edit::replace(find(old, b"c"), "C"),
+        ]],
+    );
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,5 +1,5 @@\n a\n-b\n-c\n+B\n+C\n d\n e\n"
+    );
+    // Its original ends a line, the fixed text does not (the `\n` was removed).
+    let diff = diff_and_apply(old, &[vec![Edit::replace(find(old, b"b\n"), "b ")]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,5 +1,4 @@\n a\n-b\n-c\n+b c\n d\n e\n"
+    );
+    // Its fixed text ends a line, the original does not.
+    let diff = diff_and_apply(old, &[vec![Edit::replace(find(old, b"c"), "c\nc2\n")]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,5 +1,7 @@\n a\n b\n c\n+c2\n+\n d\n e\n"
+    );
+    // Insertions right after a `\n` (no original bytes): of a part of a line, and of whole lines.
+    let diff = diff_and_apply(old, &[vec![Edit::insert(find(old, b"c").start, "x")]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,5 +1,5 @@\n a\n b\n-c\n+xc\n d\n e\n"
+    );
+    let diff = diff_and_apply(old, &[vec![Edit::insert(find(old, b"c").start, "x\n")]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,5 +1,6 @@\n a\n b\n+x\n c\n d\n e\n"
+    );
+    // A deletion whose original bytes end with `\n`, in the middle of a line of the fixed text.
+    let diff = diff_and_apply(old, &[vec![Edit::delete(r(1, 4))]]);
+    assert_eq!(
+        diff,
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,5 +1,3 @@\n-a\n-b\n-c\n+ac\n d\n e\n"
+    );
+}
+
+/// Spans that touch, which no `ChangeMap` gives but the diff takes: an insertion with no
+/// original bytes right after a span whose original ends a line.
+#[test]
+fn fixed_diff_of_touching_spans() {
+    let old = b"a\nb\nc\n";
+    let new = b"a\nB\nxc\n";
+    let spans = [
+        Span {
+            old: r(2, 4),
+            new: r(2, 4),
+        },
+        Span {
+            old: r(4, 4),
+            new: r(4, 5),
+        },
+    ];
+    let expected = unified_diff(PATH, old, new, &spans);
+    assert_eq!(
+        String::from_utf8_lossy(&expected),
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,3 +1,3 @@\n a\n-b\n-c\n+B\n+xc\n"
+    );
+    assert_eq!(fixed_diff(old, new, &spans, false), (true, expected));
+
+    // An insertion touching a span whose original ends a line ends a line too: its region
+    // stops there and is diffed apart from the next one (diffed together, `z` and `w` would
+    // be kept and `G` moved).
+    let old = b"x\nG\nz\nw\n";
+    let new = b"y\nz\nw\nG\n";
+    let spans = [
+        Span {
+            old: r(0, 2),
+            new: r(0, 2),
+        },
+        Span {
+            old: r(2, 2),
+            new: r(2, 6),
+        },
+        Span {
+            old: r(4, 8),
+            new: r(8, 8),
+        },
+    ];
+    let (written, diff) = fixed_diff(old, new, &spans, false);
+    assert!(written);
+    assert_eq!(
+        String::from_utf8_lossy(&diff),
+        "--- a/pkg/setup.ipf\n+++ b/pkg/setup.ipf\n@@ -1,4 +1,4 @@\n-x\n+y\n+z\n+w\n G\n-z\n-w\n"
+    );
+    assert_eq!(diff, unified_diff(PATH, old, new, &spans));
+    assert_applies(old, new, &diff);
+}
+
+#[test]
+fn fixed_diff_without_a_difference_writes_nothing() {
+    let old = b"a\nb\nc\n";
+    // Bytes replaced by the same bytes.
+    let (new, spans) = run_passes(old, &[vec![Edit::replace(r(2, 3), "b")]]);
+    assert_eq!(new, old);
+    assert!(!spans.is_empty());
+    assert_eq!(fixed_diff(old, &new, &spans, false), (false, Vec::new()));
+    assert_eq!(fixed_diff(old, &new, &spans, true), (false, Vec::new()));
+    // Passes that cancel out: a line deleted at the start, the same line added at the end.
+    let old = b"a\na\n";
+    let (new, spans) = run_passes(old, &[vec![Edit::delete(r(0, 2)), Edit::insert(4, "a\n")]]);
+    assert_eq!(new, old);
+    assert_eq!(spans.len(), 2);
+    assert_eq!(fixed_diff(old, &new, &spans, false), (false, Vec::new()));
+    assert_eq!(fixed_diff(old, old, &[], false), (false, Vec::new()));
+}
+
+#[test]
+fn fixed_diff_refuses_spans_that_do_not_add_up() {
+    let old = b"a\nb\n";
+    let (new, spans) = run_passes(old, &[vec![Edit::replace(r(2, 3), "B")]]);
+    let mut out = Vec::new();
+    let short = write_fixed_diff(&mut out, PATH, &new, &spans, b"", false);
+    assert_eq!(short.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+    assert!(out.is_empty());
+}
+
+/// The fixed file's diff is the source diff: for UTF-8 with a BOM the file's bytes (the BOM on
+/// both sides), for UTF-16 the decoded text, for 8-bit files the bytes as they are; whether the
+/// fixed file keeps its bytes (read from disk) or only its text (as the fixes leave it).
+#[test]
+fn fixed_source_diff_is_the_source_diff() {
+    let originals = [
+        SourceFile::new(PATH, b"\xEF\xBB\xBFfirst\r\nsecond\r\n".to_vec()).unwrap(),
+        SourceFile::from_text(
+            PATH,
+            Encoding::Utf16Le,
+            "REGEDIT4\r\n\"Café\"=\"1\"\r\n".into(),
+        ),
+        SourceFile::new(PATH, b"Name=R\xE9sum\xE9\r\nKey=A\r\n".to_vec()).unwrap(),
+    ];
+    for original in &originals {
+        let text = original.text();
+        let end = text.len();
+        for edit in [
+            Edit::replace(r(0, 5), "1st"),
+            Edit::delete(r(end - 2, end)),
+            Edit::insert(end, "x"),
+        ] {
+            let (new_text, spans) = run_passes(text, &[vec![edit]]);
+            let old_bytes = old_bytes_of(text, &spans);
+            for color in [false, true] {
+                let mut expected = Vec::new();
+                write_source_diff(&mut expected, original, &new_text, &spans, color).unwrap();
+                assert!(!expected.is_empty());
+                let fixed_files = [
+                    SourceFile::new(PATH, original.encode(&new_text)).unwrap(),
+                    SourceFile::from_text(PATH, original.encoding, new_text.clone()),
+                ];
+                for fixed in &fixed_files {
+                    assert_eq!(fixed.encoding, original.encoding);
+                    let mut out = Vec::new();
+                    assert!(
+                        write_fixed_source_diff(&mut out, fixed, &spans, &old_bytes, color)
+                            .unwrap()
+                    );
+                    assert_eq!(
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&expected)
+                    );
+                    if original.encoding == Encoding::Utf8Bom && !color && spans[0].old.start == 0 {
+                        assert!(contains(
+                            &out,
+                            b"\n-\xEF\xBB\xBFfirst\r\n+\xEF\xBB\xBF1st\r\n"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// The diff from the fixed text and the spans' original bytes is the diff from both texts,
+    /// byte for byte, in colour or not; it applies strictly, and is empty when nothing changed.
+    #[test]
+    fn random_edits_fixed_diff_equals_unified_diff((text, passes) in passes_strategy()) {
+        let (new, spans) = random_spans(&text, &passes);
+        assert_fixed_diff_is_exact(&text, &new, &spans)?;
+    }
+
+    /// The same with every span cut in two touching parts (either possibly empty): spans no
+    /// `ChangeMap` gives, but that fit the texts.
+    #[test]
+    fn touching_spans_fixed_diff_equals_unified_diff(
+        (text, passes) in passes_strategy(),
+        cuts in vec(any::<(u8, u8)>(), 1..8),
+    ) {
+        let (new, spans) = random_spans(&text, &passes);
+        let cut: Vec<Span> = spans
+            .iter()
+            .zip(cuts.iter().cycle())
+            .flat_map(|(span, &(a, b))| {
+                let old_cut = span.old.start + usize::from(a) % (span.old.len() + 1);
+                let new_cut = span.new.start + usize::from(b) % (span.new.len() + 1);
+                [
+                    Span { old: r(span.old.start, old_cut), new: r(span.new.start, new_cut) },
+                    Span { old: r(old_cut, span.old.end), new: r(new_cut, span.new.end) },
+                ]
+            })
+            .collect();
+        assert_fixed_diff_is_exact(&text, &new, &cut)?;
+    }
+}
+
+/// [`write_fixed_diff`] writes what [`unified_diff`] and [`unified_diff_colored`] give, says
+/// whether it wrote, and (when the texts differ) its diff applies strictly.
+fn assert_fixed_diff_is_exact(
+    original: &[u8],
+    new: &[u8],
+    spans: &[Span],
+) -> Result<(), TestCaseError> {
+    let (written, diff) = fixed_diff(original, new, spans, false);
+    let expected = unified_diff(PATH, original, new, spans);
+    prop_assert_eq!(
+        String::from_utf8_lossy(&diff),
+        String::from_utf8_lossy(&expected)
+    );
+    prop_assert_eq!(written, new != original);
+    let (written, colored) = fixed_diff(original, new, spans, true);
+    prop_assert_eq!(colored, unified_diff_colored(PATH, original, new, spans));
+    prop_assert_eq!(written, new != original);
+    if new != original {
+        prop_assert_eq!(apply_strict(original, &diff), Ok(new.to_vec()));
+    }
+    Ok(())
 }

@@ -1,9 +1,11 @@
 //! The unified diff between a file's original and fixed text, built from the known changed
 //! spans (see [`crate::fix::changes`]).
 //!
-//! Only the lines around the spans are diffed (line by line, with `similar`); the rest of the
-//! file is only checked to be identical (one `memcmp`), so the cost is linear in the file's size
-//! whatever the edits.
+//! Only the lines around the spans are diffed (line by line, with `similar`), so the cost is
+//! linear in the file's size whatever the edits. Outside the spans the two texts are the same,
+//! so the diff needs the fixed text and only the original's bytes inside the spans
+//! ([`write_fixed_diff`]); given the whole original ([`write_unified_diff`]), it first checks
+//! that the rest of the file is identical (one `memcmp`).
 //!
 //! The output is exact: every line carries its own bytes and terminator (a CRLF line stays CRLF,
 //! 8-bit bytes pass through), a side whose last line has no newline gets
@@ -12,6 +14,7 @@
 //! only in their line endings, a line before the headers (ignored by both tools) says which, so a
 //! diff never looks empty.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::fix::changes::Span;
@@ -65,27 +68,41 @@ pub fn write_unified_diff(
 ) -> io::Result<bool> {
     let fallback;
     let spans = if spans_fit(old, new, spans) {
-        // Outside the spans the texts agree; if they agree inside too, nothing changed
-        // (passes can undo each other, and separately diffed regions would then show a
-        // deletion and an insertion that cancel out).
-        if let (Some(first), Some(last)) = (spans.first(), spans.last())
-            && old.len() == new.len()
-            && all_equal(
-                &[(
-                    &old[first.old.start..last.old.end],
-                    &new[first.new.start..last.new.end],
-                )],
-                PARALLEL_BYTES,
-            )
-        {
-            return Ok(false);
-        }
         spans
     } else {
         fallback = spans_between(old, new);
         &fallback[..]
     };
     write_diff_of_spans(out, path, (old, new), spans, color, PARALLEL_FROM)
+}
+
+/// Writes the unified diff of a fixed text against its original, from the fixed text alone and
+/// the original bytes of the changed spans: the same diff [`write_unified_diff`] writes given the
+/// original text. Returns whether anything was written.
+///
+/// `new`: the fixed text; `spans`: the changed spans (sorted, non-overlapping, non-touching in
+/// both coordinates, as a [`crate::fix::changes::ChangeMap`] gives them); `old_bytes`: the
+/// original bytes of every span's `old` range, concatenated in span order (so its length is the
+/// sum of `span.old.len()`). Outside the spans the original is taken to be the fixed text's
+/// bytes, which is what the spans promise. Spans that are out of order, outside `new`, whose
+/// gaps differ in length between the two texts, or whose old lengths do not add up to
+/// `old_bytes` are an [`io::ErrorKind::InvalidInput`] error (nothing is written): without the
+/// original there is no exact diff to fall back on.
+pub fn write_fixed_diff(
+    out: &mut dyn Write,
+    path: &str,
+    new: &[u8],
+    spans: &[Span],
+    old_bytes: &[u8],
+    color: bool,
+) -> io::Result<bool> {
+    let texts = Texts::fixed(new, spans, old_bytes).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the changed spans do not fit the fixed text and the original bytes",
+        )
+    })?;
+    write_diff(out, path, &texts, color, PARALLEL_FROM)
 }
 
 /// Below this many regions (or hunks) a diff is built on the calling thread; above, in chunks
@@ -95,9 +112,7 @@ const PARALLEL_FROM: usize = 2048;
 /// Regions (or hunks) per chunk of a parallel build.
 const CHUNK: usize = 512;
 
-/// [`write_unified_diff`] once the spans are known to fit, building the diff in chunks on the
-/// pool when there are at least `parallel_from` regions or hunks. Chunks are joined in order,
-/// so the output is the same either way (a test compares them).
+/// [`write_unified_diff`] once the spans are known to fit (see [`write_diff`]).
 fn write_diff_of_spans(
     out: &mut dyn Write,
     path: &str,
@@ -106,17 +121,59 @@ fn write_diff_of_spans(
     color: bool,
     parallel_from: usize,
 ) -> io::Result<bool> {
+    write_diff(
+        out,
+        path,
+        &Texts::whole(old, new, spans),
+        color,
+        parallel_from,
+    )
+}
+
+/// The diff of the two texts, building it in chunks on the pool when there are at least
+/// `parallel_from` regions or hunks. Chunks are joined in order, so the output is the same
+/// either way (a test compares them).
+///
+/// Only the fixed text's lines are counted. The original's lines are those of the regions'
+/// original bytes, and between regions the fixed text's (see [`OldLines`]).
+fn write_diff(
+    out: &mut dyn Write,
+    path: &str,
+    texts: &Texts,
+    color: bool,
+    parallel_from: usize,
+) -> io::Result<bool> {
     use rayon::prelude::*;
-    let old_lines = Lines::new(old);
-    let new_lines = Lines::new(new);
-    let regions = regions(old, new, spans);
-    let (old_seed, new_seed) = (old_lines.seed(), new_lines.seed());
+    // Outside the spans the texts agree; if they agree inside too, nothing changed (passes can
+    // undo each other, and separately diffed regions would then show a deletion and an
+    // insertion that cancel out).
+    if texts.unchanged() {
+        return Ok(false);
+    }
+    let new_lines = Lines::new(texts.new);
+    let new_seed = new_lines.seed();
+    let extents = extents(texts);
+    let read_chunk = |extents: &[Extent]| -> Vec<Region> {
+        let new_lines = new_seed.lines();
+        extents
+            .iter()
+            .map(|extent| Region::read(texts, extent, &new_lines))
+            .collect()
+    };
+    let mut regions: Vec<Region> = if extents.len() >= parallel_from {
+        let chunks: Vec<Vec<Region>> = extents.par_chunks(CHUNK).map(read_chunk).collect();
+        crate::pieces::concat(chunks)
+    } else {
+        read_chunk(&extents)
+    };
+    drop(extents);
+    let old_count = number_old_lines(&mut regions, new_lines.count());
     let diff_chunk = |regions: &[Region]| {
         // Each chunk walks the lines with its own cursor.
-        let (old_lines, new_lines) = (old_seed.lines(), new_seed.lines());
+        let new_lines = new_seed.lines();
         let mut changes = Vec::new();
         for region in regions {
-            diff_region(&old_lines, &new_lines, region, &mut changes);
+            diff_region(region, &new_lines, &mut changes);
         }
         changes
     };
@@ -129,21 +186,22 @@ fn write_diff_of_spans(
     if changes.is_empty() {
         return Ok(false);
     }
-    let mut buf = Vec::new();
+    let eol_chunk = |changes: &[Change]| {
+        let old_lines = OldLines::new(&regions, new_seed.lines());
+        eol_changes(&old_lines, &new_seed.lines(), changes)
+    };
     let eol_changes: Vec<EolChange> = if changes.len() >= parallel_from {
-        let chunks: Vec<Vec<EolChange>> = changes
-            .par_chunks(CHUNK)
-            .map(|changes| eol_changes(&old_seed.lines(), &new_seed.lines(), changes))
-            .collect();
+        let chunks: Vec<Vec<EolChange>> = changes.par_chunks(CHUNK).map(eol_chunk).collect();
         crate::pieces::concat(chunks)
     } else {
-        eol_changes(&old_lines, &new_lines, &changes)
+        eol_chunk(&changes)
     };
+    let mut buf = Vec::new();
     write_eol_note(&mut buf, &eol_changes);
     write_headers(&mut buf, path, color);
-    let hunks = hunks(&changes, old_lines.count());
+    let hunks = hunks(&changes, old_count);
     let write_chunk = |hunks: &[Hunk]| {
-        let (old_lines, new_lines) = (old_seed.lines(), new_seed.lines());
+        let (old_lines, new_lines) = (OldLines::new(&regions, new_seed.lines()), new_seed.lines());
         let mut buf = Vec::new();
         for hunk in hunks {
             let changes = &changes[hunk.changes.clone()];
@@ -181,18 +239,48 @@ pub fn write_source_diff(
             let mut new = Vec::with_capacity(bom.len() + new_text.len());
             new.extend_from_slice(bom);
             new.extend_from_slice(new_text);
-            let shift = |r: TextRange| TextRange::new(r.start + bom.len(), r.end + bom.len());
-            let shifted: Vec<Span> = spans
-                .iter()
-                .map(|s| Span {
-                    old: shift(s.old),
-                    new: shift(s.new),
-                })
-                .collect();
+            let shifted = shifted(spans, bom.len());
             write_unified_diff(out, &source.path, &source.raw(), &new, &shifted, color)
         }
         _ => write_unified_diff(out, &source.path, source.text(), new_text, spans, color),
     }
+}
+
+/// [`write_source_diff`] from the fixed file alone (see [`write_fixed_diff`]): `source` is the
+/// FIXED file, `spans` address its working text, `old_bytes` are the original bytes of the
+/// spans' `old` ranges in the working text, concatenated in span order. The same diff, in the
+/// same form: the file's own bytes for 8-bit and UTF-8 files (for UTF-8 with a BOM, the BOM is
+/// on both sides, as no fix changes it), the decoded text for UTF-16 files.
+///
+/// A UTF-8 file with a BOM is diffed in its bytes, [`SourceFile::raw`]: borrowed when the file
+/// keeps its bytes, encoded (a copy of the text behind the BOM) otherwise.
+pub fn write_fixed_source_diff(
+    out: &mut dyn Write,
+    source: &SourceFile,
+    spans: &[Span],
+    old_bytes: &[u8],
+    color: bool,
+) -> io::Result<bool> {
+    match source.encoding {
+        Encoding::Utf8Bom => {
+            let raw = source.raw();
+            let shifted = shifted(spans, source.encoding.bom().len());
+            write_fixed_diff(out, &source.path, &raw, &shifted, old_bytes, color)
+        }
+        _ => write_fixed_diff(out, &source.path, source.text(), spans, old_bytes, color),
+    }
+}
+
+/// The spans moved `by` bytes later on both sides (past a BOM).
+fn shifted(spans: &[Span], by: usize) -> Vec<Span> {
+    let shift = |r: TextRange| TextRange::new(r.start + by, r.end + by);
+    spans
+        .iter()
+        .map(|s| Span {
+            old: shift(s.old),
+            new: shift(s.new),
+        })
+        .collect()
 }
 
 /// The single span covering everything between the common prefix and the common suffix of the
@@ -413,11 +501,140 @@ impl<'a> LinesSeed<'a> {
     }
 }
 
+/// The two texts of a diff: the fixed text, the changed spans, and the original's bytes inside
+/// the spans (outside them the original has the fixed text's bytes). The spans fit: sorted,
+/// inside both texts, and each gap between them as long in one text as in the other.
+struct Texts<'a> {
+    new: &'a [u8],
+    spans: &'a [Span],
+    original: Original<'a>,
+    /// The original's length.
+    old_len: usize,
+}
+
+/// Where the original's bytes inside the spans are.
+enum Original<'a> {
+    /// In the whole original text.
+    Text(&'a [u8]),
+    /// Every span's, concatenated in span order: span `i`'s are `bytes[starts[i]..starts[i + 1]]`.
+    Spans { bytes: &'a [u8], starts: Vec<usize> },
+}
+
+impl<'a> Texts<'a> {
+    /// Both texts whole; `spans` fit them (see [`spans_fit`]).
+    fn whole(old: &'a [u8], new: &'a [u8], spans: &'a [Span]) -> Self {
+        Self {
+            new,
+            spans,
+            original: Original::Text(old),
+            old_len: old.len(),
+        }
+    }
+
+    /// The fixed text and the spans' original bytes (see [`write_fixed_diff`]); `None` when the
+    /// spans do not fit them.
+    fn fixed(new: &'a [u8], spans: &'a [Span], old_bytes: &'a [u8]) -> Option<Self> {
+        let mut starts = Vec::with_capacity(spans.len() + 1);
+        let (mut old_pos, mut new_pos, mut at) = (0usize, 0usize, 0usize);
+        for span in spans {
+            let fits = span.old.start >= old_pos
+                && span.new.start >= new_pos
+                && span.old.start <= span.old.end
+                && span.new.start <= span.new.end
+                && span.new.end <= new.len()
+                && span.old.start - old_pos == span.new.start - new_pos;
+            if !fits {
+                return None;
+            }
+            starts.push(at);
+            at = at.checked_add(span.old.len())?;
+            (old_pos, new_pos) = (span.old.end, span.new.end);
+        }
+        starts.push(at);
+        let old_len = old_pos.checked_add(new.len() - new_pos)?;
+        (at == old_bytes.len()).then_some(Self {
+            new,
+            spans,
+            original: Original::Spans {
+                bytes: old_bytes,
+                starts,
+            },
+            old_len,
+        })
+    }
+
+    /// The original bytes of span `i`.
+    fn old_span(&self, i: usize) -> &'a [u8] {
+        match &self.original {
+            Original::Text(old) => &old[self.spans[i].old.as_range()],
+            Original::Spans { bytes, starts } => &bytes[starts[i]..starts[i + 1]],
+        }
+    }
+
+    /// The original's bytes of an extent: in one piece when the whole original is at hand,
+    /// otherwise put together from the fixed text's gaps and the spans' original bytes.
+    fn old_bytes(&self, extent: &Extent) -> Cow<'a, [u8]> {
+        if let Original::Text(old) = self.original {
+            return Cow::Borrowed(&old[extent.old.as_range()]);
+        }
+        let mut bytes = Vec::with_capacity(extent.old.len());
+        let mut pos = extent.new.start;
+        for i in extent.spans.clone() {
+            let span = self.spans[i];
+            bytes.extend_from_slice(&self.new[pos..span.new.start]);
+            bytes.extend_from_slice(self.old_span(i));
+            pos = span.new.end;
+        }
+        bytes.extend_from_slice(&self.new[pos..extent.new.end]);
+        Cow::Owned(bytes)
+    }
+
+    /// Whether the original equals the fixed text. They agree outside the spans, so when they
+    /// are as long only the spans' original bytes, and the gaps that moved, are compared with
+    /// the fixed text's bytes at the same offsets (one linear pass, on the pool when long).
+    fn unchanged(&self) -> bool {
+        if self.old_len != self.new.len() {
+            return false;
+        }
+        let new = self.new;
+        let mut pairs: Vec<(&[u8], &[u8])> = Vec::with_capacity(2 * self.spans.len());
+        let (mut old_pos, mut new_pos) = (0, 0);
+        for (i, span) in self.spans.iter().enumerate() {
+            // The gap before the span: at `old_pos` in the original, `new_pos` in the fixed text.
+            if old_pos != new_pos {
+                pairs.push((&new[new_pos..span.new.start], &new[old_pos..span.old.start]));
+            }
+            pairs.push((self.old_span(i), &new[span.old.as_range()]));
+            (old_pos, new_pos) = (span.old.end, span.new.end);
+        }
+        // The texts are as long, so the last gap did not move.
+        all_equal(&pairs, PARALLEL_BYTES)
+    }
+
+    /// The original's byte before the end of span `i` (none at the text's start), given
+    /// `before`, the one before the end of span `i - 1`: the span's last original byte, or the
+    /// gap's last byte (the same in the fixed text), or when both are empty, `before`.
+    fn old_byte_before_end(&self, i: usize, before: Option<u8>) -> Option<u8> {
+        let span = self.spans[i];
+        if let Some(&last) = self.old_span(i).last() {
+            return Some(last);
+        }
+        let gap_start = i.checked_sub(1).map_or(0, |p| self.spans[p].old.end);
+        if span.old.start > gap_start {
+            Some(self.new[span.new.start - 1])
+        } else {
+            before
+        }
+    }
+}
+
 /// A changed region expanded to whole lines on both sides: the bytes before `old.start` and
-/// `new.start` are identical, and so are the bytes after `old.end` and `new.end`.
-struct Region {
+/// `new.start` are identical, and so are the bytes after `old.end` and `new.end`; `spans` are
+/// the spans inside it.
+struct Extent {
     old: TextRange,
     new: TextRange,
+    spans: std::ops::Range<usize>,
 }
 
 /// True when `pos` starts a line (or is the text's start).
@@ -425,46 +642,168 @@ fn at_line_start(text: &[u8], pos: usize) -> bool {
     pos == 0 || text[pos - 1] == b'\n'
 }
 
-/// Expands spans to whole lines, merging spans that share a line. Each search is bounded by the
-/// neighbouring spans, so the total work is linear in the size of the texts.
-fn regions(old: &[u8], new: &[u8], spans: &[Span]) -> Vec<Region> {
-    let mut regions: Vec<Region> = Vec::new();
+/// Expands spans to whole lines, merging spans that share a line. The lines are found in the
+/// fixed text, whose bytes outside the spans are the original's; only whether a span ends a
+/// line of the original looks at the original's bytes. Each search is bounded by the
+/// neighbouring spans, so the total work is linear in the size of the text.
+fn extents(texts: &Texts) -> Vec<Extent> {
+    let (new, spans) = (texts.new, texts.spans);
+    let mut extents: Vec<Extent> = Vec::new();
+    // The original's byte before the end of the span last looked at (every span is, in order).
+    let mut old_before = None;
     let mut i = 0;
     while i < spans.len() {
-        let first = spans[i];
-        let floor = regions.last().map_or(0, |r| r.old.end);
-        let old_start =
-            memchr::memrchr(b'\n', &old[floor..first.old.start]).map_or(floor, |p| floor + p + 1);
-        let back = first.old.start - old_start;
-        let new_start = first.new.start - back;
+        let (first_index, first) = (i, spans[i]);
+        let floor = extents.last().map_or(0, |e| e.new.end);
+        let new_start =
+            memchr::memrchr(b'\n', &new[floor..first.new.start]).map_or(floor, |p| floor + p + 1);
+        let back = first.new.start - new_start;
+        let old_start = first.old.start - back;
         let (old_end, new_end) = loop {
             let span = spans[i];
-            let needs_end = !at_line_start(old, span.old.end) || !at_line_start(new, span.new.end);
-            if !needs_end {
+            old_before = texts.old_byte_before_end(i, old_before);
+            let old_at_line_start = span.old.end == 0 || old_before == Some(b'\n');
+            if old_at_line_start && at_line_start(new, span.new.end) {
                 break (span.old.end, span.new.end);
             }
             // The gap after the span is identical in both texts; find the end of its first line.
-            let limit = spans.get(i + 1).map_or(old.len(), |next| next.old.start);
-            match memchr::memchr(b'\n', &old[span.old.end..limit]) {
+            let limit = spans.get(i + 1).map_or(new.len(), |next| next.new.start);
+            match memchr::memchr(b'\n', &new[span.new.end..limit]) {
                 Some(p) => break (span.old.end + p + 1, span.new.end + p + 1),
                 None if i + 1 < spans.len() => i += 1,
-                None => break (old.len(), new.len()),
+                None => break (texts.old_len, new.len()),
             }
         };
-        match regions.last_mut() {
+        match extents.last_mut() {
             // Touching regions are diffed together, so their lines can align.
-            Some(last) if last.old.end == old_start => {
+            Some(last) if last.new.end == new_start => {
                 last.old.end = old_end;
                 last.new.end = new_end;
+                last.spans.end = i + 1;
             }
-            _ => regions.push(Region {
+            _ => extents.push(Extent {
                 old: TextRange::new(old_start, old_end),
                 new: TextRange::new(new_start, new_end),
+                spans: first_index..i + 1,
             }),
         }
         i += 1;
     }
-    regions
+    extents
+}
+
+/// An [`Extent`] read for diffing: its original bytes and where their lines start, and its
+/// first line and number of lines in each text.
+struct Region<'a> {
+    old: Cow<'a, [u8]>,
+    /// Where each line of `old` starts, then `old.len()`.
+    old_starts: Vec<usize>,
+    /// The region's first line in the original (see [`number_old_lines`]).
+    old_first: usize,
+    new_first: usize,
+    new_lines: usize,
+}
+
+impl<'a> Region<'a> {
+    /// Reads an extent; its first line in the original is numbered later.
+    fn read(texts: &Texts<'a>, extent: &Extent, new_lines: &Lines) -> Self {
+        let old = texts.old_bytes(extent);
+        let mut old_starts = vec![0];
+        old_starts.extend(
+            memchr::memchr_iter(b'\n', &old)
+                .map(|i| i + 1)
+                .filter(|&start| start < old.len()),
+        );
+        if !old.is_empty() {
+            old_starts.push(old.len());
+        }
+        let new_first = new_lines.line_at(extent.new.start);
+        Self {
+            old,
+            old_starts,
+            old_first: 0,
+            new_first,
+            new_lines: new_lines.line_at(extent.new.end) - new_first,
+        }
+    }
+
+    fn old_lines(&self) -> usize {
+        self.old_starts.len() - 1
+    }
+
+    /// Line `k` of the region's original bytes, with its terminator.
+    fn old_line(&self, k: usize) -> &[u8] {
+        &self.old[self.old_starts[k]..self.old_starts[k + 1]]
+    }
+}
+
+/// Numbers the regions' lines in the original and returns the original's number of lines.
+/// Between regions both texts have the same lines, so an original line's number is the fixed
+/// text's less the lines the regions before it added.
+fn number_old_lines(regions: &mut [Region], new_count: usize) -> usize {
+    let (mut old_sum, mut new_sum) = (0, 0);
+    for region in regions {
+        region.old_first = region.new_first - new_sum + old_sum;
+        old_sum += region.old_lines();
+        new_sum += region.new_lines;
+    }
+    new_count - new_sum + old_sum
+}
+
+/// The original's lines, numbered: a region's from its original bytes, the others (the same
+/// bytes in both texts) from the fixed text's lines.
+struct OldLines<'r, 'a> {
+    regions: &'r [Region<'a>],
+    new: Lines<'a>,
+    /// The region last looked up.
+    hint: std::cell::Cell<usize>,
+}
+
+impl<'r, 'a: 'r> OldLines<'r, 'a> {
+    /// The original's lines, given the regions (numbered) and the fixed text's lines.
+    fn new(regions: &'r [Region<'a>], new: Lines<'a>) -> Self {
+        Self {
+            regions,
+            new,
+            hint: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The last region starting at or before original line `n`, if any.
+    fn region_before(&self, n: usize) -> Option<usize> {
+        let regions = self.regions;
+        let is_last_before = |r: usize| {
+            regions.get(r).is_some_and(|region| region.old_first <= n)
+                && regions.get(r + 1).is_none_or(|next| next.old_first > n)
+        };
+        let hint = self.hint.get();
+        let found = if is_last_before(hint) {
+            hint
+        } else if is_last_before(hint + 1) {
+            hint + 1
+        } else {
+            regions
+                .partition_point(|region| region.old_first <= n)
+                .checked_sub(1)?
+        };
+        self.hint.set(found);
+        Some(found)
+    }
+
+    /// Original line `n` (0-based) with its terminator.
+    fn line(&self, n: usize) -> &'r [u8] {
+        let Some(r) = self.region_before(n) else {
+            return self.new.line(n);
+        };
+        let region = &self.regions[r];
+        let k = n - region.old_first;
+        if k < region.old_lines() {
+            region.old_line(k)
+        } else {
+            self.new
+                .line(region.new_first + region.new_lines + (k - region.old_lines()))
+        }
+    }
 }
 
 /// A run of changed lines: `old_len` lines from `old_start` replaced by `new_len` lines from
@@ -478,11 +817,12 @@ struct Change {
 }
 
 /// Diffs one region line by line and appends its changes.
-fn diff_region(old: &Lines, new: &Lines, region: &Region, changes: &mut Vec<Change>) {
-    let (oa, ob) = (old.line_at(region.old.start), old.line_at(region.old.end));
-    let (na, nb) = (new.line_at(region.new.start), new.line_at(region.new.end));
-    let old_lines: Vec<&[u8]> = (oa..ob).map(|n| old.line(n)).collect();
-    let new_lines: Vec<&[u8]> = (na..nb).map(|n| new.line(n)).collect();
+fn diff_region(region: &Region, new: &Lines, changes: &mut Vec<Change>) {
+    let (oa, na) = (region.old_first, region.new_first);
+    let old_lines: Vec<&[u8]> = (0..region.old_lines())
+        .map(|k| region.old_line(k))
+        .collect();
+    let new_lines: Vec<&[u8]> = (na..na + region.new_lines).map(|n| new.line(n)).collect();
     // Common leading and trailing lines are context whatever the algorithm.
     let head = old_lines
         .iter()
@@ -611,7 +951,7 @@ fn hunk_range(start: usize, end: usize) -> String {
 
 fn write_hunk(
     buf: &mut Vec<u8>,
-    old: &Lines,
+    old: &OldLines,
     new: &Lines,
     changes: &[Change],
     hunk: &Hunk,
@@ -701,7 +1041,7 @@ fn terminator_name(terminator: &[u8]) -> &'static str {
 type EolChange = (usize, &'static str, &'static str);
 
 /// The lines of `changes` that differ only in their terminator, in order.
-fn eol_changes(old: &Lines, new: &Lines, changes: &[Change]) -> Vec<EolChange> {
+fn eol_changes(old: &OldLines, new: &Lines, changes: &[Change]) -> Vec<EolChange> {
     let mut found = Vec::new();
     for change in changes.iter().filter(|c| c.old_len == c.new_len) {
         for k in 0..change.old_len {
@@ -813,11 +1153,136 @@ mod tests {
                 String::from_utf8_lossy(&parallel),
                 String::from_utf8_lossy(&sequential)
             );
+            // From the fixed text and the spans' original bytes alone, on the pool or not.
+            let old_bytes = old_bytes_of(&old, &spans);
+            for parallel_from in [1, usize::MAX] {
+                let fixed = Texts::fixed(&new, &spans, &old_bytes).unwrap();
+                let (written, from_fixed) = build_diff(&fixed, color, parallel_from);
+                assert!(written);
+                assert_eq!(
+                    String::from_utf8_lossy(&from_fixed),
+                    String::from_utf8_lossy(&sequential)
+                );
+            }
             let text = String::from_utf8_lossy(&sequential);
             // More regions and hunks than one chunk holds: several chunks were joined.
             assert!(text.matches("@@ -").count() > CHUNK, "hunks: {text:.200}");
             assert!(text.starts_with("# line endings differ: lines 15 (CRLF -> LF)"));
         }
+    }
+
+    /// The spans' original bytes, concatenated in span order.
+    fn old_bytes_of(old: &[u8], spans: &[Span]) -> Vec<u8> {
+        spans
+            .iter()
+            .flat_map(|span| &old[span.old.as_range()])
+            .copied()
+            .collect()
+    }
+
+    /// [`write_diff`] into a buffer: whether it wrote, and what.
+    fn build_diff(texts: &Texts, color: bool, parallel_from: usize) -> (bool, Vec<u8>) {
+        let mut out = Vec::new();
+        let written = write_diff(&mut out, "f", texts, color, parallel_from).unwrap();
+        (written, out)
+    }
+
+    /// An original and a fixed text with fitting spans, from segments (an unchanged gap, then a
+    /// span's original and fixed bytes) and a last unchanged gap. Empty gaps make spans that
+    /// touch, which a [`crate::fix::changes::ChangeMap`] never gives but a caller of
+    /// [`write_unified_diff`] may.
+    fn texts_of(
+        segments: &[(Vec<u8>, Vec<u8>, Vec<u8>)],
+        tail: &[u8],
+    ) -> (Vec<u8>, Vec<u8>, Vec<Span>) {
+        let (mut old, mut new, mut spans) = (Vec::new(), Vec::new(), Vec::new());
+        for (gap, old_part, new_part) in segments {
+            old.extend_from_slice(gap);
+            new.extend_from_slice(gap);
+            let (old_start, new_start) = (old.len(), new.len());
+            old.extend_from_slice(old_part);
+            new.extend_from_slice(new_part);
+            spans.push(Span {
+                old: TextRange::new(old_start, old.len()),
+                new: TextRange::new(new_start, new.len()),
+            });
+        }
+        old.extend_from_slice(tail);
+        new.extend_from_slice(tail);
+        (old, new, spans)
+    }
+
+    fn line_bytes() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        proptest::collection::vec(
+            prop_oneof![
+                3 => Just(b'a'),
+                2 => Just(b'b'),
+                3 => Just(b'\n'),
+                1 => Just(b'\r'),
+            ],
+            0..7,
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The diff from the fixed text and the spans' original bytes is the diff from both
+        /// texts, byte for byte, in colour or not, built on the pool or not, for any spans that
+        /// fit (touching, empty, or with the same bytes on both sides too).
+        #[test]
+        fn fixed_diff_equals_the_diff_of_both_texts(
+            segments in proptest::collection::vec((line_bytes(), line_bytes(), line_bytes()), 0..8),
+            tail in line_bytes(),
+        ) {
+            let (old, new, spans) = texts_of(&segments, &tail);
+            let old_bytes = old_bytes_of(&old, &spans);
+            for color in [false, true] {
+                let expected = if color {
+                    unified_diff_colored("f", &old, &new, &spans)
+                } else {
+                    unified_diff("f", &old, &new, &spans)
+                };
+                proptest::prop_assert_eq!(expected.is_empty(), old == new);
+                for parallel_from in [1, usize::MAX] {
+                    let whole = Texts::whole(&old, &new, &spans);
+                    let fixed = Texts::fixed(&new, &spans, &old_bytes).unwrap();
+                    for texts in [whole, fixed] {
+                        let (written, out) = build_diff(&texts, color, parallel_from);
+                        proptest::prop_assert_eq!(
+                            String::from_utf8_lossy(&out),
+                            String::from_utf8_lossy(&expected)
+                        );
+                        proptest::prop_assert_eq!(written, !expected.is_empty());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn spans_that_do_not_fit_the_fixed_text_are_refused() {
+        let span = |old: (usize, usize), new: (usize, usize)| Span {
+            old: TextRange::new(old.0, old.1),
+            new: TextRange::new(new.0, new.1),
+        };
+        let new = b"a\nB\nc\n";
+        assert!(Texts::fixed(new, &[span((2, 3), (2, 3))], b"b").is_some());
+        // Old bytes too short or too long.
+        assert!(Texts::fixed(new, &[span((2, 3), (2, 3))], b"").is_none());
+        assert!(Texts::fixed(new, &[span((2, 3), (2, 3))], b"bb").is_none());
+        // Past the fixed text's end.
+        assert!(Texts::fixed(new, &[span((5, 7), (5, 7))], b"\nx").is_none());
+        // The gap before a span longer on one side.
+        assert!(Texts::fixed(new, &[span((1, 2), (2, 3))], b"b").is_none());
+        // Out of order.
+        let reversed = [span((4, 5), (4, 5)), span((0, 1), (0, 1))];
+        assert!(Texts::fixed(new, &reversed, b"ca").is_none());
+        let mut out = Vec::new();
+        let refused = write_fixed_diff(&mut out, "f", new, &reversed, b"ca", false);
+        assert_eq!(refused.unwrap_err().kind(), io::ErrorKind::InvalidInput);
+        assert!(out.is_empty());
     }
 
     #[test]
