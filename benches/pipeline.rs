@@ -45,14 +45,15 @@ fn fix(path: &str, raw: Vec<u8>) -> usize {
     let loaded = pipeline::load(path, raw).expect("loads");
     let fixed = pipeline::fix_package(vec![loaded], &[], &options());
     let fixed = fixed[0].as_ref().expect("fixes");
-    let source = &fixed.file.source;
-    let original = svcscrub::source::SourceFile::from_text(
-        path,
-        source.encoding,
-        fixed.original_text().expect("fits"),
-    );
     let mut out = std::io::sink();
-    diff::write_source_diff(&mut out, &original, source.text(), &fixed.spans, false).expect("sink");
+    diff::write_fixed_source_diff(
+        &mut out,
+        &fixed.file.source,
+        &fixed.spans,
+        &fixed.old_bytes,
+        false,
+    )
+    .expect("sink");
     fixed.fixed
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use svcscrub::diagnostic::Diagnostic;
 use svcscrub::pipeline::{self, Loaded};
-use svcscrub::render::diff::write_source_diff;
+use svcscrub::render::diff::{write_fixed_source_diff, write_source_diff};
 
 fn package(name: &str) -> Vec<Loaded> {
     let dir = common::manifest_dir()
@@ -49,6 +49,17 @@ fn diffs(out: &mut String, files: &[Loaded], unsafe_fixes: bool) {
             false,
         )
         .unwrap();
+        // The command's diff, from the fixed file and the original bytes of what changed.
+        let mut from_fixed = Vec::new();
+        write_fixed_source_diff(
+            &mut from_fixed,
+            &fixed.file.source,
+            &fixed.spans,
+            &fixed.old_bytes,
+            false,
+        )
+        .unwrap();
+        assert_eq!(from_fixed, diff, "{}", file.source.path);
         out.push_str(&String::from_utf8_lossy(&diff));
     }
 }

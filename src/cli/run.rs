@@ -630,15 +630,18 @@ fn fix_one_package(
     (in_input_order(&package.inputs, ok, errors), warnings)
 }
 
-/// The unified diff of a fixed file against its original.
+/// The unified diff of a fixed file against its original, from the fixed text and the
+/// original bytes of what changed.
 fn fixed_diff(fixed: &Fixed, color: bool) -> Vec<u8> {
-    let source = &fixed.file.source;
     let mut out = Vec::new();
-    if let Some(original) = fixed.original_text() {
-        let original = SourceFile::from_text(source.path.as_str(), source.encoding, original);
-        // Writing to a Vec cannot fail.
-        let _ = diff::write_source_diff(&mut out, &original, source.text(), &fixed.spans, color);
-    }
+    // Writing to a Vec cannot fail, and the spans fit the text they were recorded on.
+    let _ = diff::write_fixed_source_diff(
+        &mut out,
+        &fixed.file.source,
+        &fixed.spans,
+        &fixed.old_bytes,
+        color,
+    );
     out
 }
 
