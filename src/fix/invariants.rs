@@ -51,18 +51,23 @@ fn total_keys_problems_meeting(
     text: &[u8],
     changed: &[TextRange],
 ) -> Vec<TextRange> {
-    let meets = |range: TextRange| {
-        // The first changed range that does not end before `range`.
-        let k = changed.partition_point(|c| c.end < range.start);
-        changed.get(k).is_some_and(|c| c.start <= range.end)
-    };
     // Whole top-level items: a change to an ancestor (say, its `remarked` prefix) can change
-    // how an item's keys read.
+    // how an item's keys read. Items and changes are both in text order: one walk over both.
     let mut subtrees: Vec<std::ops::Range<u32>> = Vec::new();
     let mut top = 0u32;
+    let mut k = 0;
     while let Some(item) = doc.item(top) {
         let end = item.subtree_end().max(top + 1);
-        if meets(item.range()) {
+        let range = item.range();
+        // The first changed range that does not end before this item (nor before any later
+        // one, as items come in order).
+        while changed.get(k).is_some_and(|c| c.end < range.start) {
+            k += 1;
+        }
+        if k == changed.len() {
+            break;
+        }
+        if changed[k].start <= range.end {
             subtrees.push(top..end);
         }
         top = end;
