@@ -518,8 +518,14 @@ pub fn fix_package(
 fn edit_in_place(loaded: &mut Loaded, map: &mut ChangeMap, edits: &[Edit]) -> Result<(), FixError> {
     let conflict = |e: fix::EditConflict| FixError(e.to_string());
     let text = loaded.source.text();
-    let undo = fix::undo_edits(text, edits).map_err(conflict)?;
     let recorded = map.recorded(text, edits).map_err(conflict)?;
+    // How to put the text back if it does not parse: on the first pass the recorded map holds
+    // the original bytes already; later passes keep what their edits replace.
+    let undo = if map.is_empty() {
+        None
+    } else {
+        Some(fix::undo_edits(text, edits).map_err(conflict)?)
+    };
     loaded
         .source
         .edit_text(|buf, base| fix::apply_edits_in_place(buf, base, edits))
@@ -531,28 +537,45 @@ fn edit_in_place(loaded: &mut Loaded, map: &mut ChangeMap, edits: &[Edit]) -> Re
             len: e.content.len(),
         })
         .collect();
-    match reparsed(loaded, &replacements) {
+    // The previous tree is moved into the new one.
+    let previous = std::mem::replace(&mut loaded.syntax, Syntax::empty());
+    match reparsed(loaded, previous, &replacements) {
         Ok(syntax) => {
             loaded.syntax = syntax;
             *map = recorded;
             Ok(())
         }
         Err(e) => {
-            // The undo edits fit the edited text by construction.
-            let _ = loaded
-                .source
-                .edit_text(|buf, base| fix::apply_edits_in_place(buf, base, &undo));
+            let text = loaded.source.text();
+            let previous = match undo {
+                Some(undo) => fix::apply_edits(text, &undo).ok(),
+                None => changes::original_text(text, recorded.spans(), recorded.old_bytes()),
+            };
+            // Both fit the edited text by construction, and it parsed before.
+            if let Some(previous) = previous {
+                loaded.source.edit_text(|buf, base| {
+                    buf.truncate(base);
+                    buf.extend_from_slice(&previous);
+                });
+                if let Ok(syntax) = syntax::parse(loaded.source.text(), loaded.format) {
+                    loaded.syntax = syntax;
+                }
+            }
             Err(e)
         }
     }
 }
 
-/// The tree of `loaded`'s edited text, spliced from its tree of the text before
+/// The tree of `loaded`'s edited text, spliced from `previous`, its tree of the text before
 /// `replacements`; an error if the text no longer reads as the file's encoding and format.
 ///
 /// Detecting the format scans the whole text (for NUL bytes), so it runs on the pool while the
 /// text is re-parsed as the format it had.
-fn reparsed(loaded: &Loaded, replacements: &[syntax::Replacement]) -> Result<Syntax, FixError> {
+fn reparsed(
+    loaded: &Loaded,
+    previous: Syntax,
+    replacements: &[syntax::Replacement],
+) -> Result<Syntax, FixError> {
     let source = &loaded.source;
     let text = source.text();
     let changed = || FixError("a fix changed the file's format or encoding".into());
@@ -573,7 +596,7 @@ fn reparsed(loaded: &Loaded, replacements: &[syntax::Replacement]) -> Result<Syn
     };
     let (format, syntax) = rayon::join(
         || detect::detect(text, source.encoding),
-        || syntax::reparse(&loaded.syntax, text, loaded.format, replacements),
+        || syntax::reparse(previous, text, loaded.format, replacements),
     );
     let format = format.map_err(|e| failed(e.offset, e.message))?;
     if format != loaded.format {

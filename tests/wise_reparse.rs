@@ -200,7 +200,7 @@ fn check_script(name: &str, text: &[u8], kind: ScriptKind, cases: usize, seed: u
     for case in 0..cases {
         let (edited, reps) = replacements(&mut rng, text, &targets);
         let fresh = syntax::parse(&edited, format);
-        let spliced = syntax::reparse(&previous, &edited, format, &reps);
+        let spliced = syntax::reparse(previous.clone(), &edited, format, &reps);
         match (&fresh, &spliced) {
             (Ok(Syntax::Script(a)), Ok(Syntax::Script(b))) => {
                 parsed += 1;

@@ -31,6 +31,13 @@ pub enum Syntax {
     Reg(reg::RegFile),
 }
 
+impl Syntax {
+    /// The tree of an empty text: what a file holds while its tree is rebuilt.
+    pub fn empty() -> Self {
+        Syntax::Script(wise::Document::empty(crate::detect::ScriptKind::Wse))
+    }
+}
+
 /// Parses a working text whose format [`crate::detect::detect`] has decided.
 pub fn parse(text: &[u8], format: Format) -> Result<Syntax, SyntaxError> {
     match format {
@@ -49,17 +56,22 @@ pub struct Replacement {
 
 /// Parses `text`, the result of `replacements` on the text `previous` was parsed from: the
 /// same tree as [`parse`] (errors included), built for a script by re-parsing only the
-/// top-level items the replacements touch and reusing the rest of `previous`.
+/// top-level items the replacements touch and moving the rest of `previous` into place (the
+/// previous tree is taken: its arrays become the new tree's).
 pub fn reparse(
-    previous: &Syntax,
+    previous: Syntax,
     text: &[u8],
     format: Format,
     replacements: &[Replacement],
 ) -> Result<Syntax, SyntaxError> {
-    match (previous, format) {
-        (Syntax::Script(doc), Format::Script(kind)) if doc.kind == kind => {
+    match previous {
+        Syntax::Script(doc) if format == Format::Script(doc.kind) => {
             wise::reparse(doc, text, replacements).map(Syntax::Script)
         }
-        _ => parse(text, format),
+        previous => {
+            // Freed before the text is parsed again.
+            drop(previous);
+            parse(text, format)
+        }
     }
 }

@@ -290,6 +290,19 @@ pub fn parse(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> {
 }
 
 impl Document {
+    /// The tree of an empty text: what a file holds while its tree is rebuilt.
+    pub fn empty(kind: ScriptKind) -> Self {
+        Self {
+            kind,
+            header: TextRange::empty(0),
+            items: Vec::new(),
+            own_lines: Vec::new(),
+            long_lines: Vec::new(),
+            blanks: Vec::new(),
+            len: 0,
+        }
+    }
+
     /// Every item in preorder (file order of head lines).
     pub fn items(&self) -> &[Item] {
         &self.items

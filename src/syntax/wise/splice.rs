@@ -10,8 +10,12 @@
 //! item, a piece that does not parse or ends inside an item, a slot that would not start a
 //! line), the text is parsed in full, so the tree and any error are exactly [`parse`]'s.
 //!
-//! The touched runs are parsed and the new tree's arrays filled on the rayon pool: for a big
-//! capture they are tens of megabytes, nearly all copied from the previous tree.
+//! The touched runs are parsed on the rayon pool, and the new tree is built in the previous
+//! tree's arrays, moved in place: for a big capture they are tens of megabytes, nearly all
+//! copied, and a second set of arrays would be as much memory again, first touched page by
+//! page.
+
+use std::ops::Range;
 
 use rayon::prelude::*;
 
@@ -21,32 +25,27 @@ use super::{Document, Item, LongLine, NONE, OFFSET_BITS, OFFSET_MASK, parse};
 use crate::syntax::{Replacement, SyntaxError};
 use crate::text::TextRange;
 
-/// Records per job when the spliced tree's arrays are filled on the pool.
+/// Items per job when the first own-line record of a run is looked for on the pool.
 const JOB_LEN: usize = 1 << 14;
 
-/// See [`crate::syntax::reparse`].
+/// See [`crate::syntax::reparse`]. The previous tree is taken: its arrays become the new one's.
 pub fn reparse(
-    previous: &Document,
+    previous: Document,
     text: &[u8],
     replacements: &[Replacement],
 ) -> Result<Document, SyntaxError> {
-    match splice(previous, text, replacements, JOB_LEN) {
+    let kind = previous.kind;
+    match splice(previous, text, replacements) {
         Some(doc) => {
             debug_assert!(doc.print(text) == text, "spliced tree does not print back");
             Ok(doc)
         }
-        None => parse(text, previous.kind),
+        None => parse(text, kind),
     }
 }
 
 /// The spliced tree, or `None` where only a full parse is certain to be right.
-/// `job_len`: records per job when the arrays are filled on the pool.
-fn splice(
-    previous: &Document,
-    text: &[u8],
-    replacements: &[Replacement],
-    job_len: usize,
-) -> Option<Document> {
+fn splice(previous: Document, text: &[u8], replacements: &[Replacement]) -> Option<Document> {
     let items = &previous.items;
     let old_len = previous.len;
     if replacements.is_empty() || text.len() >= 1 << OFFSET_BITS {
@@ -101,9 +100,10 @@ fn splice(
     )?;
     let pieces = runs
         .par_iter()
-        .map(|run| piece_of(previous, text, run))
+        .map(|run| piece_of(&previous, text, run))
         .collect::<Option<Vec<Piece>>>()?;
-    let mut out = join_pieces(&previous.blanks[..before], &pieces, job_len);
+    let (kind, header) = (previous.kind, previous.header);
+    let mut out = join_in_place(previous, before, &pieces);
 
     let mut regions = Regions::default();
     let mut top = 0u32;
@@ -113,8 +113,8 @@ fn splice(
         top = next;
     }
     Some(Document {
-        kind: previous.kind,
-        header: previous.header,
+        kind,
+        header,
         items: out.items,
         own_lines: out.own_lines,
         long_lines: out.long_lines,
@@ -197,16 +197,13 @@ enum Run {
 
 /// A run's records, ready to be placed: offsets in the new text once moved, indices counting
 /// from the run's first item and first own-line record.
-enum Piece<'d> {
+enum Piece {
+    /// Records of the previous tree, by index, whose offsets move by `delta`.
     Copied {
-        /// The index of the run's first item in the previous tree.
-        first: u32,
-        items: &'d [Item],
-        /// The index of the run's first own-line record in the previous tree.
-        lines_from: u32,
-        own_lines: &'d [u16],
-        long_lines: &'d [LongLine],
-        blanks: &'d [TextRange],
+        items: Range<usize>,
+        own_lines: Range<usize>,
+        long_lines: Range<usize>,
+        blanks: Range<usize>,
         delta: i64,
     },
     Parsed(Tree),
@@ -214,7 +211,7 @@ enum Piece<'d> {
 
 /// The records of `run`, or `None` if its text does not parse as a piece (or a copied range
 /// does not fit the previous tree).
-fn piece_of<'d>(previous: &'d Document, text: &[u8], run: &Run) -> Option<Piece<'d>> {
+fn piece_of(previous: &Document, text: &[u8], run: &Run) -> Option<Piece> {
     let (first, end, start, stop, delta) = match *run {
         Run::Parse { from, to } => {
             return lines(text.get(..to)?, from, false).ok().map(Piece::Parsed);
@@ -245,151 +242,228 @@ fn piece_of<'d>(previous: &'d Document, text: &[u8], run: &Run) -> Option<Piece<
         .partition_point(|l| (l.start as usize) < stop);
     let blanks_from = previous.blanks.partition_point(|b| b.start < start);
     let blanks_to = previous.blanks.partition_point(|b| b.start < stop);
+    let own_lines = lines_from as usize..lines_to as usize;
+    previous.own_lines.get(own_lines.clone())?;
     Some(Piece::Copied {
-        first,
-        items,
-        lines_from,
-        own_lines: previous
-            .own_lines
-            .get(lines_from as usize..lines_to as usize)?,
-        long_lines: previous.long_lines.get(long_from..long_to.max(long_from))?,
-        blanks: previous
-            .blanks
-            .get(blanks_from..blanks_to.max(blanks_from))?,
+        items: first as usize..end as usize,
+        own_lines,
+        long_lines: long_from..long_to.max(long_from),
+        blanks: blanks_from..blanks_to.max(blanks_from),
         delta,
     })
 }
 
-impl Piece<'_> {
-    fn items_len(&self) -> usize {
+/// Where a part of a joined array comes from.
+enum Part<'t, T> {
+    /// These elements of the array, moved.
+    Moved(Range<usize>),
+    /// These new elements (of a parsed piece).
+    Made(&'t [T]),
+}
+
+impl<T> Part<'_, T> {
+    fn len(&self) -> usize {
         match self {
-            Piece::Copied { items, .. } => items.len(),
-            Piece::Parsed(tree) => tree.items.len(),
+            Part::Moved(range) => range.len(),
+            Part::Made(elements) => elements.len(),
         }
     }
 
-    fn own_lines(&self) -> &[u16] {
+    /// Where a moved part's elements start in the previous array.
+    fn old_start(&self) -> u32 {
         match self {
-            Piece::Copied { own_lines, .. } => own_lines,
-            Piece::Parsed(tree) => &tree.own_lines,
+            Part::Moved(range) => range.start as u32,
+            Part::Made(_) => 0,
         }
     }
+}
 
-    fn long_lines_len(&self) -> usize {
-        match self {
-            Piece::Copied { long_lines, .. } => long_lines.len(),
-            Piece::Parsed(tree) => tree.long_lines.len(),
+/// Rebuilds `array` in place as its `parts` joined in order: part `p`'s elements are
+/// `moved(p, element)` of the elements it names, or `made(p, element)` of its new ones. The
+/// parts that name elements of the array name disjoint ranges, in order.
+///
+/// A part moving left only overwrites elements of parts before it, and those moving left are
+/// moved in order; one moving right only those of parts after it, and those are moved in the
+/// reverse order. So every element is read before anything is written over it, and nothing
+/// is allocated unless the array grows.
+fn join_parts_in_place<T: Clone>(
+    array: &mut Vec<T>,
+    parts: &[Part<'_, T>],
+    moved: impl Fn(usize, &T) -> T,
+    made: impl Fn(usize, &T) -> T,
+) {
+    let starts = starts_of(parts.iter().map(Part::len));
+    let new_len = starts.last().copied().unwrap_or(0);
+    if new_len > array.len() {
+        // Some part is made (the moved ones fit in the array as it is): any element will do
+        // to grow the array, as every one is written below.
+        let filler = parts.iter().find_map(|part| match part {
+            Part::Made(elements) => elements.first().cloned(),
+            Part::Moved(_) => None,
+        });
+        if let Some(filler) = filler {
+            array.resize(new_len, filler);
         }
     }
-
-    fn blanks_len(&self) -> usize {
-        match self {
-            Piece::Copied { blanks, .. } => blanks.len(),
-            Piece::Parsed(tree) => tree.blanks.len(),
-        }
-    }
-
-    /// Item `k` of the run, placed with the run's first item at `item_base` and its first
-    /// own-line record at `line_base`.
-    fn item(&self, k: usize, item_base: u32, line_base: u32) -> Item {
-        match self {
-            Piece::Copied {
-                first,
-                items,
-                lines_from,
-                delta,
-                ..
-            } => {
-                let item = &items[k];
-                let shift = |offset| shift(offset, *delta);
-                Item {
-                    head_start: shift(item.head_start),
-                    name_end_eol: (item.name_end_eol & !OFFSET_MASK)
-                        | shift(item.name_end_eol & OFFSET_MASK),
-                    end_start: shift(item.end_start),
-                    end_end: shift(item.end_end),
-                    parent: match item.parent {
-                        NONE => NONE,
-                        parent => parent - first + item_base,
-                    },
-                    subtree_end: item.subtree_end - first + item_base,
-                    first_line: item.first_line - lines_from + line_base,
-                    ..item.clone()
-                }
-            }
-            Piece::Parsed(tree) => {
-                let mut item = tree.items[k].clone();
-                if item.parent != NONE {
-                    item.parent += item_base;
-                }
-                item.subtree_end += item_base;
-                item.first_line += line_base;
-                item
+    for (p, part) in parts.iter().enumerate() {
+        if let Part::Moved(from) = part
+            && starts[p] <= from.start
+        {
+            for k in 0..from.len() {
+                array[starts[p] + k] = moved(p, &array[from.start + k]);
             }
         }
     }
-
-    fn long_line(&self, k: usize) -> LongLine {
-        match self {
-            Piece::Copied {
-                long_lines, delta, ..
-            } => {
-                let l = long_lines[k];
-                LongLine {
-                    start: shift(l.start, *delta),
-                    eq: if l.eq == NONE {
-                        NONE
-                    } else {
-                        shift(l.eq, *delta)
-                    },
-                    content_end: shift(l.content_end, *delta),
-                    eol_len: l.eol_len,
-                }
+    for (p, part) in parts.iter().enumerate().rev() {
+        if let Part::Moved(from) = part
+            && starts[p] > from.start
+        {
+            for k in (0..from.len()).rev() {
+                array[starts[p] + k] = moved(p, &array[from.start + k]);
             }
-            Piece::Parsed(tree) => tree.long_lines[k],
         }
     }
-
-    fn blank(&self, k: usize) -> TextRange {
-        match self {
-            Piece::Copied { blanks, delta, .. } => {
-                let b = blanks[k];
-                TextRange::new(
-                    shift(b.start as u32, *delta) as usize,
-                    shift(b.end as u32, *delta) as usize,
-                )
+    for (p, part) in parts.iter().enumerate() {
+        if let Part::Made(elements) = part {
+            for (k, element) in elements.iter().enumerate() {
+                array[starts[p] + k] = made(p, element);
             }
-            Piece::Parsed(tree) => tree.blanks[k],
         }
     }
+    array.truncate(new_len);
 }
 
 fn shift(offset: u32, delta: i64) -> u32 {
     (i64::from(offset) + delta) as u32
 }
 
-/// The tree of the pieces in order, after the blank lines `head_blanks` (those before the
-/// first item). Its arrays are filled on the pool in jobs of `job_len` records: for a big
-/// script they are tens of megabytes, most of it copied, and first writing fresh memory costs
-/// a page fault per page, which only spreads over the cores when several threads write.
-fn join_pieces(head_blanks: &[TextRange], pieces: &[Piece], job_len: usize) -> Tree {
-    let item_bases = starts_of(pieces.iter().map(Piece::items_len));
-    let line_bases = starts_of(pieces.iter().map(|p| p.own_lines().len()));
-    let items = concat_on_pool(&item_bases, job_len, |p, k| {
-        pieces[p].item(k, item_bases[p] as u32, line_bases[p] as u32)
-    });
-    let own_lines = copy_on_pool(
-        &pieces.iter().map(Piece::own_lines).collect::<Vec<_>>(),
-        job_len,
+/// The parts of one of the tree's arrays: the `copied` range of each copied piece, the
+/// `parsed` records of each parsed one.
+fn parts_of<'t, T>(
+    pieces: &'t [Piece],
+    copied: impl Fn(&Piece) -> Option<&Range<usize>>,
+    parsed: impl Fn(&'t Tree) -> &'t [T],
+) -> Vec<Part<'t, T>> {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Parsed(tree) => Part::Made(parsed(tree)),
+            piece => Part::Moved(copied(piece).cloned().unwrap_or(0..0)),
+        })
+        .collect()
+}
+
+/// The tree of the pieces in order, after the first `head_blanks` blank lines of `previous`
+/// (those before the first item), built in `previous`'s arrays (see [`join_parts_in_place`]).
+fn join_in_place(previous: Document, head_blanks: usize, pieces: &[Piece]) -> Tree {
+    let Document {
+        mut items,
+        mut own_lines,
+        mut long_lines,
+        mut blanks,
+        ..
+    } = previous;
+    let delta = |p: usize| match &pieces[p] {
+        Piece::Copied { delta, .. } => *delta,
+        Piece::Parsed(_) => 0,
+    };
+    let item_parts = parts_of(
+        pieces,
+        |p| match p {
+            Piece::Copied { items, .. } => Some(items),
+            Piece::Parsed(_) => None,
+        },
+        |t| &t.items,
     );
-    let long_bases = starts_of(pieces.iter().map(Piece::long_lines_len));
-    let long_lines = concat_on_pool(&long_bases, job_len, |p, k| pieces[p].long_line(k));
-    let blank_bases =
-        starts_of(std::iter::once(head_blanks.len()).chain(pieces.iter().map(Piece::blanks_len)));
-    let blanks = concat_on_pool(&blank_bases, job_len, |p, k| match p {
-        0 => head_blanks[k],
-        p => pieces[p - 1].blank(k),
-    });
+    let line_parts = parts_of(
+        pieces,
+        |p| match p {
+            Piece::Copied { own_lines, .. } => Some(own_lines),
+            Piece::Parsed(_) => None,
+        },
+        |t| &t.own_lines,
+    );
+    // Where each piece's items and own-line records start, in the new tree and the old.
+    let item_bases = starts_of(item_parts.iter().map(Part::len));
+    let line_bases = starts_of(line_parts.iter().map(Part::len));
+    let item_firsts: Vec<u32> = item_parts.iter().map(Part::old_start).collect();
+    let line_firsts: Vec<u32> = line_parts.iter().map(Part::old_start).collect();
+    let rebase = |p: usize, item: &Item| {
+        // Indices counting from the piece's first item and record, then placed.
+        let (base, line_base) = (item_bases[p] as u32, line_bases[p] as u32);
+        let (first, lines_from) = (item_firsts[p], line_firsts[p]);
+        Item {
+            parent: match item.parent {
+                NONE => NONE,
+                parent => parent - first + base,
+            },
+            subtree_end: item.subtree_end - first + base,
+            first_line: item.first_line - lines_from + line_base,
+            ..item.clone()
+        }
+    };
+    join_parts_in_place(
+        &mut items,
+        &item_parts,
+        |p, item| {
+            let shift = |offset| shift(offset, delta(p));
+            Item {
+                head_start: shift(item.head_start),
+                name_end_eol: (item.name_end_eol & !OFFSET_MASK)
+                    | shift(item.name_end_eol & OFFSET_MASK),
+                end_start: shift(item.end_start),
+                end_end: shift(item.end_end),
+                ..rebase(p, item)
+            }
+        },
+        rebase,
+    );
+    join_parts_in_place(&mut own_lines, &line_parts, |_, &l| l, |_, &l| l);
+    let long_parts = parts_of(
+        pieces,
+        |p| match p {
+            Piece::Copied { long_lines, .. } => Some(long_lines),
+            Piece::Parsed(_) => None,
+        },
+        |t| &t.long_lines,
+    );
+    join_parts_in_place(
+        &mut long_lines,
+        &long_parts,
+        |p, l| LongLine {
+            start: shift(l.start, delta(p)),
+            eq: if l.eq == NONE {
+                NONE
+            } else {
+                shift(l.eq, delta(p))
+            },
+            content_end: shift(l.content_end, delta(p)),
+            eol_len: l.eol_len,
+        },
+        |_, &l| l,
+    );
+    // The blank lines before the first item stay where they are.
+    let mut blank_parts = vec![Part::Moved(0..head_blanks)];
+    blank_parts.extend(parts_of(
+        pieces,
+        |p| match p {
+            Piece::Copied { blanks, .. } => Some(blanks),
+            Piece::Parsed(_) => None,
+        },
+        |t| &t.blanks,
+    ));
+    join_parts_in_place(
+        &mut blanks,
+        &blank_parts,
+        |p, b| match p.checked_sub(1) {
+            Some(p) => TextRange::new(
+                shift(b.start as u32, delta(p)) as usize,
+                shift(b.end as u32, delta(p)) as usize,
+            ),
+            None => *b,
+        },
+        |_, &b| b,
+    );
     Tree {
         items,
         own_lines,
@@ -407,54 +481,6 @@ fn starts_of(lens: impl Iterator<Item = usize>) -> Vec<usize> {
         starts.push(at);
     }
     starts
-}
-
-/// The elements of parts joined in order, made on the pool: part `p` has
-/// `starts[p + 1] - starts[p]` elements, and `element(p, k)` makes its `k`-th.
-fn concat_on_pool<T: Send>(
-    starts: &[usize],
-    job_len: usize,
-    element: impl Fn(usize, usize) -> T + Sync,
-) -> Vec<T> {
-    let total = starts.last().copied().unwrap_or(0);
-    let mut out = Vec::new();
-    (0..total)
-        .into_par_iter()
-        .with_min_len(job_len.max(1))
-        .map_init(
-            || 0,
-            |part: &mut usize, i| {
-                // A job's elements come in order: the part of the last one usually holds this.
-                if !(starts[*part] <= i && i < starts[*part + 1]) {
-                    *part = starts.partition_point(|&s| s <= i) - 1;
-                }
-                element(*part, i - starts[*part])
-            },
-        )
-        .collect_into_vec(&mut out);
-    out
-}
-
-/// `slices` joined, copied into place on the pool in jobs of `job_len` records.
-fn copy_on_pool(slices: &[&[u16]], job_len: usize) -> Vec<u16> {
-    let starts = starts_of(slices.iter().map(|s| s.len()));
-    let mut out = vec![0u16; starts.last().copied().unwrap_or(0)];
-    out.par_chunks_mut(job_len.max(1))
-        .enumerate()
-        .for_each(|(j, chunk)| {
-            let from = j * job_len.max(1);
-            let mut part = starts.partition_point(|&s| s <= from) - 1;
-            let mut filled = 0;
-            while filled < chunk.len() {
-                let Some(slice) = slices.get(part) else { break };
-                let skip = (from + filled).saturating_sub(starts[part]);
-                let take = slice.len().saturating_sub(skip).min(chunk.len() - filled);
-                chunk[filled..filled + take].copy_from_slice(&slice[skip..skip + take]);
-                filled += take;
-                part += 1;
-            }
-        });
-    out
 }
 
 /// Where the own-line records of whole subtrees `items` start: at their first item to close
@@ -508,43 +534,97 @@ mod tests {
         assert_eq!(spliced.blanks, parsed.blanks);
     }
 
-    /// Whatever the size of the jobs that fill the arrays (one record, a few, more than the
-    /// script has), the spliced tree is the tree a full parse of the edited text gives.
+    /// The spliced tree, built in the previous tree's arrays, is the tree a full parse of the
+    /// edited text gives: items replaced, removed and inserted, so the arrays both shrink and
+    /// grow in places.
     #[test]
-    fn a_splice_filled_in_jobs_of_any_size_equals_a_full_parse() {
+    fn a_splice_equals_a_full_parse() {
         let (text, starts) = script(2000);
         let previous = parse(&text, ScriptKind::Wse).unwrap();
-        let mut edited = text[..starts[0]].to_vec();
-        let mut replacements = Vec::new();
-        for k in 0..starts.len() - 1 {
-            let old = TextRange::new(starts[k], starts[k + 1]);
-            let chunk = &text[old.start..old.end];
-            let new: Vec<u8> = if k % 7 == 3 {
-                format!("item: Remark\n  Text=changed {k}\nend\n").into_bytes()
-            } else if k % 13 == 5 {
-                Vec::new()
-            } else if k % 29 == 8 {
-                [b"item: Remark\n  Text=inserted\nend\n", chunk].concat()
-            } else {
-                edited.extend_from_slice(chunk);
-                continue;
-            };
-            replacements.push(Replacement {
-                old,
-                len: new.len(),
-            });
-            edited.extend_from_slice(&new);
-        }
-        let parsed = parse(&edited, ScriptKind::Wse).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
-        for job_len in [1, 3, 64, JOB_LEN] {
+        for (replace, remove, insert) in [
+            (7, 13, 29),
+            (3, 1000, 1000),
+            (1000, 2, 1000),
+            (1000, 1000, 2),
+        ] {
+            let mut edited = text[..starts[0]].to_vec();
+            let mut replacements = Vec::new();
+            for k in 0..starts.len() - 1 {
+                let old = TextRange::new(starts[k], starts[k + 1]);
+                let chunk = &text[old.start..old.end];
+                let new: Vec<u8> = if k % replace == 3 % replace {
+                    format!("item: Remark\n  Text=changed {k}\n  Value=x\nend\n").into_bytes()
+                } else if k % remove == 5 % remove {
+                    Vec::new()
+                } else if k % insert == 8 % insert {
+                    [b"item: Remark\n  Text=inserted\nend\n", chunk].concat()
+                } else {
+                    edited.extend_from_slice(chunk);
+                    continue;
+                };
+                replacements.push(Replacement {
+                    old,
+                    len: new.len(),
+                });
+                edited.extend_from_slice(&new);
+            }
+            let parsed = parse(&edited, ScriptKind::Wse).unwrap();
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(3)
+                .build()
+                .unwrap();
             let spliced = pool
-                .install(|| splice(&previous, &edited, &replacements, job_len))
+                .install(|| splice(previous.clone(), &edited, &replacements))
                 .expect("a splice, not a full parse");
             assert_same(&spliced, &parsed);
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2000))]
+
+            /// Joining parts in place gives what joining them into a new array gives, however
+            /// the parts move (left, right, not at all) and whatever is made between them.
+            #[test]
+            fn parts_joined_in_place_are_parts_joined(
+                len in 0usize..40,
+                seeds in vec((0usize..6, 0usize..8, vec(100u32..200, 0..6)), 0..10),
+            ) {
+                let array: Vec<u32> = (0..len as u32).collect();
+                // Disjoint ranges in order, with made parts between them.
+                let mut ranges = Vec::new();
+                let mut made: Vec<Vec<u32>> = Vec::new();
+                let mut pos = 0;
+                for (gap, n, new) in &seeds {
+                    let start = (pos + gap).min(len);
+                    let end = (start + n).min(len);
+                    ranges.push(start..end);
+                    made.push(new.clone());
+                    pos = end;
+                }
+                let mut parts: Vec<Part<'_, u32>> = Vec::new();
+                let mut expected = Vec::new();
+                for (range, new) in ranges.iter().zip(&made) {
+                    let p = parts.len();
+                    parts.push(Part::Moved(range.clone()));
+                    expected.extend(array[range.clone()].iter().map(|&e| e * 10 + p as u32));
+                    parts.push(Part::Made(new));
+                    expected.extend(new.iter().map(|&e| e + 1000));
+                }
+                let mut joined = array.clone();
+                join_parts_in_place(
+                    &mut joined,
+                    &parts,
+                    |p, &e| e * 10 + p as u32,
+                    |_, &e| e + 1000,
+                );
+                prop_assert_eq!(joined, expected);
+            }
         }
     }
 }
