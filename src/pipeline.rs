@@ -429,36 +429,41 @@ pub fn fix_package(
     let mut settled: Option<Vec<Vec<Finding>>> = None;
 
     for pass in 0..MAX_FIX_PASSES {
-        // Each file's edits of this pass.
-        let mut next: Vec<Option<Vec<Edit>>> = vec![None; files.len()];
         let mut found: Vec<Vec<Finding>> = Vec::with_capacity(files.len());
-        {
-            let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
-            let package = PackageContext::new(&lowered, options.declared_services);
-            for (i, loaded) in files.iter().enumerate() {
-                if failed[i].is_some() {
-                    found.push(Vec::new());
-                    continue;
-                }
-                let findings = file_findings(loaded, &package, &lowered, i, options);
-                if pass == 0 {
-                    initial[i] = findings.len();
-                }
-                let changes: Vec<Change> = findings
-                    .iter()
-                    .filter_map(|f| f.fix.as_ref().filter(|p| p.applicability >= threshold))
-                    .flat_map(|p| p.changes.iter().cloned())
-                    .collect();
-                found.push(findings);
-                if changes.is_empty() {
-                    continue;
-                }
-                let edits = plan(loaded, &changes);
-                if !edits.is_empty() {
-                    next[i] = Some(edits);
-                }
+        let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
+        let package = PackageContext::new(&lowered, options.declared_services);
+        for (i, loaded) in files.iter().enumerate() {
+            if failed[i].is_some() {
+                found.push(Vec::new());
+                continue;
             }
+            let findings = file_findings(loaded, &package, &lowered, i, options);
+            if pass == 0 {
+                initial[i] = findings.len();
+            }
+            found.push(findings);
         }
+        // The models are done with: they are freed on the pool while the fixes are planned
+        // (as in `check_package`).
+        drop(package);
+        let (_, next) = rayon::join(
+            move || drop(lowered),
+            || {
+                files
+                    .iter()
+                    .zip(&found)
+                    .map(|(loaded, findings)| {
+                        let changes: Vec<Change> = findings
+                            .iter()
+                            .filter_map(|f| f.fix.as_ref().filter(|p| p.applicability >= threshold))
+                            .flat_map(|p| p.changes.iter().cloned())
+                            .collect();
+                        // Each file's edits of this pass.
+                        Some(plan(loaded, &changes)).filter(|edits| !edits.is_empty())
+                    })
+                    .collect::<Vec<Option<Vec<Edit>>>>()
+            },
+        );
         if next.iter().all(Option::is_none) {
             settled = Some(found);
             break;

@@ -21,6 +21,7 @@ use crate::render::{concise, diff, full, github, json, sarif};
 use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
 use crate::source::{self, ReadError, SourceFile};
+use crate::syntax::Syntax;
 use crate::write::{self, Fs, RealFs, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
@@ -618,7 +619,11 @@ fn fix_one_package(
     let mut errors = errors;
     for ((i, result), path) in positions.into_iter().zip(fixed).zip(paths) {
         match result {
-            Ok(fixed) => {
+            Ok(mut fixed) => {
+                // Nothing after this reads the tree (the diff and the report read the text):
+                // it is freed before the diff is rendered, as `check` frees it before its
+                // report.
+                fixed.file.syntax = Syntax::empty();
                 let diff = diff_color
                     .filter(|_| !fixed.spans.is_empty())
                     .map(|color| fixed_diff(&fixed, color));
