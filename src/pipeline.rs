@@ -363,35 +363,59 @@ impl Fixed {
         Some(self.file.source.encode(&self.original_text()?))
     }
 
-    /// Whether `raw` are the original file's bytes. An 8-bit file is compared piece by piece,
-    /// without putting the original back together.
-    pub fn is_original_raw(&self, raw: &[u8]) -> bool {
+    /// Feeds the original file's bytes to `sink` in order, in pieces (the fixed text between
+    /// the changes and the changes' original bytes, encoded back for a UTF-16 file), without
+    /// putting the original together. For the write step, which checks the file on disk
+    /// against it and backs it up from it.
+    pub fn feed_original_raw(
+        &self,
+        sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         let source = &self.file.source;
-        if source.encoding == Encoding::Utf16Le {
-            return self.original_raw().is_some_and(|original| original == raw);
-        }
-        let Some(mut rest) = raw.strip_prefix(source.encoding.bom()) else {
-            return false;
-        };
         let text = source.text();
-        let mut matches = |piece: Option<&[u8]>| match piece {
-            Some(piece) if rest.starts_with(piece) => {
-                rest = &rest[piece.len()..];
-                true
-            }
-            _ => false,
-        };
+        let mut pieces: Vec<&[u8]> = Vec::with_capacity(2 * self.spans.len() + 1);
         let (mut pos, mut at) = (0, 0);
+        let misfit = || std::io::Error::other("the changes do not fit the fixed text");
         for span in &self.spans {
-            if !matches(text.get(pos..span.new.start))
-                || !matches(self.old_bytes.get(at..at + span.old.len()))
-            {
-                return false;
-            }
+            pieces.push(text.get(pos..span.new.start).ok_or_else(misfit)?);
+            pieces.push(
+                self.old_bytes
+                    .get(at..at + span.old.len())
+                    .ok_or_else(misfit)?,
+            );
             pos = span.new.end;
             at += span.old.len();
         }
-        matches(text.get(pos..)) && rest.is_empty()
+        pieces.push(text.get(pos..).ok_or_else(misfit)?);
+        if source.encoding != Encoding::Utf16Le {
+            sink(source.encoding.bom())?;
+            return pieces.into_iter().try_for_each(sink);
+        }
+        // UTF-16: each piece is encoded on its own, which gives the whole text's encoding when
+        // every piece starts a character (edits cut the text at ASCII bytes); otherwise the
+        // original is put together and encoded whole.
+        let starts_a_char =
+            |piece: &&[u8]| piece.first().is_none_or(|&b| !(0x80..0xC0).contains(&b));
+        if !pieces.iter().all(starts_a_char) {
+            return sink(&self.original_raw().ok_or_else(misfit)?);
+        }
+        sink(source.encoding.bom())?;
+        pieces
+            .into_iter()
+            .try_for_each(|piece| sink(&crate::source::encode_utf16le(piece)))
+    }
+
+    /// Whether `raw` are the original file's bytes (see [`Fixed::feed_original_raw`]).
+    pub fn is_original_raw(&self, raw: &[u8]) -> bool {
+        let mut rest = raw;
+        let fed = self.feed_original_raw(&mut |piece| match rest.strip_prefix(piece) {
+            Some(after) => {
+                rest = after;
+                Ok(())
+            }
+            None => Err(std::io::Error::other("differs")),
+        });
+        fed.is_ok() && rest.is_empty()
     }
 }
 

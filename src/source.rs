@@ -185,6 +185,32 @@ impl SourceFile {
         }
     }
 
+    /// Feeds the file's bytes ([`SourceFile::raw`]) to `sink` in order: the kept bytes at
+    /// once, a UTF-16 file's encoded a piece at a time (so they are never held whole).
+    pub fn feed_raw(
+        &self,
+        sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        if self.keeps_raw() {
+            return sink(&self.bytes);
+        }
+        sink(self.encoding.bom())?;
+        if self.encoding != Encoding::Utf16Le {
+            return sink(self.text());
+        }
+        let mut rest = self.text();
+        while !rest.is_empty() {
+            // Each piece ends at a character boundary: it encodes as the whole text would.
+            let mut end = rest.len().min(ENCODE_PIECE);
+            while rest.get(end).is_some_and(|b| (0x80..0xC0).contains(b)) {
+                end += 1;
+            }
+            sink(&encode_utf16le(&rest[..end]))?;
+            rest = &rest[end..];
+        }
+        Ok(())
+    }
+
     /// [`SourceFile::raw`] without a copy when the bytes are kept.
     pub fn into_raw(self) -> Vec<u8> {
         if self.keeps_raw() {
@@ -584,6 +610,9 @@ fn decode_units(bytes: &[u8], out: &mut Vec<u8>) -> Result<usize, (u16, usize)> 
     }
 }
 
+/// Text bytes encoded per piece when a UTF-16 file is written (see [`SourceFile::feed_raw`]).
+const ENCODE_PIECE: usize = 1 << 20;
+
 /// Encodes UTF-8 working text as UTF-16LE (no BOM). Invalid UTF-8 cannot occur for text that
 /// came from [`decode_utf16le`] plus edits made of `str`s; it is replaced rather than panicking.
 ///
@@ -673,6 +702,39 @@ fn utf16_units(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_bytes_fed_in_pieces_are_the_raw_bytes() {
+        // A UTF-16 text longer than a piece, with characters of every width around the place
+        // the first piece would end (the euro sign is three bytes of text, U+1F600 four).
+        let mut text = "x".repeat(ENCODE_PIECE - 5);
+        text.push_str("\u{20ac}\u{1f600}\u{e9}ab\r\n");
+        text.push_str(&"y\u{20ac}".repeat(1000));
+        let raw = [UTF16LE_BOM, &encode_utf16le(text.as_bytes())].concat();
+        let utf16 = SourceFile::new("a.reg", raw.clone()).unwrap();
+        let ansi = SourceFile::new("a.wse", b"caf\xE9\r\n".to_vec()).unwrap();
+        let bom = SourceFile::from_text("b.wse", Encoding::Utf8Bom, b"x\r\n".to_vec());
+        for (source, expected) in [
+            (&utf16, raw),
+            (&ansi, b"caf\xE9\r\n".to_vec()),
+            (&bom, b"\xEF\xBB\xBFx\r\n".to_vec()),
+        ] {
+            let mut fed = Vec::new();
+            let mut pieces = 0;
+            source
+                .feed_raw(&mut |piece| {
+                    fed.extend_from_slice(piece);
+                    pieces += 1;
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(fed, expected);
+            assert_eq!(fed, *source.raw());
+            if source.encoding == Encoding::Utf16Le {
+                assert!(pieces > 2, "{pieces} pieces");
+            }
+        }
+    }
 
     fn utf16(s: &str) -> Vec<u8> {
         let mut v = UTF16LE_BOM.to_vec();

@@ -10,7 +10,7 @@
 
 use std::fmt;
 use std::fs::{self, File, Metadata, Permissions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::NamedTempFile;
@@ -32,8 +32,9 @@ pub trait Fs {
         fs::symlink_metadata(path)
     }
 
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        fs::read(path)
+    /// Opens `path` for reading (to check it still holds what was read).
+    fn open(&self, path: &Path) -> io::Result<File> {
+        File::open(path)
     }
 
     /// A new, empty temporary file in `dir`, removed when dropped. Created with the permissions
@@ -247,18 +248,28 @@ pub fn write_atomic_with(
     expected_current: &[u8],
     options: WriteOptions,
 ) -> Result<(), WriteError> {
-    let is_expected = |current: &[u8]| current == expected_current;
-    write_atomic_if(fs, path, new_bytes, &is_expected, options)
+    write_atomic_expecting(
+        fs,
+        path,
+        &|sink| sink(new_bytes),
+        &|sink| sink(expected_current),
+        options,
+    )
 }
 
-/// [`write_atomic_with`] for a caller that does not hold the expected bytes whole:
-/// `is_expected` tells whether the file's current bytes are what was read (the backup is
-/// written from those bytes).
-pub fn write_atomic_if(
+/// Bytes given in pieces: called with a sink, it feeds the pieces to it in order and stops at
+/// the first error. For a caller that does not hold the bytes whole (a fixed file's original
+/// is its fixed text with the changed spans' original bytes put back).
+pub type Pieces<'p> = dyn Fn(&mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> + 'p;
+
+/// [`write_atomic_with`], the bytes given in pieces. The file is compared with the expected
+/// ones as it is read, a buffer at a time, and the backup is written from them (they are what
+/// the file holds), so neither the file nor its new bytes are held whole here.
+pub fn write_atomic_expecting(
     fs: &dyn Fs,
     path: &Path,
-    new_bytes: &[u8],
-    is_expected: &dyn Fn(&[u8]) -> bool,
+    new_bytes: &Pieces<'_>,
+    expected_current: &Pieces<'_>,
     options: WriteOptions,
 ) -> Result<(), WriteError> {
     let io_error = |step, error| {
@@ -280,13 +291,15 @@ pub fn write_atomic_if(
     if !meta.is_file() {
         return Err(WriteError::new(path, WriteErrorKind::NotAFile));
     }
-    let current = fs.read(path).map_err(|e| io_error(Step::Read, e))?;
-    if !is_expected(&current) {
+    let mut current = fs.open(path).map_err(|e| io_error(Step::Read, e))?;
+    let buffer = usize::try_from(meta.len()).map_or(COMPARE_BUFFER, |len| len + 1);
+    if !holds(&mut current, expected_current, buffer).map_err(|e| io_error(Step::Read, e))? {
         return Err(WriteError::new(path, WriteErrorKind::ChangedSinceRead));
     }
+    drop(current);
     if options.backup {
         let backup = backup_path(path);
-        replace_file(fs, &backup, &current, Some(&meta)).map_err(|(step, error)| {
+        replace_file(fs, &backup, expected_current, Some(&meta)).map_err(|(step, error)| {
             WriteError::new(
                 path,
                 WriteErrorKind::Backup {
@@ -300,6 +313,41 @@ pub fn write_atomic_if(
     replace_file(fs, path, new_bytes, Some(&meta)).map_err(|(step, error)| io_error(step, error))
 }
 
+/// Whether `file` holds exactly `expected`, read a buffer (of at most `buffer` bytes, and at
+/// most [`COMPARE_BUFFER`]) at a time.
+fn holds(file: &mut dyn Read, expected: &Pieces<'_>, buffer: usize) -> io::Result<bool> {
+    let mut buf = vec![0u8; buffer.clamp(1, COMPARE_BUFFER)];
+    let mut same = true;
+    expected(&mut |mut piece| {
+        while same && !piece.is_empty() {
+            let n = piece.len().min(buf.len());
+            let got = read_up_to(file, &mut buf[..n])?;
+            same = got == n && buf[..n] == piece[..n];
+            piece = &piece[n..];
+        }
+        Ok(())
+    })?;
+    // And nothing after them.
+    Ok(same && read_up_to(file, &mut buf[..1])? == 0)
+}
+
+/// Bytes compared per read when a file is checked against what it should hold.
+const COMPARE_BUFFER: usize = 1 << 20;
+
+/// Reads until `buf` is full or the file ends; the number of bytes read.
+fn read_up_to(file: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 /// Writes `bytes` to `path` (for `-o FILE`), atomically, whether or not it exists and whatever
 /// it holds. An existing file keeps its permissions; a symbolic link is refused.
 pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
@@ -308,6 +356,11 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 
 /// [`write_new`] through the given filesystem.
 pub fn write_new_with(fs: &dyn Fs, path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_new_pieces(fs, path, &|sink| sink(bytes))
+}
+
+/// [`write_new_with`], the bytes given in pieces.
+pub fn write_new_pieces(fs: &dyn Fs, path: &Path, bytes: &Pieces<'_>) -> Result<(), WriteError> {
     let meta = match fs.symlink_metadata(path) {
         Ok(meta) => Some(meta),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -347,7 +400,7 @@ pub fn write_new_with(fs: &dyn Fs, path: &Path, bytes: &[u8]) -> Result<(), Writ
 fn replace_file(
     fs: &dyn Fs,
     target: &Path,
-    bytes: &[u8],
+    bytes: &Pieces<'_>,
     like: Option<&Metadata>,
 ) -> Result<(), (Step, io::Error)> {
     let mut temp = fs
@@ -359,8 +412,8 @@ fn replace_file(
             .map_err(|e| (Step::Permissions, e))?;
         copy_owner(temp.as_file(), meta);
     }
-    fs.write(temp.as_file_mut(), bytes)
-        .map_err(|e| (Step::Write, e))?;
+    let file = temp.as_file_mut();
+    bytes(&mut |piece| fs.write(file, piece)).map_err(|e| (Step::Write, e))?;
     fs.sync(temp.as_file()).map_err(|e| (Step::Sync, e))?;
     let temp_path = temp.into_temp_path();
     fs.rename(&temp_path, target)

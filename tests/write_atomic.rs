@@ -7,8 +7,8 @@ use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use svcscrub::write::{
-    Fs, RealFs, WriteErrorKind, WriteOptions, backup_path, write_atomic, write_atomic_with,
-    write_new, write_new_with,
+    Fs, RealFs, WriteErrorKind, WriteOptions, backup_path, write_atomic, write_atomic_expecting,
+    write_atomic_with, write_new, write_new_with,
 };
 use tempfile::NamedTempFile;
 
@@ -86,9 +86,9 @@ impl Fs for Faulty {
         RealFs.symlink_metadata(path)
     }
 
-    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        self.hit("read")?;
-        RealFs.read(path)
+    fn open(&self, path: &Path) -> io::Result<File> {
+        self.hit("open")?;
+        RealFs.open(path)
     }
 
     fn create_temp(&self, dir: &Path) -> io::Result<NamedTempFile> {
@@ -168,6 +168,57 @@ fn refuses_a_file_changed_since_it_was_read() {
         format!("{}: changed since it was read; not written", path.display())
     );
     assert_eq!(fs::read(&path).unwrap(), b"edited meanwhile\r\n");
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+/// The expected bytes given in pieces (as `fix` gives a file's original, which it does not
+/// keep whole) are compared with the file as it is read, a buffer at a time: a difference in
+/// any piece, a longer or a shorter file is refused; the backup is written from the pieces.
+#[test]
+fn expected_bytes_in_pieces() {
+    let cuts = [0, 0, 7, 7, 20, ORIGINAL.len() - 1, ORIGINAL.len()];
+    let pieces = |sink: &mut dyn FnMut(&[u8]) -> io::Result<()>| {
+        cuts.windows(2)
+            .try_for_each(|w| sink(&ORIGINAL[w[0]..w[1]]))
+    };
+    let fixed = |sink: &mut dyn FnMut(&[u8]) -> io::Result<()>| FIXED.chunks(5).try_for_each(sink);
+    let mut changed_at_end = ORIGINAL.to_vec();
+    *changed_at_end.last_mut().unwrap() = b'!';
+    let longer = [ORIGINAL, b"x"].concat();
+    let shorter = &ORIGINAL[..ORIGINAL.len() - 1];
+    for meanwhile in [&changed_at_end[..], &longer, shorter, b""] {
+        let (_dir, path) = setup();
+        fs::write(&path, meanwhile).unwrap();
+        let err = write_atomic_expecting(&RealFs, &path, &fixed, &pieces, WriteOptions::default())
+            .unwrap_err();
+        assert!(matches!(err.kind, WriteErrorKind::ChangedSinceRead));
+        assert_eq!(fs::read(&path).unwrap(), meanwhile);
+    }
+    let (dir, path) = setup();
+    write_atomic_expecting(
+        &RealFs,
+        &path,
+        &fixed,
+        &pieces,
+        WriteOptions { backup: true },
+    )
+    .unwrap();
+    assert_eq!(fs::read(&path).unwrap(), FIXED);
+    assert_eq!(fs::read(backup_path(&path)).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse", "setup.wse.orig"]);
+}
+
+#[test]
+fn a_file_that_cannot_be_opened_again_is_left_alone() {
+    let (dir, path) = setup();
+    let fs_ = Faulty::new("open", ErrorKind::PermissionDenied);
+    let err =
+        write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot read") && err.to_string().contains("permission denied"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
     assert_eq!(names(dir.path()), ["setup.wse"]);
 }
 

@@ -763,7 +763,7 @@ pub fn write_fixed(
     }
     // A UTF-16 file's bytes are encoded from its text here (see `SourceFile::raw`).
     if let Some(output) = &args.output {
-        return write::write_new_with(fs, output, &fixed.file.source.raw())
+        return write::write_new_pieces(fs, output, &|sink| fixed.file.source.feed_raw(sink))
             .map_err(InputError::from);
     }
     let InputSource::File(path) = &input.source else {
@@ -772,12 +772,12 @@ pub fn write_fixed(
     if !changed {
         return Ok(());
     }
-    // The file must still hold what was read.
-    write::write_atomic_if(
+    // The file must still hold what was read: the original, which is not kept whole.
+    write::write_atomic_expecting(
         fs,
         path,
-        &fixed.file.source.raw(),
-        &|current| fixed.is_original_raw(current),
+        &|sink| fixed.file.source.feed_raw(sink),
+        &|sink| fixed.feed_original_raw(sink),
         WriteOptions {
             backup: args.backup,
         },
