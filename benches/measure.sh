@@ -86,4 +86,12 @@ for args in "check s60/big.ipf" "fix --diff s60/big.ipf" "check r100/big.reg" "f
     rss=$(tail -1 "$dir/rss.txt")
     echo "$args: $rss KB peak, $(stat -c %s "$file") bytes input"
 done
+# `fix` writing in place (with --backup) works on a copy, one package per directory.
+for file in s60/big.ipf r100/big.reg; do
+    rm -rf "$dir/in-place" && mkdir -p "$dir/in-place" && cp "$file" "$dir/in-place/"
+    copy="$dir/in-place/$(basename "$file")"
+    /usr/bin/time -f '%M' -o "$dir/rss.txt" "$bin" fix --backup --no-config -q "$copy" >/dev/null 2>&1 || true
+    echo "fix --backup (in place) $file: $(tail -1 "$dir/rss.txt") KB peak, $(stat -c %s "$file") bytes input"
+done
+rm -rf "$dir/in-place"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
