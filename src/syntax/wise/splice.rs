@@ -198,15 +198,17 @@ enum Run {
 /// A run's records, ready to be placed: offsets in the new text once moved, indices counting
 /// from the run's first item and first own-line record.
 enum Piece {
-    /// Records of the previous tree, by index, whose offsets move by `delta`.
-    Copied {
-        items: Range<usize>,
-        own_lines: Range<usize>,
-        long_lines: Range<usize>,
-        blanks: Range<usize>,
-        delta: i64,
-    },
+    Copied(Copied),
     Parsed(Tree),
+}
+
+/// Records of the previous tree, by index, whose offsets move by `delta`.
+struct Copied {
+    items: Range<usize>,
+    own_lines: Range<usize>,
+    long_lines: Range<usize>,
+    blanks: Range<usize>,
+    delta: i64,
 }
 
 /// The records of `run`, or `None` if its text does not parse as a piece (or a copied range
@@ -244,13 +246,13 @@ fn piece_of(previous: &Document, text: &[u8], run: &Run) -> Option<Piece> {
     let blanks_to = previous.blanks.partition_point(|b| b.start < stop);
     let own_lines = lines_from as usize..lines_to as usize;
     previous.own_lines.get(own_lines.clone())?;
-    Some(Piece::Copied {
+    Some(Piece::Copied(Copied {
         items: first as usize..end as usize,
         own_lines,
         long_lines: long_from..long_to.max(long_from),
         blanks: blanks_from..blanks_to.max(blanks_from),
         delta,
-    })
+    }))
 }
 
 /// Where a part of a joined array comes from.
@@ -341,14 +343,14 @@ fn shift(offset: u32, delta: i64) -> u32 {
 /// `parsed` records of each parsed one.
 fn parts_of<'t, T>(
     pieces: &'t [Piece],
-    copied: impl Fn(&Piece) -> Option<&Range<usize>>,
-    parsed: impl Fn(&'t Tree) -> &'t [T],
+    copied: fn(&Copied) -> &Range<usize>,
+    parsed: fn(&'t Tree) -> &'t [T],
 ) -> Vec<Part<'t, T>> {
     pieces
         .iter()
         .map(|piece| match piece {
+            Piece::Copied(run) => Part::Moved(copied(run).clone()),
             Piece::Parsed(tree) => Part::Made(parsed(tree)),
-            piece => Part::Moved(copied(piece).cloned().unwrap_or(0..0)),
         })
         .collect()
 }
@@ -364,25 +366,11 @@ fn join_in_place(previous: Document, head_blanks: usize, pieces: &[Piece]) -> Tr
         ..
     } = previous;
     let delta = |p: usize| match &pieces[p] {
-        Piece::Copied { delta, .. } => *delta,
+        Piece::Copied(run) => run.delta,
         Piece::Parsed(_) => 0,
     };
-    let item_parts = parts_of(
-        pieces,
-        |p| match p {
-            Piece::Copied { items, .. } => Some(items),
-            Piece::Parsed(_) => None,
-        },
-        |t| &t.items,
-    );
-    let line_parts = parts_of(
-        pieces,
-        |p| match p {
-            Piece::Copied { own_lines, .. } => Some(own_lines),
-            Piece::Parsed(_) => None,
-        },
-        |t| &t.own_lines,
-    );
+    let item_parts = parts_of(pieces, |run| &run.items, |t| &t.items);
+    let line_parts = parts_of(pieces, |run| &run.own_lines, |t| &t.own_lines);
     // Where each piece's items and own-line records start, in the new tree and the old.
     let item_bases = starts_of(item_parts.iter().map(Part::len));
     let line_bases = starts_of(line_parts.iter().map(Part::len));
@@ -419,14 +407,7 @@ fn join_in_place(previous: Document, head_blanks: usize, pieces: &[Piece]) -> Tr
         rebase,
     );
     join_parts_in_place(&mut own_lines, &line_parts, |_, &l| l, |_, &l| l);
-    let long_parts = parts_of(
-        pieces,
-        |p| match p {
-            Piece::Copied { long_lines, .. } => Some(long_lines),
-            Piece::Parsed(_) => None,
-        },
-        |t| &t.long_lines,
-    );
+    let long_parts = parts_of(pieces, |run| &run.long_lines, |t| &t.long_lines);
     join_parts_in_place(
         &mut long_lines,
         &long_parts,
@@ -444,14 +425,7 @@ fn join_in_place(previous: Document, head_blanks: usize, pieces: &[Piece]) -> Tr
     );
     // The blank lines before the first item stay where they are.
     let mut blank_parts = vec![Part::Moved(0..head_blanks)];
-    blank_parts.extend(parts_of(
-        pieces,
-        |p| match p {
-            Piece::Copied { blanks, .. } => Some(blanks),
-            Piece::Parsed(_) => None,
-        },
-        |t| &t.blanks,
-    ));
+    blank_parts.extend(parts_of(pieces, |run| &run.blanks, |t| &t.blanks));
     join_parts_in_place(
         &mut blanks,
         &blank_parts,
