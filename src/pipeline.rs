@@ -318,20 +318,21 @@ pub fn check_package(
     let findings: Vec<Vec<Finding>> = (0..files.len())
         .map(|i| file_findings(&files[i], &package, &lowered, i, options))
         .collect();
-    // The models are done with: they are freed (many small allocations, a large file's take
-    // milliseconds) on the pool while the fixes are planned.
+    // The models are done with: they are freed while the fixes are planned.
     drop(package);
-    let (_, diagnostics) = rayon::join(
-        move || drop(lowered),
-        || {
-            files
-                .iter()
-                .zip(findings)
-                .map(|(file, findings)| diagnostics_in_parts(file, findings))
-                .collect()
-        },
-    );
-    diagnostics
+    while_freeing(lowered, || {
+        files
+            .iter()
+            .zip(findings)
+            .map(|(file, findings)| diagnostics_in_parts(file, findings))
+            .collect()
+    })
+}
+
+/// Runs `work` while `garbage` is freed on the pool: a big file's models or findings are
+/// thousands of small allocations, and freeing them takes milliseconds.
+fn while_freeing<G: Send, R: Send>(garbage: G, work: impl FnOnce() -> R + Send) -> R {
+    rayon::join(move || drop(garbage), work).1
 }
 
 /// The result of fixing one file.
@@ -372,50 +373,17 @@ impl Fixed {
         sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let source = &self.file.source;
-        let text = source.text();
-        let mut pieces: Vec<&[u8]> = Vec::with_capacity(2 * self.spans.len() + 1);
-        let (mut pos, mut at) = (0, 0);
         let misfit = || std::io::Error::other("the changes do not fit the fixed text");
-        for span in &self.spans {
-            pieces.push(text.get(pos..span.new.start).ok_or_else(misfit)?);
-            pieces.push(
-                self.old_bytes
-                    .get(at..at + span.old.len())
-                    .ok_or_else(misfit)?,
-            );
-            pos = span.new.end;
-            at += span.old.len();
-        }
-        pieces.push(text.get(pos..).ok_or_else(misfit)?);
-        if source.encoding != Encoding::Utf16Le {
-            sink(source.encoding.bom())?;
-            return pieces.into_iter().try_for_each(sink);
-        }
-        // UTF-16: each piece is encoded on its own, which gives the whole text's encoding when
-        // every piece starts a character (edits cut the text at ASCII bytes); otherwise the
-        // original is put together and encoded whole.
+        let pieces = changes::original_pieces(source.text(), &self.spans, &self.old_bytes)
+            .ok_or_else(misfit)?;
+        // Edits cut a text at ASCII bytes, so every piece starts a character; if one did not,
+        // a UTF-16 file's original is put together and encoded whole.
         let starts_a_char =
             |piece: &&[u8]| piece.first().is_none_or(|&b| !(0x80..0xC0).contains(&b));
-        if !pieces.iter().all(starts_a_char) {
+        if source.encoding == Encoding::Utf16Le && !pieces.iter().all(starts_a_char) {
             return sink(&self.original_raw().ok_or_else(misfit)?);
         }
-        sink(source.encoding.bom())?;
-        pieces
-            .into_iter()
-            .try_for_each(|piece| sink(&crate::source::encode_utf16le(piece)))
-    }
-
-    /// Whether `raw` are the original file's bytes (see [`Fixed::feed_original_raw`]).
-    pub fn is_original_raw(&self, raw: &[u8]) -> bool {
-        let mut rest = raw;
-        let fed = self.feed_original_raw(&mut |piece| match rest.strip_prefix(piece) {
-            Some(after) => {
-                rest = after;
-                Ok(())
-            }
-            None => Err(std::io::Error::other("differs")),
-        });
-        fed.is_ok() && rest.is_empty()
+        source.feed_encoded(pieces, sink)
     }
 }
 
@@ -441,10 +409,6 @@ pub fn fix_package(
     context: &[Loaded],
     options: &Options<'_>,
 ) -> Vec<Result<Fixed, FixError>> {
-    let read_as: Vec<(Encoding, Format)> = files
-        .iter()
-        .map(|f| (f.source.encoding, f.format))
-        .collect();
     let mut initial: Vec<usize> = vec![0; files.len()];
     let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
     let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
@@ -467,52 +431,44 @@ pub fn fix_package(
             }
             found.push(findings);
         }
-        // The models are done with: they are freed on the pool while the fixes are planned
-        // (as in `check_package`).
+        // The models are done with: they are freed while the fixes are planned.
         drop(package);
-        let (_, next) = rayon::join(
-            move || drop(lowered),
-            || {
-                files
-                    .iter()
-                    .zip(&found)
-                    .map(|(loaded, findings)| {
-                        let changes: Vec<Change> = findings
-                            .iter()
-                            .filter_map(|f| f.fix.as_ref().filter(|p| p.applicability >= threshold))
-                            .flat_map(|p| p.changes.iter().cloned())
-                            .collect();
-                        // Each file's edits of this pass.
-                        Some(plan(loaded, &changes)).filter(|edits| !edits.is_empty())
-                    })
-                    .collect::<Vec<Option<Vec<Edit>>>>()
-            },
-        );
+        let next: Vec<Option<Vec<Edit>>> = while_freeing(lowered, || {
+            files
+                .iter()
+                .zip(&found)
+                .map(|(loaded, findings)| {
+                    let changes: Vec<Change> = findings
+                        .iter()
+                        .filter_map(|f| f.fix.as_ref().filter(|p| p.applicability >= threshold))
+                        .flat_map(|p| p.changes.iter().cloned())
+                        .collect();
+                    // Each file's edits of this pass.
+                    Some(plan(loaded, &changes)).filter(|edits| !edits.is_empty())
+                })
+                .collect()
+        });
         if next.iter().all(Option::is_none) {
             settled = Some(found);
             break;
         }
-        // A big file's findings are thousands of small allocations: they are freed on the pool
-        // while the texts are edited and parsed.
-        rayon::join(
-            move || drop(found),
-            || {
-                for (i, edits) in next.into_iter().enumerate() {
-                    if let Some(edits) = edits
-                        && let Err(e) = edit_in_place(&mut files[i], &mut maps[i], &edits)
-                    {
-                        failed[i] = Some(e);
-                    }
+        // The findings are freed while the texts are edited and parsed.
+        while_freeing(found, || {
+            for (i, edits) in next.into_iter().enumerate() {
+                if let Some(edits) = edits
+                    && let Err(e) = edit_in_place(&mut files[i], &mut maps[i], &edits)
+                {
+                    failed[i] = Some(e);
                 }
-            },
-        );
+            }
+        });
     }
 
     let remaining: Vec<Vec<Diagnostic>> = match settled {
         Some(found) => files
             .iter()
             .zip(found)
-            .map(|(loaded, findings)| diagnostics_of(loaded, findings))
+            .map(|(loaded, findings)| diagnostics_in_parts(loaded, findings))
             .collect(),
         // Still changing after the last pass: check the result.
         None => check_package(&files, context, options),
@@ -521,13 +477,12 @@ pub fn fix_package(
         .into_iter()
         .zip(remaining)
         .zip(maps)
-        .zip(read_as)
         .enumerate()
-        .map(|(i, (((file, remaining), map), read_as))| {
+        .map(|(i, ((file, remaining), map))| {
             if let Some(e) = failed[i].take() {
                 return Err(e);
             }
-            verify(read_as, &file, &map)?;
+            verify(&file, &map)?;
             let (spans, old_bytes) = map.into_parts();
             Ok(Fixed {
                 fixed: initial[i].saturating_sub(remaining.len()),
@@ -575,20 +530,26 @@ fn edit_in_place(loaded: &mut Loaded, map: &mut ChangeMap, edits: &[Edit]) -> Re
             Ok(())
         }
         Err(e) => {
-            let text = loaded.source.text();
-            let previous = match undo {
-                Some(undo) => fix::apply_edits(text, &undo).ok(),
-                None => changes::original_text(text, recorded.spans(), recorded.old_bytes()),
-            };
-            // Both fit the edited text by construction, and it parsed before.
-            if let Some(previous) = previous {
-                loaded.source.edit_text(|buf, base| {
-                    buf.truncate(base);
-                    buf.extend_from_slice(&previous);
-                });
-                if let Ok(syntax) = syntax::parse(loaded.source.text(), loaded.format) {
-                    loaded.syntax = syntax;
+            // Both fit the edited text by construction, and the text put back parsed before.
+            let put_back = match undo {
+                Some(undo) => loaded
+                    .source
+                    .edit_text(|buf, base| fix::apply_edits_in_place(buf, base, &undo))
+                    .is_ok(),
+                None => {
+                    let text = loaded.source.text();
+                    changes::original_text(text, recorded.spans(), recorded.old_bytes())
+                        .map(|original| {
+                            loaded.source.edit_text(|buf, base| {
+                                buf.truncate(base);
+                                buf.extend_from_slice(&original);
+                            })
+                        })
+                        .is_some()
                 }
+            };
+            if put_back && let Ok(syntax) = syntax::parse(loaded.source.text(), loaded.format) {
+                loaded.syntax = syntax;
             }
             Err(e)
         }
@@ -634,15 +595,11 @@ fn reparsed(
     syntax.map_err(|e| failed(e.offset, e.message))
 }
 
-/// The invariants every fixed file keeps (RULES.md): the encoding and format it was read as
-/// (`read_as`), and for scripts `Total Keys` equal to the number of keys of every Edit
-/// Registry item.
-fn verify(read_as: (Encoding, Format), fixed: &Loaded, map: &ChangeMap) -> Result<(), FixError> {
-    if read_as != (fixed.source.encoding, fixed.format) {
-        return Err(FixError(
-            "a fix changed the file's format or encoding".into(),
-        ));
-    }
+/// The invariant of RULES.md that the passes do not keep by construction: for scripts, `Total
+/// Keys` equal to the number of keys of every Edit Registry item. (The encoding and format are
+/// kept: editing in place never changes a file's encoding, and [`reparsed`] refuses a pass
+/// whose text reads as another format.)
+fn verify(fixed: &Loaded, map: &ChangeMap) -> Result<(), FixError> {
     if let Syntax::Script(after) = &fixed.syntax {
         let text = fixed.source.text();
         // The original is put back together and parsed only when the fixed text has an
@@ -710,7 +667,12 @@ mod tests {
         assert!(error.0.contains("does not parse"), "{error}");
         assert_eq!(loaded.source.text(), text);
         assert!(map.is_empty());
-        assert_eq!(lower(&loaded).model.writes.len(), 0);
+        // The tree (taken by the failed re-parse) is the text's again.
+        let fresh = load("a.wse", text.to_vec()).unwrap();
+        assert_eq!(
+            format!("{:?}", loaded.syntax),
+            format!("{:?}", fresh.syntax)
+        );
     }
 
     #[test]

@@ -194,19 +194,34 @@ impl SourceFile {
         if self.keeps_raw() {
             return sink(&self.bytes);
         }
+        self.feed_encoded([self.text()], sink)
+    }
+
+    /// Feeds the bytes of a file of this encoding whose working text is `pieces` joined, in
+    /// order: the BOM, then the pieces as they are or, for UTF-16, encoded at most 1 MB of text
+    /// at a time. Each piece must start on a character boundary (every piece then encodes as
+    /// it would inside the whole text).
+    pub fn feed_encoded<'p>(
+        &self,
+        pieces: impl IntoIterator<Item = &'p [u8]>,
+        sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
         sink(self.encoding.bom())?;
-        if self.encoding != Encoding::Utf16Le {
-            return sink(self.text());
-        }
-        let mut rest = self.text();
-        while !rest.is_empty() {
-            // Each piece ends at a character boundary: it encodes as the whole text would.
-            let mut end = rest.len().min(ENCODE_PIECE);
-            while rest.get(end).is_some_and(|b| (0x80..0xC0).contains(b)) {
-                end += 1;
+        for piece in pieces {
+            if self.encoding != Encoding::Utf16Le {
+                sink(piece)?;
+                continue;
             }
-            sink(&encode_utf16le(&rest[..end]))?;
-            rest = &rest[end..];
+            let mut rest = piece;
+            while !rest.is_empty() {
+                // Cut at a character boundary, so no character is split between encodings.
+                let mut end = rest.len().min(ENCODE_PIECE);
+                while rest.get(end).is_some_and(|b| (0x80..0xC0).contains(b)) {
+                    end += 1;
+                }
+                sink(&encode_utf16le(&rest[..end]))?;
+                rest = &rest[end..];
+            }
         }
         Ok(())
     }

@@ -1,10 +1,8 @@
 //! Splicing a set of edits into a text in one linear pass.
 //!
-//! The result is the untouched stretches of the text and the edits' contents, in order. A big
-//! result is filled in pieces on the rayon pool: writing fresh memory costs a page fault per
-//! page, which only spreads over the cores when the pages are first touched by several threads.
-
-use rayon::prelude::*;
+//! The result is the untouched stretches of the text and the edits' contents, in order: in a
+//! new text ([`apply_edits`]), or moved in the text's own buffer ([`apply_edits_in_place`], what
+//! `fix` does to a big capture, whose second copy would cost a page fault per page).
 
 use super::Edit;
 
@@ -16,19 +14,15 @@ pub struct EditConflict {
     pub at: usize,
 }
 
-/// Results of at least this many bytes are built in pieces on the pool.
-const PIECES_FROM: usize = 1 << 20;
-
 /// Applies `edits` (any order) to `text`. Linear in `text.len()` plus the edits' size.
 /// Edits must lie within the text and must not overlap; two inserts at one offset conflict.
 pub fn apply_edits(text: &[u8], edits: &[Edit]) -> Result<Vec<u8>, EditConflict> {
-    let threads = rayon::current_num_threads();
     let sorted = sorted_edits(text, edits)?;
-    let len = result_len(text, &sorted);
-    if len < PIECES_FROM || threads < 2 {
-        return Ok(apply_in_one(text, &sorted, len));
+    let mut out = Vec::with_capacity(result_len(text, &sorted));
+    for segment in segments(text, &sorted) {
+        out.extend_from_slice(segment);
     }
-    Ok(apply_in_pieces(text, &sorted, len, threads * 4))
+    Ok(out)
 }
 
 /// [`apply_edits`] in place: `buf[base..]` is the text, and becomes the result (`buf[..base]`,
@@ -124,80 +118,18 @@ fn result_len(text: &[u8], sorted: &[&Edit]) -> usize {
     text.len() - removed + added
 }
 
-/// The result as consecutive byte slices, from the untouched stretch before `sorted[first]`:
-/// stretch, content, stretch, content, ..., the text after the last edit.
-fn segments<'a>(
-    text: &'a [u8],
-    sorted: &'a [&'a Edit],
-    first: usize,
-) -> impl Iterator<Item = &'a [u8]> + 'a {
+/// The result as consecutive byte slices: stretch, content, stretch, content, ..., the text
+/// after the last edit.
+fn segments<'a>(text: &'a [u8], sorted: &'a [&'a Edit]) -> impl Iterator<Item = &'a [u8]> + 'a {
     let stretch_start = |i: usize| match i {
         0 => 0,
         i => sorted[i - 1].range.end,
     };
-    let edits = sorted[first..]
-        .iter()
-        .enumerate()
-        .flat_map(move |(k, edit)| {
-            let before = &text[stretch_start(first + k)..edit.range.start];
-            [before, edit.content.as_slice()]
-        });
+    let edits = sorted.iter().enumerate().flat_map(move |(k, edit)| {
+        let before = &text[stretch_start(k)..edit.range.start];
+        [before, edit.content.as_slice()]
+    });
     edits.chain(std::iter::once(&text[stretch_start(sorted.len())..]))
-}
-
-fn apply_in_one(text: &[u8], sorted: &[&Edit], len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len);
-    for segment in segments(text, sorted, 0) {
-        out.extend_from_slice(segment);
-    }
-    out
-}
-
-/// [`apply_in_one`] in (at most) `pieces` equal parts of the result, each filled by a worker
-/// into its own slice of a zeroed buffer (whose pages are not touched until then).
-fn apply_in_pieces(text: &[u8], sorted: &[&Edit], len: usize, pieces: usize) -> Vec<u8> {
-    // Where each edit's untouched stretch starts in the result.
-    let mut stretch_at = Vec::with_capacity(sorted.len());
-    let (mut at, mut pos) = (0, 0);
-    for edit in sorted {
-        stretch_at.push(at);
-        at += edit.range.start - pos + edit.content.len();
-        pos = edit.range.end;
-    }
-    let mut out = vec![0u8; len];
-    let piece_len = len.div_ceil(pieces.max(1)).max(1);
-    out.par_chunks_mut(piece_len)
-        .enumerate()
-        .for_each(|(k, piece)| {
-            let from = k * piece_len;
-            // The first segment reaching into the piece: the stretch before the last edit whose
-            // stretch starts at or before `from` (the text's start if none).
-            let first = stretch_at
-                .partition_point(|&at| at <= from)
-                .saturating_sub(1);
-            let skip = from - stretch_at.get(first).copied().unwrap_or(0);
-            fill(piece, skip, segments(text, sorted, first));
-        });
-    out
-}
-
-/// Fills `out` with the concatenated `segments`, less their first `skip` bytes.
-fn fill<'a>(out: &mut [u8], mut skip: usize, segments: impl Iterator<Item = &'a [u8]>) {
-    let mut filled = 0;
-    for segment in segments {
-        if filled == out.len() {
-            break;
-        }
-        if skip >= segment.len() {
-            skip -= segment.len();
-            continue;
-        }
-        let segment = &segment[skip..];
-        skip = 0;
-        let n = segment.len().min(out.len() - filled);
-        out[filled..filled + n].copy_from_slice(&segment[..n]);
-        filled += n;
-    }
 }
 
 #[cfg(test)]
@@ -265,28 +197,6 @@ mod tests {
         assert_eq!(apply_edits(b"0123", &edits).unwrap(), b"X");
     }
 
-    #[test]
-    fn a_big_result_is_the_same_in_pieces() {
-        // Past the size where `apply_edits` builds in pieces; edits every few hundred bytes.
-        let text: Vec<u8> = (0..3 * PIECES_FROM as u32)
-            .map(|i| (i % 251) as u8)
-            .collect();
-        let edits: Vec<Edit> = (0..text.len() / 997)
-            .map(|k| match k % 3 {
-                0 => Edit::delete(TextRange::new(k * 997, k * 997 + 13)),
-                1 => Edit::insert(k * 997, vec![b'x'; k % 50]),
-                _ => Edit::replace(TextRange::new(k * 997, k * 997 + 5), "replaced"),
-            })
-            .collect();
-        let sorted = sorted_edits(&text, &edits).unwrap();
-        let whole = apply_in_one(&text, &sorted, result_len(&text, &sorted));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap();
-        assert_eq!(pool.install(|| apply_edits(&text, &edits)).unwrap(), whole);
-    }
-
     mod properties {
         use super::*;
         use proptest::collection::vec;
@@ -318,27 +228,6 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig::with_cases(1000))]
-
-            /// Filling the result in pieces gives the result built in one, whatever the
-            /// number of pieces and wherever their borders fall (inside stretches, inside
-            /// edit contents, on edit borders).
-            #[test]
-            fn pieces_equal_one_piece(
-                text in vec(any::<u8>(), 0..200),
-                seeds in vec((0usize..30, 0usize..8, vec(any::<u8>(), 0..12)), 0..12),
-                pieces in 1usize..40,
-                reverse in any::<bool>(),
-            ) {
-                let mut edits = edits_of(text.len(), &seeds);
-                if reverse {
-                    edits.reverse();
-                }
-                let sorted = sorted_edits(&text, &edits).unwrap();
-                let len = result_len(&text, &sorted);
-                let whole = apply_in_one(&text, &sorted, len);
-                prop_assert_eq!(whole.len(), len);
-                prop_assert_eq!(apply_in_pieces(&text, &sorted, len, pieces), whole);
-            }
 
             /// Applying in place gives what applying into a new text gives, after any
             /// prefix, whether the result grows, shrinks or both in turn.

@@ -210,19 +210,29 @@ impl ChangeMap {
 }
 
 /// The original text of a fixed `text` whose changes are `spans` with original bytes
-/// `old_bytes` (see [`ChangeMap::into_parts`]). For the rare steps that need the original
-/// whole (see `pipeline::Fixed::original_text`). `None` if the spans do not fit the texts.
-pub fn original_text(text: &[u8], spans: &[Span], old_bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut original = Vec::with_capacity(text.len() + old_bytes.len());
+/// `old_bytes` (see [`ChangeMap::into_parts`]), as pieces in order: the fixed text between the
+/// changes and the changes' original bytes. `None` if the spans do not fit the texts.
+pub fn original_pieces<'t>(
+    text: &'t [u8],
+    spans: &[Span],
+    old_bytes: &'t [u8],
+) -> Option<Vec<&'t [u8]>> {
+    let mut pieces = Vec::with_capacity(2 * spans.len() + 1);
     let (mut pos, mut at) = (0, 0);
     for span in spans {
-        original.extend_from_slice(text.get(pos..span.new.start)?);
-        original.extend_from_slice(old_bytes.get(at..at + span.old.len())?);
+        pieces.push(text.get(pos..span.new.start)?);
+        pieces.push(old_bytes.get(at..at + span.old.len())?);
         pos = span.new.end;
         at += span.old.len();
     }
-    original.extend_from_slice(text.get(pos..)?);
-    (at == old_bytes.len()).then_some(original)
+    pieces.push(text.get(pos..)?);
+    (at == old_bytes.len()).then_some(pieces)
+}
+
+/// [`original_pieces`] joined: the original whole, for the rare steps that need it (see
+/// `pipeline::Fixed::original_text`).
+pub fn original_text(text: &[u8], spans: &[Span], old_bytes: &[u8]) -> Option<Vec<u8>> {
+    Some(original_pieces(text, spans, old_bytes)?.concat())
 }
 
 /// Offset from original to current coordinates just after `span`.
