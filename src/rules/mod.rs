@@ -300,21 +300,6 @@ pub fn check_file(
     in_file_order(crate::pieces::concat(found))
 }
 
-#[cfg(test)]
-/// As [`check_file`], with the per-write rules over (at most) `parts` parts of the writes; in
-/// parallel when there are several.
-fn check_in_parts(
-    package: &PackageContext<'_, '_>,
-    files: &[PackageFile<'_>],
-    file_index: usize,
-    facts: &FileFacts<'_, '_>,
-    parts: usize,
-) -> Vec<Finding> {
-    in_file_order(crate::pieces::concat(run_in_parts(
-        package, files, file_index, facts, parts,
-    )))
-}
-
 /// The findings of every rule over (at most) `parts` parts of the writes, in rule order and
 /// part order; in parallel when there are several parts.
 fn run_in_parts(

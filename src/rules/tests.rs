@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use super::context::{FileFacts, PackageContext, PackageFile};
-use super::{Finding, check_file, check_in_parts};
+use super::{Finding, check_file, in_file_order, run_in_parts};
 use crate::fix::{Applicability, Change};
 use crate::model::{CreateService, Data, Field, FileModel, Hive, Origin, RegWrite};
 use crate::source::SourceFile;
@@ -678,7 +678,13 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
                 let facts = FileFacts::build(&needed[i].model, parallel);
                 for parts in [2, 3, 7] {
                     assert_eq!(
-                        check_in_parts(&needed_package, &needed, i, &facts, parts),
+                        in_file_order(crate::pieces::concat(run_in_parts(
+                            &needed_package,
+                            &needed,
+                            i,
+                            &facts,
+                            parts
+                        ))),
                         expected,
                         "{} in {parts} parts",
                         file.source.path
