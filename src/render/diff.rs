@@ -14,7 +14,6 @@
 //! only in their line endings, a line before the headers (ignored by both tools) says which, so a
 //! diff never looks empty.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use crate::fix::changes::Span;
@@ -153,27 +152,21 @@ fn write_diff(
     let new_lines = Lines::new(texts.new);
     let new_seed = new_lines.seed();
     let extents = extents(texts);
-    let read_chunk = |extents: &[Extent]| -> Vec<Region> {
-        let new_lines = new_seed.lines();
-        extents
-            .iter()
-            .map(|extent| Region::read(texts, extent, &new_lines))
-            .collect()
-    };
-    let mut regions: Vec<Region> = if extents.len() >= parallel_from {
-        let chunks: Vec<Vec<Region>> = extents.par_chunks(CHUNK).map(read_chunk).collect();
-        crate::pieces::concat(chunks)
+    let read_chunk = |extents: &[Extent]| OldBytes::read(texts, extents, &new_seed.lines());
+    let chunks: Vec<OldBytes> = if extents.len() >= parallel_from {
+        extents.par_chunks(CHUNK).map(read_chunk).collect()
     } else {
-        read_chunk(&extents)
+        vec![read_chunk(&extents)]
     };
+    let mut regions: Vec<Region> = chunks.iter().flat_map(OldBytes::regions).collect();
     drop(extents);
     let old_count = number_old_lines(&mut regions, new_lines.count());
     let diff_chunk = |regions: &[Region]| {
         // Each chunk walks the lines with its own cursor.
         let new_lines = new_seed.lines();
-        let mut changes = Vec::new();
+        let (mut changes, mut lines) = (Vec::new(), RegionLines::default());
         for region in regions {
-            diff_region(region, &new_lines, &mut changes);
+            diff_region(region, &new_lines, &mut lines, &mut changes);
         }
         changes
     };
@@ -571,22 +564,21 @@ impl<'a> Texts<'a> {
         }
     }
 
-    /// The original's bytes of an extent: in one piece when the whole original is at hand,
-    /// otherwise put together from the fixed text's gaps and the spans' original bytes.
-    fn old_bytes(&self, extent: &Extent) -> Cow<'a, [u8]> {
+    /// Appends the original's bytes of an extent to `out`: the fixed text's gaps and the
+    /// spans' original bytes, or one piece when the whole original is at hand.
+    fn append_old_bytes(&self, extent: &Extent, out: &mut Vec<u8>) {
         if let Original::Text(old) = self.original {
-            return Cow::Borrowed(&old[extent.old.as_range()]);
+            out.extend_from_slice(&old[extent.old.as_range()]);
+            return;
         }
-        let mut bytes = Vec::with_capacity(extent.old.len());
         let mut pos = extent.new.start;
         for i in extent.spans.clone() {
             let span = self.spans[i];
-            bytes.extend_from_slice(&self.new[pos..span.new.start]);
-            bytes.extend_from_slice(self.old_span(i));
+            out.extend_from_slice(&self.new[pos..span.new.start]);
+            out.extend_from_slice(self.old_span(i));
             pos = span.new.end;
         }
-        bytes.extend_from_slice(&self.new[pos..extent.new.end]);
-        Cow::Owned(bytes)
+        out.extend_from_slice(&self.new[pos..extent.new.end]);
     }
 
     /// Whether the original equals the fixed text. They agree outside the spans, so when they
@@ -692,12 +684,76 @@ fn extents(texts: &Texts) -> Vec<Extent> {
     extents
 }
 
+/// The original bytes of a run of extents, read for diffing: every extent's bytes and line
+/// starts go into one buffer each, so a chunk of a parallel build allocates a few times, not
+/// once per extent (thousands of small allocations on two threads contend for the allocator).
+struct OldBytes {
+    bytes: Vec<u8>,
+    /// Each extent's line starts relative to its first byte, then its length (nothing for an
+    /// extent without original bytes).
+    starts: Vec<usize>,
+    extents: Vec<ReadExtent>,
+}
+
+/// Where one extent's original bytes and line starts are in its [`OldBytes`], and its first
+/// line and number of lines in the fixed text.
+struct ReadExtent {
+    bytes: std::ops::Range<usize>,
+    starts: std::ops::Range<usize>,
+    new_first: usize,
+    new_lines: usize,
+}
+
+impl OldBytes {
+    fn read(texts: &Texts, extents: &[Extent], new_lines: &Lines) -> Self {
+        let len = extents.iter().map(|e| e.old.len()).sum();
+        let mut out = Self {
+            bytes: Vec::with_capacity(len),
+            starts: Vec::new(),
+            extents: Vec::with_capacity(extents.len()),
+        };
+        for extent in extents {
+            let (bytes_from, starts_from) = (out.bytes.len(), out.starts.len());
+            texts.append_old_bytes(extent, &mut out.bytes);
+            let old = &out.bytes[bytes_from..];
+            out.starts.push(0);
+            out.starts.extend(
+                memchr::memchr_iter(b'\n', old)
+                    .map(|i| i + 1)
+                    .filter(|&start| start < old.len()),
+            );
+            if !old.is_empty() {
+                out.starts.push(old.len());
+            }
+            let new_first = new_lines.line_at(extent.new.start);
+            out.extents.push(ReadExtent {
+                bytes: bytes_from..out.bytes.len(),
+                starts: starts_from..out.starts.len(),
+                new_first,
+                new_lines: new_lines.line_at(extent.new.end) - new_first,
+            });
+        }
+        out
+    }
+
+    /// The regions read, in order; their first lines in the original are numbered later.
+    fn regions(&self) -> impl Iterator<Item = Region<'_>> {
+        self.extents.iter().map(|e| Region {
+            old: &self.bytes[e.bytes.clone()],
+            old_starts: &self.starts[e.starts.clone()],
+            old_first: 0,
+            new_first: e.new_first,
+            new_lines: e.new_lines,
+        })
+    }
+}
+
 /// An [`Extent`] read for diffing: its original bytes and where their lines start, and its
 /// first line and number of lines in each text.
 struct Region<'a> {
-    old: Cow<'a, [u8]>,
+    old: &'a [u8],
     /// Where each line of `old` starts, then `old.len()`.
-    old_starts: Vec<usize>,
+    old_starts: &'a [usize],
     /// The region's first line in the original (see [`number_old_lines`]).
     old_first: usize,
     new_first: usize,
@@ -705,34 +761,12 @@ struct Region<'a> {
 }
 
 impl<'a> Region<'a> {
-    /// Reads an extent; its first line in the original is numbered later.
-    fn read(texts: &Texts<'a>, extent: &Extent, new_lines: &Lines) -> Self {
-        let old = texts.old_bytes(extent);
-        let mut old_starts = vec![0];
-        old_starts.extend(
-            memchr::memchr_iter(b'\n', &old)
-                .map(|i| i + 1)
-                .filter(|&start| start < old.len()),
-        );
-        if !old.is_empty() {
-            old_starts.push(old.len());
-        }
-        let new_first = new_lines.line_at(extent.new.start);
-        Self {
-            old,
-            old_starts,
-            old_first: 0,
-            new_first,
-            new_lines: new_lines.line_at(extent.new.end) - new_first,
-        }
-    }
-
     fn old_lines(&self) -> usize {
         self.old_starts.len() - 1
     }
 
     /// Line `k` of the region's original bytes, with its terminator.
-    fn old_line(&self, k: usize) -> &[u8] {
+    fn old_line(&self, k: usize) -> &'a [u8] {
         &self.old[self.old_starts[k]..self.old_starts[k + 1]]
     }
 }
@@ -816,17 +850,30 @@ struct Change {
     new_len: usize,
 }
 
+/// The lines of a region on each side, kept from one region to the next.
+#[derive(Default)]
+struct RegionLines<'a> {
+    old: Vec<&'a [u8]>,
+    new: Vec<&'a [u8]>,
+}
+
 /// Diffs one region line by line and appends its changes.
-fn diff_region(region: &Region, new: &Lines, changes: &mut Vec<Change>) {
+fn diff_region<'a>(
+    region: &Region<'a>,
+    new: &Lines<'a>,
+    lines: &mut RegionLines<'a>,
+    changes: &mut Vec<Change>,
+) {
     let (oa, na) = (region.old_first, region.new_first);
-    let old_lines: Vec<&[u8]> = (0..region.old_lines())
-        .map(|k| region.old_line(k))
-        .collect();
-    let new_lines: Vec<&[u8]> = (na..na + region.new_lines).map(|n| new.line(n)).collect();
+    lines.old.clear();
+    lines.old.extend((0..region.old_lines()).map(|k| region.old_line(k)));
+    lines.new.clear();
+    lines.new.extend((na..na + region.new_lines).map(|n| new.line(n)));
+    let (old_lines, new_lines) = (&lines.old, &lines.new);
     // Common leading and trailing lines are context whatever the algorithm.
     let head = old_lines
         .iter()
-        .zip(&new_lines)
+        .zip(new_lines)
         .take_while(|(a, b)| a == b)
         .count();
     let tail = old_lines[head..]
@@ -841,7 +888,12 @@ fn diff_region(region: &Region, new: &Lines, changes: &mut Vec<Change>) {
         return;
     }
     let (o0, n0) = (oa + head, na + head);
-    if old_mid.len().saturating_mul(new_mid.len()) > MAX_LINE_PAIRS {
+    // Lines only removed or only added are one change (what a line diff finds), and so is a
+    // region too big to diff line by line.
+    if old_mid.is_empty()
+        || new_mid.is_empty()
+        || old_mid.len().saturating_mul(new_mid.len()) > MAX_LINE_PAIRS
+    {
         changes.push(Change {
             old_start: o0,
             old_len: old_mid.len(),
