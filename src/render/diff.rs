@@ -866,9 +866,13 @@ fn diff_region<'a>(
 ) {
     let (oa, na) = (region.old_first, region.new_first);
     lines.old.clear();
-    lines.old.extend((0..region.old_lines()).map(|k| region.old_line(k)));
+    lines
+        .old
+        .extend((0..region.old_lines()).map(|k| region.old_line(k)));
     lines.new.clear();
-    lines.new.extend((na..na + region.new_lines).map(|n| new.line(n)));
+    lines
+        .new
+        .extend((na..na + region.new_lines).map(|n| new.line(n)));
     let (old_lines, new_lines) = (&lines.old, &lines.new);
     // Common leading and trailing lines are context whatever the algorithm.
     let head = old_lines
