@@ -25,9 +25,6 @@ use super::{Document, Item, LongLine, NONE, OFFSET_BITS, OFFSET_MASK, parse};
 use crate::syntax::{Replacement, SyntaxError};
 use crate::text::TextRange;
 
-/// Items per job when the first own-line record of a run is looked for on the pool.
-const JOB_LEN: usize = 1 << 14;
-
 /// See [`crate::syntax::reparse`]. The previous tree is taken: its arrays become the new one's.
 pub fn reparse(
     previous: Document,
@@ -65,39 +62,16 @@ fn splice(previous: Document, text: &[u8], replacements: &[Replacement]) -> Opti
         return None;
     }
 
-    let tops: Vec<u32> = previous.top_level().collect();
-    let starts: Vec<usize> = tops
-        .iter()
-        .map(|&t| items[t as usize].head_start as usize)
-        .collect();
     // The header and anything before the first item are parsed only by a full parse.
-    let first_start = *starts.first()?;
+    let first_start = items.first()?.head_start as usize;
     if replacements[0].old.start < first_start {
         return None;
     }
-    // Slots touched by a replacement: the one holding its start (an insertion at a slot's
-    // start goes before that slot's item) through the last one starting before its end.
-    let mut dirty = vec![false; tops.len()];
-    for r in replacements {
-        let first = starts.partition_point(|&s| s <= r.old.start) - 1;
-        let last = if r.old.is_empty() {
-            first
-        } else {
-            starts.partition_point(|&s| s < r.old.end) - 1
-        };
-        dirty[first..=last].fill(true);
-    }
-
     // Blank lines between the header and the first item stay where they were.
     let before = previous.blanks.partition_point(|b| b.start < first_start);
 
-    let runs = runs_of(
-        text,
-        replacements,
-        (&tops, &starts, &dirty),
-        old_len,
-        items.len(),
-    )?;
+    let touched = touched_slots(items, replacements);
+    let runs = runs_of(text, replacements, items, &touched, old_len)?;
     let pieces = runs
         .par_iter()
         .map(|run| piece_of(&previous, text, run))
@@ -123,62 +97,129 @@ fn splice(previous: Document, text: &[u8], replacements: &[Replacement]) -> Opti
     })
 }
 
-/// The runs of the new tree, in order: top-level slots `starts` (of items `tops`, each ending
-/// where the next starts or at `old_len`) are grouped into runs of touched (`dirty`) and
-/// untouched slots. `None` if a run would not start a line of the new text, or the
-/// replacements do not all fall in touched runs.
+/// The slots the replacements touch, as runs of adjacent slots: top-level items `first..end`
+/// (`end` is the top-level item after the run, or the item count), in order. A replacement
+/// touches the slot holding its start (an insertion at a slot's start goes before that slot's
+/// item) through the last one starting before its end. Every replacement starts at or after
+/// the first item.
+///
+/// Only the touched slots are visited, not every top-level item: the slot holding an offset is
+/// the top-level ancestor of the last item starting at or before it, found by a forward search
+/// from the previous offset's (the offsets come in order), then up the parents unless it is
+/// in the slot found last.
+fn touched_slots(items: &[Item], replacements: &[Replacement]) -> Vec<(u32, u32)> {
+    let mut cursor = 0usize;
+    let mut last_slot: Option<u32> = None;
+    let mut slot_at = |at: usize| -> u32 {
+        cursor = last_starting_by(items, cursor, at);
+        if let Some(top) = last_slot
+            && (top as usize) <= cursor
+            && cursor < items[top as usize].subtree_end as usize
+        {
+            return top;
+        }
+        let mut top = cursor as u32;
+        while let Some(parent) = items[top as usize].parent() {
+            top = parent;
+        }
+        last_slot = Some(top);
+        top
+    };
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for r in replacements {
+        let first = slot_at(r.old.start);
+        let last = if r.old.is_empty() {
+            first
+        } else {
+            slot_at(r.old.end - 1)
+        };
+        let end = items[last as usize].subtree_end;
+        match runs.last_mut() {
+            Some(run) if first <= run.1 => run.1 = run.1.max(end),
+            _ => runs.push((first, end)),
+        }
+    }
+    runs
+}
+
+/// The last item at or after `from` whose head starts at or before `at`, given that
+/// `items[from]`'s does: a galloping search forward, so offsets looked up in order cost the
+/// logarithm of the distance between them, not of the tree's size.
+fn last_starting_by(items: &[Item], from: usize, at: usize) -> usize {
+    let starts_by = |item: &Item| item.head_start as usize <= at;
+    let mut step = 1;
+    while items.get(from + step).is_some_and(starts_by) {
+        step *= 2;
+    }
+    let end = (from + step).min(items.len());
+    // `items[from]` starts by `at`, so the point is at least 1.
+    from + items[from..end]
+        .partition_point(starts_by)
+        .saturating_sub(1)
+}
+
+/// The runs of the new tree, in order: the `touched` runs of top-level slots (see
+/// [`touched_slots`]) are parsed again, the slots between them copied. A slot runs from its
+/// item's head to the next top-level head, or `old_len`. `None` if a run would not start a line
+/// of the new text, or the replacements do not all fall in touched runs.
 fn runs_of(
     text: &[u8],
     replacements: &[Replacement],
-    (tops, starts, dirty): (&[u32], &[usize], &[bool]),
+    items: &[Item],
+    touched: &[(u32, u32)],
     old_len: usize,
-    item_count: usize,
 ) -> Option<Vec<Run>> {
-    let slot_end = |k: usize| starts.get(k + 1).copied().unwrap_or(old_len);
+    let slot_start = |top: u32| {
+        items
+            .get(top as usize)
+            .map_or(old_len, |i| i.head_start as usize)
+    };
     let line_start = |at: usize| at == 0 || text.get(at - 1) == Some(&b'\n');
-    let mut runs: Vec<Run> = Vec::new();
+    let item_count = items.len() as u32;
+    let mut runs: Vec<Run> = Vec::with_capacity(2 * touched.len() + 1);
     let mut delta: i64 = 0;
     let mut next_replacement = 0;
-    let mut k = 0;
-    while k < tops.len() {
-        let mut j = k + 1;
-        while j < tops.len() && dirty[j] == dirty[k] {
-            j += 1;
-        }
-        let (start, end) = (starts[k], slot_end(j - 1));
-        let new_start = (start as i64 + delta) as usize;
-        if !line_start(new_start) {
-            return None;
-        }
-        if dirty[k] {
-            // Replacements starting in the run (and insertions at the very end of the text).
-            let mut run_delta = 0i64;
-            while let Some(r) = replacements.get(next_replacement) {
-                if r.old.start >= end && !(end == old_len && r.old.start == end) {
-                    break;
-                }
-                run_delta += r.len as i64 - r.old.len() as i64;
-                next_replacement += 1;
-            }
-            let new_end = (end as i64 + delta + run_delta) as usize;
-            if new_end > new_start {
-                text.get(..new_end)?;
-                runs.push(Run::Parse {
-                    from: new_start,
-                    to: new_end,
-                });
-            }
-            delta += run_delta;
-        } else {
-            let next_top = tops.get(j).copied().unwrap_or(item_count as u32);
+    let mut copied_from = 0u32;
+    let copy_to = |runs: &mut Vec<Run>, from: u32, to: u32, delta: i64| -> Option<()> {
+        if from < to {
+            let (start, end) = (slot_start(from), slot_start(to));
+            line_start((start as i64 + delta) as usize).then_some(())?;
             runs.push(Run::Copy {
-                items: (tops[k], next_top),
+                items: (from, to),
                 text: (start, end),
                 delta,
             });
         }
-        k = j;
+        Some(())
+    };
+    for &(first, end) in touched {
+        copy_to(&mut runs, copied_from, first, delta)?;
+        let (start, end_at) = (slot_start(first), slot_start(end));
+        let new_start = (start as i64 + delta) as usize;
+        if !line_start(new_start) {
+            return None;
+        }
+        // Replacements starting in the run (and insertions at the very end of the text).
+        let mut run_delta = 0i64;
+        while let Some(r) = replacements.get(next_replacement) {
+            if r.old.start >= end_at && !(end_at == old_len && r.old.start == end_at) {
+                break;
+            }
+            run_delta += r.len as i64 - r.old.len() as i64;
+            next_replacement += 1;
+        }
+        let new_end = (end_at as i64 + delta + run_delta) as usize;
+        if new_end > new_start {
+            text.get(..new_end)?;
+            runs.push(Run::Parse {
+                from: new_start,
+                to: new_end,
+            });
+        }
+        delta += run_delta;
+        copied_from = end;
     }
+    copy_to(&mut runs, copied_from, item_count, delta)?;
     (next_replacement == replacements.len()).then_some(runs)
 }
 
@@ -224,17 +265,14 @@ fn piece_of(previous: &Document, text: &[u8], run: &Run) -> Option<Piece> {
             delta,
         } => (first, end, start, stop, delta),
     };
-    let items = previous.items.get(first as usize..end as usize)?;
+    previous.items.get(first as usize..end as usize)?;
     // A subtree's records are contiguous (an item's go to the array when it closes), so the
     // run's records end where those of the next subtree start.
-    let lines_from = subtree_lines_from(items);
-    let lines_to = match previous.items.get(end as usize) {
-        Some(next) => subtree_lines_from(
-            previous
-                .items
-                .get(end as usize..next.subtree_end as usize)?,
-        ),
-        None => previous.own_lines.len() as u32,
+    let lines_from = subtree_lines_from(&previous.items, first as usize)?;
+    let lines_to = if (end as usize) < previous.items.len() {
+        subtree_lines_from(&previous.items, end as usize)?
+    } else {
+        previous.own_lines.len() as u32
     };
     let long_from = previous
         .long_lines
@@ -457,15 +495,23 @@ fn starts_of(lens: impl Iterator<Item = usize>) -> Vec<usize> {
     starts
 }
 
-/// Where the own-line records of whole subtrees `items` start: at their first item to close
-/// (an item's records join the array when it closes, in order).
-fn subtree_lines_from(items: &[Item]) -> u32 {
-    items
-        .par_iter()
-        .with_min_len(JOB_LEN)
-        .map(|i| i.first_line)
-        .min()
-        .unwrap_or(0)
+/// Where the own-line records of the whole subtrees from item `from` on start: at the least
+/// `first_line` of the first subtree's items, which is on its chain of first children.
+///
+/// The records of an item and its descendants are pushed after those of the subtrees before
+/// it, and a first child's subtree before any later child's; the item's own may come first
+/// (pushed as its lines are read) or last (set aside and pushed when it closes, if a child
+/// came between its lines). So the least is the item's own or its first child subtree's.
+fn subtree_lines_from(items: &[Item], from: usize) -> Option<u32> {
+    let mut least = items.get(from)?.first_line;
+    let mut i = from;
+    while let Some(item) = items.get(i)
+        && item.subtree_end as usize > i + 1
+    {
+        i += 1;
+        least = least.min(items.get(i)?.first_line);
+    }
+    Some(least)
 }
 
 #[cfg(test)]
@@ -551,6 +597,78 @@ mod tests {
                 .install(|| splice(previous.clone(), &edited, &replacements))
                 .expect("a splice, not a full parse");
             assert_same(&spliced, &parsed);
+        }
+    }
+
+    /// The first own-line record of every subtree, found down its chain of first children, is
+    /// the least of its items' (what scanning them all gives), also where an item's lines are
+    /// set aside because a child came between them.
+    #[test]
+    fn a_subtree_s_records_start_at_the_least_of_its_items() {
+        let mut text = script(40).0;
+        text.extend_from_slice(
+            b"item: Edit Registry\n  Total Keys=2\n  item: Key\n    Key=A\n  end\n  Late=1\n  item: Key\n    item: Key\n      Key=B\n    end\n    Late=2\n  end\n  Later=3\nend\n\
+              item: Edit Registry\n  item: Key\n    item: Key\n    end\n  end\n  Only=after\nend\n",
+        );
+        let doc = parse(&text, ScriptKind::Wse).unwrap();
+        let items = &doc.items;
+        let spilled = (0..items.len()).filter(|&i| {
+            let end = items[i].subtree_end as usize;
+            (i + 1..end).any(|d| items[d].first_line < items[i].first_line)
+        });
+        assert!(spilled.count() >= 2, "the script sets lines aside");
+        for i in 0..items.len() {
+            let end = items[i].subtree_end as usize;
+            let least = items[i..end].iter().map(|item| item.first_line).min();
+            assert_eq!(subtree_lines_from(items, i), least, "subtree of item {i}");
+        }
+    }
+
+    /// The touched slots are those a scan of every top-level slot marks: the slot holding a
+    /// replacement's start through the last one starting before its end, adjacent ones joined.
+    #[test]
+    fn touched_slots_are_those_a_scan_of_every_slot_marks() {
+        let (text, _) = script(300);
+        let doc = parse(&text, ScriptKind::Wse).unwrap();
+        let tops: Vec<u32> = doc.top_level().collect();
+        let starts: Vec<usize> = tops
+            .iter()
+            .map(|&t| doc.items[t as usize].head_start as usize)
+            .collect();
+        let first = starts[0];
+        // Replacements of every length, from every offset after the first item's start, in
+        // steps that land on slot starts, inside items and on blank lines.
+        for (step, len) in [(1, 0), (7, 1), (13, 40), (97, 0), (211, 600), (389, 5)] {
+            let replacements: Vec<Replacement> = (first..text.len())
+                .step_by(step + len)
+                .map(|at| Replacement {
+                    old: TextRange::new(at, (at + len).min(text.len())),
+                    len: 3,
+                })
+                .collect();
+            let mut dirty = vec![false; tops.len()];
+            for r in &replacements {
+                let from = starts.partition_point(|&s| s <= r.old.start) - 1;
+                let to = if r.old.is_empty() {
+                    from
+                } else {
+                    starts.partition_point(|&s| s < r.old.end) - 1
+                };
+                dirty[from..=to].fill(true);
+            }
+            let mut expected: Vec<(u32, u32)> = Vec::new();
+            for (k, &top) in tops.iter().enumerate().filter(|&(k, _)| dirty[k]) {
+                let end = tops.get(k + 1).copied().unwrap_or(doc.items.len() as u32);
+                match expected.last_mut() {
+                    Some(run) if run.1 == top => run.1 = end,
+                    _ => expected.push((top, end)),
+                }
+            }
+            assert_eq!(
+                touched_slots(&doc.items, &replacements),
+                expected,
+                "step {step}, length {len}"
+            );
         }
     }
 
