@@ -84,7 +84,7 @@ fn created(file: &Loaded) -> Vec<String> {
     let text = file.source.text();
     doc.items()
         .iter()
-        .filter(|i| i.kind == svcscrub::syntax::wise::ItemKind::CreateService)
+        .filter(|i| i.kind() == svcscrub::syntax::wise::ItemKind::CreateService)
         .map(|i| String::from_utf8_lossy(i.range().slice(text)).replace('\r', ""))
         .collect()
 }

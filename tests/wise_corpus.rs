@@ -130,12 +130,12 @@ fn counts_match_provenance() {
         let services = doc
             .items()
             .iter()
-            .filter(|i| i.kind == ItemKind::CreateService)
+            .filter(|i| i.kind() == ItemKind::CreateService)
             .count();
         assert_eq!(services, cs, "{name}: Create Service items");
         // Every file closes all its run-time regions: the last item is back at the top level.
         let last_top = doc.top_level().last().unwrap();
-        assert_eq!(doc.item(last_top).unwrap().block, 0, "{name}");
+        assert_eq!(doc.block(last_top), 0, "{name}");
     }
 }
 
@@ -168,14 +168,14 @@ fn per_file_facts() {
     let breakpoints = doc
         .items()
         .iter()
-        .filter(|i| i.prefix == Prefix::Breakpoint)
+        .filter(|i| i.prefix() == Prefix::Breakpoint)
         .count();
     assert_eq!(breakpoints, 2);
     assert!(
         doc.items()
             .iter()
-            .filter(|i| i.prefix == Prefix::Breakpoint)
-            .all(|i| i.active)
+            .filter(|i| i.prefix() == Prefix::Breakpoint)
+            .all(|i| i.active())
     );
     let graphic = doc
         .items()
@@ -183,17 +183,17 @@ fn per_file_facts() {
         .position(|i| &text[i.name().as_range()] == b"Custom Graphic")
         .unwrap() as u32;
     let g = doc.item(graphic).unwrap();
-    assert_eq!(g.prefix, Prefix::Remarked);
+    assert_eq!(g.prefix(), Prefix::Remarked);
     assert!(g.subtree_end() > graphic + 1, "has children");
     for child in graphic + 1..g.subtree_end() {
         let c = doc.item(child).unwrap();
-        assert_eq!(c.prefix, Prefix::None);
-        assert!(!c.active);
+        assert_eq!(c.prefix(), Prefix::None);
+        assert!(!c.active());
     }
     let cs = doc
         .items()
         .iter()
-        .position(|i| i.kind == ItemKind::CreateService)
+        .position(|i| i.kind() == ItemKind::CreateService)
         .unwrap() as u32;
     let service = doc.create_service(cs).unwrap();
     assert_eq!(
@@ -219,13 +219,17 @@ fn per_file_facts() {
     // Uninstal.wse: Compiler Variable regions are tracked, and the nested item has 2 keys.
     let l = load(&dir, "robertorosero__pyhtonmig__PC__VS7.1__Uninstal.wse").unwrap();
     let (doc, text) = (script(&l), text_of(&l));
-    assert!(doc.items().iter().any(|i| i.role == BlockRole::CompileOpen));
+    assert!(
+        doc.items()
+            .iter()
+            .any(|i| i.role() == BlockRole::CompileOpen)
+    );
     let nested = (0..doc.items().len() as u32)
         .filter_map(|i| doc.edit_registry(&text, i))
         .find(|r| r.form == RegistryForm::Nested)
         .unwrap();
     assert_eq!(nested.key_count(), 2);
-    assert!(doc.item(nested.item).unwrap().block > 0);
+    assert!(doc.block(nested.item) > 0);
 }
 
 #[test]

@@ -32,7 +32,8 @@ fn lc(line: usize, column: usize) -> LineCol {
 fn outline(doc: &Document, text: &[u8]) -> Vec<(String, u32, u32)> {
     doc.items()
         .iter()
-        .map(|i| (s(text, i.name()).to_owned(), i.depth, i.block))
+        .enumerate()
+        .map(|(k, i)| (s(text, i.name()).to_owned(), i.depth(), doc.block(k as u32)))
         .collect()
 }
 
@@ -54,12 +55,12 @@ fn item_ranges() {
     assert_eq!(item.range(), TextRange::new(20, text.len()));
     assert_eq!(s(text, item.head()), "item: Set Variable\r\n");
     assert_eq!(s(text, item.name()), "Set Variable");
-    assert_eq!(item.prefix, Prefix::None);
+    assert_eq!(item.prefix(), Prefix::None);
     assert_eq!(item.prefix_range(), TextRange::empty(20));
     assert_eq!(s(text, item.end_line()), "end\r\n");
     assert_eq!(s(text, item.head_text()), "item: Set Variable");
     assert_eq!(
-        (item.depth, item.kind, item.active),
+        (item.depth(), item.kind(), item.active()),
         (0, ItemKind::Other, true)
     );
     let props: Vec<_> = doc.props_of(0).collect();
@@ -78,14 +79,14 @@ fn remarked_and_breakpoint_prefixes() {
         b"Document Type: WSE\nremarked item: Remark\n  Text=x\nend\nbreakpoint item: Remark\nend\n";
     let doc = parse(text);
     let items = doc.items();
-    assert_eq!(items[0].prefix, Prefix::Remarked);
+    assert_eq!(items[0].prefix(), Prefix::Remarked);
     assert_eq!(s(text, items[0].prefix_range()), "remarked ");
     assert_eq!(s(text, items[0].name()), "Remark");
-    assert_eq!(items[0].kind, ItemKind::Remark);
-    assert!(!items[0].active);
-    assert_eq!(items[1].prefix, Prefix::Breakpoint);
+    assert_eq!(items[0].kind(), ItemKind::Remark);
+    assert!(!items[0].active());
+    assert_eq!(items[1].prefix(), Prefix::Breakpoint);
     assert_eq!(s(text, items[1].prefix_range()), "breakpoint ");
-    assert!(items[1].active);
+    assert!(items[1].active());
 }
 
 #[test]
@@ -114,9 +115,9 @@ fn remarked_item_with_children() {
             ("Remark".into(), 0, 0)
         ]
     );
-    let active: Vec<bool> = doc.items().iter().map(|i| i.active).collect();
+    let active: Vec<bool> = doc.items().iter().map(|i| i.active()).collect();
     assert_eq!(active, [false, false, false, true]);
-    assert_eq!(doc.items()[1].prefix, Prefix::None);
+    assert_eq!(doc.items()[1].prefix(), Prefix::None);
     assert_eq!(doc.items()[1].parent(), Some(0));
     assert_eq!(doc.children(0).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(doc.top_level().collect::<Vec<_>>(), [0, 3]);
@@ -268,7 +269,7 @@ fn property_after_a_child_item() {
 fn unknown_items_and_names_are_kept() {
     let text = b"Document Type: WSE\nitem: Frobnicate Widget\n  Weird Key=v\nend\nitem: \nend\n";
     let doc = parse(text);
-    assert_eq!(doc.items()[0].kind, ItemKind::Other);
+    assert_eq!(doc.items()[0].kind(), ItemKind::Other);
     assert_eq!(s(text, doc.items()[1].name()), "");
 }
 
@@ -460,7 +461,7 @@ fn edit_registry_forms() {
     assert_eq!(keys[1].op(text), RegOp::Unknown(u32::MAX));
     assert_eq!(keys[1].data_type(text), None);
     assert_eq!(keys[1].record(), doc.items()[4].range());
-    assert_eq!(doc.items()[3].kind, ItemKind::Key);
+    assert_eq!(doc.items()[3].kind(), ItemKind::Key);
 }
 
 #[test]
@@ -505,9 +506,7 @@ fn script(names: &[&str]) -> Vec<u8> {
 fn blocks(names: &[&str]) -> Vec<u32> {
     let text = script(names);
     let doc = parse(&text);
-    doc.top_level()
-        .map(|i| doc.items()[i as usize].block)
-        .collect()
+    doc.top_level().map(|i| doc.block(i)).collect()
 }
 
 #[test]
@@ -610,7 +609,7 @@ fn blocks_flag_dependent_openers() {
     );
     let text = script(&names);
     let doc = parse(&text);
-    let roles: Vec<BlockRole> = doc.items().iter().map(|i| i.role).collect();
+    let roles: Vec<BlockRole> = doc.items().iter().map(|i| i.role()).collect();
     assert_eq!(roles[0], BlockRole::Open);
     assert_eq!(roles[2], BlockRole::None);
     assert_eq!(roles[9], BlockRole::Close);
@@ -641,7 +640,7 @@ fn nested_items_share_their_ancestors_block() {
         ]
     );
     assert_eq!(
-        doc.items()[3].role,
+        doc.items()[3].role(),
         BlockRole::None,
         "nested control items do not count"
     );
@@ -676,6 +675,6 @@ fn deep_nesting_uses_no_recursion() {
     }
     let doc = parse(&text);
     assert_eq!(doc.items().len(), DEPTH);
-    assert_eq!(doc.items().last().unwrap().depth, DEPTH as u32 - 1);
+    assert_eq!(doc.items().last().unwrap().depth(), DEPTH as u32 - 1);
     assert_eq!(doc.items()[0].range(), TextRange::new(19, text.len()));
 }

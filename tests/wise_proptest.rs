@@ -219,7 +219,7 @@ fn check_ranges(doc: &Document, text: &[u8]) {
         }
         for c in doc.children(i) {
             assert_eq!(doc.item(c).unwrap().parent(), Some(i));
-            assert_eq!(doc.item(c).unwrap().depth, item.depth + 1);
+            assert_eq!(doc.item(c).unwrap().depth(), item.depth() + 1);
         }
     }
 }
@@ -256,12 +256,12 @@ proptest! {
             .items()
             .iter()
             .map(|i| {
-                let prefix = match i.prefix {
+                let prefix = match i.prefix() {
                     Prefix::None => 0,
                     Prefix::Remarked => 1,
                     Prefix::Breakpoint => 2,
                 };
-                (String::from_utf8(text[i.name().as_range()].to_vec()).unwrap(), i.depth, prefix)
+                (String::from_utf8(text[i.name().as_range()].to_vec()).unwrap(), i.depth(), prefix)
             })
             .collect();
         prop_assert_eq!(got, outline);

@@ -159,7 +159,7 @@ fn same_tree(a: &Document, b: &Document) -> Result<(), String> {
         ));
     }
     for (i, (x, y)) in a.items().iter().zip(b.items()).enumerate() {
-        let shape = |it: &svcscrub::syntax::wise::Item| {
+        let shape = |it: &svcscrub::syntax::wise::Item, block: u32| {
             (
                 (
                     it.range(),
@@ -168,11 +168,11 @@ fn same_tree(a: &Document, b: &Document) -> Result<(), String> {
                     it.prefix_range(),
                     it.end_line(),
                 ),
-                (it.parent(), it.subtree_end(), it.depth, it.block),
-                (it.kind, it.prefix, it.role, it.active),
+                (it.parent(), it.subtree_end(), it.depth(), block),
+                (it.kind(), it.prefix(), it.role(), it.active()),
             )
         };
-        if shape(x) != shape(y) {
+        if shape(x, a.block(i as u32)) != shape(y, b.block(i as u32)) {
             return Err(format!("item {i} differs: {x:?} against {y:?}"));
         }
         let props = |d: &Document| d.props_of(i as u32).collect::<Vec<_>>();

@@ -120,7 +120,7 @@ impl<'d> Planner<'d> {
     /// `container`.
     fn plan_removal(&mut self, container: u32, indices: &[u32]) -> Vec<Edit> {
         let (doc, text) = (self.doc, self.text);
-        let Some(item) = doc.item(container).filter(|i| i.active) else {
+        let Some(item) = doc.item(container).filter(|i| i.active()) else {
             return Vec::new();
         };
         let listed = self.items.entry(container).or_insert_with(|| {
@@ -399,7 +399,7 @@ fn plan_service_fields(doc: &Document, text: &[u8], changes: &[Change]) -> Vec<E
         let container = service.container;
         let Some(item) = doc
             .item(container)
-            .filter(|i| i.active && i.kind == ItemKind::CreateService)
+            .filter(|i| i.active() && i.kind() == ItemKind::CreateService)
         else {
             continue;
         };

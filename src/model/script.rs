@@ -77,7 +77,7 @@ pub fn system_directory_before<'v>(variables: &[Variable<'v>], before: usize) ->
 pub fn facts<'a>(doc: &Document, text: &'a [u8]) -> ScriptFacts<'a> {
     let mut out = ScriptFacts::default();
     for (index, item) in doc.items().iter().enumerate() {
-        if item.active && item.kind == ItemKind::IncludeScript {
+        if item.active() && item.kind() == ItemKind::IncludeScript {
             out.includes.push(include(doc, text, index as u32));
         }
     }
@@ -97,10 +97,10 @@ pub fn facts<'a>(doc: &Document, text: &'a [u8]) -> ScriptFacts<'a> {
 pub fn variables<'a>(doc: &Document, text: &'a [u8]) -> Vec<Variable<'a>> {
     let mut out = Vec::new();
     for (index, item) in doc.items().iter().enumerate() {
-        if !item.active {
+        if !item.active() {
             continue;
         }
-        match item.kind {
+        match item.kind() {
             // Registry keys and comments define nothing.
             ItemKind::EditRegistry
             | ItemKind::Key
@@ -146,7 +146,7 @@ pub fn includes<'a>(doc: &Document, text: &'a [u8]) -> Vec<Include<'a>> {
     doc.items()
         .iter()
         .enumerate()
-        .filter(|(_, i)| i.active && i.kind == ItemKind::IncludeScript)
+        .filter(|(_, i)| i.active() && i.kind() == ItemKind::IncludeScript)
         .map(|(index, _)| include(doc, text, index as u32))
         .collect()
 }

@@ -118,7 +118,7 @@ pub fn directives(syntax: &Syntax, text: &[u8]) -> Vec<Directive> {
 fn script_directives(doc: &Document, text: &[u8]) -> Vec<Directive> {
     let mut out = Vec::new();
     for (index, item) in doc.items().iter().enumerate() {
-        if item.kind != ItemKind::Remark || !item.active {
+        if item.kind() != ItemKind::Remark || !item.active() {
             continue;
         }
         // Most Remarks are comments: look for the marker before collecting the properties.

@@ -45,17 +45,18 @@ pub(crate) fn lower_in_pieces<'a>(
     let parts = super::in_pieces(items.len(), pieces, |range| {
         let mut part = FileModel::default();
         for (index, item) in range.clone().zip(&items[range]) {
-            if !item.active {
+            if !item.active() {
                 continue;
             }
             let index = index as u32;
-            match item.kind {
+            match item.kind() {
                 ItemKind::EditRegistry => {
                     let Some(er) = doc.edit_registry(text, index) else {
                         continue;
                     };
                     for key in er.keys() {
-                        if let Some(write) = lower_key(doc, text, &key, item.block, selection) {
+                        if let Some(write) = lower_key(doc, text, &key, doc.block(index), selection)
+                        {
                             part.writes.push(write);
                         }
                     }
@@ -106,7 +107,7 @@ fn create_service<'a>(
             container: index,
             index: 0,
         },
-        block: item.block,
+        block: doc.block(index),
     }
 }
 

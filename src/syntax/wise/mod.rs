@@ -80,6 +80,27 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
+    /// Every kind, in declaration order (the order [`Item`] stores them by).
+    const ALL: [ItemKind; 17] = [
+        ItemKind::EditRegistry,
+        ItemKind::Key,
+        ItemKind::CreateService,
+        ItemKind::Remark,
+        ItemKind::IncludeScript,
+        ItemKind::IfWhile,
+        ItemKind::ElseIf,
+        ItemKind::Else,
+        ItemKind::EndBlock,
+        ItemKind::CompilerVariableIf,
+        ItemKind::CompilerVariableElse,
+        ItemKind::CompilerVariableEnd,
+        ItemKind::WizardBlock,
+        ItemKind::CheckConfiguration,
+        ItemKind::CheckFileDirExists,
+        ItemKind::DisplayMessage,
+        ItemKind::Other,
+    ];
+
     /// Trailing blanks after a name are tolerated (a hand edit), other differences are not.
     pub fn from_name(name: &[u8]) -> ItemKind {
         let end = name
@@ -108,8 +129,9 @@ impl ItemKind {
     }
 }
 
-/// One `item: …` … `end` block. Offsets are stored as `u32` (scripts are limited to 1 GiB) to
-/// keep the array small (40 bytes an item).
+/// One `item: …` … `end` block. Offsets are stored as `u32` (scripts are limited to 1 GiB) and
+/// the small fields share one, to keep the array small (32 bytes an item: the tree of a big
+/// capture is a third of its size, and every pass over it is a pass over memory).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     head_start: u32,
@@ -118,21 +140,69 @@ pub struct Item {
     name_end_eol: u32,
     end_start: u32,
     end_end: u32,
-    /// Nesting level: indentation is `2 * depth` spaces.
-    pub depth: u32,
-    /// The innermost control-flow region holding this item (0 = top level). Nested items take
-    /// their top-level ancestor's region. See `views.rs` for how regions open and close.
-    pub block: u32,
-    parent: u32,
+    /// A nested item's parent (its index in [`Document::items`]); a top-level item's
+    /// control-flow region, which its descendants share (see [`Document::block`]).
+    link: u32,
     subtree_end: u32,
     /// Where this item's records start in [`Document::own_lines`].
     first_line: u32,
-    pub kind: ItemKind,
-    pub prefix: Prefix,
-    /// What this item does to the region structure (only set for active top-level items).
-    pub role: BlockRole,
-    /// Neither this item nor any ancestor is `remarked`.
-    pub active: bool,
+    /// The depth, kind, prefix, role and active flag (see [`Packed`]).
+    packed: Packed,
+}
+
+/// An item's small fields in one `u32`: the depth in the low 16 bits (a script of at most
+/// 1 GiB nests at most 32 768 deep: each level's head line is indented two more spaces), then
+/// 5 bits of [`ItemKind`], 2 of [`Prefix`], 3 of [`BlockRole`] and the active flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Packed(u32);
+
+const KIND_SHIFT: u32 = 16;
+const PREFIX_SHIFT: u32 = 21;
+const ROLE_SHIFT: u32 = 23;
+const ACTIVE_BIT: u32 = 1 << 26;
+
+impl Packed {
+    fn new(depth: u32, kind: ItemKind, prefix: Prefix, active: bool) -> Self {
+        Self(
+            depth.min(u32::from(u16::MAX))
+                | (kind as u32) << KIND_SHIFT
+                | (prefix as u32) << PREFIX_SHIFT
+                | if active { ACTIVE_BIT } else { 0 },
+        )
+    }
+
+    fn depth(self) -> u32 {
+        self.0 & 0xFFFF
+    }
+
+    fn kind(self) -> ItemKind {
+        ItemKind::ALL
+            .get((self.0 >> KIND_SHIFT & 0x1F) as usize)
+            .copied()
+            .unwrap_or(ItemKind::Other)
+    }
+
+    fn prefix(self) -> Prefix {
+        Prefix::ALL
+            .get((self.0 >> PREFIX_SHIFT & 0x3) as usize)
+            .copied()
+            .unwrap_or(Prefix::None)
+    }
+
+    fn role(self) -> BlockRole {
+        BlockRole::ALL
+            .get((self.0 >> ROLE_SHIFT & 0x7) as usize)
+            .copied()
+            .unwrap_or(BlockRole::None)
+    }
+
+    fn with_role(self, role: BlockRole) -> Self {
+        Self(self.0 & !(0x7 << ROLE_SHIFT) | (role as u32) << ROLE_SHIFT)
+    }
+
+    fn active(self) -> bool {
+        self.0 & ACTIVE_BIT != 0
+    }
 }
 
 const OFFSET_BITS: u32 = 30;
@@ -159,14 +229,14 @@ impl Item {
 
     /// `remarked ` / `breakpoint ` with its space; empty (at the `item:` keyword) when absent.
     pub fn prefix_range(&self) -> TextRange {
-        let at = self.head_start + self.depth * 2;
-        range(at, at + self.prefix.len())
+        let at = self.head_start + self.depth() * 2;
+        range(at, at + self.prefix().len())
     }
 
     /// The action name after `item: `, verbatim.
     pub fn name(&self) -> TextRange {
         // The name follows the indentation, the prefix and `item: `.
-        let start = self.head_start + self.depth * 2 + self.prefix.len() + 6;
+        let start = self.head_start + self.depth() * 2 + self.prefix().len() + 6;
         range(start, self.name_end())
     }
 
@@ -177,12 +247,12 @@ impl Item {
 
     /// The head line without indentation and terminator (what a message underlines).
     pub fn head_text(&self) -> TextRange {
-        range(self.head_start + self.depth * 2, self.name_end())
+        range(self.head_start + self.depth() * 2, self.name_end())
     }
 
     /// Index of the enclosing item in [`Document::items`], `None` at top level.
     pub fn parent(&self) -> Option<u32> {
-        (self.parent != NONE).then_some(self.parent)
+        (self.depth() > 0).then_some(self.link)
     }
 
     /// One past the last item of this subtree: descendants are `self_index + 1..subtree_end`.
@@ -190,13 +260,39 @@ impl Item {
         self.subtree_end
     }
 
+    /// Nesting level: indentation is `2 * depth` spaces.
+    pub fn depth(&self) -> u32 {
+        self.packed.depth()
+    }
+
     /// Indentation in spaces.
     pub fn indent(&self) -> usize {
-        self.depth as usize * 2
+        self.depth() as usize * 2
+    }
+
+    pub fn kind(&self) -> ItemKind {
+        self.packed.kind()
+    }
+
+    pub fn prefix(&self) -> Prefix {
+        self.packed.prefix()
+    }
+
+    /// What this item does to the region structure (only set for active top-level items).
+    pub fn role(&self) -> BlockRole {
+        self.packed.role()
+    }
+
+    /// Neither this item nor any ancestor is `remarked`.
+    pub fn active(&self) -> bool {
+        self.packed.active()
     }
 }
 
 impl Prefix {
+    /// Every prefix, in declaration order.
+    const ALL: [Prefix; 3] = [Prefix::None, Prefix::Remarked, Prefix::Breakpoint];
+
     /// Length of the prefix with its space.
     fn len(self) -> u32 {
         match self {
@@ -310,6 +406,20 @@ impl Document {
 
     pub fn item(&self, index: u32) -> Option<&Item> {
         self.items.get(index as usize)
+    }
+
+    /// The innermost control-flow region holding item `index` (0 = top level, and for an index
+    /// out of range). Nested items are in their top-level ancestor's region. The walk up costs
+    /// the item's depth, which its head line's indentation pays for in the text.
+    pub fn block(&self, index: u32) -> u32 {
+        let mut at = index;
+        while let Some(item) = self.items.get(at as usize) {
+            match item.parent() {
+                Some(parent) => at = parent,
+                None => return item.link,
+            }
+        }
+        0
     }
 
     /// Whitespace-only lines (with terminators) in file order.
@@ -522,7 +632,7 @@ impl<'d> PropIter<'d> {
             iter.pos = it.head_end();
             iter.line = it.first_line;
             iter.end = it.end_start;
-            iter.indent = it.depth * 2 + 2;
+            iter.indent = it.depth() * 2 + 2;
             iter.children_end = it.subtree_end;
             iter.set_child(index + 1);
         }
@@ -634,4 +744,37 @@ pub(crate) fn content_end(text: &[u8], line: TextRange) -> usize {
         }
     }
     end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Item>(), 32);
+    }
+
+    /// Every depth a script of at most 1 GiB can have, with every kind, prefix, role and
+    /// flag, reads back as stored; setting the role changes nothing else.
+    #[test]
+    fn packed_fields_read_back_as_stored() {
+        for depth in [0, 1, 2, 255, 256, 32_767, 32_768, 65_535] {
+            for kind in ItemKind::ALL {
+                for prefix in Prefix::ALL {
+                    for active in [false, true] {
+                        let packed = Packed::new(depth, kind, prefix, active);
+                        for role in BlockRole::ALL {
+                            let p = packed.with_role(role);
+                            assert_eq!(
+                                (p.depth(), p.kind(), p.prefix(), p.role(), p.active()),
+                                (depth, kind, prefix, role, active)
+                            );
+                        }
+                        assert_eq!(packed.role(), BlockRole::None);
+                    }
+                }
+            }
+        }
+    }
 }

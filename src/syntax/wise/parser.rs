@@ -15,7 +15,7 @@ use nom::{IResult, Parser};
 
 use super::views::Regions;
 use super::{
-    BlockRole, Document, Item, ItemKind, LONG_LINE, LongLine, NONE, OFFSET_BITS, Prefix, own_line,
+    Document, Item, ItemKind, LONG_LINE, LongLine, NONE, OFFSET_BITS, Packed, Prefix, own_line,
 };
 use crate::detect::ScriptKind;
 use crate::syntax::SyntaxError;
@@ -404,8 +404,8 @@ impl Tree {
         let line_base = self.own_lines.len() as u32;
         self.items.par_extend(piece.items.par_iter().map(|item| {
             let mut item = item.clone();
-            if item.parent != NONE {
-                item.parent += base;
+            if item.depth() > 0 {
+                item.link += base;
             }
             item.subtree_end += base;
             item.first_line += line_base;
@@ -466,23 +466,21 @@ pub(super) fn lines(text: &[u8], from: usize, regions: bool) -> Result<Tree, Syn
                     return Err(indent_error(text, &items, &stack, start, spaces, 2 * open));
                 }
                 let parent = stack.last().map_or(NONE, |o| o.index);
-                let parent_active = items.get(parent as usize).is_none_or(|p| p.active);
+                let parent_active = items.get(parent as usize).is_none_or(|p| p.active());
                 let index = items.len() as u32;
                 let name_range = start + name..start + l.content_len;
+                let active = parent_active && prefix != Prefix::Remarked;
+                let kind = ItemKind::from_name(text.get(name_range).unwrap_or_default());
                 items.push(Item {
                     head_start: start32,
                     name_end_eol: content_end32 | (end32 - content_end32) << OFFSET_BITS,
                     end_start: end32,
                     end_end: end32,
-                    depth: open as u32,
-                    block: 0,
-                    parent,
+                    // A top-level item's region is assigned when it closes.
+                    link: if parent == NONE { 0 } else { parent },
                     subtree_end: index + 1,
                     first_line: own_lines.len() as u32,
-                    kind: ItemKind::from_name(text.get(name_range).unwrap_or_default()),
-                    prefix,
-                    role: BlockRole::None,
-                    active: parent_active && prefix != Prefix::Remarked,
+                    packed: Packed::new(open as u32, kind, prefix, active),
                 });
                 stack.push(Open {
                     index,

@@ -419,9 +419,10 @@ fn join_in_place(previous: Document, head_blanks: usize, pieces: &[Piece]) -> Tr
         let (base, line_base) = (item_bases[p] as u32, line_bases[p] as u32);
         let (first, lines_from) = (item_firsts[p], line_firsts[p]);
         Item {
-            parent: match item.parent {
-                NONE => NONE,
-                parent => parent - first + base,
+            // A nested item's parent; a top-level item's region is assigned again below.
+            link: match item.depth() {
+                0 => item.link,
+                _ => item.link - first + base,
             },
             subtree_end: item.subtree_end - first + base,
             first_line: item.first_line - lines_from + line_base,

@@ -29,6 +29,19 @@ pub enum BlockRole {
     CompileClose,
 }
 
+impl BlockRole {
+    /// Every role, in declaration order (the order [`super::Item`] stores them by).
+    pub(super) const ALL: [BlockRole; 7] = [
+        BlockRole::None,
+        BlockRole::Open,
+        BlockRole::Branch,
+        BlockRole::Close,
+        BlockRole::CompileOpen,
+        BlockRole::CompileBranch,
+        BlockRole::CompileClose,
+    ];
+}
+
 // Which items open a region. Control flow is flat: the governed items are not indented, a later
 // `End Block` closes the region. `If/While Statement` and `Wizard Block` always open one.
 //
@@ -101,11 +114,11 @@ impl Regions {
         let Some(item) = items.get(index as usize) else {
             return;
         };
-        let role = if !item.active {
+        let role = if !item.active() {
             BlockRole::None
         } else {
             let needs_flags = matches!(
-                item.kind,
+                item.kind(),
                 ItemKind::CheckConfiguration
                     | ItemKind::CheckFileDirExists
                     | ItemKind::DisplayMessage
@@ -117,7 +130,7 @@ impl Regions {
                         .map(|p| p.value_bytes(text))
                 })
                 .flatten();
-            role_of(item.kind, flags)
+            role_of(item.kind(), flags)
         };
         let on_compile = matches!(
             role,
@@ -149,14 +162,10 @@ impl Regions {
                 self.runtime.push(id);
             }
         }
-        let end = (item.subtree_end as usize).min(items.len());
-        if let Some(subtree) = items.get_mut(index as usize..end) {
-            for it in subtree.iter_mut() {
-                it.block = block;
-            }
-            if let Some(first) = subtree.first_mut() {
-                first.role = role;
-            }
+        // Its descendants read the region from it (see `Document::block`).
+        if let Some(item) = items.get_mut(index as usize) {
+            item.link = block;
+            item.packed = item.packed.with_role(role);
         }
     }
 }
@@ -244,13 +253,13 @@ impl Document {
     /// The `Edit Registry` view of item `index`, if it is one.
     pub fn edit_registry(&self, text: &[u8], index: u32) -> Option<EditRegistry<'_>> {
         let item = self.item(index)?;
-        if item.kind != ItemKind::EditRegistry {
+        if item.kind() != ItemKind::EditRegistry {
             return None;
         }
         let total_keys = self.prop(text, index, "Total Keys");
         let nested = self
             .children(index)
-            .any(|c| self.item(c).is_some_and(|c| c.kind == ItemKind::Key));
+            .any(|c| self.item(c).is_some_and(|c| c.kind() == ItemKind::Key));
         let form = match (nested, total_keys) {
             (true, _) => RegistryForm::Nested,
             (false, Some(_)) => RegistryForm::Flat,
@@ -267,7 +276,7 @@ impl Document {
     /// The `Create Service` view of item `index`, if it is one.
     pub fn create_service(&self, index: u32) -> Option<ServiceItem<'_>> {
         let item = self.item(index)?;
-        (item.kind == ItemKind::CreateService).then_some(ServiceItem {
+        (item.kind() == ItemKind::CreateService).then_some(ServiceItem {
             doc: self,
             item: index,
         })
@@ -282,7 +291,7 @@ impl<'d> EditRegistry<'d> {
         let single = (!nested).then_some(item);
         let children = doc
             .children(item)
-            .filter(move |&c| nested && doc.item(c).is_some_and(|c| c.kind == ItemKind::Key));
+            .filter(move |&c| nested && doc.item(c).is_some_and(|c| c.kind() == ItemKind::Key));
         single
             .into_iter()
             .chain(children)
@@ -416,7 +425,7 @@ impl<'d> RegKey<'d> {
 
     /// Neither the key nor its item is remarked.
     pub fn active(&self) -> bool {
-        self.doc.item(self.holder).is_some_and(|i| i.active)
+        self.doc.item(self.holder).is_some_and(|i| i.active())
     }
 }
 
