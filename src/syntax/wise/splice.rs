@@ -106,11 +106,18 @@ fn splice(previous: Document, text: &[u8], replacements: &[Replacement]) -> Opti
 /// Only the touched slots are visited, not every top-level item: the slot holding an offset is
 /// the top-level ancestor of the last item starting at or before it, found by a forward search
 /// from the previous offset's (the offsets come in order), then up the parents unless it is
-/// in the slot found last.
+/// in the slot found last. An offset before the next top-level head is in the slot found last
+/// (it is at or after the previous offset), and needs no search.
 fn touched_slots(items: &[Item], replacements: &[Replacement]) -> Vec<(u32, u32)> {
     let mut cursor = 0usize;
     let mut last_slot: Option<u32> = None;
     let mut slot_at = |at: usize| -> u32 {
+        if let Some(top) = last_slot {
+            let next = items[top as usize].subtree_end as usize;
+            if items.get(next).is_none_or(|n| at < n.head_start as usize) {
+                return top;
+            }
+        }
         cursor = last_starting_by(items, cursor, at);
         if let Some(top) = last_slot
             && (top as usize) <= cursor
