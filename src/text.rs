@@ -383,6 +383,44 @@ mod tests {
             .collect()
     }
 
+    /// The chunked count agrees with a byte-by-byte count on stretches of texts of every mix
+    /// of `\r`, `\n` and other bytes, including a `\r` at a chunk's or the stretch's last
+    /// byte.
+    #[test]
+    fn line_breaks_count_as_byte_by_byte() {
+        let naive =
+            |text: &[u8], a: usize, b: usize| (a..b).filter(|&i| break_ends_at(text, i)).count();
+        for (seed, alphabet) in [
+            (1, &b"\r\nab"[..]),
+            (2, &b"\r\n"[..]),
+            (3, &b"\r"[..]),
+            (4, &b"\n\rxyz \t"[..]),
+            (5, &b"\r\r\r\r\r\r\r\n"[..]),
+        ] {
+            let text = pseudo_random_text(seed, alphabet, 5000);
+            for (a, b) in [
+                (0, 5000),
+                (1, 4999),
+                (3, 2051),
+                (7, 8),
+                (8, 16),
+                (0, 7),
+                (4990, 5000),
+            ] {
+                assert_eq!(
+                    count_line_breaks(&text, a, b),
+                    naive(&text, a, b),
+                    "seed {seed}, {a}..{b}"
+                );
+            }
+        }
+        let crlf = b"x\r\n".repeat(1000);
+        assert_eq!(count_line_breaks(&crlf, 0, crlf.len()), 1000);
+        // Every byte a break: no chunk's count overflows.
+        let all = vec![b'\r'; 4096];
+        assert_eq!(count_line_breaks(&all, 0, all.len()), 4096);
+    }
+
     #[test]
     fn counting_blocks_in_parallel_gives_the_same_index() {
         let text = pseudo_random_text(
