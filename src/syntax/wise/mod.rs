@@ -7,7 +7,7 @@
 //! - Property lines are not stored as ranges: an item's own lines are its body (head to `end`
 //!   line) minus its children's lines, and each has a two-byte record of its length, terminator
 //!   and key length (see [`own_line`]), so [`Document::props_of`] rebuilds the ranges from the
-//!   item's position. This keeps the tree at about 40% of the text's size.
+//!   item's position. This keeps the tree at about a third of the text's size.
 //! - Blank (whitespace-only) lines, which belong to no item, are kept in a side list.
 //!
 //! Every physical line is exactly one of: the header, an item head, a property, an `end` line
