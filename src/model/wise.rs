@@ -54,9 +54,9 @@ pub(crate) fn lower_in_pieces<'a>(
                     let Some(er) = doc.edit_registry(text, index) else {
                         continue;
                     };
+                    let block = doc.block(index);
                     for key in er.keys() {
-                        if let Some(write) = lower_key(doc, text, &key, doc.block(index), selection)
-                        {
+                        if let Some(write) = lower_key(doc, text, &key, block, selection) {
                             part.writes.push(write);
                         }
                     }

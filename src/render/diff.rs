@@ -72,7 +72,13 @@ pub fn write_unified_diff(
         fallback = spans_between(old, new);
         &fallback[..]
     };
-    write_diff_of_spans(out, path, (old, new), spans, color, PARALLEL_FROM)
+    write_diff(
+        out,
+        path,
+        &Texts::whole(old, new, spans),
+        color,
+        PARALLEL_FROM,
+    )
 }
 
 /// Writes the unified diff of a fixed text against its original, from the fixed text alone and
@@ -110,24 +116,6 @@ const PARALLEL_FROM: usize = 2048;
 
 /// Regions (or hunks) per chunk of a parallel build.
 const CHUNK: usize = 512;
-
-/// [`write_unified_diff`] once the spans are known to fit (see [`write_diff`]).
-fn write_diff_of_spans(
-    out: &mut dyn Write,
-    path: &str,
-    (old, new): (&[u8], &[u8]),
-    spans: &[Span],
-    color: bool,
-    parallel_from: usize,
-) -> io::Result<bool> {
-    write_diff(
-        out,
-        path,
-        &Texts::whole(old, new, spans),
-        color,
-        parallel_from,
-    )
-}
 
 /// The diff of the two texts, building it in chunks on the pool when there are at least
 /// `parallel_from` regions or hunks. Chunks are joined in order, so the output is the same
@@ -1198,12 +1186,8 @@ mod tests {
         });
         assert!(spans_fit(&old, &new, &spans));
         for color in [false, true] {
-            let build = |parallel_from| {
-                let mut out = Vec::new();
-                write_diff_of_spans(&mut out, "f", (&old, &new), &spans, color, parallel_from)
-                    .unwrap();
-                out
-            };
+            let whole = Texts::whole(&old, &new, &spans);
+            let build = |parallel_from| build_diff(&whole, color, parallel_from).1;
             let (sequential, parallel) = (build(usize::MAX), build(1));
             assert_eq!(
                 String::from_utf8_lossy(&parallel),

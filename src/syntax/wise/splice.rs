@@ -103,11 +103,10 @@ fn splice(previous: Document, text: &[u8], replacements: &[Replacement]) -> Opti
 /// item) through the last one starting before its end. Every replacement starts at or after
 /// the first item.
 ///
-/// Only the touched slots are visited, not every top-level item: the slot holding an offset is
+/// Only the touched slots are visited, not every top-level item. The offsets come in order, so
+/// one before the next top-level head is in the slot found last. Any other is in a later slot:
 /// the top-level ancestor of the last item starting at or before it, found by a forward search
-/// from the previous offset's (the offsets come in order), then up the parents unless it is
-/// in the slot found last. An offset before the next top-level head is in the slot found last
-/// (it is at or after the previous offset), and needs no search.
+/// from the previous offset's item, then up the parents.
 fn touched_slots(items: &[Item], replacements: &[Replacement]) -> Vec<(u32, u32)> {
     let mut cursor = 0usize;
     let mut last_slot: Option<u32> = None;
@@ -119,12 +118,6 @@ fn touched_slots(items: &[Item], replacements: &[Replacement]) -> Vec<(u32, u32)
             }
         }
         cursor = last_starting_by(items, cursor, at);
-        if let Some(top) = last_slot
-            && (top as usize) <= cursor
-            && cursor < items[top as usize].subtree_end as usize
-        {
-            return top;
-        }
         let mut top = cursor as u32;
         while let Some(parent) = items[top as usize].parent() {
             top = parent;
@@ -181,7 +174,11 @@ fn runs_of(
             .get(top as usize)
             .map_or(old_len, |i| i.head_start as usize)
     };
-    let line_start = |at: usize| at == 0 || text.get(at - 1) == Some(&b'\n');
+    // Where slot `top` starts in the new text, if a line starts there.
+    let new_line_start = |top: u32, delta: i64| {
+        let at = (slot_start(top) as i64 + delta) as usize;
+        (at == 0 || text.get(at - 1) == Some(&b'\n')).then_some(at)
+    };
     let item_count = items.len() as u32;
     let mut runs: Vec<Run> = Vec::with_capacity(2 * touched.len() + 1);
     let mut delta: i64 = 0;
@@ -189,11 +186,10 @@ fn runs_of(
     let mut copied_from = 0u32;
     let copy_to = |runs: &mut Vec<Run>, from: u32, to: u32, delta: i64| -> Option<()> {
         if from < to {
-            let (start, end) = (slot_start(from), slot_start(to));
-            line_start((start as i64 + delta) as usize).then_some(())?;
+            new_line_start(from, delta)?;
             runs.push(Run::Copy {
                 items: (from, to),
-                text: (start, end),
+                text: (slot_start(from), slot_start(to)),
                 delta,
             });
         }
@@ -201,11 +197,8 @@ fn runs_of(
     };
     for &(first, end) in touched {
         copy_to(&mut runs, copied_from, first, delta)?;
-        let (start, end_at) = (slot_start(first), slot_start(end));
-        let new_start = (start as i64 + delta) as usize;
-        if !line_start(new_start) {
-            return None;
-        }
+        let new_start = new_line_start(first, delta)?;
+        let end_at = slot_start(end);
         // Replacements starting in the run (and insertions at the very end of the text).
         let mut run_delta = 0i64;
         while let Some(r) = replacements.get(next_replacement) {
