@@ -7,6 +7,10 @@
 //!
 //! The filesystem operations go through the [`Fs`] trait so tests can inject failures
 //! (a full disk, a failing rename, a read-only directory).
+//!
+//! What differs between operating systems sits behind the small interface of the `sys`
+//! module: [`unix`](self) on Unix, `windows.rs` elsewhere. The steps and their order are
+//! decided here, once, for every platform.
 
 use std::fmt;
 use std::fs::{self, File, Metadata, Permissions};
@@ -16,6 +20,13 @@ use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
 use crate::error::InputError;
+
+#[cfg(unix)]
+#[path = "unix.rs"]
+mod sys;
+#[cfg(not(unix))]
+#[path = "windows.rs"]
+mod sys;
 
 /// Options for [`write_atomic`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -410,7 +421,7 @@ fn replace_file(
         // Before any content is written, so the data is never more readable than the original.
         fs.set_permissions(temp.as_file(), meta.permissions())
             .map_err(|e| (Step::Permissions, e))?;
-        copy_owner(temp.as_file(), meta);
+        sys::copy_owner(temp.as_file(), meta);
     }
     let file = temp.as_file_mut();
     bytes(&mut |piece| fs.write(file, piece)).map_err(|e| (Step::Write, e))?;
@@ -420,35 +431,8 @@ fn replace_file(
         .map_err(|e| (Step::Rename, e))?;
     // The temporary name no longer exists; nothing is left to clean up.
     let _ = temp_path.keep();
-    sync_dir(temp_dir(target));
+    sys::sync_dir(temp_dir(target));
     Ok(())
-}
-
-/// Best effort: give the new file the original's owner and group (possible for root, or for
-/// a group the user belongs to). Failing to does not stop the write.
-#[cfg(unix)]
-fn copy_owner(file: &File, meta: &Metadata) {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(current) = file.metadata() else {
-        return;
-    };
-    if current.uid() != meta.uid() || current.gid() != meta.gid() {
-        let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
-    }
-}
-
-#[cfg(not(unix))]
-fn copy_owner(_file: &File, _meta: &Metadata) {}
-
-/// Best effort: make the rename durable. The file is already in place, so a failure here is
-/// not an error of the write.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 #[cfg(test)]
