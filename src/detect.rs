@@ -1,8 +1,9 @@
 //! The `detect` stage: which format a working text is in, by its content only.
 //!
 //! Extensions never decide: a file named explicitly on the command line is recognised by its
-//! first line. Anything that is not one of the known headers is refused with a clear reason;
-//! the tool never guesses (a script with junk before its header is reported, not repaired).
+//! first line (a script or an export) or its root element and namespace (a WiX source).
+//! Anything else is refused with a clear reason; the tool never guesses (a script with junk
+//! before its header is reported, not repaired).
 
 use std::fmt;
 
@@ -26,10 +27,38 @@ pub enum RegVersion {
     Regedit5,
 }
 
+/// Which WiX schema a source's root element names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WixSchema {
+    /// WiX v3: `http://schemas.microsoft.com/wix/2006/wi`.
+    V3,
+    /// WiX v4 and later: `http://wixtoolset.org/schemas/v4/wxs`.
+    V4,
+    /// An `<Include>` (`.wxi`) root without a namespace: the preprocessor pastes its elements
+    /// into the including source, whose namespace they take.
+    Unqualified,
+}
+
+pub const WIX_V3_NAMESPACE: &str = "http://schemas.microsoft.com/wix/2006/wi";
+pub const WIX_V4_NAMESPACE: &str = "http://wixtoolset.org/schemas/v4/wxs";
+
+impl WixSchema {
+    /// The schema of a namespace name, if it is one of WiX's.
+    pub fn of_namespace(uri: &[u8]) -> Option<Self> {
+        match uri {
+            u if u == WIX_V3_NAMESPACE.as_bytes() => Some(WixSchema::V3),
+            u if u == WIX_V4_NAMESPACE.as_bytes() => Some(WixSchema::V4),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
     Script(ScriptKind),
     Reg(RegVersion),
+    /// A WiX source (`.wxs`) or include (`.wxi`).
+    Wix(WixSchema),
 }
 
 impl fmt::Display for Format {
@@ -39,6 +68,9 @@ impl fmt::Display for Format {
             Format::Script(ScriptKind::Ipf) => "SMS Installer script",
             Format::Reg(RegVersion::Regedit4) => "REGEDIT4 export",
             Format::Reg(RegVersion::Regedit5) => "regedit 5 export",
+            Format::Wix(WixSchema::V3) => "WiX v3 source",
+            Format::Wix(WixSchema::V4) => "WiX v4 source",
+            Format::Wix(WixSchema::Unqualified) => "WiX include",
         })
     }
 }
@@ -64,10 +96,19 @@ pub const WISE_HEADER_PREFIX: &[u8] = b"Document Type: ";
 pub const REG4_HEADER: &[u8] = b"REGEDIT4";
 pub const REG5_HEADER: &[u8] = b"Windows Registry Editor Version 5.00";
 
+/// The first bytes of an OLE compound file (what `.msi`, `.msm` and `.mst` files are).
+pub const COMPOUND_FILE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
 /// Decides the format of a working text (see [`crate::source::SourceFile::text`]).
 pub fn detect(text: &[u8], encoding: Encoding) -> Result<Format, DetectError> {
     if text.is_empty() {
         return Err(DetectError::at(0, "empty file"));
+    }
+    if text.starts_with(COMPOUND_FILE_SIGNATURE) {
+        return Err(DetectError::at(
+            0,
+            "OLE compound file (such as a Windows Installer database): not a format svcscrub reads",
+        ));
     }
     if encoding != Encoding::Utf16Le
         && let Some(nul) = memchr::memchr(0, text)
@@ -80,6 +121,9 @@ pub fn detect(text: &[u8], encoding: Encoding) -> Result<Format, DetectError> {
             "binary data (NUL bytes); not a text script or registry export"
         };
         return Err(DetectError::at(nul, hint));
+    }
+    if let Some(xml) = detect_xml(text) {
+        return xml;
     }
     let first_line_end = memchr::memchr2(b'\r', b'\n', text).unwrap_or(text.len());
     let first = &text[..first_line_end];
@@ -147,8 +191,145 @@ pub fn detect(text: &[u8], encoding: Encoding) -> Result<Format, DetectError> {
     }
     Err(DetectError::at(
         0,
-        "unrecognised content: expected `Document Type: WSE|IPF` or a regedit header (`REGEDIT4`, `Windows Registry Editor Version 5.00`) on the first line",
+        "unrecognised content: expected `Document Type: WSE|IPF` or a regedit header (`REGEDIT4`, `Windows Registry Editor Version 5.00`) on the first line, or a WiX source",
     ))
+}
+
+/// A text whose first non-blank byte is `<` is XML: `Some` with its WiX schema, or the reason it
+/// is not a WiX source. Only the prolog and the root element's start tag are read (the syntax
+/// stage checks the rest); a document type declaration is refused here, before any parser
+/// could expand an entity or fetch an external subset.
+fn detect_xml(text: &[u8]) -> Option<Result<Format, DetectError>> {
+    let mut at = skip_xml_space(text, 0);
+    if text.get(at) != Some(&b'<') {
+        return None;
+    }
+    loop {
+        at = skip_xml_space(text, at);
+        let rest = &text[at..];
+        let skip_to = |end: &[u8]| memchr::memmem::find(rest, end).map(|p| at + p + end.len());
+        if rest.starts_with(b"<?") {
+            match skip_to(b"?>") {
+                Some(next) => at = next,
+                None => return Some(Err(DetectError::at(at, "unclosed processing instruction"))),
+            }
+        } else if rest.starts_with(b"<!--") {
+            match skip_to(b"-->") {
+                Some(next) => at = next,
+                None => return Some(Err(DetectError::at(at, "unclosed comment"))),
+            }
+        } else if rest.starts_with(b"<!") {
+            return Some(Err(DetectError::at(
+                at,
+                "XML with a document type declaration (`<!DOCTYPE`): DTDs and entity declarations are refused, entities are never expanded",
+            )));
+        } else if rest.starts_with(b"<") {
+            return Some(root_schema(text, at + 1));
+        } else {
+            return Some(Err(DetectError::at(at, "text before the root element")));
+        }
+    }
+}
+
+/// The schema named by the root start tag whose name starts at `at`.
+fn root_schema(text: &[u8], at: usize) -> Result<Format, DetectError> {
+    let name_end = at
+        + text[at..]
+            .iter()
+            .position(|&b| is_xml_space(b) || b == b'>' || b == b'/')
+            .unwrap_or(text.len() - at);
+    let qname = &text[at..name_end];
+    let (prefix, local) = match memchr::memchr(b':', qname) {
+        Some(colon) => (&qname[..colon], &qname[colon + 1..]),
+        None => (&b""[..], qname),
+    };
+    let shown = String::from_utf8_lossy(qname);
+    if local != b"Wix" && local != b"Include" {
+        return Err(DetectError::at(
+            at,
+            format!(
+                "XML, but not a WiX source: the root element is `<{shown}>`, expected `<Wix>` or `<Include>`"
+            ),
+        ));
+    }
+    // The namespace declaration that binds the root's prefix (or the default namespace).
+    let wanted: Vec<u8> = if prefix.is_empty() {
+        b"xmlns".to_vec()
+    } else {
+        [&b"xmlns:"[..], prefix].concat()
+    };
+    let mut namespace = None;
+    for (name, value) in StartTagAttributes::new(text, name_end) {
+        if name == wanted.as_slice() {
+            namespace = Some(value);
+        }
+    }
+    match namespace {
+        Some(uri) => match WixSchema::of_namespace(uri) {
+            Some(schema) => Ok(Format::Wix(schema)),
+            None => Err(DetectError::at(
+                at,
+                format!(
+                    "unknown WiX namespace `{}` on `<{shown}>`: expected `{WIX_V3_NAMESPACE}` (v3) or `{WIX_V4_NAMESPACE}` (v4 and later)",
+                    String::from_utf8_lossy(uri)
+                ),
+            )),
+        },
+        None if local == b"Include" && prefix.is_empty() => Ok(Format::Wix(WixSchema::Unqualified)),
+        None => Err(DetectError::at(
+            at,
+            format!(
+                "`<{shown}>` without a WiX namespace: expected `xmlns=\"{WIX_V3_NAMESPACE}\"` (v3) or `xmlns=\"{WIX_V4_NAMESPACE}\"` (v4 and later)"
+            ),
+        )),
+    }
+}
+
+fn is_xml_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn skip_xml_space(text: &[u8], at: usize) -> usize {
+    at + text[at..].iter().take_while(|&&b| is_xml_space(b)).count()
+}
+
+/// The attributes of a start tag, from just after its name: `(name, value)` pairs, values
+/// without their quotes and not unescaped. Stops at the tag's end or at anything that is not
+/// an attribute (the syntax stage reports malformed tags).
+struct StartTagAttributes<'t> {
+    text: &'t [u8],
+    at: usize,
+}
+
+impl<'t> StartTagAttributes<'t> {
+    fn new(text: &'t [u8], at: usize) -> Self {
+        Self { text, at }
+    }
+}
+
+impl<'t> Iterator for StartTagAttributes<'t> {
+    type Item = (&'t [u8], &'t [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let text = self.text;
+        let start = skip_xml_space(text, self.at);
+        let name_len = text[start..]
+            .iter()
+            .position(|&b| is_xml_space(b) || matches!(b, b'=' | b'>' | b'/'))?;
+        if name_len == 0 {
+            return None;
+        }
+        let name = &text[start..start + name_len];
+        let eq = skip_xml_space(text, start + name_len);
+        if text.get(eq) != Some(&b'=') {
+            return None;
+        }
+        let open = skip_xml_space(text, eq + 1);
+        let quote = *text.get(open).filter(|&&q| q == b'"' || q == b'\'')?;
+        let len = memchr::memchr(quote, &text[open + 1..])?;
+        self.at = open + 1 + len + 1;
+        Some((name, &text[open + 1..open + 1 + len]))
+    }
 }
 
 fn trim_end_blanks(s: &[u8]) -> &[u8] {
@@ -228,5 +409,46 @@ mod tests {
         );
         // A header must stand alone: `REGEDIT4x` is not `REGEDIT4`.
         assert!(fmt(b"REGEDIT4x\n").is_err());
+    }
+
+    #[test]
+    fn recognises_wix_by_root_and_namespace() {
+        let v3 = b"<?xml version=\"1.0\"?>\r\n<!-- x -->\r\n<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\">\r\n</Wix>";
+        assert_eq!(fmt(v3), Ok(Format::Wix(WixSchema::V3)));
+        let v4 = b"<?include version.xml ?>\n<Wix xmlns:util=\"u\"\n     xmlns='http://wixtoolset.org/schemas/v4/wxs'/>";
+        assert_eq!(fmt(v4), Ok(Format::Wix(WixSchema::V4)));
+        let prefixed = b"<w:Include xmlns:w=\"http://wixtoolset.org/schemas/v4/wxs\"></w:Include>";
+        assert_eq!(fmt(prefixed), Ok(Format::Wix(WixSchema::V4)));
+        let bare = b"<Include xmlns:dins=\"x\">\n</Include>";
+        assert_eq!(fmt(bare), Ok(Format::Wix(WixSchema::Unqualified)));
+    }
+
+    #[test]
+    fn refuses_other_xml_with_reasons() {
+        let message = |text: &[u8]| fmt(text).unwrap_err().message;
+        assert!(
+            message(b"<Wix xmlns=\"http://example.com/wix\"/>")
+                .contains("unknown WiX namespace `http://example.com/wix`")
+        );
+        assert!(message(b"<Wix/>").contains("without a WiX namespace"));
+        assert!(
+            message(b"<Project xmlns=\"http://schemas.microsoft.com/wix/2006/wi\"/>")
+                .contains("root element is `<Project>`")
+        );
+        let dtd = b"<?xml version=\"1.0\"?>\n<!DOCTYPE Wix [<!ENTITY a \"b\">]>\n<Wix/>";
+        let refused = fmt(dtd).unwrap_err();
+        assert!(
+            refused.message.contains("document type declaration"),
+            "{refused:?}"
+        );
+        assert_eq!(refused.offset, 22);
+        assert!(message(b"<?xml version=\"1.0\"").contains("unclosed processing instruction"));
+        assert!(message(b"<!-- never closed <Wix").contains("unclosed comment"));
+    }
+
+    #[test]
+    fn a_compound_file_is_refused() {
+        let cfb = [COMPOUND_FILE_SIGNATURE, &[0u8; 8][..]].concat();
+        assert!(fmt(&cfb).unwrap_err().message.contains("OLE compound file"));
     }
 }

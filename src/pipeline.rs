@@ -105,6 +105,8 @@ pub fn lower(loaded: &Loaded) -> PackageFile<'_> {
             model::reg::lower_selected(file, text, loaded.source.encoding, &needed),
             false,
         ),
+        // Recognised and read losslessly; not lowered into the model yet, so no findings.
+        Syntax::Wix(_) => (model::FileModel::default(), false),
     };
     PackageFile {
         source: &loaded.source,
@@ -112,7 +114,7 @@ pub fn lower(loaded: &Loaded) -> PackageFile<'_> {
         is_script,
         doc: match &loaded.syntax {
             Syntax::Script(doc) => Some(doc),
-            Syntax::Reg(_) => None,
+            Syntax::Reg(_) | Syntax::Wix(_) => None,
         },
     }
 }
@@ -135,6 +137,8 @@ pub struct Planner<'l> {
 enum FormatPlanner<'l> {
     Script(fix::wise::Planner<'l>),
     Reg(&'l syntax::reg::RegFile),
+    /// No findings yet, so nothing to plan.
+    Wix,
 }
 
 impl<'l> Planner<'l> {
@@ -143,6 +147,7 @@ impl<'l> Planner<'l> {
         let format = match &loaded.syntax {
             Syntax::Script(doc) => FormatPlanner::Script(fix::wise::Planner::new(doc, text)),
             Syntax::Reg(file) => FormatPlanner::Reg(file),
+            Syntax::Wix(_) => FormatPlanner::Wix,
         };
         Self { text, format }
     }
@@ -152,6 +157,7 @@ impl<'l> Planner<'l> {
         let mut edits = match &mut self.format {
             FormatPlanner::Script(planner) => planner.plan(changes),
             FormatPlanner::Reg(file) => fix::reg::plan(file, self.text, changes),
+            FormatPlanner::Wix => Vec::new(),
         };
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         edits.dedup();

@@ -50,6 +50,8 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 
 const GOOD: &str = "tests/fixtures/rules/svc003/setup.wse";
 
+const WIX3: &str = "http://schemas.microsoft.com/wix/2006/wi";
+
 /// The catalogue, in a directory of its own: (file name, bytes, the error line's text).
 fn catalogue(dir: &Path) -> Vec<String> {
     let ten_megabytes = [
@@ -95,6 +97,27 @@ fn catalogue(dir: &Path) -> Vec<String> {
             "wine.reg",
             b"WINE REGISTRY Version 2\n;; All keys relative to \\\\Machine\n".to_vec(),
         ),
+        (
+            "truncated.wxs",
+            format!("<?xml version=\"1.0\"?>\r\n<Wix xmlns=\"{WIX3}\">\r\n  <Product>\r\n").into_bytes(),
+        ),
+        (
+            "unknown-namespace.wxs",
+            b"<Wix xmlns=\"http://example.com/not-wix\"><Product/></Wix>".to_vec(),
+        ),
+        (
+            // The classic entity bomb: refused before anything is expanded.
+            "entity-bomb.wxs",
+            format!("<?xml version=\"1.0\"?>\n<!DOCTYPE Wix [\n<!ENTITY a \"aaaaaaaaaa\">\n<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n]>\n<Wix xmlns=\"{WIX3}\">&b;</Wix>\n").into_bytes(),
+        ),
+        (
+            "external-entity.wxs",
+            format!("<Wix xmlns=\"{WIX3}\"><Product Name=\"&ext;\"/></Wix>").into_bytes(),
+        ),
+        (
+            "not-wix.wxi",
+            b"<Project xmlns=\"http://schemas.microsoft.com/developer/msbuild/2003\"/>".to_vec(),
+        ),
     ];
     for (name, bytes) in &files {
         fs::write(dir.join(name), bytes).unwrap();
@@ -105,12 +128,17 @@ fn catalogue(dir: &Path) -> Vec<String> {
         "error: ./empty.wse:1:1: empty file".into(),
         "error: ./end-without-item.wse:4:1: `end` with no open item: expected `item: <action>` or the end of the file".into(),
         "error: ./long-line.wse:2:1: unrecognised line: expected `item: <action>`, `end` or a `key=value` property".into(),
-        "error: ./no-header.reg:1:1: unrecognised content: expected `Document Type: WSE|IPF` or a regedit header (`REGEDIT4`, `Windows Registry Editor Version 5.00`) on the first line".into(),
+        "error: ./no-header.reg:1:1: unrecognised content: expected `Document Type: WSE|IPF` or a regedit header (`REGEDIT4`, `Windows Registry Editor Version 5.00`) on the first line, or a WiX source".into(),
         "error: ./nul.wse:3:10: binary data (NUL bytes); UTF-16 text without a byte-order mark is not supported".into(),
         "error: ./odd-length.reg: UTF-16 file has an odd number of bytes (79); it is truncated or not UTF-16".into(),
         "error: ./surrogate.reg: UTF-16 file has an unpaired surrogate 0xD800 at byte offset 88".into(),
         "error: ./truncated.wse:4:1: unexpected end of file: expected `end` (indented 0 spaces) to close `item: Global` from line 2".into(),
         "error: ./wine.reg:1:1: Wine registry file (`WINE REGISTRY Version 2`), not a regedit export".into(),
+        "error: ./truncated.wxs:4:1: malformed XML: unexpected end of file, an element is never closed".into(),
+        "error: ./unknown-namespace.wxs:1:2: unknown WiX namespace `http://example.com/not-wix` on `<Wix>`: expected `http://schemas.microsoft.com/wix/2006/wi` (v3) or `http://wixtoolset.org/schemas/v4/wxs` (v4 and later)".into(),
+        "error: ./entity-bomb.wxs:2:1: XML with a document type declaration (`<!DOCTYPE`): DTDs and entity declarations are refused, entities are never expanded".into(),
+        "error: ./external-entity.wxs:1:70: unknown entity `&ext;` (only the five predefined XML entities are read)".into(),
+        "error: ./not-wix.wxi:1:2: XML, but not a WiX source: the root element is `<Project>`, expected `<Wix>` or `<Include>`".into(),
     ]
 }
 

@@ -35,7 +35,7 @@ fn load_file(path: &Path) -> Result<Loaded, svcscrub::error::InputError> {
 fn reg_of(loaded: &Loaded) -> &RegFile {
     match &loaded.syntax {
         Syntax::Reg(file) => file,
-        Syntax::Script(_) => panic!("{}: parsed as a script", loaded.source.path),
+        _ => panic!("{}: not parsed as .reg", loaded.source.path),
     }
 }
 

@@ -23,7 +23,7 @@ fn load(dir: &Path, name: &str) -> Result<Loaded, svcscrub::error::InputError> {
 fn script(loaded: &Loaded) -> &Document {
     match &loaded.syntax {
         Syntax::Script(doc) => doc,
-        Syntax::Reg(_) => panic!("{} parsed as .reg", loaded.source.path),
+        _ => panic!("{} not parsed as a script", loaded.source.path),
     }
 }
 

@@ -87,7 +87,7 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Files or directories (searched recursively for *.ipf, *.wse, *.reg); `-` reads stdin.
+    /// Files or directories (searched recursively for *.ipf, *.wse, *.reg, *.wxs, *.wxi); `-` reads stdin.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 

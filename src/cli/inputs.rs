@@ -31,7 +31,7 @@ impl Input {
     }
 }
 
-const EXTENSIONS: [&str; 3] = ["ipf", "wse", "reg"];
+const EXTENSIONS: [&str; 5] = ["ipf", "wse", "reg", "wxs", "wxi"];
 
 fn has_input_extension(path: &Path) -> bool {
     path.extension()
@@ -45,7 +45,7 @@ fn is_hidden_or_vcs(name: &std::ffi::OsStr) -> bool {
 }
 
 /// Expands PATH arguments (none = the current directory). Directories are searched
-/// recursively for `*.ipf`, `*.wse`, `*.reg` (case-insensitive), skipping hidden and VCS
+/// recursively for `*.ipf`, `*.wse`, `*.reg`, `*.wxs`, `*.wxi` (case-insensitive), skipping hidden and VCS
 /// directories; the result is sorted per argument so output order is deterministic.
 /// Errors (missing paths, unreadable directories, symlink loops) are returned beside the
 /// inputs so the other inputs are still processed.

@@ -3,6 +3,7 @@
 
 pub mod reg;
 pub mod wise;
+pub mod wix;
 
 use crate::detect::Format;
 use crate::text::TextRange;
@@ -29,6 +30,7 @@ impl SyntaxError {
 pub enum Syntax {
     Script(wise::Document),
     Reg(reg::RegFile),
+    Wix(wix::WixDocument),
 }
 
 impl Syntax {
@@ -43,6 +45,7 @@ pub fn parse(text: &[u8], format: Format) -> Result<Syntax, SyntaxError> {
     match format {
         Format::Script(kind) => wise::parse(text, kind).map(Syntax::Script),
         Format::Reg(version) => reg::parse(text, version).map(Syntax::Reg),
+        Format::Wix(schema) => wix::parse(text, schema).map(Syntax::Wix),
     }
 }
 
