@@ -8,7 +8,7 @@ use serde_json::Value;
 use svcscrub::diagnostic::{Diagnostic, Severity};
 use svcscrub::fix::{Applicability, Edit, Fix};
 use svcscrub::render::json::FileDiagnostics;
-use svcscrub::render::{github, json, sarif};
+use svcscrub::render::{Invocation, github, json, sarif};
 use svcscrub::rules::RuleInfo;
 use svcscrub::source::{Encoding, SourceFile, UTF16LE_BOM};
 use svcscrub::text::TextRange;
@@ -218,13 +218,18 @@ fn render_json(files: &[FileDiagnostics]) -> String {
 
 fn render_sarif(files: &[FileDiagnostics], base: &Path) -> String {
     let mut out = Vec::new();
-    sarif::render(&mut out, TEST_RULES, files, base).unwrap();
+    let invocation = Invocation {
+        notices: &[],
+        exit_code: 1,
+        working_directory: base,
+    };
+    sarif::render(&mut out, TEST_RULES, files, base, &invocation).unwrap();
     String::from_utf8(out).unwrap()
 }
 
 fn render_github(files: &[FileDiagnostics]) -> String {
     let mut out = Vec::new();
-    github::render(&mut out, files).unwrap();
+    github::render(&mut out, files, &[]).unwrap();
     String::from_utf8(out).unwrap()
 }
 

@@ -12,9 +12,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use crate::error::InputError;
 use crate::model::script::{self, include_target};
 use crate::pipeline::{self, Loaded};
 use crate::syntax::Syntax;
+use crate::text::LineCol;
 
 /// A script whose includes are followed.
 pub struct Root<'l> {
@@ -24,18 +26,19 @@ pub struct Root<'l> {
 }
 
 /// The included scripts that were read (in the order they were first reached) and the
-/// warnings, one line each, without the `warning: ` prefix.
+/// warnings, each at the including item (printed after `warning: `).
 #[derive(Default)]
 pub struct Followed {
     pub files: Vec<Loaded>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<InputError>,
 }
 
 /// One `Include Script` item of a script.
 struct IncludeRef {
     pathname: Vec<u8>,
-    /// `PATH:LINE:COL` of the item, for warnings.
-    at: String,
+    /// The including script's path and the item's line:column, for warnings.
+    path: String,
+    at: LineCol,
     /// The pathname as people read it.
     shown: String,
 }
@@ -112,11 +115,13 @@ impl Walker {
                 continue;
             };
             *next += 1;
-            let (pathname, at, shown) = (
+            let (pathname, path, at, shown) = (
                 include.pathname.clone(),
-                include.at.clone(),
+                include.path.clone(),
+                include.at,
                 include.shown.clone(),
             );
+            let warning = |message: String| InputError::at(path.as_str(), at, message);
             let Some(target) = include_target(&self.nodes[node].display, &pathname) else {
                 continue;
             };
@@ -126,9 +131,9 @@ impl Walker {
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
             let Some(found) = locate(&base, &pathname) else {
-                self.warn(format!(
-                    "{at}: Include Script `{shown}` not found; its Create Service items and variables are not counted"
-                ));
+                self.warn(warning(format!(
+                    "Include Script `{shown}` not found; its Create Service items and variables are not counted"
+                )));
                 continue;
             };
             let canonical = canonical(&found);
@@ -148,9 +153,9 @@ impl Walker {
                         child
                     }
                     Err(why) => {
-                        self.warn(format!(
-                            "{at}: Include Script `{shown}` could not be read ({why}); its Create Service items and variables are not counted"
-                        ));
+                        self.warn(warning(format!(
+                            "Include Script `{shown}` could not be read ({why}); its Create Service items and variables are not counted"
+                        )));
                         continue;
                     }
                 },
@@ -158,9 +163,10 @@ impl Walker {
             match self.marks[child] {
                 Some(Mark::Active) => {
                     let again = &self.nodes[child].display;
-                    self.warn(format!(
-                        "{at}: Include Script `{shown}` leads back to `{again}`, which is already being included (a cycle); not followed again"
-                    ));
+                    let message = format!(
+                        "Include Script `{shown}` leads back to `{again}`, which is already being included (a cycle); not followed again"
+                    );
+                    self.warn(warning(message));
                 }
                 Some(Mark::Done) => {}
                 None => {
@@ -171,9 +177,9 @@ impl Walker {
         }
     }
 
-    fn warn(&mut self, message: String) {
-        if !self.out.warnings.contains(&message) {
-            self.out.warnings.push(message);
+    fn warn(&mut self, warning: InputError) {
+        if !self.out.warnings.contains(&warning) {
+            self.out.warnings.push(warning);
         }
     }
 }
@@ -187,11 +193,8 @@ fn includes_of(file: &Loaded) -> Vec<IncludeRef> {
         .into_iter()
         .map(|i| IncludeRef {
             pathname: i.pathname.to_vec(),
-            at: format!(
-                "{}:{}",
-                file.source.path,
-                file.source.line_col(i.head.start)
-            ),
+            path: file.source.path.clone(),
+            at: file.source.line_col(i.head.start),
             shown: file.source.display_text(i.pathname).into_owned(),
         })
         .collect()

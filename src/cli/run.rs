@@ -11,13 +11,13 @@ use super::args::{CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, Out
 use super::includes::{self, Root};
 use super::inputs::{Input, InputSource, describe_io, discover};
 use super::{Status, catalog};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::InputError;
 use crate::model::Hive;
 use crate::pipeline::{self, Fixed, Loaded, Options};
 use crate::render::json::FileDiagnostics;
 use crate::render::summary::{CheckCounts, FixCounts, check_summary, fix_summary};
-use crate::render::{concise, diff, full, github, json, sarif};
+use crate::render::{Invocation, Notice, concise, diff, full, github, json, sarif};
 use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
 use crate::source::{self, ReadError, SourceFile};
@@ -362,7 +362,13 @@ fn thread_pool(jobs: Option<usize>) -> anyhow::Result<rayon::ThreadPool> {
 
 /// Loads a package's inputs and context, and the scripts they include (as more context);
 /// returns the warnings about includes that could not be followed.
-fn load_package(package: &Package) -> (Vec<Result<Loaded, InputError>>, Vec<Loaded>, Vec<String>) {
+fn load_package(
+    package: &Package,
+) -> (
+    Vec<Result<Loaded, InputError>>,
+    Vec<Loaded>,
+    Vec<InputError>,
+) {
     let loaded: Vec<Result<Loaded, InputError>> = package.inputs.iter().map(load_input).collect();
     // Context files that cannot be read or parsed simply do not contribute; they were not
     // asked for.
@@ -396,18 +402,19 @@ fn on_disk(input: &Input) -> Option<&Path> {
     }
 }
 
-/// Prints include warnings once each, in package order.
+/// Prints include warnings once each, in package order; returns them (once each).
 fn print_warnings<'w>(
     err: &mut dyn Write,
-    warnings: impl IntoIterator<Item = &'w String>,
-) -> std::io::Result<()> {
-    let mut seen = std::collections::HashSet::new();
+    warnings: impl IntoIterator<Item = &'w InputError>,
+) -> std::io::Result<Vec<&'w InputError>> {
+    let mut seen = Vec::new();
     for warning in warnings {
-        if seen.insert(warning) {
+        if !seen.contains(&warning) {
             writeln!(err, "warning: {warning}")?;
+            seen.push(warning);
         }
     }
-    Ok(())
+    Ok(seen)
 }
 
 /// Splits loaded results into the files that loaded (with their input index) and errors.
@@ -469,7 +476,7 @@ fn with_options<T>(settings: &Settings, work: impl FnOnce(&Options<'_>) -> T) ->
 fn check_one_package(
     package: &Package,
     report: FileReport,
-) -> (Vec<FileResult<Checked>>, Vec<String>) {
+) -> (Vec<FileResult<Checked>>, Vec<InputError>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let diagnostics = with_options(&package.settings, |options| {
@@ -522,10 +529,11 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
-    print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
+    let warnings = print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
+    let mut notices: Vec<Notice<'_>> = discovery_errors.iter().map(error_notice).collect();
+    notices.extend(warnings.into_iter().map(warning_notice));
 
     let mut counts = CheckCounts::default();
-    let mut errors = discovery_errors.len();
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
     let mut rendered: Vec<&[Vec<u8>]> = Vec::new();
     for result in results.iter().flat_map(|(r, _)| r) {
@@ -541,32 +549,66 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
                 }
             }
             Err(e) => {
-                errors += 1;
                 writeln!(err, "error: {e}")?;
+                notices.push(error_notice(e));
             }
         }
     }
+    let errors = notices
+        .iter()
+        .filter(|n| n.severity == Severity::Error)
+        .count();
     counts.errors = errors;
+    let status = status(errors > 0, counts.findings > 0, common.exit_zero);
     for chunk in rendered.into_iter().flatten() {
         out.write_all(chunk)?;
     }
-    write_report(&mut out, common.format, &reported, color, unsafe_fixes)?;
+    let working_directory = std::env::current_dir().unwrap_or_default();
+    let invocation = Invocation {
+        notices: &notices,
+        exit_code: status as u8,
+        working_directory: &working_directory,
+    };
+    write_report(
+        &mut out,
+        common.format,
+        &reported,
+        color,
+        unsafe_fixes,
+        &invocation,
+    )?;
     if !common.quiet && matches!(common.format, OutputFormat::Full | OutputFormat::Concise) {
         writeln!(out, "{}", check_summary(&counts))?;
     }
     out.flush()?;
     drop(reported);
     release_at_exit(results);
-    Ok(status(errors > 0, counts.findings > 0, common.exit_zero))
+    Ok(status)
 }
 
-/// Writes diagnostics in `format` (the whole report for machine formats).
+fn error_notice(problem: &InputError) -> Notice<'_> {
+    Notice {
+        severity: Severity::Error,
+        problem,
+    }
+}
+
+fn warning_notice(problem: &InputError) -> Notice<'_> {
+    Notice {
+        severity: Severity::Warning,
+        problem,
+    }
+}
+
+/// Writes diagnostics in `format` (the whole report for machine formats; SARIF and `github`
+/// also describe the run's errors and warnings).
 fn write_report(
     out: &mut dyn Write,
     format: OutputFormat,
     files: &[FileDiagnostics<'_>],
     color: bool,
     unsafe_fixes: bool,
+    invocation: &Invocation<'_>,
 ) -> anyhow::Result<()> {
     match format {
         OutputFormat::Full => {
@@ -585,10 +627,9 @@ fn write_report(
         }
         OutputFormat::Json => json::render(out, files)?,
         OutputFormat::Sarif => {
-            let base = std::env::current_dir().unwrap_or_default();
-            sarif::render(out, RULES, files, &base)?;
+            sarif::render(out, RULES, files, invocation.working_directory, invocation)?;
         }
-        OutputFormat::Github => github::render(out, files)?,
+        OutputFormat::Github => github::render(out, files, invocation.notices)?,
     }
     Ok(())
 }
@@ -608,7 +649,7 @@ fn status(errors: bool, findings: bool, exit_zero: bool) -> Status {
 fn fix_one_package(
     package: &Package,
     diff_color: Option<bool>,
-) -> (Vec<FileResult<FixedFile>>, Vec<String>) {
+) -> (Vec<FileResult<FixedFile>>, Vec<InputError>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let paths: Vec<String> = files.iter().map(|f| f.source.path.clone()).collect();
@@ -674,21 +715,23 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
     let mut err = BufWriter::new(std::io::stderr().lock());
     print_errors(&mut err, &discovery_errors)?;
-    print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
+    let warnings = print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
 
     let mut counts = FixCounts {
         dry_run: args.diff,
         ..FixCounts::default()
     };
-    let mut errors = discovery_errors.len();
     let mut changed = false;
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
+    // Inputs that failed, in order: those that could not be fixed (borrowed from the
+    // results) and those whose write failed (made here).
+    let mut failed: Vec<Result<&InputError, InputError>> = Vec::new();
     for result in results.iter().flat_map(|(r, _)| r) {
         let FixedFile { fixed, diff } = match &result.outcome {
             Ok(file) => file,
             Err(e) => {
-                errors += 1;
                 writeln!(err, "error: {e}")?;
+                failed.push(Ok(e));
                 continue;
             }
         };
@@ -698,8 +741,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
             out.write_all(diff)?;
         }
         if let Err(e) = write_result(args, &result.input, fixed, file_changed) {
-            errors += 1;
             writeln!(err, "error: {e}")?;
+            failed.push(Err(e));
             continue;
         }
         counts.add_file(fixed.fixed, &fixed.remaining, unsafe_fixes);
@@ -708,7 +751,22 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
             diagnostics: &fixed.remaining,
         });
     }
+    let mut notices: Vec<Notice<'_>> = discovery_errors.iter().map(error_notice).collect();
+    notices.extend(warnings.into_iter().map(warning_notice));
+    notices.extend(failed.iter().map(|e| match e {
+        Ok(e) => error_notice(e),
+        Err(e) => error_notice(e),
+    }));
+    let errors = discovery_errors.len() + failed.len();
     counts.errors = errors;
+    let findings = counts.remaining > 0 || (args.diff && changed);
+    let status = status(errors > 0, findings, common.exit_zero);
+    let working_directory = std::env::current_dir().unwrap_or_default();
+    let invocation = Invocation {
+        notices: &notices,
+        exit_code: status as u8,
+        working_directory: &working_directory,
+    };
     if machine {
         write_report(
             &mut out,
@@ -716,6 +774,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
             &reported,
             stdout_color,
             unsafe_fixes,
+            &invocation,
         )?;
     } else {
         write_report(
@@ -724,6 +783,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
             &reported,
             stderr_color,
             unsafe_fixes,
+            &invocation,
         )?;
         if !common.quiet {
             writeln!(err, "{}", fix_summary(&counts))?;
@@ -731,10 +791,10 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     }
     out.flush()?;
     err.flush()?;
-    let findings = counts.remaining > 0 || (args.diff && changed);
     drop(reported);
+    drop(notices);
     release_at_exit(results);
-    Ok(status(errors > 0, findings, common.exit_zero))
+    Ok(status)
 }
 
 /// Writes one fixed file as the options say. Nothing is written with `--diff`, for standard

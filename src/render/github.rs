@@ -5,26 +5,53 @@
 //! ```
 //!
 //! (`::warning` for warnings). Positions are 1-based, the end exclusive, as in the other
-//! formats; PATH is the path as given. Escaping follows the Actions runner: in the message
+//! formats; PATH is the path as given. Before the findings, each notice of the run gets one
+//! too, so a failed run is never a clean-looking one: an input that could not be processed is
+//! `::error file=PATH[,line=L,col=C],title=svcscrub::message`, a warning (an include that could
+//! not be followed) the same with `::warning`. Escaping follows the Actions runner: in the message
 //! `%`, `\r` and `\n` become `%25`, `%0D` and `%0A`; in property values `:` and `,` also become
 //! `%3A` and `%2C`.
 
 use std::io::{self, Write};
 
+use super::Notice;
 use super::json::{FileDiagnostics, Positions};
 use crate::diagnostic::Severity;
 
-/// Writes one workflow annotation line per finding of `files`, in the order given.
-pub fn render(out: &mut dyn Write, files: &[FileDiagnostics]) -> io::Result<()> {
+fn command(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// Writes one workflow annotation line per notice, then per finding of `files`, in the order
+/// given.
+pub fn render(
+    out: &mut dyn Write,
+    files: &[FileDiagnostics],
+    notices: &[Notice],
+) -> io::Result<()> {
+    for notice in notices {
+        let problem = notice.problem;
+        let at = problem
+            .position
+            .map(|at| format!(",line={},col={}", at.line, at.column))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "::{} file={}{at},title=svcscrub::{}",
+            command(notice.severity),
+            escape_property(&problem.path),
+            escape_data(&problem.message),
+        )?;
+    }
     for file in files {
         let mut positions = Positions::new(file.source);
         let path = escape_property(&file.source.path);
         for diag in file.diagnostics {
             let (start, end) = positions.range(diag.range.start, diag.range.end);
-            let command = match diag.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-            };
+            let command = command(diag.severity);
             writeln!(
                 out,
                 "::{command} file={path},line={},col={},endLine={},endColumn={},title={}::{}",

@@ -37,7 +37,7 @@ struct JsonDiagnostic<'a> {
     end_line: usize,
     end_column: usize,
     service: Option<&'a str>,
-    registry_key: &'a str,
+    registry_key: Option<&'a str>,
     value_name: Option<&'a str>,
     fix: Option<JsonFix<'a>>,
 }
@@ -87,7 +87,8 @@ fn json_diagnostic<'a>(
         end_line: end.line,
         end_column: end.column,
         service: diag.service.as_deref(),
-        registry_key: &diag.registry_key,
+        // `null` for a finding about no registry write (SVC900's unused directive).
+        registry_key: (!diag.registry_key.is_empty()).then_some(diag.registry_key.as_str()),
         value_name: diag.value_name.as_deref(),
         fix: diag
             .fix

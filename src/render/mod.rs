@@ -8,3 +8,36 @@ pub mod github;
 pub mod json;
 pub mod sarif;
 pub mod summary;
+
+use std::path::Path;
+
+use crate::diagnostic::Severity;
+use crate::error::InputError;
+
+/// Something the run reports that is not a finding: an input that could not be processed (an
+/// error; the run exits 2) or a problem it met and went on (a warning: an include that could
+/// not be followed).
+#[derive(Clone, Copy, Debug)]
+pub struct Notice<'a> {
+    pub severity: Severity,
+    pub problem: &'a InputError,
+}
+
+/// The run as a whole, for the formats that describe it beside its findings (SARIF's
+/// `invocations`, the `github` format's annotations of errors and warnings).
+#[derive(Clone, Copy, Debug)]
+pub struct Invocation<'a> {
+    /// In the order they were met.
+    pub notices: &'a [Notice<'a>],
+    /// The exit status the run ends with.
+    pub exit_code: u8,
+    /// The directory the run was started in.
+    pub working_directory: &'a Path,
+}
+
+impl Invocation<'_> {
+    /// Every input was processed (findings or not): no notice is an error.
+    pub fn successful(&self) -> bool {
+        self.notices.iter().all(|n| n.severity != Severity::Error)
+    }
+}

@@ -11,9 +11,11 @@
 //!   code, the uri, the registry key and value name (case-folded, empty key segments ignored)
 //!   and the occurrence index among the file's findings with the same code, key and value. No
 //!   line numbers go in, so a finding keeps its fingerprint when lines move;
-//! - `properties`: `service` (when known), `registryKey`, `valueName` (when the write sets a
-//!   value);
-//! - `fixes` (when the finding has a fix): `description.text` is the fix title and
+//! - `properties`: `service` (when known), `registryKey` (when the finding is about one),
+//!   `valueName` (when the write sets a value);
+//! - `fixes` (when the finding has a fix with edits; a fix without edits, such as a
+//!   display-only suggestion, has none, as SARIF requires at least one replacement):
+//!   `description.text` is the fix title and
 //!   `properties.applicability` its applicability; one `artifactChange` whose `replacements`
 //!   each have a `deletedRegion` given **both** as text (`startLine`/`startColumn`/`endLine`/
 //!   `endColumn`, what GitHub and viewers read; an insertion is an empty region) and as bytes
@@ -22,6 +24,11 @@
 //!
 //! A path outside `base` (or absolute and not below it) gets an absolute `file://` uri and no
 //! `uriBaseId`. When `base` is absolute, `run.originalUriBaseIds["%SRCROOT%"]` records it.
+//!
+//! `run.invocations` has one invocation: `executionSuccessful` (false when an input could not
+//! be processed), `exitCode`, `workingDirectory` (a `file://` uri) and
+//! `toolExecutionNotifications`, one per [`Notice`]: `level` `error` or `warning`, the message,
+//! and a location (the input's uri, with a region at its line:column when it has one).
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -31,6 +38,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::json::{FileDiagnostics, Positions};
+use super::{Invocation, Notice};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Applicability;
 use crate::model::path::segments;
@@ -59,7 +67,47 @@ struct Run<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     original_uri_base_ids: Option<BTreeMap<&'static str, ArtifactLocation>>,
     column_kind: &'static str,
+    invocations: [SarifInvocation<'a>; 1],
     results: Vec<SarifResult<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifInvocation<'a> {
+    execution_successful: bool,
+    exit_code: u8,
+    working_directory: ArtifactLocation,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification<'a>>,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    level: Severity,
+    message: Message<'a>,
+    locations: [NotificationLocation; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationLocation {
+    physical_location: NotificationPhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationPhysicalLocation {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<StartRegion>,
+}
+
+/// Where a notice points: a line and column, no extent.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartRegion {
+    start_line: usize,
+    start_column: usize,
 }
 
 #[derive(Serialize)]
@@ -137,7 +185,8 @@ struct SarifResult<'a> {
 struct ResultProperties<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     service: Option<&'a str>,
-    registry_key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registry_key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     value_name: Option<&'a str>,
 }
@@ -209,14 +258,16 @@ struct Content<'a> {
     text: Cow<'a, str>,
 }
 
-/// Writes a SARIF log of `files`' findings, describing every rule in `rules`. Artifact uris are
-/// made relative to `base` (normally the current directory, which relative paths already are
-/// relative to). The log is pretty-printed with two-space indentation and ends with a newline.
+/// Writes a SARIF log of `files`' findings and of the run (`invocation`), describing every rule
+/// in `rules`. Artifact uris are made relative to `base` (normally the current directory, which
+/// relative paths already are relative to). The log is pretty-printed with two-space
+/// indentation and ends with a newline.
 pub fn render(
     out: &mut dyn Write,
     rules: &[RuleInfo],
     files: &[FileDiagnostics],
     base: &Path,
+    invocation: &Invocation<'_>,
 ) -> io::Result<()> {
     let rule_index: HashMap<&str, usize> =
         rules.iter().enumerate().map(|(i, r)| (r.code, i)).collect();
@@ -268,6 +319,7 @@ pub fn render(
                 )])
             }),
             column_kind: "unicodeCodePoints",
+            invocations: [sarif_invocation(invocation, base)],
             results,
         }],
     };
@@ -329,6 +381,7 @@ fn result<'a>(
     let fixes = diag
         .fix
         .iter()
+        .filter(|fix| !fix.edits.is_empty())
         .map(|fix| SarifFix {
             description: fix.title.as_str().into(),
             artifact_changes: [ArtifactChange {
@@ -363,10 +416,49 @@ fn result<'a>(
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
         properties: ResultProperties {
             service: diag.service.as_deref(),
-            registry_key: &diag.registry_key,
+            registry_key: (!diag.registry_key.is_empty()).then_some(diag.registry_key.as_str()),
             value_name: diag.value_name.as_deref(),
         },
         fixes,
+    }
+}
+
+fn sarif_invocation<'a>(invocation: &Invocation<'a>, base: &Path) -> SarifInvocation<'a> {
+    let mut directory = file_uri(&normalize(&slashed(
+        &invocation.working_directory.to_string_lossy(),
+    )));
+    if !directory.ends_with('/') {
+        directory.push('/');
+    }
+    SarifInvocation {
+        execution_successful: invocation.successful(),
+        exit_code: invocation.exit_code,
+        working_directory: ArtifactLocation {
+            uri: directory,
+            uri_base_id: None,
+        },
+        tool_execution_notifications: invocation
+            .notices
+            .iter()
+            .map(|notice| notification(notice, base))
+            .collect(),
+    }
+}
+
+fn notification<'a>(notice: &Notice<'a>, base: &Path) -> Notification<'a> {
+    let problem = notice.problem;
+    Notification {
+        level: notice.severity,
+        message: problem.message.as_str().into(),
+        locations: [NotificationLocation {
+            physical_location: NotificationPhysicalLocation {
+                artifact_location: artifact_location(&problem.path, base),
+                region: problem.position.map(|at| StartRegion {
+                    start_line: at.line,
+                    start_column: at.column,
+                }),
+            },
+        }],
     }
 }
 

@@ -25,3 +25,25 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     }
     found
 }
+
+/// The official SARIF 2.1.0 schema (`../shared/schemas/sarif-schema-2.1.0.json`), or `None`
+/// after printing that `test` is skipped (failing under `CI=true`, as for the corpus).
+// Tests that include this file by path read only the corpus.
+#[allow(dead_code)]
+pub fn sarif_schema(test: &str) -> Option<PathBuf> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let found = [
+        manifest.join("../shared/schemas/sarif-schema-2.1.0.json"),
+        manifest.join("../../shared/schemas/sarif-schema-2.1.0.json"),
+    ]
+    .into_iter()
+    .find(|path| path.is_file());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: the SARIF schema is missing at ../shared/schemas under CI=true"
+        );
+        eprintln!("{test}: skipped, SARIF schema not found at ../shared/schemas");
+    }
+    found
+}

@@ -18,6 +18,12 @@ pub fn corpus() -> Option<PathBuf> {
     locate::corpus("this test")
 }
 
+/// The official SARIF 2.1.0 schema file, or `None` (after saying so) when it is missing
+/// outside CI.
+pub fn sarif_schema() -> Option<PathBuf> {
+    locate::sarif_schema("this test")
+}
+
 /// Files under `dir` (recursively), sorted, with the input extensions or any extension.
 pub fn files_under(dir: &Path, only_inputs: bool) -> Vec<PathBuf> {
     let mut out = Vec::new();
