@@ -7,8 +7,8 @@ use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use svcscrub::write::{
-    Fs, RealFs, WriteErrorKind, WriteOptions, backup_path, write_atomic, write_atomic_expecting,
-    write_atomic_with, write_new, write_new_with,
+    Backup, Fs, RealFs, WriteErrorKind, WriteOptions, backup_path, write_atomic,
+    write_atomic_expecting, write_atomic_with, write_new, write_new_with,
 };
 use tempfile::NamedTempFile;
 
@@ -119,6 +119,11 @@ impl Fs for Faulty {
         self.hit("rename")?;
         RealFs.rename(from, to)
     }
+
+    fn rename_noclobber(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.hit("rename_noclobber")?;
+        RealFs.rename_noclobber(from, to)
+    }
 }
 
 #[test]
@@ -147,7 +152,15 @@ fn backup_keeps_the_original_bytes() {
     let (dir, path) = setup();
     #[cfg(unix)]
     set_mode(&path, 0o600);
-    write_atomic(&path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap();
+    write_atomic(
+        &path,
+        FIXED,
+        ORIGINAL,
+        WriteOptions {
+            backup: Backup::Simple,
+        },
+    )
+    .unwrap();
     assert_eq!(fs::read(&path).unwrap(), FIXED);
     let backup = dir.path().join("setup.wse.orig");
     assert_eq!(backup_path(&path), backup);
@@ -161,7 +174,15 @@ fn backup_keeps_the_original_bytes() {
 fn refuses_a_file_changed_since_it_was_read() {
     let (dir, path) = setup();
     fs::write(&path, b"edited meanwhile\r\n").unwrap();
-    let err = write_atomic(&path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap_err();
+    let err = write_atomic(
+        &path,
+        FIXED,
+        ORIGINAL,
+        WriteOptions {
+            backup: Backup::Simple,
+        },
+    )
+    .unwrap_err();
     assert!(matches!(err.kind, WriteErrorKind::ChangedSinceRead));
     assert_eq!(
         err.to_string(),
@@ -200,7 +221,9 @@ fn expected_bytes_in_pieces() {
         &path,
         &fixed,
         &pieces,
-        WriteOptions { backup: true },
+        WriteOptions {
+            backup: Backup::Simple,
+        },
     )
     .unwrap();
     assert_eq!(fs::read(&path).unwrap(), FIXED);
@@ -212,8 +235,16 @@ fn expected_bytes_in_pieces() {
 fn a_file_that_cannot_be_opened_again_is_left_alone() {
     let (dir, path) = setup();
     let fs_ = Faulty::new("open", ErrorKind::PermissionDenied);
-    let err =
-        write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap_err();
+    let err = write_atomic_with(
+        &fs_,
+        &path,
+        FIXED,
+        ORIGINAL,
+        WriteOptions {
+            backup: Backup::Simple,
+        },
+    )
+    .unwrap_err();
     assert!(
         err.to_string().contains("cannot read") && err.to_string().contains("permission denied"),
         "{err}"
@@ -347,17 +378,30 @@ fn read_only_directory_for_real() {
 
 #[test]
 fn failing_backup_leaves_everything_as_it_was() {
-    for (op, kind) in [
-        ("write", ErrorKind::StorageFull),
-        ("rename", ErrorKind::PermissionDenied),
-        ("create_temp", ErrorKind::PermissionDenied),
+    // The fixed file is prepared first (temporary file 0, write 0, sync 0), then the backup
+    // (1, 1, 1), which is put in place without replacing anything.
+    for (op, nth, kind) in [
+        ("write", 1, ErrorKind::StorageFull),
+        ("sync", 1, ErrorKind::Other),
+        ("create_temp", 1, ErrorKind::PermissionDenied),
+        ("rename_noclobber", 0, ErrorKind::PermissionDenied),
     ] {
         let (dir, path) = setup();
-        // The first write/rename/temp file is the backup's.
-        let fs_ = Faulty::nth(op, 0, kind);
-        let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions { backup: true })
-            .unwrap_err();
-        assert!(matches!(err.kind, WriteErrorKind::Backup { .. }), "{err}");
+        let fs_ = Faulty::nth(op, nth, kind);
+        let err = write_atomic_with(
+            &fs_,
+            &path,
+            FIXED,
+            ORIGINAL,
+            WriteOptions {
+                backup: Backup::Simple,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err.kind, WriteErrorKind::Backup { .. }),
+            "{op}: {err}"
+        );
         assert!(
             err.message().starts_with(&format!(
                 "cannot write the backup {}: ",
@@ -367,21 +411,160 @@ fn failing_backup_leaves_everything_as_it_was() {
         );
         assert!(err.message().ends_with("; original left unchanged"));
         assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
-        assert_eq!(names(dir.path()), ["setup.wse"]);
+        assert_eq!(names(dir.path()), ["setup.wse"], "{op}");
     }
 }
 
+/// A full disk that takes the backup but not the fixed file: no backup is left either (it
+/// is written only once the fixed file is ready to replace the original).
 #[test]
-fn failure_after_the_backup_keeps_the_backup_and_the_original() {
+fn full_disk_for_the_fixed_file_writes_no_backup() {
+    struct FullForFixed;
+    impl Fs for FullForFixed {
+        fn write(&self, file: &mut File, bytes: &[u8]) -> io::Result<()> {
+            if bytes == FIXED {
+                return Err(ErrorKind::StorageFull.into());
+            }
+            RealFs.write(file, bytes)
+        }
+    }
     let (dir, path) = setup();
-    // The second rename replaces the file itself.
-    let fs_ = Faulty::nth("rename", 1, ErrorKind::PermissionDenied);
-    let err =
-        write_atomic_with(&fs_, &path, FIXED, ORIGINAL, WriteOptions { backup: true }).unwrap_err();
+    let options = WriteOptions {
+        backup: Backup::Simple,
+    };
+    let err = write_atomic_with(&FullForFixed, &path, FIXED, ORIGINAL, options).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "cannot write: no space left on device; original left unchanged"
+    );
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+/// The rename of the fixed file fails after the backup was put in place: the backup goes
+/// again (the original is still there, unchanged), so a later `--backup` is not refused.
+#[test]
+fn failure_after_the_backup_removes_the_backup() {
+    let (dir, path) = setup();
+    let fs_ = Faulty::new("rename", ErrorKind::PermissionDenied);
+    let options = WriteOptions {
+        backup: Backup::Simple,
+    };
+    let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, options).unwrap_err();
     assert!(matches!(err.kind, WriteErrorKind::Io { .. }), "{err}");
     assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
-    assert_eq!(fs::read(backup_path(&path)).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
+}
+
+/// `--backup` never replaces a backup: an existing `FILE.orig` refuses the write.
+#[test]
+fn an_existing_backup_is_never_replaced() {
+    let (dir, path) = setup();
+    let backup = backup_path(&path);
+    fs::write(&backup, b"precious\n").unwrap();
+    let options = WriteOptions {
+        backup: Backup::Simple,
+    };
+    let err = write_atomic(&path, FIXED, ORIGINAL, options).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: the backup {} already exists; not written (--backup=numbered keeps every backup)",
+            path.display(),
+            backup.display()
+        )
+    );
+    assert_eq!(fs::read(&backup).unwrap(), b"precious\n");
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
     assert_eq!(names(dir.path()), ["setup.wse", "setup.wse.orig"]);
+}
+
+/// A backup that appears while the fixed file is written (another run) is not replaced
+/// either: the backup is put in place with a rename that never replaces a file.
+#[test]
+fn a_backup_made_meanwhile_is_not_replaced() {
+    struct MakesBackup(PathBuf);
+    impl Fs for MakesBackup {
+        fn sync(&self, file: &File) -> io::Result<()> {
+            let _ = fs::write(&self.0, b"made meanwhile");
+            RealFs.sync(file)
+        }
+    }
+    let (dir, path) = setup();
+    let fs_ = MakesBackup(backup_path(&path));
+    let options = WriteOptions {
+        backup: Backup::Simple,
+    };
+    let err = write_atomic_with(&fs_, &path, FIXED, ORIGINAL, options).unwrap_err();
+    assert!(
+        matches!(err.kind, WriteErrorKind::BackupExists { .. }),
+        "{err}"
+    );
+    assert_eq!(fs::read(backup_path(&path)).unwrap(), b"made meanwhile");
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["setup.wse", "setup.wse.orig"]);
+}
+
+/// `--backup=numbered`: `FILE.orig.N` after the highest N there, never over a file; a plain
+/// `FILE.orig` and names that only look numbered do not count.
+#[test]
+fn numbered_backups_take_the_next_number() {
+    let (dir, path) = setup();
+    let numbered = WriteOptions {
+        backup: Backup::Numbered,
+    };
+    fs::write(backup_path(&path), b"plain").unwrap();
+    write_atomic(&path, FIXED, ORIGINAL, numbered).unwrap();
+    assert_eq!(
+        fs::read(dir.path().join("setup.wse.orig.1")).unwrap(),
+        ORIGINAL
+    );
+    let second: &[u8] = b"Document Type: WSE\r\nend?\r\n";
+    write_atomic(&path, second, FIXED, numbered).unwrap();
+    assert_eq!(
+        fs::read(dir.path().join("setup.wse.orig.2")).unwrap(),
+        FIXED
+    );
+    fs::write(dir.path().join("setup.wse.orig.9"), b"nine").unwrap();
+    fs::write(dir.path().join("setup.wse.orig.x1"), b"not a number").unwrap();
+    write_atomic(&path, FIXED, second, numbered).unwrap();
+    assert_eq!(
+        fs::read(dir.path().join("setup.wse.orig.10")).unwrap(),
+        second
+    );
+    assert_eq!(fs::read(backup_path(&path)).unwrap(), b"plain");
+    assert_eq!(
+        fs::read(dir.path().join("setup.wse.orig.9")).unwrap(),
+        b"nine"
+    );
+    assert_eq!(
+        names(dir.path()),
+        [
+            "setup.wse",
+            "setup.wse.orig",
+            "setup.wse.orig.1",
+            "setup.wse.orig.10",
+            "setup.wse.orig.2",
+            "setup.wse.orig.9",
+            "setup.wse.orig.x1"
+        ]
+    );
+}
+
+/// A file without write permission is refused, even for root (who could write it).
+#[cfg(unix)]
+#[test]
+fn refuses_a_read_only_file() {
+    let (dir, path) = setup();
+    set_mode(&path, 0o444);
+    let err = write_atomic(&path, FIXED, ORIGINAL, WriteOptions::default()).unwrap_err();
+    assert!(matches!(err.kind, WriteErrorKind::ReadOnly), "{err}");
+    assert_eq!(err.message(), "is read-only; not written");
+    let err = write_new(&path, FIXED).unwrap_err();
+    assert_eq!(err.message(), "is read-only; not written");
+    assert_eq!(fs::read(&path).unwrap(), ORIGINAL);
+    assert_eq!(mode(&path), 0o444);
+    assert_eq!(names(dir.path()), ["setup.wse"]);
 }
 
 #[test]

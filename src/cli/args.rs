@@ -43,6 +43,7 @@ pub enum Command {
   svcscrub fix --diff package/            print the diff only, write nothing
   svcscrub fix package/                   write the cleaned files in place (atomically)
   svcscrub fix --backup package/          keep each original as FILE.orig
+  svcscrub fix --backup=numbered package/ keep every original: FILE.orig.1, FILE.orig.2, …
   svcscrub fix -o clean.ipf setup.ipf     write the result elsewhere, leave setup.ipf as it is
   svcscrub fix --unsafe-fixes package/    also apply fixes that change what gets installed")]
     Fix(FixArgs),
@@ -159,9 +160,26 @@ pub struct FixArgs {
     #[arg(short, long, value_name = "FILE", conflicts_with = "diff")]
     pub output: Option<PathBuf>,
 
-    /// Keep each original as FILE.orig.
-    #[arg(long)]
-    pub backup: bool,
+    /// Keep each original as FILE.orig (refused when it exists); `--backup=numbered`:
+    /// FILE.orig.1, FILE.orig.2, …
+    #[arg(
+        long,
+        value_enum,
+        value_name = "CONTROL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "simple"
+    )]
+    pub backup: Option<BackupControl>,
+}
+
+/// How `--backup` names the backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackupControl {
+    /// FILE.orig; an existing one is never replaced: the file is not written
+    Simple,
+    /// FILE.orig.N, one more than the highest N there (as `cp --backup=numbered`)
+    Numbered,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rayon::prelude::*;
 
-use super::args::{CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat};
+use super::args::{
+    BackupControl, CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat,
+};
 use super::includes::{self, Root};
 use super::inputs::{Input, InputSource, describe_io, discover};
 use super::{Status, catalog};
@@ -22,7 +24,7 @@ use crate::rules::RULES;
 use crate::settings::{self, ConfigCache, ConfigFile, Overrides, Settings};
 use crate::source::{self, ReadError, SourceFile};
 use crate::syntax::Syntax;
-use crate::write::{self, Fs, RealFs, WriteOptions};
+use crate::write::{self, Backup, Fs, RealFs, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
@@ -708,6 +710,9 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github
     );
     let diff_color = (!machine).then_some(stdout_color);
+    if !args.diff {
+        write::remove_temporary_files_on_interrupt();
+    }
     let results = run_packages(&pool, &packages, common.quiet, |package| {
         fix_one_package(package, diff_color)
     });
@@ -823,6 +828,14 @@ pub fn write_fixed(
     }
     // A UTF-16 file's bytes are encoded from its text here (see `SourceFile::raw`).
     if let Some(output) = &args.output {
+        if let InputSource::File(path) = &input.source
+            && same_file::is_same_file(path, output).unwrap_or(false)
+        {
+            return Err(InputError::new(
+                output.display().to_string(),
+                "is the input file itself (-o writes the result elsewhere); not written",
+            ));
+        }
         return write::write_new_pieces(fs, output, &|sink| fixed.file.source.feed_raw(sink))
             .map_err(InputError::from);
     }
@@ -839,7 +852,11 @@ pub fn write_fixed(
         &|sink| fixed.file.source.feed_raw(sink),
         &|sink| fixed.feed_original_raw(sink),
         WriteOptions {
-            backup: args.backup,
+            backup: match args.backup {
+                None => Backup::None,
+                Some(BackupControl::Simple) => Backup::Simple,
+                Some(BackupControl::Numbered) => Backup::Numbered,
+            },
         },
     )
     .map_err(InputError::from)
