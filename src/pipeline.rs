@@ -14,7 +14,6 @@ use crate::rules::{self, Finding};
 use crate::source::{Encoding, SourceFile, UTF8_BOM, UTF16LE_BOM};
 use crate::syntax::{self, Syntax};
 use crate::text::LineCol;
-#[cfg(test)]
 use crate::text::TextRange;
 
 /// Fixing stops after this many passes even if something still changes (a safety net: every
@@ -355,6 +354,35 @@ pub struct Fixed {
     pub fixed: usize,
     /// Findings left in the result.
     pub remaining: Vec<Diagnostic>,
+    /// Where the original's findings were, sorted by position (see
+    /// [`Fixed::remaining_on_original`]).
+    pub anchors: Vec<Anchor>,
+}
+
+/// Where a finding of the original was: its rule, what it is about (service and value, hashed)
+/// and its range, to find it again when it remains after fixes rewrote the text around it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    code: &'static str,
+    subject: u64,
+    range: TextRange,
+}
+
+impl Anchor {
+    fn of(diagnostic: &Diagnostic) -> Self {
+        Self {
+            code: diagnostic.code,
+            subject: subject(diagnostic),
+            range: diagnostic.range,
+        }
+    }
+}
+
+fn subject(diagnostic: &Diagnostic) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&diagnostic.service, &diagnostic.value_name).hash(&mut hasher);
+    hasher.finish()
 }
 
 impl Fixed {
@@ -393,6 +421,71 @@ impl Fixed {
     }
 }
 
+impl Fixed {
+    /// For a run that writes nothing (`fix --diff`): the original file, with the remaining
+    /// findings moved onto it, so that every position refers to the file that exists. `None`
+    /// when nothing changed (the findings are on the original already) or the spans do not fit
+    /// the text (a bug).
+    ///
+    /// Positions map exactly outside the changes; a finding on text a fix rewrote points at
+    /// what that text was (see [`changes::original_range`]). A fix edit that cuts into a change
+    /// has no counterpart in the original: that fix is given without edits.
+    pub fn remaining_on_original(&self) -> Option<(SourceFile, Vec<Diagnostic>)> {
+        if self.spans.is_empty() {
+            return None;
+        }
+        let source = &self.file.source;
+        let original =
+            SourceFile::from_text(source.path.as_str(), source.encoding, self.original_text()?);
+        let spans = &self.spans;
+        let remaining = self
+            .remaining
+            .iter()
+            .map(|diagnostic| {
+                let mut diagnostic = diagnostic.clone();
+                let range = diagnostic.range;
+                diagnostic.range = changes::original_range(spans, range);
+                let rewritten = changes::inside_a_change(spans, range.start)
+                    || changes::inside_a_change(spans, range.end);
+                if rewritten && let Some(anchor) = self.anchor_within(&diagnostic) {
+                    diagnostic.range = anchor.range;
+                }
+                if let Some(fix) = &mut diagnostic.fix {
+                    let cut = fix.edits.iter().any(|edit| {
+                        changes::inside_a_change(spans, edit.range.start)
+                            || changes::inside_a_change(spans, edit.range.end)
+                    });
+                    if cut {
+                        fix.edits.clear();
+                    }
+                    for edit in &mut fix.edits {
+                        edit.range = changes::original_range(spans, edit.range);
+                    }
+                }
+                diagnostic
+            })
+            .collect();
+        Some((original, remaining))
+    }
+
+    /// The original's finding of the same rule, service and value as `diagnostic` inside
+    /// `diagnostic.range` (in the original's coordinates): a finding that stayed while a fix
+    /// rewrote the text around it (an item whose other keys were removed, say).
+    fn anchor_within(&self, diagnostic: &Diagnostic) -> Option<&Anchor> {
+        let within = diagnostic.range;
+        let subject = subject(diagnostic);
+        let from = self
+            .anchors
+            .partition_point(|a| a.range.start < within.start);
+        self.anchors[from..]
+            .iter()
+            .take_while(|a| a.range.start < within.end.max(within.start + 1))
+            .find(|a| {
+                a.code == diagnostic.code && a.subject == subject && within.contains_range(a.range)
+            })
+    }
+}
+
 /// Why a fixed file is not to be written. Always a bug in a fix: the original is kept.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("internal error: {0}; the file is left unchanged (please report this)")]
@@ -416,6 +509,7 @@ pub fn fix_package(
     options: &Options<'_>,
 ) -> Vec<Result<Fixed, FixError>> {
     let mut initial: Vec<usize> = vec![0; files.len()];
+    let mut anchors: Vec<Vec<Anchor>> = vec![Vec::new(); files.len()];
     let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
     let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
     let threshold = options.threshold();
@@ -434,6 +528,10 @@ pub fn fix_package(
             let findings = file_findings(loaded, &package, &lowered, i, options);
             if pass == 0 {
                 initial[i] = findings.len();
+                let mut found: Vec<Anchor> =
+                    findings.iter().map(|f| Anchor::of(&f.diagnostic)).collect();
+                found.sort_by_key(|a| a.range.start);
+                anchors[i] = found;
             }
             found.push(findings);
         }
@@ -483,8 +581,9 @@ pub fn fix_package(
         .into_iter()
         .zip(remaining)
         .zip(maps)
+        .zip(anchors)
         .enumerate()
-        .map(|(i, ((file, remaining), map))| {
+        .map(|(i, (((file, remaining), map), anchors))| {
             if let Some(e) = failed[i].take() {
                 return Err(e);
             }
@@ -496,6 +595,7 @@ pub fn fix_package(
                 old_bytes,
                 file,
                 remaining,
+                anchors,
             })
         })
         .collect()

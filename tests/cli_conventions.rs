@@ -91,3 +91,209 @@ fn json_registry_key_is_null_for_a_finding_about_no_key() {
     assert_eq!(findings[0]["code"], "SVC900", "{findings:#}");
     assert_eq!(findings[0]["registry_key"], Value::Null, "{findings:#}");
 }
+
+// ---------------------------------------------------------------- positions
+
+const FORMATS: [&str; 5] = ["full", "concise", "json", "sarif", "github"];
+
+/// (path, line, column, code) of every finding of a report in `format`.
+fn positions(format: &str, report: &str) -> Vec<(String, usize, usize, String)> {
+    let number = |s: &str| s.parse::<usize>().unwrap_or_else(|_| panic!("{s:?}"));
+    let mut out = Vec::new();
+    match format {
+        "full" => {
+            let mut code = String::new();
+            for line in report.lines() {
+                if let Some(rest) = line
+                    .strip_prefix("warning[")
+                    .or_else(|| line.strip_prefix("error["))
+                {
+                    code = rest[..rest.find(']').unwrap()].to_string();
+                } else if let Some(at) = line.trim_start().strip_prefix("--> ") {
+                    let mut parts = at.rsplitn(3, ':');
+                    let column = number(parts.next().unwrap());
+                    let line = number(parts.next().unwrap());
+                    out.push((
+                        parts.next().unwrap().to_string(),
+                        line,
+                        column,
+                        code.clone(),
+                    ));
+                }
+            }
+        }
+        "concise" => {
+            for line in report.lines().filter(|l| l.contains(": SVC")) {
+                let (at, rest) = line.split_once(": ").unwrap();
+                let mut parts = at.rsplitn(3, ':');
+                let column = number(parts.next().unwrap());
+                let line = number(parts.next().unwrap());
+                let code = rest.split(' ').next().unwrap().to_string();
+                out.push((parts.next().unwrap().to_string(), line, column, code));
+            }
+        }
+        "json" => {
+            let findings: Value = serde_json::from_str(report).unwrap();
+            for f in findings.as_array().unwrap() {
+                out.push((
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap() as usize,
+                    f["column"].as_u64().unwrap() as usize,
+                    f["code"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        "sarif" => {
+            let log: Value = serde_json::from_str(report).unwrap();
+            for r in log["runs"][0]["results"].as_array().unwrap() {
+                let location = &r["locations"][0]["physicalLocation"];
+                out.push((
+                    location["artifactLocation"]["uri"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    location["region"]["startLine"].as_u64().unwrap() as usize,
+                    location["region"]["startColumn"].as_u64().unwrap() as usize,
+                    r["ruleId"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+        "github" => {
+            for line in report.lines() {
+                let command = line.strip_prefix("::").unwrap().split_once("::").unwrap().0;
+                let properties = command.split_once(' ').unwrap().1;
+                let field = |name: &str| {
+                    properties
+                        .split(',')
+                        .find_map(|p| p.strip_prefix(name))
+                        .unwrap()
+                        .to_string()
+                };
+                let title = field("title=");
+                out.push((
+                    field("file=").replace("%3A", ":"),
+                    number(&field("line=")),
+                    number(&field("col=")),
+                    title.split(' ').next().unwrap().to_string(),
+                ));
+            }
+        }
+        _ => unreachable!(),
+    }
+    out.sort();
+    out
+}
+
+/// The report of a run in `format`: `fix` writes the human formats to standard error.
+fn report(cwd: &Path, args: &[&str], format: &str) -> String {
+    let mut args = args.to_vec();
+    args.extend(["--format", format]);
+    let (code, stdout, stderr) = run(cwd, &args);
+    assert!(code == 0 || code == 1, "{args:?}: {stderr}");
+    if args[0] == "fix" && matches!(format, "full" | "concise") {
+        stderr
+    } else {
+        stdout
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+/// Line `n` (1-based) of a file, without its line break (UTF-16 files decoded).
+fn line_of(path: &Path, n: usize) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let text = match bytes.strip_prefix(&[0xFF, 0xFE]) {
+        Some(utf16) => String::from_utf16_lossy(
+            &utf16
+                .chunks_exact(2)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .collect::<Vec<u16>>(),
+        ),
+        None => String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let line = text.split('\n').nth(n - 1)?;
+    Some(line.strip_suffix('\r').unwrap_or(line).to_string())
+}
+
+#[test]
+fn fix_diff_reports_remaining_findings_at_the_original_positions() {
+    let root = common::manifest_dir();
+    let mut checked = 0;
+    for example in ["examples/norton-antivirus", "examples/sms-remote-control"] {
+        let dir = root.join(example);
+        // Each finding's line in the original is about it: it names the value, or the key.
+        let json = report(&root, &["fix", "--diff", example], "json");
+        let findings: Value = serde_json::from_str(&json).unwrap();
+        for f in findings.as_array().unwrap() {
+            let path = root.join(f["path"].as_str().unwrap());
+            let line = f["line"].as_u64().unwrap() as usize;
+            let text = line_of(&path, line).unwrap().to_lowercase();
+            let key = f["registry_key"].as_str().unwrap().to_lowercase();
+            let names = [
+                f["value_name"].as_str().map(str::to_lowercase),
+                key.rsplit('\\').next().map(str::to_string),
+            ];
+            assert!(
+                names
+                    .iter()
+                    .flatten()
+                    .any(|name| text.contains(name.as_str())),
+                "{}:{line} is {text:?}, not about {names:?}",
+                path.display()
+            );
+            checked += 1;
+        }
+        // Every format reports the same positions.
+        let expected = positions("json", &json);
+        for format in FORMATS {
+            let remaining = positions(format, &report(&root, &["fix", "--diff", example], format));
+            assert_eq!(remaining, expected, "{example} --format {format}");
+        }
+        // `full` quotes the line it points at: the original's.
+        let full = report(&root, &["fix", "--diff", example], "full");
+        let mut quoted = 0;
+        let mut at = None;
+        for line in full.lines() {
+            if let Some(position) = line.trim_start().strip_prefix("--> ") {
+                let mut parts = position.rsplitn(3, ':');
+                parts.next();
+                let n: usize = parts.next().unwrap().parse().unwrap();
+                at = Some((root.join(parts.next().unwrap()), n));
+            } else if let Some((path, n)) = &at
+                && let Some(text) = line.trim_start().strip_prefix(&format!("{n} | "))
+            {
+                let expected = line_of(path, *n).unwrap();
+                if path.starts_with(&dir) {
+                    assert_eq!(text, expected, "{}:{n}", path.display());
+                    quoted += 1;
+                }
+                at = None;
+            }
+        }
+        assert!(quoted > 0, "{example}: no quoted line checked");
+    }
+    assert!(checked > 20, "{checked}");
+}
+
+#[test]
+fn after_a_write_remaining_findings_are_at_the_written_positions() {
+    let root = common::manifest_dir();
+    for format in FORMATS {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_dir(
+            &root.join("examples/sms-remote-control"),
+            &tmp.path().join("pkg"),
+        );
+        let remaining = positions(format, &report(tmp.path(), &["fix", "pkg"], format));
+        let written = positions(format, &report(tmp.path(), &["check", "pkg"], format));
+        assert!(!remaining.is_empty(), "{format}");
+        assert_eq!(remaining, written, "--format {format}");
+    }
+}

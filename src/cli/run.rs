@@ -110,6 +110,8 @@ struct FileResult<T> {
 }
 
 struct FixedFile {
+    /// With `--diff`, `fixed.file` and `fixed.remaining` are the original file and its
+    /// remaining findings (see [`fix_one_package`]).
     fixed: Fixed,
     /// The unified diff, rendered on the worker when it is to be printed.
     diff: Option<Vec<u8>>,
@@ -647,10 +649,13 @@ fn status(errors: bool, findings: bool, exit_zero: bool) -> Status {
 }
 
 /// `diff_color`: render the diff of each changed file (with colour or not); `None` when the
-/// output format is a machine format and no diff is printed.
+/// output format is a machine format and no diff is printed. `dry_run` (`--diff`): nothing
+/// will be written, so each file's remaining findings are reported on its original, which
+/// replaces the fixed text once the diff is rendered.
 fn fix_one_package(
     package: &Package,
     diff_color: Option<bool>,
+    dry_run: bool,
 ) -> (Vec<FileResult<FixedFile>>, Vec<InputError>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
@@ -670,6 +675,10 @@ fn fix_one_package(
                 let diff = diff_color
                     .filter(|_| !fixed.spans.is_empty())
                     .map(|color| fixed_diff(&fixed, color));
+                if dry_run && let Some((original, remaining)) = fixed.remaining_on_original() {
+                    fixed.file.source = original;
+                    fixed.remaining = remaining;
+                }
                 ok.push((i, FixedFile { fixed, diff }))
             }
             Err(e) => errors.push((i, InputError::new(&path, e.to_string()))),
@@ -714,7 +723,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         write::remove_temporary_files_on_interrupt();
     }
     let results = run_packages(&pool, &packages, common.quiet, |package| {
-        fix_one_package(package, diff_color)
+        fix_one_package(package, diff_color, args.diff)
     });
 
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());

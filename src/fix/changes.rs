@@ -235,6 +235,51 @@ pub fn original_text(text: &[u8], spans: &[Span], old_bytes: &[u8]) -> Option<Ve
     Some(original_pieces(text, spans, old_bytes)?.concat())
 }
 
+/// Which end of a range an offset is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Start,
+    End,
+}
+
+/// Where `offset` of the final text was in the original: exact outside the changed spans; an
+/// offset inside a span (its start included for a range's start, excluded for its end) goes
+/// to the start or end of the span's `old` range as `end` says, so a range mapped by its two
+/// ends covers what the change replaced.
+pub fn original_offset(spans: &[Span], offset: usize, end: End) -> usize {
+    let before = spans.partition_point(|span| match end {
+        End::Start => span.new.start <= offset,
+        End::End => span.new.start < offset,
+    });
+    let Some(span) = before.checked_sub(1).map(|i| spans[i]) else {
+        return offset;
+    };
+    if offset >= span.new.end {
+        offset - span.new.end + span.old.end
+    } else if end == End::Start {
+        span.old.start
+    } else {
+        span.old.end
+    }
+}
+
+/// The range of the original text that became `range` of the final text (see
+/// [`original_offset`]).
+pub fn original_range(spans: &[Span], range: TextRange) -> TextRange {
+    let start = original_offset(spans, range.start, End::Start);
+    let end = original_offset(spans, range.end, End::End).max(start);
+    TextRange::new(start, end)
+}
+
+/// Whether `offset` of the final text lies strictly inside a changed span: a cut there has no
+/// counterpart in the original.
+pub fn inside_a_change(spans: &[Span], offset: usize) -> bool {
+    let before = spans.partition_point(|span| span.new.start < offset);
+    before
+        .checked_sub(1)
+        .is_some_and(|i| offset < spans[i].new.end)
+}
+
 /// Offset from original to current coordinates just after `span`.
 fn span_end_delta(span: Span) -> isize {
     span.new.end as isize - span.old.end as isize
@@ -256,6 +301,43 @@ fn is_well_formed(spans: &[Span]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn final_offsets_map_back_to_the_original() {
+        // Original `aaXXbbYcc`, final `aabbZZZcc`: `XX` deleted at 2, `Y` replaced by `ZZZ`.
+        let original = b"aaXXbbYcc";
+        let edits = [
+            Edit::delete(TextRange::new(2, 4)),
+            Edit::replace(TextRange::new(6, 7), "ZZZ"),
+        ];
+        let mut map = ChangeMap::new();
+        let fixed = map.apply_pass(original, &edits).unwrap();
+        assert_eq!(fixed, b"aabbZZZcc");
+        let spans = map.spans();
+        let start = |o| original_offset(spans, o, End::Start);
+        let end = |o| original_offset(spans, o, End::End);
+        // Before, between and after the changes: exact.
+        assert_eq!((start(0), start(1)), (0, 1));
+        assert_eq!(original[start(2)], b'b');
+        assert_eq!((start(3), end(3)), (5, 5));
+        assert_eq!((start(7), start(8), end(9)), (7, 8, 9));
+        // A range ending where the deletion was ends before it.
+        assert_eq!(end(2), 2);
+        // Inside the replacement: its start, or its end.
+        assert_eq!((start(4), start(5), end(5), end(7)), (6, 6, 7, 7));
+        assert_eq!(end(4), 6);
+        assert_eq!(
+            original_range(spans, TextRange::new(4, 7)),
+            TextRange::new(6, 7)
+        );
+        assert_eq!(
+            original_range(spans, TextRange::new(0, 9)),
+            TextRange::new(0, 9)
+        );
+        assert!(inside_a_change(spans, 5) && inside_a_change(spans, 6));
+        assert!(!inside_a_change(spans, 4) && !inside_a_change(spans, 7));
+        assert!(!inside_a_change(spans, 2) && !inside_a_change(spans, 0));
+    }
 
     fn span(old: (usize, usize), new: (usize, usize)) -> Span {
         Span {
