@@ -48,6 +48,7 @@ fn fix(path: &str, raw: Vec<u8>) -> usize {
     let mut out = std::io::sink();
     diff::write_fixed_source_diff(
         &mut out,
+        &fixed.file.source.path,
         &fixed.file.source,
         &fixed.spans,
         &fixed.old_bytes,

@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod fix;
 pub mod model;
+pub mod paths;
 mod pieces;
 pub mod pipeline;
 pub mod render;

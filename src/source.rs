@@ -84,7 +84,8 @@ pub enum DecodeError {
 /// of 1.5 times its own.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
-    /// The path as given by the user (or `--stdin-filename`), used in every message.
+    /// The path as the user named it (or `--stdin-filename`), used in every human-facing message;
+    /// the command gives it in the platform's form (see [`crate::paths`]).
     pub path: String,
     pub encoding: Encoding,
     /// The file's bytes (BOM included) or, for UTF-16 files, the decoded text.

@@ -219,6 +219,7 @@ fn the_conversion_example_readme_shows_the_real_diff() {
         let fixed = fixed.expect("fix succeeds");
         svcscrub::render::diff::write_source_diff(
             &mut diff,
+            &file.source.path,
             &file.source,
             fixed.file.source.text(),
             &fixed.spans,

@@ -2,11 +2,12 @@
 //! diagnostics: an 8-bit script and a UTF-16 `.reg` export with non-ASCII text before the
 //! edits, so line:column and file byte offsets are checked across encodings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use svcscrub::diagnostic::{Diagnostic, Severity};
 use svcscrub::fix::{Applicability, Edit, Fix};
+use svcscrub::paths::ProjectRoot;
 use svcscrub::render::json::FileDiagnostics;
 use svcscrub::render::{Invocation, github, json, sarif};
 use svcscrub::rules::RuleInfo;
@@ -247,6 +248,7 @@ fn json_empty_is_an_empty_array() {
     assert_eq!(render_json(&[]), "[]\n");
     let source = script_source("a.ipf");
     let files = [FileDiagnostics {
+        path: &source.path,
         source: &source,
         diagnostics: &[],
     }];
@@ -261,10 +263,12 @@ fn json_snapshot() {
     let reg_diags = reg_diagnostics(&reg);
     let files = [
         FileDiagnostics {
+            path: &script.path,
             source: &script,
             diagnostics: &script_diags,
         },
         FileDiagnostics {
+            path: &reg.path,
             source: &reg,
             diagnostics: &reg_diags,
         },
@@ -278,6 +282,7 @@ fn json_edit_offsets_address_the_file_bytes() {
     assert_eq!(reg.encoding, Encoding::Utf16Le);
     let diags = reg_diagnostics(&reg);
     let files = [FileDiagnostics {
+        path: &reg.path,
         source: &reg,
         diagnostics: &diags,
     }];
@@ -315,6 +320,7 @@ fn json_8bit_content_is_shown_as_windows_1252() {
     assert_eq!(script.encoding, Encoding::Ansi);
     let diags = script_diagnostics(&script);
     let files = [FileDiagnostics {
+        path: &script.path,
         source: &script,
         diagnostics: &diags,
     }];
@@ -357,6 +363,7 @@ fn json_offsets_skip_a_utf8_bom() {
         }),
     }];
     let files = [FileDiagnostics {
+        path: &source.path,
         source: &source,
         diagnostics: &diags,
     }];
@@ -368,28 +375,49 @@ fn json_offsets_skip_a_utf8_bom() {
 
 // ---------------------------------------------------------------- sarif
 
+/// The project root of the SARIF tests: `/repo` (`C:\\repo` on Windows).
+fn repo() -> PathBuf {
+    PathBuf::from(if cfg!(windows) { r"C:\repo" } else { "/repo" })
+}
+
+/// A script and an export named as a user might name them in `/repo` (relative with `./` and a
+/// doubled separator; absolute), with their findings. Their machine-facing paths, which the
+/// renderers take, are `pkg/setup.ipf` and `pkg/Norton AV/symevent.reg`.
 fn sarif_files() -> (SourceFile, Vec<Diagnostic>, SourceFile, Vec<Diagnostic>) {
-    let script = script_source("pkg\\setup.ipf");
+    let script = script_source("./pkg//setup.ipf");
     let script_diags = script_diagnostics(&script);
-    let reg = reg_source("./pkg/Norton AV/symevent.reg");
+    let absolute = repo().join("pkg").join("Norton AV").join("symevent.reg");
+    let reg = reg_source(&absolute.to_string_lossy());
     let reg_diags = reg_diagnostics(&reg);
     (script, script_diags, reg, reg_diags)
+}
+
+/// The machine-facing path of a source named in `/repo`.
+fn machine(source: &SourceFile) -> String {
+    ProjectRoot::new(repo(), repo()).machine(&source.path)
 }
 
 #[test]
 fn sarif_snapshot() {
     let (script, script_diags, reg, reg_diags) = sarif_files();
+    let (script_path, reg_path) = (machine(&script), machine(&reg));
+    assert_eq!(
+        [script_path.as_str(), reg_path.as_str()],
+        ["pkg/setup.ipf", "pkg/Norton AV/symevent.reg"]
+    );
     let files = [
         FileDiagnostics {
+            path: &script_path,
             source: &script,
             diagnostics: &script_diags,
         },
         FileDiagnostics {
+            path: &reg_path,
             source: &reg,
             diagnostics: &reg_diags,
         },
     ];
-    let out = render_sarif(&files, Path::new("/repo"));
+    let out = render_sarif(&files, &repo());
     insta::assert_snapshot!("sarif_log", redact_version(&out));
 }
 
@@ -424,17 +452,24 @@ fn positive(value: &Value, path: &str) -> u64 {
 #[test]
 fn sarif_has_every_field_github_requires() {
     let (script, script_diags, reg, reg_diags) = sarif_files();
+    let (script_path, reg_path) = (machine(&script), machine(&reg));
+    assert_eq!(
+        [script_path.as_str(), reg_path.as_str()],
+        ["pkg/setup.ipf", "pkg/Norton AV/symevent.reg"]
+    );
     let files = [
         FileDiagnostics {
+            path: &script_path,
             source: &script,
             diagnostics: &script_diags,
         },
         FileDiagnostics {
+            path: &reg_path,
             source: &reg,
             diagnostics: &reg_diags,
         },
     ];
-    let log: Value = serde_json::from_str(&render_sarif(&files, Path::new("/repo"))).unwrap();
+    let log: Value = serde_json::from_str(&render_sarif(&files, &repo())).unwrap();
 
     assert_eq!(
         string(&log, "$schema"),
@@ -554,10 +589,11 @@ fn sarif_fix_regions_match_the_file_bytes() {
     let reg = reg_source("a.reg");
     let diags = reg_diagnostics(&reg);
     let files = [FileDiagnostics {
+        path: &reg.path,
         source: &reg,
         diagnostics: &diags,
     }];
-    let log: Value = serde_json::from_str(&render_sarif(&files, Path::new("/repo"))).unwrap();
+    let log: Value = serde_json::from_str(&render_sarif(&files, &repo())).unwrap();
     let replacement = get(
         &log,
         "runs.0.results.1.fixes.0.artifactChanges.0.replacements.0",
@@ -600,10 +636,11 @@ fn sarif_fingerprints_survive_line_shifts() {
         let source = SourceFile::new("pkg/setup.ipf", raw).unwrap();
         let diags = script_diagnostics(&source);
         let files = [FileDiagnostics {
+            path: &source.path,
             source: &source,
             diagnostics: &diags,
         }];
-        let log: Value = serde_json::from_str(&render_sarif(&files, Path::new("/repo"))).unwrap();
+        let log: Value = serde_json::from_str(&render_sarif(&files, &repo())).unwrap();
         let results = get(&log, "runs.0.results").as_array().unwrap().clone();
         results
             .iter()
@@ -632,10 +669,11 @@ fn sarif_repeated_findings_get_distinct_fingerprints() {
     diags.truncate(1);
     diags.push(diags[0].clone());
     let files = [FileDiagnostics {
+        path: &source.path,
         source: &source,
         diagnostics: &diags,
     }];
-    let log: Value = serde_json::from_str(&render_sarif(&files, Path::new("/repo"))).unwrap();
+    let log: Value = serde_json::from_str(&render_sarif(&files, &repo())).unwrap();
     let a = string(&log, "runs.0.results.0.partialFingerprints.svcscrub/v1");
     let b = string(&log, "runs.0.results.1.partialFingerprints.svcscrub/v1");
     assert_ne!(a, b);
@@ -668,10 +706,12 @@ fn github_annotations() {
     let reg_diags = reg_diagnostics(&reg);
     let files = [
         FileDiagnostics {
+            path: &script.path,
             source: &script,
             diagnostics: &script_diags,
         },
         FileDiagnostics {
+            path: &reg.path,
             source: &reg,
             diagnostics: &reg_diags,
         },
@@ -715,6 +755,7 @@ fn github_escapes_properties_and_messages() {
         fix: None,
     }];
     let files = [FileDiagnostics {
+        path: &source.path,
         source: &source,
         diagnostics: &diags,
     }];

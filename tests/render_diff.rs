@@ -421,7 +421,7 @@ fn source_diff_keeps_the_utf8_bom_and_decodes_utf16() {
     let source = SourceFile::new(PATH, raw.clone()).unwrap();
     let (new_text, spans) = run_passes(source.text(), &[vec![Edit::replace(r(0, 5), "1st")]]);
     let mut out = Vec::new();
-    assert!(write_source_diff(&mut out, &source, &new_text, &spans, false).unwrap());
+    assert!(write_source_diff(&mut out, &source.path, &source, &new_text, &spans, false).unwrap());
     assert!(contains(
         &out,
         b"\n-\xEF\xBB\xBFfirst\r\n+\xEF\xBB\xBF1st\r\n"
@@ -439,7 +439,7 @@ fn source_diff_keeps_the_utf8_bom_and_decodes_utf16() {
     let at = find(source.text(), "\"1\"".as_bytes());
     let (new_text, spans) = run_passes(source.text(), &[vec![Edit::replace(at, "\"2\"")]]);
     let mut out = Vec::new();
-    write_source_diff(&mut out, &source, &new_text, &spans, false).unwrap();
+    write_source_diff(&mut out, &source.path, &source, &new_text, &spans, false).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         "--- a/x.reg\n+++ b/x.reg\n@@ -1,3 +1,3 @@\n Windows Registry Editor Version 5.00\r\n \r\n-\"Café\"=\"1\"\r\n+\"Café\"=\"2\"\r\n"
@@ -866,7 +866,15 @@ fn fixed_source_diff_is_the_source_diff() {
             let old_bytes = old_bytes_of(text, &spans);
             for color in [false, true] {
                 let mut expected = Vec::new();
-                write_source_diff(&mut expected, original, &new_text, &spans, color).unwrap();
+                write_source_diff(
+                    &mut expected,
+                    &original.path,
+                    original,
+                    &new_text,
+                    &spans,
+                    color,
+                )
+                .unwrap();
                 assert!(!expected.is_empty());
                 let fixed_files = [
                     SourceFile::new(PATH, original.encode(&new_text)).unwrap(),
@@ -876,8 +884,15 @@ fn fixed_source_diff_is_the_source_diff() {
                     assert_eq!(fixed.encoding, original.encoding);
                     let mut out = Vec::new();
                     assert!(
-                        write_fixed_source_diff(&mut out, fixed, &spans, &old_bytes, color)
-                            .unwrap()
+                        write_fixed_source_diff(
+                            &mut out,
+                            &fixed.path,
+                            fixed,
+                            &spans,
+                            &old_bytes,
+                            color
+                        )
+                        .unwrap()
                     );
                     assert_eq!(
                         String::from_utf8_lossy(&out),

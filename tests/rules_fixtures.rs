@@ -43,6 +43,7 @@ fn diffs(out: &mut String, files: &[Loaded], unsafe_fixes: bool) {
         let mut diff = Vec::new();
         write_source_diff(
             &mut diff,
+            &file.source.path,
             &file.source,
             fixed.file.source.text(),
             &fixed.spans,
@@ -53,6 +54,7 @@ fn diffs(out: &mut String, files: &[Loaded], unsafe_fixes: bool) {
         let mut from_fixed = Vec::new();
         write_fixed_source_diff(
             &mut from_fixed,
+            &fixed.file.source.path,
             &fixed.file.source,
             &fixed.spans,
             &fixed.old_bytes,

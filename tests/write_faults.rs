@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use assert_cmd::cargo::cargo_bin_cmd;
 use clap::Parser;
 use svcscrub::cli::args::{Cli, Command, FixArgs};
-use svcscrub::cli::{Input, InputSource, write_fixed};
+use svcscrub::cli::{Input, write_fixed};
+use svcscrub::paths::ProjectRoot;
 use svcscrub::pipeline::{self, Fixed};
 use svcscrub::write::{Fs, RealFs};
 use tempfile::NamedTempFile;
@@ -58,11 +59,8 @@ fn fix_args(extra: &[&str]) -> FixArgs {
 
 /// Reads and fixes `path` as the command does.
 fn load_and_fix(path: &Path) -> (Input, Fixed) {
-    let input = Input {
-        source: InputSource::File(path.to_path_buf()),
-        display: path.display().to_string(),
-        explicit: true,
-    };
+    let root = ProjectRoot::discover(&std::env::current_dir().unwrap(), None);
+    let input = Input::file(path.to_path_buf(), true, &root);
     let loaded = pipeline::load(&input.display, fs::read(path).unwrap()).unwrap();
     let fixed = pipeline::fix_package(vec![loaded], &[], &common::options(false))
         .remove(0)

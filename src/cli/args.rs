@@ -116,6 +116,11 @@ pub struct CommonArgs {
     #[arg(long)]
     pub no_config: bool,
 
+    /// Machine-facing paths (diffs, SARIF, GitHub, JSON) are relative to DIR (default: the
+    /// nearest ancestor of the working directory with `.git`, else the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub project_root: Option<PathBuf>,
+
     /// The name to report for standard input.
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,

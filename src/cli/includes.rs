@@ -144,6 +144,7 @@ impl Walker {
                 .and_then(|rel| rel.to_str())
                 .and_then(|rel| include_target(&self.nodes[node].display, rel.as_bytes()))
                 .unwrap_or(target);
+            let display = crate::paths::human(&display);
             let child = match self.index.get(&canonical) {
                 Some(&child) => child,
                 None => match read(&found, &display) {

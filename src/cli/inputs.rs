@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::InputError;
+use crate::paths::{ProjectRoot, human};
 
 /// Where an input's bytes come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,13 +16,37 @@ pub enum InputSource {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Input {
     pub source: InputSource,
-    /// The path as the user should see it (as given, or as found under a given directory).
+    /// The path as the user should see it (as given, or as found under a given directory), in
+    /// the platform's form ([`human`]).
     pub display: String,
+    /// The path as diffs and machine-readable reports name it ([`ProjectRoot::machine`]).
+    pub machine: String,
     /// Named on the command line (recognised by content) rather than found in a directory.
     pub explicit: bool,
 }
 
 impl Input {
+    /// The input at `path` (as named or found), shown as [`crate::paths`] decides.
+    pub fn file(path: PathBuf, explicit: bool, root: &ProjectRoot) -> Self {
+        let named = path.to_string_lossy();
+        Self {
+            display: human(&named),
+            machine: root.machine(&named),
+            source: InputSource::File(path),
+            explicit,
+        }
+    }
+
+    /// Standard input, named `name` (a path relative to the working directory) or `-`.
+    pub fn stdin(name: Option<&str>, root: &ProjectRoot) -> Self {
+        Self {
+            display: name.map_or_else(|| "-".to_string(), human),
+            machine: name.map_or_else(|| "-".to_string(), |name| root.machine(name)),
+            source: InputSource::Stdin,
+            explicit: true,
+        }
+    }
+
     /// The directory whose files form this input's package.
     pub fn package_dir(&self) -> PathBuf {
         match &self.source {
@@ -49,7 +74,11 @@ fn is_hidden_or_vcs(name: &std::ffi::OsStr) -> bool {
 /// directories; the result is sorted per argument so output order is deterministic.
 /// Errors (missing paths, unreadable directories, symlink loops) are returned beside the
 /// inputs so the other inputs are still processed.
-pub fn discover(paths: &[PathBuf], stdin_name: Option<&str>) -> (Vec<Input>, Vec<InputError>) {
+pub fn discover(
+    paths: &[PathBuf],
+    stdin_name: Option<&str>,
+    root: &ProjectRoot,
+) -> (Vec<Input>, Vec<InputError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let default = [PathBuf::from(".")];
@@ -60,22 +89,13 @@ pub fn discover(paths: &[PathBuf], stdin_name: Option<&str>) -> (Vec<Input>, Vec
     };
     for path in paths {
         if path.as_os_str() == "-" {
-            inputs.push(Input {
-                source: InputSource::Stdin,
-                display: stdin_name.unwrap_or("-").to_string(),
-                explicit: true,
-            });
+            inputs.push(Input::stdin(stdin_name, root));
             continue;
         }
-        let display = path.display().to_string();
         match std::fs::metadata(path) {
-            Err(e) => errors.push(InputError::new(display, describe_io(&e))),
-            Ok(meta) if meta.is_dir() => walk(path, &mut inputs, &mut errors),
-            Ok(_) => inputs.push(Input {
-                source: InputSource::File(path.clone()),
-                display,
-                explicit: true,
-            }),
+            Err(e) => errors.push(InputError::new(shown(path), describe_io(&e))),
+            Ok(meta) if meta.is_dir() => walk(path, root, &mut inputs, &mut errors),
+            Ok(_) => inputs.push(Input::file(path.clone(), true, root)),
         }
     }
     (inputs, errors)
@@ -85,7 +105,7 @@ pub fn discover(paths: &[PathBuf], stdin_name: Option<&str>) -> (Vec<Input>, Vec
 /// rayon pool when that gives the same result: when no entry is a symbolic link (links are
 /// followed, and a link loop is reported relative to the walk that finds it) and the root
 /// can be listed. Otherwise, and with one thread, the one sequential walk.
-fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
+fn walk(root: &Path, project: &ProjectRoot, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
     use rayon::prelude::*;
 
     /// What a top-level entry of `root` contributes, in the order the sequential walk meets it.
@@ -94,7 +114,7 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
         Dir(PathBuf),
     }
     let mut sequential = || {
-        walk_sequential(root, inputs, errors);
+        walk_sequential(root, project, inputs, errors);
     };
     if rayon::current_num_threads() < 2 {
         return sequential();
@@ -124,11 +144,7 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
         } else if kind.is_dir() {
             parts.push(Part::Dir(path));
         } else if kind.is_file() && has_input_extension(&path) {
-            parts.push(Part::File(Input {
-                display: path.display().to_string(),
-                source: InputSource::File(path),
-                explicit: false,
-            }));
+            parts.push(Part::File(Input::file(path, false, project)));
         }
     }
     let walked: Vec<Option<(Vec<Input>, Vec<InputError>)>> = parts
@@ -137,7 +153,7 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
             Part::File(_) => Some((Vec::new(), Vec::new())),
             Part::Dir(dir) => {
                 let (mut found, mut failed) = (Vec::new(), Vec::new());
-                walk_sequential(dir, &mut found, &mut failed).then_some((found, failed))
+                walk_sequential(dir, project, &mut found, &mut failed).then_some((found, failed))
             }
         })
         .collect();
@@ -156,7 +172,12 @@ fn walk(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
 }
 
 /// One walkdir walk of `root`. Returns whether it met no symbolic link (for [`walk`]).
-fn walk_sequential(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) -> bool {
+fn walk_sequential(
+    root: &Path,
+    project: &ProjectRoot,
+    inputs: &mut Vec<Input>,
+    errors: &mut Vec<InputError>,
+) -> bool {
     let mut no_links = true;
     let walker = walkdir::WalkDir::new(root)
         .follow_links(true)
@@ -168,17 +189,11 @@ fn walk_sequential(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputE
             Ok(entry) => {
                 no_links &= !entry.path_is_symlink();
                 if entry.file_type().is_file() && has_input_extension(entry.path()) {
-                    inputs.push(Input {
-                        source: InputSource::File(entry.path().to_path_buf()),
-                        display: entry.path().display().to_string(),
-                        explicit: false,
-                    });
+                    inputs.push(Input::file(entry.path().to_path_buf(), false, project));
                 }
             }
             Err(e) => {
-                let path = e
-                    .path()
-                    .map_or_else(|| root.display().to_string(), |p| p.display().to_string());
+                let path = shown(e.path().unwrap_or(root));
                 let message = if e.loop_ancestor().is_some() {
                     "symbolic link loop; not followed".to_string()
                 } else if let Some(io) = e.io_error() {
@@ -191,6 +206,11 @@ fn walk_sequential(root: &Path, inputs: &mut Vec<Input>, errors: &mut Vec<InputE
         }
     }
     no_links
+}
+
+/// A path named or found, in the human-facing form.
+fn shown(path: &Path) -> String {
+    human(&path.to_string_lossy())
 }
 
 /// A short, lower-case description of an I/O error, without the OS error number.

@@ -16,6 +16,7 @@ use super::{Status, catalog};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::InputError;
 use crate::model::Hive;
+use crate::paths::ProjectRoot;
 use crate::pipeline::{self, Fixed, Loaded, Options};
 use crate::render::json::FileDiagnostics;
 use crate::render::summary::{CheckCounts, FixCounts, check_summary, fix_summary};
@@ -211,8 +212,9 @@ fn load_input(input: &Input) -> Result<Loaded, InputError> {
 fn plan_packages(
     common: &CommonArgs,
     unsafe_fixes: bool,
+    root: &ProjectRoot,
 ) -> anyhow::Result<(Vec<Package>, Vec<InputError>)> {
-    let (inputs, errors) = discover(&common.paths, common.stdin_filename.as_deref());
+    let (inputs, errors) = discover(&common.paths, common.stdin_filename.as_deref(), root);
     let mut order: Vec<PathBuf> = Vec::new();
     let mut groups: HashMap<PathBuf, Vec<Input>> = HashMap::new();
     for input in inputs {
@@ -268,7 +270,7 @@ fn plan_packages(
         let settings =
             Settings::resolve(config, &overrides, &codes).map_err(|e| anyhow::anyhow!("{e}"))?;
         let context = if inputs.iter().any(|i| i.explicit) {
-            siblings(&dir, &inputs)
+            siblings(&dir, &inputs, root)
         } else {
             Vec::new()
         };
@@ -281,6 +283,15 @@ fn plan_packages(
     Ok((packages, errors))
 }
 
+/// The root machine-facing paths are relative to (see [`crate::paths`]). Without a working
+/// directory (it was removed), paths are taken as named.
+pub fn project_root(common: &CommonArgs) -> ProjectRoot {
+    match std::env::current_dir() {
+        Ok(cwd) => ProjectRoot::discover(&cwd, common.project_root.as_deref()),
+        Err(_) => ProjectRoot::new(PathBuf::new(), PathBuf::new()),
+    }
+}
+
 /// The packages, discovered on the worker pool (so `-j` bounds discovery too), and the pool.
 /// The pool's own error (`--jobs 0`) is left to the caller, to report after the others.
 type Planned = (Vec<Package>, Vec<InputError>);
@@ -288,17 +299,18 @@ type Planned = (Vec<Package>, Vec<InputError>);
 fn plan_on_pool(
     common: &CommonArgs,
     unsafe_fixes: bool,
+    root: &ProjectRoot,
 ) -> anyhow::Result<(anyhow::Result<rayon::ThreadPool>, Planned)> {
     let pool = thread_pool(common.jobs);
     let planned = match &pool {
-        Ok(pool) => pool.install(|| plan_packages(common, unsafe_fixes)),
-        Err(_) => plan_packages(common, unsafe_fixes),
+        Ok(pool) => pool.install(|| plan_packages(common, unsafe_fixes, root)),
+        Err(_) => plan_packages(common, unsafe_fixes, root),
     }?;
     Ok((pool, planned))
 }
 
 /// Scripts in `dir` that are not among `inputs`: they hold Create Service items that count.
-fn siblings(dir: &Path, inputs: &[Input]) -> Vec<Input> {
+fn siblings(dir: &Path, inputs: &[Input], root: &ProjectRoot) -> Vec<Input> {
     let listing = if dir.as_os_str().is_empty() {
         Path::new(".")
     } else {
@@ -326,11 +338,7 @@ fn siblings(dir: &Path, inputs: &[Input]) -> Vec<Input> {
     found.sort();
     found
         .into_iter()
-        .map(|p| Input {
-            display: p.display().to_string(),
-            source: InputSource::File(p),
-            explicit: false,
-        })
+        .map(|p| Input::file(p, false, root))
         .collect()
 }
 
@@ -516,7 +524,8 @@ fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<(
 
 fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let common = &args.common;
-    let (pool, (packages, discovery_errors)) = plan_on_pool(common, false)?;
+    let root = project_root(common);
+    let (pool, (packages, discovery_errors)) = plan_on_pool(common, false, &root)?;
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = pool?;
     let stdout = std::io::stdout();
@@ -534,8 +543,11 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
     let warnings = print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
-    let mut notices: Vec<Notice<'_>> = discovery_errors.iter().map(error_notice).collect();
-    notices.extend(warnings.into_iter().map(warning_notice));
+    let mut notices: Vec<Notice<'_>> = discovery_errors
+        .iter()
+        .map(|e| error_notice(e, &root))
+        .collect();
+    notices.extend(warnings.into_iter().map(|w| warning_notice(w, &root)));
 
     let mut counts = CheckCounts::default();
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
@@ -547,6 +559,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
                 match &checked.report {
                     Some(report) => rendered.push(report),
                     None => reported.push(FileDiagnostics {
+                        path: &result.input.machine,
                         source: &checked.source,
                         diagnostics: &checked.diagnostics,
                     }),
@@ -554,7 +567,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
             }
             Err(e) => {
                 writeln!(err, "error: {e}")?;
-                notices.push(error_notice(e));
+                notices.push(error_notice(e, &root));
             }
         }
     }
@@ -573,14 +586,12 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         exit_code: status as u8,
         working_directory: &working_directory,
     };
-    write_report(
-        &mut out,
-        common.format,
-        &reported,
+    let style = ReportStyle {
+        format: common.format,
         color,
         unsafe_fixes,
-        &invocation,
-    )?;
+    };
+    write_report(&mut out, &style, &reported, &invocation, &root)?;
     if !common.quiet && matches!(common.format, OutputFormat::Full | OutputFormat::Concise) {
         writeln!(out, "{}", check_summary(&counts))?;
     }
@@ -590,30 +601,38 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     Ok(status)
 }
 
-fn error_notice(problem: &InputError) -> Notice<'_> {
-    Notice {
-        severity: Severity::Error,
-        problem,
-    }
+/// A problem that stops an input, for the reports that describe the run.
+fn error_notice<'a>(problem: &'a InputError, root: &ProjectRoot) -> Notice<'a> {
+    Notice::new(Severity::Error, problem, root)
 }
 
-fn warning_notice(problem: &InputError) -> Notice<'_> {
-    Notice {
-        severity: Severity::Warning,
-        problem,
-    }
+/// A problem the run met and went on.
+fn warning_notice<'a>(problem: &'a InputError, root: &ProjectRoot) -> Notice<'a> {
+    Notice::new(Severity::Warning, problem, root)
+}
+
+/// How a report is written.
+#[derive(Clone, Copy)]
+struct ReportStyle {
+    format: OutputFormat,
+    color: bool,
+    unsafe_fixes: bool,
 }
 
 /// Writes diagnostics in `format` (the whole report for machine formats; SARIF and `github`
 /// also describe the run's errors and warnings).
 fn write_report(
     out: &mut dyn Write,
-    format: OutputFormat,
+    style: &ReportStyle,
     files: &[FileDiagnostics<'_>],
-    color: bool,
-    unsafe_fixes: bool,
     invocation: &Invocation<'_>,
+    root: &ProjectRoot,
 ) -> anyhow::Result<()> {
+    let ReportStyle {
+        format,
+        color,
+        unsafe_fixes,
+    } = *style;
     match format {
         OutputFormat::Full => {
             let options = full::FullOptions {
@@ -630,9 +649,7 @@ fn write_report(
             }
         }
         OutputFormat::Json => json::render(out, files)?,
-        OutputFormat::Sarif => {
-            sarif::render(out, RULES, files, invocation.working_directory, invocation)?;
-        }
+        OutputFormat::Sarif => sarif::render(out, RULES, files, root.dir(), invocation)?,
         OutputFormat::Github => github::render(out, files, invocation.notices)?,
     }
     Ok(())
@@ -666,6 +683,7 @@ fn fix_one_package(
     let mut ok = Vec::new();
     let mut errors = errors;
     for ((i, result), path) in positions.into_iter().zip(fixed).zip(paths) {
+        let machine = &package.inputs[i].machine;
         match result {
             Ok(mut fixed) => {
                 // Nothing after this reads the tree (the diff and the report read the text):
@@ -674,7 +692,7 @@ fn fix_one_package(
                 fixed.file.syntax = Syntax::empty();
                 let diff = diff_color
                     .filter(|_| !fixed.spans.is_empty())
-                    .map(|color| fixed_diff(&fixed, color));
+                    .map(|color| fixed_diff(machine, &fixed, color));
                 if dry_run && let Some((original, remaining)) = fixed.remaining_on_original() {
                     fixed.file.source = original;
                     fixed.remaining = remaining;
@@ -688,12 +706,13 @@ fn fix_one_package(
 }
 
 /// The unified diff of a fixed file against its original, from the fixed text and the
-/// original bytes of what changed.
-fn fixed_diff(fixed: &Fixed, color: bool) -> Vec<u8> {
+/// original bytes of what changed; `path` names the file in its headers.
+fn fixed_diff(path: &str, fixed: &Fixed, color: bool) -> Vec<u8> {
     let mut out = Vec::new();
     // Writing to a Vec cannot fail, and the spans fit the text they were recorded on.
     let _ = diff::write_fixed_source_diff(
         &mut out,
+        path,
         &fixed.file.source,
         &fixed.spans,
         &fixed.old_bytes,
@@ -704,7 +723,8 @@ fn fixed_diff(fixed: &Fixed, color: bool) -> Vec<u8> {
 
 fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let common = &args.common;
-    let (pool, (packages, discovery_errors)) = plan_on_pool(common, args.unsafe_fixes)?;
+    let root = project_root(common);
+    let (pool, (packages, discovery_errors)) = plan_on_pool(common, args.unsafe_fixes, &root)?;
     let input_count: usize = packages.iter().map(|p| p.inputs.len()).sum();
     if args.output.is_some() && (input_count != 1 || !discovery_errors.is_empty()) {
         anyhow::bail!("-o/--output needs exactly one input file (got {input_count})");
@@ -761,15 +781,19 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         }
         counts.add_file(fixed.fixed, &fixed.remaining, unsafe_fixes);
         reported.push(FileDiagnostics {
+            path: &result.input.machine,
             source: &fixed.file.source,
             diagnostics: &fixed.remaining,
         });
     }
-    let mut notices: Vec<Notice<'_>> = discovery_errors.iter().map(error_notice).collect();
-    notices.extend(warnings.into_iter().map(warning_notice));
+    let mut notices: Vec<Notice<'_>> = discovery_errors
+        .iter()
+        .map(|e| error_notice(e, &root))
+        .collect();
+    notices.extend(warnings.into_iter().map(|w| warning_notice(w, &root)));
     notices.extend(failed.iter().map(|e| match e {
-        Ok(e) => error_notice(e),
-        Err(e) => error_notice(e),
+        Ok(e) => error_notice(e, &root),
+        Err(e) => error_notice(e, &root),
     }));
     let errors = discovery_errors.len() + failed.len();
     counts.errors = errors;
@@ -781,23 +805,26 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         exit_code: status as u8,
         working_directory: &working_directory,
     };
+    let style = |color| ReportStyle {
+        format: common.format,
+        color,
+        unsafe_fixes,
+    };
     if machine {
         write_report(
             &mut out,
-            common.format,
+            &style(stdout_color),
             &reported,
-            stdout_color,
-            unsafe_fixes,
             &invocation,
+            &root,
         )?;
     } else {
         write_report(
             &mut err,
-            common.format,
+            &style(stderr_color),
             &reported,
-            stderr_color,
-            unsafe_fixes,
             &invocation,
+            &root,
         )?;
         if !common.quiet {
             writeln!(err, "{}", fix_summary(&counts))?;

@@ -206,9 +206,11 @@ fn write_diff(
 /// Writes the diff of a source file against its fixed working text `new_text`, in the form
 /// PRODUCT.md promises: the file's own bytes for 8-bit and UTF-8 files (BOM included, so the
 /// diff applies to the file), the decoded UTF-8 text for UTF-16 files. `spans` address the
-/// working text. Returns whether anything was written.
+/// working text; `path` names the file in the headers (its machine-facing form, see
+/// [`crate::paths`]). Returns whether anything was written.
 pub fn write_source_diff(
     out: &mut dyn Write,
+    path: &str,
     source: &SourceFile,
     new_text: &[u8],
     spans: &[Span],
@@ -221,9 +223,9 @@ pub fn write_source_diff(
             new.extend_from_slice(bom);
             new.extend_from_slice(new_text);
             let shifted = shifted(spans, bom.len());
-            write_unified_diff(out, &source.path, &source.raw(), &new, &shifted, color)
+            write_unified_diff(out, path, &source.raw(), &new, &shifted, color)
         }
-        _ => write_unified_diff(out, &source.path, source.text(), new_text, spans, color),
+        _ => write_unified_diff(out, path, source.text(), new_text, spans, color),
     }
 }
 
@@ -237,6 +239,7 @@ pub fn write_source_diff(
 /// keeps its bytes, encoded (a copy of the text behind the BOM) otherwise.
 pub fn write_fixed_source_diff(
     out: &mut dyn Write,
+    path: &str,
     source: &SourceFile,
     spans: &[Span],
     old_bytes: &[u8],
@@ -246,9 +249,9 @@ pub fn write_fixed_source_diff(
         Encoding::Utf8Bom => {
             let raw = source.raw();
             let shifted = shifted(spans, source.encoding.bom().len());
-            write_fixed_diff(out, &source.path, &raw, &shifted, old_bytes, color)
+            write_fixed_diff(out, path, &raw, &shifted, old_bytes, color)
         }
-        _ => write_fixed_diff(out, &source.path, source.text(), spans, old_bytes, color),
+        _ => write_fixed_diff(out, path, source.text(), spans, old_bytes, color),
     }
 }
 

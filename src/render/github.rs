@@ -5,7 +5,8 @@
 //! ```
 //!
 //! (`::warning` for warnings). Positions are 1-based, the end exclusive, as in the other
-//! formats; PATH is the path as given. Before the findings, each notice of the run gets one
+//! formats; PATH is the machine-facing path (relative to the project root, `/`-separated; see
+//! [`crate::paths`]). Before the findings, each notice of the run gets one
 //! too, so a failed run is never a clean-looking one: an input that could not be processed is
 //! `::error file=PATH[,line=L,col=C],title=svcscrub::message`, a warning (an include that could
 //! not be followed) the same with `::warning`. Escaping follows the Actions runner: in the message
@@ -42,13 +43,13 @@ pub fn render(
             out,
             "::{} file={}{at},title=svcscrub::{}",
             command(notice.severity),
-            escape_property(&problem.path),
+            escape_property(&notice.path),
             escape_data(&problem.message),
         )?;
     }
     for file in files {
         let mut positions = Positions::new(file.source);
-        let path = escape_property(&file.source.path);
+        let path = escape_property(file.path);
         for diag in file.diagnostics {
             let (start, end) = positions.range(diag.range.start, diag.range.end);
             let command = command(diag.severity);

@@ -21,6 +21,8 @@ use crate::text::LineCol;
 /// One file's findings, as every machine-readable renderer takes them.
 #[derive(Clone, Copy, Debug)]
 pub struct FileDiagnostics<'a> {
+    /// The file's machine-facing path ([`crate::paths::ProjectRoot::machine`]).
+    pub path: &'a str,
     pub source: &'a SourceFile,
     pub diagnostics: &'a [Diagnostic],
 }
@@ -62,7 +64,7 @@ pub fn render(out: &mut dyn Write, files: &[FileDiagnostics]) -> io::Result<()> 
         let mut positions = Positions::new(file.source);
         file.diagnostics
             .iter()
-            .map(move |diag| json_diagnostic(file.source, &mut positions, diag))
+            .map(move |diag| json_diagnostic(file, &mut positions, diag))
     });
     let formatter = serde_json::ser::PrettyFormatter::with_indent(b"  ");
     let mut ser = serde_json::Serializer::with_formatter(&mut *out, formatter);
@@ -71,17 +73,18 @@ pub fn render(out: &mut dyn Write, files: &[FileDiagnostics]) -> io::Result<()> 
 }
 
 fn json_diagnostic<'a>(
-    source: &'a SourceFile,
+    file: &FileDiagnostics<'a>,
     positions: &mut Positions<'_>,
     diag: &'a Diagnostic,
 ) -> JsonDiagnostic<'a> {
+    let source = file.source;
     let (start, end) = positions.range(diag.range.start, diag.range.end);
     JsonDiagnostic {
         code: diag.code,
         name: diag.name,
         severity: diag.severity,
         message: &diag.message,
-        path: &source.path,
+        path: file.path,
         line: start.line,
         column: start.column,
         end_line: end.line,

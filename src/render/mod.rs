@@ -13,14 +13,35 @@ use std::path::Path;
 
 use crate::diagnostic::Severity;
 use crate::error::InputError;
+use crate::paths::ProjectRoot;
 
 /// Something the run reports that is not a finding: an input that could not be processed (an
 /// error; the run exits 2) or a problem it met and went on (a warning: an include that could
 /// not be followed).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Notice<'a> {
     pub severity: Severity,
     pub problem: &'a InputError,
+    /// The machine-facing path of the problem's file ([`ProjectRoot::machine`]; `-` for
+    /// standard input without a name), which the machine formats name it by.
+    pub path: String,
+}
+
+impl<'a> Notice<'a> {
+    /// A notice about `problem`, whose human-facing path is named relative to the working
+    /// directory of the run `root` is the project root of.
+    pub fn new(severity: Severity, problem: &'a InputError, root: &ProjectRoot) -> Self {
+        let path = if problem.path == "-" {
+            problem.path.clone()
+        } else {
+            root.machine(&problem.path)
+        };
+        Self {
+            severity,
+            problem,
+            path,
+        }
+    }
 }
 
 /// The run as a whole, for the formats that describe it beside its findings (SARIF's

@@ -4,7 +4,7 @@
 //! description, Markdown help, default level). Each result has:
 //! - `ruleId`, `ruleIndex` (when the rule is in the list), `level`, `message.text`;
 //! - one location: `artifactLocation { uri, uriBaseId: "%SRCROOT%" }` with the path relative to
-//!   `base` (forward slashes, no `./`, percent-encoded), and a `region` with 1-based
+//!   the project root (forward slashes, normalised, percent-encoded; see [`crate::paths`]), and a `region` with 1-based
 //!   `startLine`/`startColumn`/`endLine`/`endColumn` (end exclusive). `run.columnKind` is
 //!   `unicodeCodePoints`: columns count characters (for 8-bit files a byte is a character);
 //! - `partialFingerprints["svcscrub/v1"]`: 16 hex digits of a 64-bit FNV-1a hash over the rule
@@ -22,8 +22,8 @@
 //!   (`byteOffset`/`byteLength` in the file, BOM and UTF-16 code units included, the same
 //!   offsets as the JSON output), and `insertedContent.text` unless the edit only deletes.
 //!
-//! A path outside `base` (or absolute and not below it) gets an absolute `file://` uri and no
-//! `uriBaseId`. When `base` is absolute, `run.originalUriBaseIds["%SRCROOT%"]` records it.
+//! A path outside the root gets an absolute `file://` uri and no `uriBaseId`. When `base` (the
+//! root) is absolute, `run.originalUriBaseIds["%SRCROOT%"]` records it.
 //!
 //! `run.invocations` has one invocation: `executionSuccessful` (false when an input could not
 //! be processed), `exitCode`, `workingDirectory` (a `file://` uri) and
@@ -42,6 +42,7 @@ use super::{Invocation, Notice};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::Applicability;
 use crate::model::path::segments;
+use crate::paths::slashed;
 use crate::rules::RuleInfo;
 use crate::source::to_display;
 
@@ -259,9 +260,9 @@ struct Content<'a> {
 }
 
 /// Writes a SARIF log of `files`' findings and of the run (`invocation`), describing every rule
-/// in `rules`. Artifact uris are made relative to `base` (normally the current directory, which
-/// relative paths already are relative to). The log is pretty-printed with two-space
-/// indentation and ends with a newline.
+/// in `rules`. Artifact uris are the files' machine-facing paths, relative to `base`, the
+/// project root (recorded as `%SRCROOT%` when absolute). The log is pretty-printed with
+/// two-space indentation and ends with a newline.
 pub fn render(
     out: &mut dyn Write,
     rules: &[RuleInfo],
@@ -273,7 +274,7 @@ pub fn render(
         rules.iter().enumerate().map(|(i, r)| (r.code, i)).collect();
     let mut results = Vec::new();
     for file in files {
-        let location = artifact_location(&file.source.path, base);
+        let location = artifact_location(file.path);
         let mut positions = Positions::new(file.source);
         let mut occurrences: HashMap<(&str, String, Option<String>), usize> = HashMap::new();
         for diag in file.diagnostics {
@@ -306,7 +307,7 @@ pub fn render(
                 },
             },
             original_uri_base_ids: base.is_absolute().then(|| {
-                let mut uri = file_uri(&slashed(&base.to_string_lossy()));
+                let mut uri = file_uri(&slashed(base));
                 if !uri.ends_with('/') {
                     uri.push('/');
                 }
@@ -319,7 +320,7 @@ pub fn render(
                 )])
             }),
             column_kind: "unicodeCodePoints",
-            invocations: [sarif_invocation(invocation, base)],
+            invocations: [sarif_invocation(invocation)],
             results,
         }],
     };
@@ -423,10 +424,8 @@ fn result<'a>(
     }
 }
 
-fn sarif_invocation<'a>(invocation: &Invocation<'a>, base: &Path) -> SarifInvocation<'a> {
-    let mut directory = file_uri(&normalize(&slashed(
-        &invocation.working_directory.to_string_lossy(),
-    )));
+fn sarif_invocation<'a>(invocation: &Invocation<'a>) -> SarifInvocation<'a> {
+    let mut directory = file_uri(&slashed(invocation.working_directory));
     if !directory.ends_with('/') {
         directory.push('/');
     }
@@ -437,22 +436,18 @@ fn sarif_invocation<'a>(invocation: &Invocation<'a>, base: &Path) -> SarifInvoca
             uri: directory,
             uri_base_id: None,
         },
-        tool_execution_notifications: invocation
-            .notices
-            .iter()
-            .map(|notice| notification(notice, base))
-            .collect(),
+        tool_execution_notifications: invocation.notices.iter().map(notification).collect(),
     }
 }
 
-fn notification<'a>(notice: &Notice<'a>, base: &Path) -> Notification<'a> {
+fn notification<'a>(notice: &Notice<'a>) -> Notification<'a> {
     let problem = notice.problem;
     Notification {
         level: notice.severity,
         message: problem.message.as_str().into(),
         locations: [NotificationLocation {
             physical_location: NotificationPhysicalLocation {
-                artifact_location: artifact_location(&problem.path, base),
+                artifact_location: artifact_location(&notice.path),
                 region: problem.position.map(|at| StartRegion {
                     start_line: at.line,
                     start_column: at.column,
@@ -526,71 +521,32 @@ impl Fnv1a {
     }
 }
 
-/// The artifact location of a path as given by the user: relative to `base` with
-/// `%SRCROOT%` when possible, otherwise an absolute `file://` uri.
-fn artifact_location(path: &str, base: &Path) -> ArtifactLocation {
-    let given = Path::new(path);
-    let relative = if given.is_absolute() {
-        given.strip_prefix(base).ok().map(|p| p.to_string_lossy())
-    } else {
-        Some(given.to_string_lossy())
-    };
-    if let Some(rel) = relative {
-        let rel = normalize(&slashed(&rel));
-        if !rel.starts_with("../") && rel != ".." {
-            return ArtifactLocation {
-                uri: percent_encode(&rel, false),
-                uri_base_id: Some(SRCROOT),
-            };
+/// The artifact location of a machine-facing path ([`crate::paths::ProjectRoot::machine`]):
+/// a relative path is relative to the project root, `%SRCROOT%`; an absolute one (outside the
+/// root) gets a `file://` uri.
+fn artifact_location(path: &str) -> ArtifactLocation {
+    let drive = |b: &[u8]| b.len() > 2 && b[0].is_ascii_alphabetic() && b[1..3] == *b":/";
+    let absolute = path.starts_with('/') || drive(path.as_bytes());
+    if absolute {
+        ArtifactLocation {
+            uri: file_uri(path),
+            uri_base_id: None,
         }
-        if !base.is_absolute() {
-            return ArtifactLocation {
-                uri: percent_encode(&rel, false),
-                uri_base_id: Some(SRCROOT),
-            };
-        }
-    }
-    let absolute = if given.is_absolute() {
-        given.to_path_buf()
     } else {
-        base.join(given)
-    };
-    ArtifactLocation {
-        uri: file_uri(&normalize(&slashed(&absolute.to_string_lossy()))),
-        uri_base_id: None,
+        ArtifactLocation {
+            uri: percent_encode(path, false),
+            uri_base_id: Some(SRCROOT),
+        }
     }
 }
 
-/// Backslashes to forward slashes (Windows paths, and paths typed Windows-style).
-fn slashed(path: &str) -> String {
-    path.replace('\\', "/")
-}
-
-/// Removes empty and `.` segments and resolves `..` lexically (keeping a leading `/`, and
-/// leading `..` segments that cannot be resolved).
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|p| *p != "..") => {
-                parts.pop();
-            }
-            _ => parts.push(seg),
-        }
-    }
-    let joined = parts.join("/");
-    if path.starts_with('/') {
-        format!("/{joined}")
-    } else {
-        joined
-    }
-}
-
-/// `file:///…` for an absolute path with forward slashes (`/x/y` or `C:/x/y`).
+/// `file:///…` for an absolute path with forward slashes (`/x/y` or `C:/x/y`; a UNC path
+/// `//server/share/x` becomes `file://server/share/x`).
 fn file_uri(path: &str) -> String {
     let encoded = percent_encode(path, true);
-    if encoded.starts_with('/') {
+    if encoded.starts_with("//") {
+        format!("file:{encoded}")
+    } else if encoded.starts_with('/') {
         format!("file://{encoded}")
     } else {
         format!("file:///{encoded}")
@@ -619,28 +575,31 @@ mod tests {
 
     #[test]
     fn relative_uris() {
-        let base = Path::new("/repo");
-        let uri = |p: &str| artifact_location(p, base);
+        let uri = |p: &str| artifact_location(p);
         assert_eq!(uri("pkg/setup.ipf").uri, "pkg/setup.ipf");
-        assert_eq!(uri("./pkg/./setup.ipf").uri, "pkg/setup.ipf");
-        assert_eq!(uri(".\\pkg\\Setup 1.ipf").uri, "pkg/Setup%201.ipf");
-        assert_eq!(uri("/repo/pkg/a.reg").uri, "pkg/a.reg");
-        assert_eq!(uri("pkg/../b/c.wse").uri, "b/c.wse");
+        assert_eq!(uri("pkg/Setup 1.ipf").uri, "pkg/Setup%201.ipf");
         assert_eq!(uri("100%#é.reg").uri, "100%25%23%C3%A9.reg");
         assert_eq!(uri("a:b.reg").uri, "a%3Ab.reg");
         assert_eq!(uri("pkg/a.reg").uri_base_id, Some(SRCROOT));
     }
 
     #[test]
-    fn uris_outside_the_base_are_absolute() {
-        let base = Path::new("/repo/sub");
-        let outside = artifact_location("../other/a.reg", base);
+    fn uris_outside_the_root_are_absolute() {
+        let outside = artifact_location("/repo/other/a.reg");
         assert_eq!(outside.uri, "file:///repo/other/a.reg");
         assert_eq!(outside.uri_base_id, None);
-        let absolute = artifact_location("/tmp/x y.reg", base);
-        assert_eq!(absolute.uri, "file:///tmp/x%20y.reg");
-        let relative_base = artifact_location("../a.reg", Path::new("."));
-        assert_eq!(relative_base.uri, "../a.reg");
+        assert_eq!(
+            artifact_location("/tmp/x y.reg").uri,
+            "file:///tmp/x%20y.reg"
+        );
+        assert_eq!(
+            artifact_location("C:/pkg/a.reg").uri,
+            "file:///C:/pkg/a.reg"
+        );
+        assert_eq!(
+            artifact_location("//srv/share/a.reg").uri,
+            "file://srv/share/a.reg"
+        );
     }
 
     #[test]

@@ -284,7 +284,7 @@ fn step_description(step: Step, path: &Path) -> String {
 }
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path.display(), self.message())
+        write!(f, "{}: {}", shown(&self.path), self.message())
     }
 }
 
@@ -292,8 +292,13 @@ impl std::error::Error for WriteError {}
 
 impl From<WriteError> for InputError {
     fn from(e: WriteError) -> Self {
-        InputError::new(e.path.display().to_string(), e.message())
+        InputError::new(shown(&e.path), e.message())
     }
+}
+
+/// The path in its human-facing form (see [`crate::paths`]).
+fn shown(path: &Path) -> String {
+    crate::paths::human(&path.to_string_lossy())
 }
 
 /// A short, lower-case description of an I/O error, without the OS error number.
