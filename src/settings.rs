@@ -78,12 +78,24 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The largest configuration file read: room for a `services` list of millions of names.
+pub const MAX_CONFIG_LEN: u64 = 64 << 20;
+
 /// Reads and parses a configuration file. Unknown keys, values of the wrong type and TOML
 /// syntax errors are errors naming the file, the line:column and (when known) the key.
 pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+    use std::io::Read;
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConfigError::new(&origin, None, format!("cannot read configuration: {e}")))?;
+    let error = |e: &dyn fmt::Display| {
+        ConfigError::new(&origin, None, format!("cannot read configuration: {e}"))
+    };
+    // A FIFO, a device or a huge file is refused before it is read.
+    let (file, len) = crate::source::open_regular(path, MAX_CONFIG_LEN, "larger than 64 MiB")
+        .map_err(|e| error(&e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    crate::source::Limited::new(file, MAX_CONFIG_LEN, "larger than 64 MiB")
+        .read_to_end(&mut bytes)
+        .map_err(|e| error(&e))?;
     let mut config = parse(&origin, &bytes)?;
     config.path = Some(path.to_path_buf());
     Ok(config)
@@ -263,6 +275,8 @@ impl Settings {
         let unsafe_fixes = overrides.unsafe_fixes.or(cfg.unsafe_fixes).unwrap_or(false);
 
         let mut services: Vec<String> = Vec::new();
+        // Upper-cased names seen: a list of 400,000 names is deduplicated in one pass.
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let from_file = cfg.services.as_ref().into_iter().flatten();
         let named = from_file
             .map(|s| (s, file_origin.as_str(), Some("services")))
@@ -276,7 +290,7 @@ impl Settings {
                     with_key(key, "a service name is empty"),
                 ));
             }
-            if !services.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+            if seen.insert(name.to_ascii_uppercase()) {
                 services.push(name.to_owned());
             }
         }

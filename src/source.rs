@@ -14,6 +14,7 @@ use std::io::Read;
 use crate::text::{LineCol, LineIndex};
 
 pub const UTF16LE_BOM: &[u8] = b"\xFF\xFE";
+pub const UTF16BE_BOM: &[u8] = b"\xFE\xFF";
 pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// How a file's bytes encode its text, decided by its first bytes only.
@@ -73,6 +74,8 @@ pub enum DecodeError {
     UnpairedSurrogate { unit: u16, offset: usize },
     #[error("UTF-16 text does not encode back to the same bytes")]
     NotRoundTrip,
+    #[error("UTF-16BE is not supported; save it as UTF-16LE (regedit's format)")]
+    Utf16Be,
 }
 
 /// One input file: how its bytes are encoded, and its working text.
@@ -103,6 +106,9 @@ impl SourceFile {
     /// Detects the encoding and decodes UTF-16. Never fails for 8-bit input.
     pub fn new(path: impl Into<String>, raw: Vec<u8>) -> Result<Self, DecodeError> {
         let path = path.into();
+        if raw.starts_with(UTF16BE_BOM) {
+            return Err(DecodeError::Utf16Be);
+        }
         if raw.starts_with(UTF16LE_BOM) {
             let decoded = decode_utf16le(&raw[2..])?;
             // A strict decoder (odd lengths and unpaired surrogates are errors) always encodes
@@ -306,6 +312,10 @@ pub fn read_source(
     let path = path.into();
     let mut head = [0u8; 2];
     let got = read_full(reader, &mut head)?;
+    if head[..got] == *UTF16BE_BOM {
+        // Refused before the rest is read.
+        return Err(DecodeError::Utf16Be.into());
+    }
     if head[..got] == *UTF16LE_BOM {
         let mut decoder = Utf16Decoder::with_capacity(len_hint.saturating_sub(2));
         let chunk_len = match len_hint {
@@ -329,13 +339,114 @@ pub fn read_source(
     Ok(SourceFile::new(path, raw)?)
 }
 
+/// The largest script read (its offsets are kept in 30 bits).
+pub const MAX_SCRIPT_LEN: u64 = 1 << 30;
+/// The largest 8-bit or UTF-8 input read (a `.reg` text's offsets are `u32`).
+pub const MAX_INPUT_LEN: u64 = 4 << 30;
+/// The largest UTF-16 input read: its text takes at least half its bytes.
+pub const MAX_UTF16_INPUT_LEN: u64 = (8 << 30) + 2;
+
+/// The most bytes an input that starts with `head` (its first bytes, at least 17 of them
+/// when it has that many) may have, and what it is called in the refusal.
+pub fn input_limit(head: &[u8]) -> (u64, &'static str) {
+    let text = head.strip_prefix(UTF8_BOM).unwrap_or(head);
+    if head.starts_with(UTF16LE_BOM) {
+        (MAX_UTF16_INPUT_LEN, "larger than 8 GiB")
+    } else if text.starts_with(crate::detect::WISE_HEADER_PREFIX) {
+        (MAX_SCRIPT_LEN, "script larger than 1 GiB")
+    } else {
+        (MAX_INPUT_LEN, "larger than 4 GiB")
+    }
+}
+
+/// Why a file is not read.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error("is a directory")]
+    Directory,
+    #[error("not a regular file (a FIFO, socket or device); not read")]
+    NotRegular,
+    #[error("{what} ({len} bytes); not read")]
+    TooLarge { len: u64, what: String },
+}
+
+/// Opens a file that is to be read whole, and returns it with its size: only a regular file
+/// of at most `limit` bytes (`what` names the limit in the refusal, e.g. "larger than
+/// 64 MiB"). Its type and size are looked at on the opened file, before anything is read;
+/// a FIFO is opened without waiting for a writer (on Unix), so naming one never hangs.
+pub fn open_regular(
+    path: &std::path::Path,
+    limit: u64,
+    what: &str,
+) -> Result<(std::fs::File, u64), OpenError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
+    if meta.is_dir() {
+        return Err(OpenError::Directory);
+    }
+    if !meta.is_file() {
+        return Err(OpenError::NotRegular);
+    }
+    if meta.len() > limit {
+        return Err(OpenError::TooLarge {
+            len: meta.len(),
+            what: what.to_string(),
+        });
+    }
+    Ok((file, meta.len()))
+}
+
+/// A reader that fails (`FileTooLarge`) once more than `limit` bytes came from `inner`: a
+/// file that grows after its size was looked at, or standard input, is never read past it.
+pub struct Limited<R> {
+    inner: R,
+    left: u64,
+    what: &'static str,
+}
+
+impl<R> Limited<R> {
+    pub fn new(inner: R, limit: u64, what: &'static str) -> Self {
+        Self {
+            inner,
+            left: limit,
+            what,
+        }
+    }
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match self.left.checked_sub(n as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(n)
+            }
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                self.what,
+            )),
+        }
+    }
+}
+
 /// Files from this size up are read in pieces on the thread pool (see [`read_file`]).
 const PARALLEL_READ_MIN: usize = 8 * 1024 * 1024;
 
 /// The pieces a large file is read by.
 const READ_PIECE: usize = 2 * 1024 * 1024;
 
-/// Reads a regular file of expected size `len` into a [`SourceFile`].
+/// Reads a regular file of expected size `len` into a [`SourceFile`], never more than
+/// `limit.0` bytes (a file that grew past it fails with `limit.1`).
 ///
 /// An 8-bit or UTF-8 file of [`PARALLEL_READ_MIN`] bytes or more is read in pieces at their
 /// offsets, in parallel on the current thread pool: most of the cost of reading a large file
@@ -347,14 +458,15 @@ pub fn read_file(
     path: impl Into<String>,
     file: &mut std::fs::File,
     len: usize,
+    limit: (u64, &'static str),
 ) -> Result<SourceFile, ReadError> {
     let path = path.into();
     if len < PARALLEL_READ_MIN || rayon::current_num_threads() < 2 {
-        return read_source(path, file, len);
+        return read_source(path, &mut Limited::new(&*file, limit.0, limit.1), len);
     }
     let mut head = [0u8; 2];
     let pieces = match read_exact_at(file, &mut head, 0) {
-        Ok(true) if head != *UTF16LE_BOM => read_in_pieces(file, len),
+        Ok(true) if head != *UTF16LE_BOM && head != *UTF16BE_BOM => read_in_pieces(file, len),
         _ => None,
     };
     match pieces {
@@ -366,7 +478,7 @@ pub fn read_file(
             // Positioned reads move the file's cursor on some systems (Windows).
             use std::io::Seek;
             file.rewind()?;
-            read_source(path, file, len)
+            read_source(path, &mut Limited::new(&*file, limit.0, limit.1), len)
         }
     }
 }
@@ -991,7 +1103,9 @@ mod tests {
             // shrank).
             for len in [raw.len(), raw.len() - 1, raw.len() + 1] {
                 std::io::Seek::rewind(&mut file).unwrap();
-                let read = pool.install(|| read_file("a", &mut file, len)).unwrap();
+                let read = pool
+                    .install(|| read_file("a", &mut file, len, (MAX_INPUT_LEN, "larger")))
+                    .unwrap();
                 let expected = SourceFile::new("a", raw.clone()).unwrap();
                 assert_eq!(read.encoding, encoding, "expected size {len}");
                 assert!(read.text() == expected.text(), "expected size {len}");

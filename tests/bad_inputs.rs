@@ -118,6 +118,20 @@ fn catalogue(dir: &Path) -> Vec<String> {
             "not-wix.wxi",
             b"<Project xmlns=\"http://schemas.microsoft.com/developer/msbuild/2003\"/>".to_vec(),
         ),
+        // CR-only line endings: before, the whole file was its header line and "clean".
+        (
+            "cr-only.wse",
+            b"Document Type: WSE\ritem: Edit Registry\r  Key=SYSTEM\\CurrentControlSet\\Enum\\Root\\LEGACY_FOO\r  New Value=FOO\r  Value Name=Service\r  Root=2\rend\r".to_vec(),
+        ),
+        ("utf16be.reg", {
+            let mut v = b"\xFE\xFF".to_vec();
+            v.extend(
+                "Windows Registry Editor Version 5.00\r\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_be_bytes),
+            );
+            v
+        }),
     ];
     for (name, bytes) in &files {
         fs::write(dir.join(name), bytes).unwrap();
@@ -139,6 +153,8 @@ fn catalogue(dir: &Path) -> Vec<String> {
         "error: entity-bomb.wxs:2:1: XML with a document type declaration (`<!DOCTYPE`): DTDs and entity declarations are refused, entities are never expanded".into(),
         "error: external-entity.wxs:1:70: unknown entity `&ext;` (only the five predefined XML entities are read)".into(),
         "error: not-wix.wxi:1:2: XML, but not a WiX source: the root element is `<Project>`, expected `<Wix>` or `<Include>`".into(),
+        "error: cr-only.wse:1:19: lone CR (a carriage return without a line feed): script lines end with CR LF or LF; convert the line endings".into(),
+        "error: utf16be.reg: UTF-16BE is not supported; save it as UTF-16LE (regedit's format)".into(),
     ]
 }
 
@@ -285,4 +301,104 @@ fn output_to_a_directory_named_like_an_export_is_refused() {
         .collect();
     assert_eq!(errors, ["error: x.reg: is not a regular file; not written"]);
     assert_eq!(snapshot(dir), before);
+}
+
+/// Runs `svcscrub ARGS` in `dir` with a time limit; exit code and `error:` lines.
+fn run(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<String>) {
+    let out = cargo_bin_cmd!("svcscrub")
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let errors = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .map(str::to_owned)
+        .collect();
+    (out.status.code(), errors)
+}
+
+/// `--config` naming a FIFO (before: the run hung), a device (`/dev/zero`, before: read
+/// until memory ran out) or a file over the 64 MiB limit (refused before it is read): one
+/// line, exit 2, nothing written.
+#[test]
+fn hostile_configuration_is_refused_before_it_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::copy(common::manifest_dir().join(GOOD), dir.join("good.wse")).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.toml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Sparse: 100 MiB of nothing, which must not be read.
+    fs::File::create(dir.join("huge.toml"))
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    let before = snapshot(dir);
+    for (config, line) in [
+        (
+            "pipe.toml",
+            "error: pipe.toml: cannot read configuration: not a regular file (a FIFO, socket or device); not read",
+        ),
+        (
+            "/dev/zero",
+            "error: /dev/zero: cannot read configuration: not a regular file (a FIFO, socket or device); not read",
+        ),
+        (
+            "huge.toml",
+            "error: huge.toml: cannot read configuration: larger than 64 MiB (104857600 bytes); not read",
+        ),
+    ] {
+        let (code, errors) = run(dir, &["fix", "--config", config, "good.wse"]);
+        assert_eq!(code, Some(2), "{config}");
+        assert_eq!(errors, [line]);
+        assert_eq!(snapshot(dir), before, "{config}");
+    }
+}
+
+/// A script over the 1 GiB the parser takes is refused from its size, before it is read
+/// (before: 1.8 GB were read whole, then refused). The file is sparse.
+#[test]
+fn an_oversized_script_is_refused_before_it_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let len: u64 = (1 << 30) + 4096;
+    let mut file = fs::File::create(dir.join("huge.wse")).unwrap();
+    std::io::Write::write_all(&mut file, b"Document Type: WSE\r\n").unwrap();
+    file.set_len(len).unwrap();
+    fs::copy(common::manifest_dir().join(GOOD), dir.join("good.wse")).unwrap();
+    let start = std::time::Instant::now();
+    let (code, errors) = run(dir, &["check", "--no-config", "huge.wse", "good.wse"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        errors,
+        [format!(
+            "error: huge.wse: script larger than 1 GiB ({len} bytes); not read"
+        )]
+    );
+    // Reading 1 GiB takes seconds and a gigabyte of memory; looking at its size does not.
+    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+}
+
+/// `services` lists are sets: 800,000 names, every one twice in another case (before: over
+/// two minutes for 400,000, a linear scan per name), are read and deduplicated in seconds.
+#[test]
+fn a_large_services_list_is_fast() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    fs::copy(common::manifest_dir().join(GOOD), dir.join("good.wse")).unwrap();
+    let mut toml = String::from("services = [");
+    for i in 0..400_000 {
+        toml.push_str(&format!("\"SVC{i:06}\",\"svc{i:06}\","));
+    }
+    toml.push_str("\"SYMEVENT\"]\n");
+    fs::write(dir.join("svcscrub.toml"), toml).unwrap();
+    let start = std::time::Instant::now();
+    let (code, errors) = run(dir, &["check", "--format", "concise", "good.wse"]);
+    assert_eq!(code, Some(1), "{errors:?}");
+    assert!(start.elapsed().as_secs() < 30, "{:?}", start.elapsed());
 }

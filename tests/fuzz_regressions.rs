@@ -6,15 +6,16 @@ mod common;
 use svcscrub::pipeline;
 use svcscrub::source::Encoding;
 
-/// A lone carriage return inside a script line is quoted in the error message escaped, so the
-/// message stays one line (wise_parse: an item name quoted in an indentation error).
+/// A lone carriage return inside a script line once reached an error message quoted (the
+/// message had to stay one line: wise_parse, an item name quoted in an indentation error). A
+/// lone CR is now refused itself, at its line:column, in one line.
 #[test]
 fn carriage_return_in_an_item_name_stays_on_one_line() {
     let raw = b"Document Type: WSE\r\nitem: Global\rjunk\r\n    Title=x\r\nend\r\n".to_vec();
     let e = pipeline::load("setup.wse", raw).unwrap_err();
     assert_eq!(
         e.to_string(),
-        "setup.wse:4:1: indentation of 4 spaces matches no open item: expected 2 spaces inside `item: Global\\rjunk` from line 2"
+        "setup.wse:2:13: lone CR (a carriage return without a line feed): script lines end with CR LF or LF; convert the line endings"
     );
 }
 

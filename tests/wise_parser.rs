@@ -168,16 +168,30 @@ fn repeated_keys_keep_their_order() {
 
 #[test]
 fn line_endings_are_kept_per_line() {
-    // Mixed CRLF / LF, a lone CR inside a value, no final newline.
-    let text = b"Document Type: WSE\r\nitem: X\n  A=1\r\n  B=a\rb\nend";
+    // Mixed CRLF / LF, no final newline.
+    let text = b"Document Type: WSE\r\nitem: X\n  A=1\r\n  B=ab\nend";
     let doc = parse(text);
     let props: Vec<_> = doc.props_of(0).collect();
     assert_eq!(s(text, props[0].eol()), "\r\n");
-    assert_eq!(s(text, props[1].value()), "a\rb");
+    assert_eq!(s(text, props[1].value()), "ab");
     assert_eq!(s(text, props[1].eol()), "\n");
     assert_eq!(s(text, doc.items()[0].head()), "item: X\n");
     assert_eq!(s(text, doc.items()[0].end_line()), "end");
     assert_eq!(doc.items()[0].range().end, text.len());
+
+    // A lone CR (inside a value, or ending a line) is refused where it stands: the installer
+    // may read it as a line break or as a byte of the value.
+    let text = b"Document Type: WSE\r\nitem: X\n  A=1\r\n  B=a\rb\nend";
+    assert_eq!(
+        error(text),
+        (
+            40,
+            LineCol { line: 4, column: 6 },
+            "lone CR (a carriage return without a line feed): script lines end with CR LF or LF; convert the line endings".to_string()
+        )
+    );
+    let text = b"Document Type: WSE\ritem: X\rend\r";
+    assert_eq!(error(text).0, 18);
 
     // Missing final newline after a property is an unclosed item, not a crash.
     let text = b"Document Type: WSE\nitem: X\n  A=1";

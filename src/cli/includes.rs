@@ -241,7 +241,17 @@ fn locate(base: &Path, pathname: &[u8]) -> Option<PathBuf> {
 }
 
 fn read(path: &Path, display: &str) -> Result<Loaded, String> {
-    let raw = std::fs::read(path).map_err(|e| super::inputs::describe_io(&e))?;
+    use std::io::Read;
+    let what = "script larger than 1 GiB";
+    let (file, len) = crate::source::open_regular(path, crate::source::MAX_SCRIPT_LEN, what)
+        .map_err(|e| match e {
+            crate::source::OpenError::Io(e) => super::inputs::describe_io(&e),
+            other => other.to_string(),
+        })?;
+    let mut raw = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    crate::source::Limited::new(file, crate::source::MAX_SCRIPT_LEN, what)
+        .read_to_end(&mut raw)
+        .map_err(|e| super::inputs::describe_io(&e))?;
     let loaded = pipeline::load(display, raw).map_err(|e| e.to_string())?;
     match loaded.syntax {
         Syntax::Script(_) => Ok(loaded),

@@ -178,29 +178,56 @@ fn read_input(input: &Input) -> Result<SourceFile, InputError> {
     let io_error = |e: &std::io::Error| InputError::new(&input.display, describe_io(e));
     let read = match &input.source {
         InputSource::File(path) => {
-            // Opening a FIFO blocks until something writes to it: look before reading.
-            let meta = std::fs::metadata(path).map_err(|e| io_error(&e))?;
-            if meta.is_dir() {
-                return Err(InputError::new(&input.display, "is a directory"));
-            }
-            if !meta.is_file() {
+            // Type and size are looked at before anything is read (a FIFO would block, a
+            // device never end); the limit depends on what the first bytes say the file is.
+            let (mut file, len) =
+                source::open_regular(path, source::MAX_UTF16_INPUT_LEN, "larger than 8 GiB")
+                    .map_err(|e| match e {
+                        source::OpenError::Io(e) => io_error(&e),
+                        other => InputError::new(&input.display, other.to_string()),
+                    })?;
+            let mut head = [0u8; 32];
+            let got = read_head(&mut file, &mut head).map_err(|e| io_error(&e))?;
+            let (limit, what) = source::input_limit(&head[..got]);
+            if len > limit {
                 return Err(InputError::new(
                     &input.display,
-                    "not a regular file (a FIFO, socket or device); not read",
+                    format!("{what} ({len} bytes); not read"),
                 ));
             }
-            let mut file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
-            let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-            source::read_file(input.display.as_str(), &mut file, len)
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            source::read_file(input.display.as_str(), &mut file, len, (limit, what))
         }
-        InputSource::Stdin => {
-            source::read_source(input.display.as_str(), &mut std::io::stdin().lock(), 0)
-        }
+        InputSource::Stdin => source::read_source(
+            input.display.as_str(),
+            &mut source::Limited::new(
+                std::io::stdin().lock(),
+                source::MAX_UTF16_INPUT_LEN,
+                "larger than 8 GiB",
+            ),
+            0,
+        ),
     };
     read.map_err(|e| match e {
         ReadError::Io(e) => io_error(&e),
         ReadError::Decode(e) => InputError::new(&input.display, e.to_string()),
     })
+}
+
+/// Reads the first bytes of `file` into `head` and goes back to the start; how many.
+fn read_head(file: &mut std::fs::File, head: &mut [u8]) -> std::io::Result<usize> {
+    use std::io::{Read, Seek};
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    file.rewind()?;
+    Ok(got)
 }
 
 fn load_input(input: &Input) -> Result<Loaded, InputError> {

@@ -278,6 +278,19 @@ pub fn classify(content: &[u8], at: usize) -> LineKind {
     })
 }
 
+/// Why a script with a lone CR is refused: whether the installer reads it as a line break
+/// (as a CR-only file means it) or as a byte of the value is not known, so the tool does not
+/// guess.
+pub const LONE_CR: &str = "lone CR (a carriage return without a line feed): script lines end with CR LF or LF; convert the line endings";
+
+/// The first CR in `range` of `text` not followed by LF.
+pub(crate) fn find_lone_cr(text: &[u8], range: std::ops::Range<usize>) -> Option<usize> {
+    let start = range.start;
+    memchr::memchr_iter(b'\r', &text[range])
+        .map(|at| start + at)
+        .find(|&at| text.get(at + 1) != Some(&b'\n'))
+}
+
 /// Below this size a script is parsed in one piece.
 const SPLIT_FROM: usize = 4 << 20;
 
@@ -305,10 +318,27 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
         }
     };
     let header_line = TextRange::new(0, body);
+    // A large script is searched for a lone CR piece by piece, on the pool, with its parse.
+    let lone_cr = |range: std::ops::Range<usize>| -> Result<(), SyntaxError> {
+        match find_lone_cr(text, range) {
+            Some(at) => Err(SyntaxError::new(at, LONE_CR)),
+            None => Ok(()),
+        }
+    };
     let mut tree = match split_points(text, body) {
-        Some(points) => parse_pieces(text, &points).map_or_else(|| lines(text, body, true), Ok),
-        None => lines(text, body, true),
-    }?;
+        Some(points) => {
+            lone_cr(0..body)?;
+            match parse_pieces(text, &points) {
+                Ok(tree) => tree,
+                Err(Some(at)) => return Err(SyntaxError::new(at, LONE_CR)),
+                Err(None) => lines(text, body, true)?,
+            }
+        }
+        None => {
+            lone_cr(0..text.len())?;
+            lines(text, body, true)?
+        }
+    };
     // The arrays were sized from estimates; give back the rest (for a large array this remaps
     // pages, it does not copy).
     tree.items.shrink_to_fit();
@@ -352,15 +382,25 @@ fn split_points(text: &[u8], body: usize) -> Option<Vec<usize>> {
 
 /// Parses the pieces between consecutive `points` in parallel and joins them; `None` when a
 /// piece fails or ends inside an item (the caller then parses sequentially).
-fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Tree> {
+fn parse_pieces(text: &[u8], points: &[usize]) -> Result<Tree, Option<usize>> {
     use rayon::prelude::*;
-    let pieces: Vec<Option<Tree>> = points
+    let pieces: Vec<(Option<Tree>, Option<usize>)> = points
         .par_windows(2)
-        .map(|w| lines(&text[..w[1]], w[0], false).ok())
+        .map(|w| match find_lone_cr(text, w[0]..w[1]) {
+            Some(at) => (None, Some(at)),
+            None => (lines(&text[..w[1]], w[0], false).ok(), None),
+        })
         .collect();
-    let pieces: Vec<Tree> = pieces.into_iter().collect::<Option<_>>()?;
+    if let Some(at) = pieces.iter().find_map(|(_, at)| *at) {
+        return Err(Some(at));
+    }
+    let pieces: Vec<Tree> = pieces
+        .into_iter()
+        .map(|(tree, _)| tree)
+        .collect::<Option<_>>()
+        .ok_or(None)?;
     let mut pieces = pieces.into_iter();
-    let mut tree = pieces.next()?;
+    let mut tree = pieces.next().ok_or(None)?;
     // Grow the first piece's arrays once to the total (in place where the allocator can):
     // joining then holds the whole and the pieces not yet appended, never a doubled array.
     let rest = pieces.as_slice();
@@ -384,7 +424,7 @@ fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Tree> {
         );
         top = next;
     }
-    Some(tree)
+    Ok(tree)
 }
 
 /// The arrays of a parsed document (or piece of one).

@@ -61,6 +61,16 @@ fn splice(previous: Document, text: &[u8], replacements: &[Replacement]) -> Opti
     if new_len != text.len() as i64 {
         return None;
     }
+    // The previous text had no lone CR, so a new one stands in or just before a replacement:
+    // a full parse reports it.
+    let mut delta = 0i64;
+    for r in replacements {
+        let start = (r.old.start as i64 + delta) as usize;
+        delta += r.len as i64 - r.old.len() as i64;
+        if super::parser::find_lone_cr(text, start.saturating_sub(1)..start + r.len).is_some() {
+            return None;
+        }
+    }
 
     // The header and anything before the first item are parsed only by a full parse.
     let first_start = items.first()?.head_start as usize;
