@@ -75,6 +75,60 @@ impl fmt::Display for Format {
     }
 }
 
+/// A kind of file a directory walk picks up, by its extension. This table is the one place
+/// that lists them: a new format is one more entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileType {
+    /// The extension, without the dot; matched ASCII case-insensitively.
+    pub extension: &'static str,
+    /// What such a file is, for help texts.
+    pub description: &'static str,
+}
+
+/// Every file type svcscrub reads. A file named on the command line is read whatever its
+/// name (its content decides, see [`detect`]); a directory walk takes these, and the files of
+/// these types beside a named file are read as its package's context.
+pub const FILE_TYPES: &[FileType] = &[
+    FileType {
+        extension: "ipf",
+        description: "SMS Installer script",
+    },
+    FileType {
+        extension: "wse",
+        description: "WiseScript",
+    },
+    FileType {
+        extension: "reg",
+        description: "registry export",
+    },
+    FileType {
+        extension: "wxs",
+        description: "WiX source",
+    },
+    FileType {
+        extension: "wxi",
+        description: "WiX include",
+    },
+];
+
+/// Whether a directory walk takes `path`: its extension is one of [`FILE_TYPES`].
+pub fn is_input_name(path: &std::path::Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        FILE_TYPES
+            .iter()
+            .any(|t| e.eq_ignore_ascii_case(t.extension))
+    })
+}
+
+/// `*.ipf, *.wse, …`: the patterns of [`FILE_TYPES`], for messages.
+pub fn input_patterns() -> String {
+    FILE_TYPES
+        .iter()
+        .map(|t| format!("*.{}", t.extension))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Why a text is not an input svcscrub accepts. `offset` points at the offending byte.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]

@@ -22,6 +22,18 @@ use crate::text::{LineCol, LineIndex};
 /// The configuration file's name.
 pub const CONFIG_FILE_NAME: &str = "svcscrub.toml";
 
+/// What a directory walk leaves out when no `exclude` is configured: version-control
+/// directories and the usual build-output and dependency directories (as ruff does).
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    ".bzr",
+    ".git",
+    ".hg",
+    ".svn",
+    "build",
+    "dist",
+    "node_modules",
+];
+
 /// The contents of one `svcscrub.toml`. Every key is optional; unknown keys are an error.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -36,6 +48,14 @@ pub struct ConfigFile {
     pub services: Option<Vec<String>>,
     /// Registry paths (`HIVE\key`) never reported, nor anything below them.
     pub allow: Option<Vec<String>>,
+    /// Files and directories a directory walk leaves out (gitignore-style patterns, relative
+    /// to this file's directory); replaces [`DEFAULT_EXCLUDE`].
+    pub exclude: Option<Vec<String>>,
+    /// More patterns left out, added to `exclude` (or to [`DEFAULT_EXCLUDE`]).
+    pub extend_exclude: Option<Vec<String>>,
+    /// Leave out what `.gitignore`, `.ignore`, `.git/info/exclude` and the global gitignore
+    /// ignore (default true).
+    pub respect_gitignore: Option<bool>,
     /// The file this was loaded from (set by [`load`]; names the file in [`Settings::resolve`]
     /// errors).
     #[serde(skip)]

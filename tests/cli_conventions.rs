@@ -297,3 +297,180 @@ fn after_a_write_remaining_findings_are_at_the_written_positions() {
         assert_eq!(remaining, written, "--format {format}");
     }
 }
+
+// ---------------------------------------------------------------- inputs
+
+/// A package of the Norton AntiVirus example under `dir`.
+fn norton(dir: &Path) {
+    copy_dir(
+        &common::manifest_dir().join("examples/norton-antivirus"),
+        dir,
+    );
+}
+
+/// The paths a `check --format concise` run reports, each once, sorted.
+fn reported_paths(cwd: &Path, args: &[&str]) -> Vec<String> {
+    let mut all = vec!["check", "--format", "concise"];
+    all.extend(args);
+    let (code, stdout, stderr) = run(cwd, &all);
+    assert!(code < 2, "{args:?}: {stderr}");
+    let mut paths: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.contains(": SVC"))
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    paths.dedup();
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+#[test]
+fn a_file_named_or_reached_twice_is_processed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    norton(&tmp.path().join("pkg"));
+    let once = run(tmp.path(), &["check", "--format", "concise", "pkg"]).1;
+    for args in [
+        &["pkg", "pkg/setup.ipf"][..],
+        &["pkg/setup.ipf", "pkg"],
+        &[".", "pkg", "./pkg/capture.reg"],
+        &["pkg", "pkg/../pkg"],
+    ] {
+        let mut all = vec!["check", "--format", "concise"];
+        all.extend(args);
+        let (code, stdout, _) = run(tmp.path(), &all);
+        assert_eq!(code, 1);
+        let mut lines: Vec<&str> = stdout.lines().collect();
+        let total = lines.len();
+        lines.sort();
+        lines.dedup();
+        assert_eq!(lines.len(), total, "{args:?}: a finding is reported twice");
+        assert_eq!(total, once.lines().count(), "{args:?}");
+    }
+    // `fix` prints the diff once and writes each file once.
+    let (code, stdout, stderr) = run(tmp.path(), &["fix", "pkg", "pkg/setup.ipf"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(stdout.matches("+++ b/pkg/setup.ipf").count(), 1, "{stdout}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_reached_through_a_symbolic_link_is_processed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    norton(&tmp.path().join("pkg"));
+    std::os::unix::fs::symlink("pkg", tmp.path().join("alias")).unwrap();
+    let (code, stdout, stderr) = run(
+        tmp.path(),
+        &["check", "--format", "concise", "pkg", "alias"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stdout.contains("alias/"), "{stdout}");
+}
+
+#[test]
+fn walks_leave_out_ignored_hidden_and_excluded_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    norton(&root.join("pkg"));
+    for dir in [
+        "build",
+        "node_modules/x",
+        "vendor",
+        "ignored",
+        "dotignored",
+        ".hidden",
+    ] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+        std::fs::copy(root.join("pkg/capture.reg"), root.join(dir).join("c.reg")).unwrap();
+    }
+    write(&root.join(".gitignore"), b"ignored/\n");
+    write(&root.join(".ignore"), b"dotignored/\n");
+    assert_eq!(
+        reported_paths(root, &["."]),
+        ["./pkg/capture.reg", "./pkg/setup.ipf", "./vendor/c.reg"]
+    );
+    assert_eq!(
+        reported_paths(root, &["--no-respect-gitignore", "."]),
+        [
+            "./dotignored/c.reg",
+            "./ignored/c.reg",
+            "./pkg/capture.reg",
+            "./pkg/setup.ipf",
+            "./vendor/c.reg"
+        ]
+    );
+    assert_eq!(
+        reported_paths(root, &["--exclude", "vendor,setup.ipf", "."]),
+        ["./pkg/capture.reg"]
+    );
+    // The configuration's `exclude` replaces the default list; `extend-exclude` adds to it.
+    write(
+        &root.join("svcscrub.toml"),
+        b"exclude = [\"pkg/setup.ipf\"]\n",
+    );
+    assert_eq!(
+        reported_paths(root, &["."]),
+        [
+            "./build/c.reg",
+            "./node_modules/x/c.reg",
+            "./pkg/capture.reg",
+            "./vendor/c.reg"
+        ]
+    );
+    write(
+        &root.join("svcscrub.toml"),
+        b"extend-exclude = [\"vendor\"]\nrespect-gitignore = false\n",
+    );
+    assert_eq!(
+        reported_paths(root, &["."]),
+        [
+            "./dotignored/c.reg",
+            "./ignored/c.reg",
+            "./pkg/capture.reg",
+            "./pkg/setup.ipf"
+        ]
+    );
+    // A file named explicitly is read, unless `--force-exclude`.
+    assert_eq!(reported_paths(root, &["vendor/c.reg"]), ["vendor/c.reg"]);
+    let (code, stdout, stderr) = run(root, &["check", "--force-exclude", "vendor/c.reg"]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert!(
+        stderr.contains("warning: vendor/c.reg: no input files found"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_empty_selection_warns_and_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("empty")).unwrap();
+    for command in [&["check"][..], &["fix"], &["fix", "--diff"]] {
+        let mut args = command.to_vec();
+        args.push("empty");
+        let (code, stdout, stderr) = run(tmp.path(), &args);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stderr.starts_with("warning: empty: no input files found (*.ipf, *.wse, *.reg"),
+            "{stderr}"
+        );
+        assert!(!stdout.contains("All checks passed") && !stderr.contains("All checks passed"));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_refused_write_shows_no_diff_and_no_clean_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    norton(&tmp.path().join("pkg"));
+    std::os::unix::fs::symlink("capture.reg", tmp.path().join("pkg/link.reg")).unwrap();
+    let (code, stdout, stderr) = run(tmp.path(), &["fix", "pkg/link.reg"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("error: pkg/link.reg: "), "{stderr}");
+    assert!(!stderr.contains("No findings"), "{stderr}");
+    assert!(
+        stderr.ends_with("1 file could not be processed.\n"),
+        "{stderr}"
+    );
+}

@@ -57,6 +57,7 @@ allow = ['HKLM\SYSTEM\CurrentControlSet\Services\Foo\Parameters']
                 "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Parameters"
             ])),
             path: Some(path.clone()),
+            ..ConfigFile::default()
         }
     );
 }
@@ -82,7 +83,8 @@ fn unknown_key_names_file_position_and_key() {
         err.to_string(),
         format!(
             "{}:2:1: unknown key `unsafe_fix`, expected one of `select`, `ignore`, \
-             `unsafe-fixes`, `services`, `allow`",
+             `unsafe-fixes`, `services`, `allow`, `exclude`, `extend-exclude`, \
+             `respect-gitignore`",
             path.display()
         )
     );

@@ -88,7 +88,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct CommonArgs {
-    /// Files or directories (searched recursively for *.ipf, *.wse, *.reg, *.wxs, *.wxi); `-` reads stdin.
+    /// Files or directories (searched recursively for the input file types: *.ipf, *.wse, *.reg,
+    /// WiX sources…); `-` reads stdin.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -120,6 +121,21 @@ pub struct CommonArgs {
     /// nearest ancestor of the working directory with `.git`, else the working directory).
     #[arg(long, value_name = "DIR")]
     pub project_root: Option<PathBuf>,
+
+    /// Leave out files and directories matching PATTERN (gitignore syntax, relative to the
+    /// current directory), besides the configured `exclude`/`extend-exclude` (repeatable).
+    #[arg(long, value_name = "PATTERN", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+
+    /// Apply the exclusions to files named on the command line too (for pre-commit hooks and
+    /// editors, which name every file).
+    #[arg(long)]
+    pub force_exclude: bool,
+
+    /// Walk into what `.gitignore`, `.ignore`, `.git/info/exclude` and the global gitignore
+    /// leave out.
+    #[arg(long)]
+    pub no_respect_gitignore: bool,
 
     /// The name to report for standard input.
     #[arg(long, value_name = "NAME")]

@@ -1,7 +1,19 @@
 //! Turning PATH arguments into the list of input files.
+//!
+//! Directories are walked with the `ignore` crate (ripgrep's walker, in parallel): hidden files
+//! and directories are skipped, `.gitignore`, `.ignore`, `.git/info/exclude` and the global
+//! gitignore are honoured (unless `--no-respect-gitignore`), and the configured `exclude`
+//! patterns leave out more. A file named explicitly is always read (whatever its name) unless
+//! `--force-exclude` applies the exclusions to it too. Every file is read once, however often
+//! it is named or reached.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::detect::is_input_name;
 use crate::error::InputError;
 use crate::paths::{ProjectRoot, human};
 
@@ -56,159 +68,293 @@ impl Input {
     }
 }
 
-const EXTENSIONS: [&str; 5] = ["ipf", "wse", "reg", "wxs", "wxi"];
-
-fn has_input_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.iter().any(|x| e.eq_ignore_ascii_case(x)))
+/// What a walk leaves out, for the PATH arguments one configuration applies to.
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Honour `.gitignore`, `.ignore`, `.git/info/exclude` and the global gitignore.
+    pub respect_gitignore: bool,
+    /// Apply [`Selection::exclude`] to files named on the command line too.
+    pub force_exclude: bool,
+    /// Exclusion patterns, each set rooted at its own directory (the configuration file's, or
+    /// the current directory for `--exclude`).
+    pub exclude: Vec<Gitignore>,
 }
 
-fn is_hidden_or_vcs(name: &std::ffi::OsStr) -> bool {
-    name.to_str()
-        .is_some_and(|n| n.starts_with('.') && n != "." && n != "..")
+impl Selection {
+    /// Builds a gitignore-style matcher of `patterns` rooted at `root` (an absolute path).
+    pub fn patterns(root: &Path, patterns: &[String]) -> Result<Gitignore, String> {
+        let mut builder = GitignoreBuilder::new(root);
+        for pattern in patterns {
+            builder
+                .add_line(None, pattern)
+                .map_err(|e| format!("invalid pattern \"{pattern}\": {e}"))?;
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+
+    /// Whether `path` (absolute, normalized) is excluded; with `parents`, also when a directory
+    /// above it is (for a file named explicitly, which no walk reached).
+    fn excluded(&self, path: &Path, is_dir: bool, parents: bool) -> bool {
+        self.exclude.iter().any(|matcher| {
+            if parents {
+                path.starts_with(matcher.path())
+                    && matcher
+                        .matched_path_or_any_parents(path, is_dir)
+                        .is_ignore()
+            } else {
+                matcher.matched(path, is_dir).is_ignore()
+            }
+        })
+    }
 }
 
-/// Expands PATH arguments (none = the current directory). Directories are searched
-/// recursively for `*.ipf`, `*.wse`, `*.reg`, `*.wxs`, `*.wxi` (case-insensitive), skipping hidden and VCS
-/// directories; the result is sorted per argument so output order is deterministic.
-/// Errors (missing paths, unreadable directories, symlink loops) are returned beside the
-/// inputs so the other inputs are still processed.
+/// The inputs of a run, and what went wrong finding them.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub inputs: Vec<Input>,
+    /// Missing paths, unreadable directories, symbolic-link loops: the run exits 2.
+    pub errors: Vec<InputError>,
+    /// Problems the walk went past (an ignore file it could not parse).
+    pub warnings: Vec<InputError>,
+}
+
+/// Expands PATH arguments (none = the current directory), each with the [`Selection`]
+/// `selection_for` gives for it. Directories are searched recursively for the input file types
+/// ([`crate::detect::FILE_TYPES`]); each argument's files are sorted by path so output order
+/// is deterministic, and a file already found is not added again. Errors are returned beside
+/// the inputs so the other inputs are still processed.
 pub fn discover(
     paths: &[PathBuf],
     stdin_name: Option<&str>,
     root: &ProjectRoot,
-) -> (Vec<Input>, Vec<InputError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+    selection_for: &mut dyn FnMut(&Path) -> anyhow::Result<Arc<Selection>>,
+) -> anyhow::Result<Discovered> {
+    let mut found = Discovered::default();
     let default = [PathBuf::from(".")];
     let paths = if paths.is_empty() {
         &default[..]
     } else {
         paths
     };
+    let mut seen = Seen::default();
+    let mut empty = Vec::new();
+    // Two arguments may name one file by two paths (a symbolic link among their directories):
+    // then files are compared by their canonical paths.
+    let several = paths.len() > 1;
     for path in paths {
+        let before = found.inputs.len() + found.errors.len();
         if path.as_os_str() == "-" {
-            inputs.push(Input::stdin(stdin_name, root));
+            found.inputs.push(Input::stdin(stdin_name, root));
             continue;
         }
         match std::fs::metadata(path) {
-            Err(e) => errors.push(InputError::new(shown(path), describe_io(&e))),
-            Ok(meta) if meta.is_dir() => walk(path, root, &mut inputs, &mut errors),
-            Ok(_) => inputs.push(Input::file(path.clone(), true, root)),
-        }
-    }
-    (inputs, errors)
-}
-
-/// [`walk_sequential`], with the subdirectories of `root` walked in parallel on the current
-/// rayon pool when that gives the same result: when no entry is a symbolic link (links are
-/// followed, and a link loop is reported relative to the walk that finds it) and the root
-/// can be listed. Otherwise, and with one thread, the one sequential walk.
-fn walk(root: &Path, project: &ProjectRoot, inputs: &mut Vec<Input>, errors: &mut Vec<InputError>) {
-    use rayon::prelude::*;
-
-    /// What a top-level entry of `root` contributes, in the order the sequential walk meets it.
-    enum Part {
-        File(Input),
-        Dir(PathBuf),
-    }
-    let mut sequential = || {
-        walk_sequential(root, project, inputs, errors);
-    };
-    if rayon::current_num_threads() < 2 {
-        return sequential();
-    }
-    let Ok(listing) = std::fs::read_dir(root) else {
-        return sequential();
-    };
-    let mut entries = Vec::new();
-    for entry in listing {
-        let Ok(entry) = entry else {
-            return sequential();
-        };
-        entries.push(entry);
-    }
-    // walkdir's `sort_by_file_name` order.
-    entries.sort_by_key(|e| e.file_name());
-    let mut parts = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let Ok(kind) = entry.file_type() else {
-            return sequential();
-        };
-        let path = root.join(entry.file_name());
-        if kind.is_symlink() {
-            return sequential();
-        } else if is_hidden_or_vcs(&entry.file_name()) {
-            continue;
-        } else if kind.is_dir() {
-            parts.push(Part::Dir(path));
-        } else if kind.is_file() && has_input_extension(&path) {
-            parts.push(Part::File(Input::file(path, false, project)));
-        }
-    }
-    let walked: Vec<Option<(Vec<Input>, Vec<InputError>)>> = parts
-        .par_iter()
-        .map(|part| match part {
-            Part::File(_) => Some((Vec::new(), Vec::new())),
-            Part::Dir(dir) => {
-                let (mut found, mut failed) = (Vec::new(), Vec::new());
-                walk_sequential(dir, project, &mut found, &mut failed).then_some((found, failed))
+            Err(e) => found
+                .errors
+                .push(InputError::new(shown(path), describe_io(&e))),
+            Ok(meta) if meta.is_dir() => {
+                let selection = selection_for(path)?;
+                let walked = walk(path, &selection, root);
+                seen.add(walked.inputs, walked.linked || several, &mut found.inputs);
+                found.errors.extend(walked.errors);
+                found.warnings.extend(walked.warnings);
             }
-        })
-        .collect();
-    if walked.iter().any(Option::is_none) {
-        return sequential();
-    }
-    for (part, walked) in parts.into_iter().zip(walked.into_iter().flatten()) {
-        match part {
-            Part::File(input) => inputs.push(input),
-            Part::Dir(_) => {
-                inputs.extend(walked.0);
-                errors.extend(walked.1);
-            }
-        }
-    }
-}
-
-/// One walkdir walk of `root`. Returns whether it met no symbolic link (for [`walk`]).
-fn walk_sequential(
-    root: &Path,
-    project: &ProjectRoot,
-    inputs: &mut Vec<Input>,
-    errors: &mut Vec<InputError>,
-) -> bool {
-    let mut no_links = true;
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden_or_vcs(e.file_name()));
-    for entry in walker {
-        match entry {
-            Ok(entry) => {
-                no_links &= !entry.path_is_symlink();
-                if entry.file_type().is_file() && has_input_extension(entry.path()) {
-                    inputs.push(Input::file(entry.path().to_path_buf(), false, project));
+            Ok(_) => {
+                let selection = selection_for(path.parent().unwrap_or(Path::new("")))?;
+                let canonical = || path.canonicalize().unwrap_or_else(|_| absolute(path));
+                if !(selection.force_exclude && selection.excluded(&canonical(), false, true)) {
+                    let input = Input::file(path.clone(), true, root);
+                    seen.add(vec![input], several, &mut found.inputs);
                 }
             }
-            Err(e) => {
-                let path = shown(e.path().unwrap_or(root));
-                let message = if e.loop_ancestor().is_some() {
-                    "symbolic link loop; not followed".to_string()
-                } else if let Some(io) = e.io_error() {
-                    describe_io(io)
-                } else {
-                    e.to_string()
-                };
-                errors.push(InputError::new(path, message));
+        }
+        if found.inputs.len() + found.errors.len() == before {
+            empty.push(shown(path));
+        }
+    }
+    // Nothing to do is not an error, but it is worth a word (as ruff says it).
+    if found.inputs.is_empty() && found.errors.is_empty() {
+        let message = format!(
+            "no input files found ({}; hidden, ignored and excluded files are left out)",
+            crate::detect::input_patterns()
+        );
+        for path in empty {
+            found.warnings.push(InputError::new(path, message.clone()));
+        }
+    }
+    Ok(found)
+}
+
+/// The files already found, by absolute path (normalized without touching the filesystem),
+/// and by canonical path once a symbolic link was met (two names of one file).
+#[derive(Default)]
+struct Seen {
+    absolute: HashSet<PathBuf>,
+    canonical: Option<HashSet<PathBuf>>,
+}
+
+impl Seen {
+    /// Adds the `inputs` not found before to `out`; a file found again is explicit if either
+    /// finding is. `linked`: a symbolic link was followed to reach some of them.
+    fn add(&mut self, inputs: Vec<Input>, linked: bool, out: &mut Vec<Input>) {
+        if linked && self.canonical.is_none() {
+            self.canonical = Some(out.iter().filter_map(canonical).collect());
+        }
+        for input in inputs {
+            let InputSource::File(path) = &input.source else {
+                out.push(input);
+                continue;
+            };
+            let fresh_absolute = self.absolute.insert(absolute(path));
+            let fresh = match &mut self.canonical {
+                Some(canonicals) => canonical(&input).is_none_or(|c| canonicals.insert(c)),
+                None => fresh_absolute,
+            };
+            if fresh {
+                out.push(input);
+            } else if input.explicit
+                && let Some(first) = out.iter_mut().find(|i| same_file(i, &input))
+            {
+                first.explicit = true;
             }
         }
     }
-    no_links
 }
 
-/// A path named or found, in the human-facing form.
+fn canonical(input: &Input) -> Option<PathBuf> {
+    match &input.source {
+        InputSource::File(path) => path.canonicalize().ok(),
+        InputSource::Stdin => None,
+    }
+}
+
+fn same_file(a: &Input, b: &Input) -> bool {
+    match (&a.source, &b.source) {
+        (InputSource::File(x), InputSource::File(y)) => {
+            absolute(x) == absolute(y)
+                || matches!((x.canonicalize(), y.canonicalize()), (Ok(p), Ok(q)) if p == q)
+        }
+        _ => false,
+    }
+}
+
+/// `path` made absolute against the current directory, `.` and `..` resolved lexically.
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for component in joined.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// What one directory walk found.
+#[derive(Default)]
+struct Walked {
+    inputs: Vec<Input>,
+    errors: Vec<InputError>,
+    warnings: Vec<InputError>,
+    /// A symbolic link was followed.
+    linked: bool,
+}
+
+/// Walks `root` in parallel; the files come back sorted by path (the order of a depth-first
+/// walk that visits each directory's entries by name).
+fn walk(root: &Path, selection: &Selection, project: &ProjectRoot) -> Walked {
+    let threads = rayon::current_num_threads();
+    // Exclusion patterns see absolute paths: the root's, and below it as the walk names them.
+    let root_absolute = root.canonicalize().unwrap_or_else(|_| absolute(root));
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(true)
+        .parents(true)
+        .ignore(selection.respect_gitignore)
+        .git_ignore(selection.respect_gitignore)
+        .git_global(selection.respect_gitignore)
+        .git_exclude(selection.respect_gitignore)
+        // A `.gitignore` counts in a directory that is not (yet) a git checkout too.
+        .require_git(false)
+        .follow_links(true)
+        .threads(threads);
+    if !selection.exclude.is_empty() {
+        let selection = selection.clone();
+        let root = root.to_path_buf();
+        builder.filter_entry(move |entry| {
+            if entry.depth() == 0 {
+                return true;
+            }
+            let relative = entry.path().strip_prefix(&root).unwrap_or(entry.path());
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !selection.excluded(&root_absolute.join(relative), is_dir, false)
+        });
+    }
+    let walked = Mutex::new(Walked::default());
+    builder.build_parallel().run(|| {
+        let walked = &walked;
+        Box::new(move |entry| {
+            let mut found = walked.lock().unwrap_or_else(|e| e.into_inner());
+            match entry {
+                Ok(entry) => {
+                    found.linked |= entry.path_is_symlink();
+                    let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                    if is_file && is_input_name(entry.path()) {
+                        let path = entry.path().to_path_buf();
+                        found.inputs.push(Input::file(path, false, project));
+                    }
+                }
+                Err(e) => match walk_error(root, &e) {
+                    (problem, true) => found.errors.push(problem),
+                    (problem, false) => found.warnings.push(problem),
+                },
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let mut walked = walked.into_inner().unwrap_or_else(|e| e.into_inner());
+    walked
+        .inputs
+        .sort_by(|a, b| a.source_path().cmp(b.source_path()));
+    walked.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    walked.warnings.sort_by(|a, b| a.path.cmp(&b.path));
+    walked
+}
+
+impl Input {
+    fn source_path(&self) -> &Path {
+        match &self.source {
+            InputSource::File(path) => path,
+            InputSource::Stdin => Path::new(""),
+        }
+    }
+}
+
+/// One line for a walk error, and whether it is an error (a directory or link that could not
+/// be followed) rather than a warning (an ignore file with a bad pattern).
+fn walk_error(root: &Path, error: &ignore::Error) -> (InputError, bool) {
+    let mut path = shown(root);
+    let mut error = error;
+    loop {
+        match error {
+            ignore::Error::WithPath { path: at, err } => {
+                path = shown(at);
+                error = err;
+            }
+            ignore::Error::WithDepth { err, .. } => error = err,
+            ignore::Error::Loop { child, .. } => {
+                let problem = InputError::new(shown(child), "symbolic link loop; not followed");
+                return (problem, true);
+            }
+            ignore::Error::Io(io) => return (InputError::new(path, describe_io(io)), true),
+            other => return (InputError::new(path, other.to_string()), false),
+        }
+    }
+}
+
 fn shown(path: &Path) -> String {
     human(&path.to_string_lossy())
 }

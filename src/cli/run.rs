@@ -11,8 +11,9 @@ use super::args::{
     BackupControl, CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat,
 };
 use super::includes::{self, Root};
-use super::inputs::{Input, InputSource, describe_io, discover};
+use super::inputs::{self, Input, InputSource, Selection, describe_io, discover};
 use super::{Status, catalog};
+use crate::detect::is_input_name;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::InputError;
 use crate::model::Hive;
@@ -234,25 +235,144 @@ fn load_input(input: &Input) -> Result<Loaded, InputError> {
     read_input(input).and_then(pipeline::load_source)
 }
 
+/// The configuration files of a run: `--config FILE`, none with `--no-config`, or the nearest
+/// `svcscrub.toml` of each directory (each file loaded once).
+struct Configs {
+    no_config: bool,
+    explicit: Option<ConfigFile>,
+    cache: ConfigCache,
+    loaded: HashMap<PathBuf, ConfigFile>,
+}
+
+impl Configs {
+    fn new(common: &CommonArgs) -> anyhow::Result<Self> {
+        let explicit = match (&common.config, common.no_config) {
+            (Some(path), false) => Some(settings::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
+            _ => None,
+        };
+        Ok(Self {
+            no_config: common.no_config,
+            explicit,
+            cache: ConfigCache::new(),
+            loaded: HashMap::new(),
+        })
+    }
+
+    /// The configuration that applies to the files of `dir` (empty: the current directory).
+    fn for_dir(&mut self, dir: &Path) -> anyhow::Result<Option<&ConfigFile>> {
+        if self.no_config {
+            return Ok(None);
+        }
+        if self.explicit.is_some() {
+            return Ok(self.explicit.as_ref());
+        }
+        let start = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let Some(path) = self.cache.discover(start) else {
+            return Ok(None);
+        };
+        if !self.loaded.contains_key(&path) {
+            let config = settings::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            self.loaded.insert(path.clone(), config);
+        }
+        Ok(self.loaded.get(&path))
+    }
+}
+
+/// What the walks leave out for the files `config` applies to: its `exclude` (or the default
+/// list) and `extend-exclude`, rooted at its directory; `--exclude`, rooted at the current
+/// directory; gitignore files unless switched off.
+fn selection(common: &CommonArgs, config: Option<&ConfigFile>) -> anyhow::Result<Selection> {
+    let canonical = |dir: &Path| {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        dir.canonicalize().unwrap_or_else(|_| inputs::absolute(dir))
+    };
+    let mut exclude = Vec::new();
+    let defaults: Vec<String> = settings::DEFAULT_EXCLUDE
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    let (root, origin, listed, extended) = match config {
+        Some(config) => {
+            let path = config.path.clone().unwrap_or_default();
+            let root = canonical(path.parent().unwrap_or(Path::new("")));
+            (
+                root,
+                path.display().to_string(),
+                config.exclude.clone(),
+                config.extend_exclude.clone(),
+            )
+        }
+        None => (canonical(Path::new("")), String::new(), None, None),
+    };
+    for (patterns, key) in [
+        (listed.unwrap_or(defaults), "exclude"),
+        (extended.unwrap_or_default(), "extend-exclude"),
+    ] {
+        let matcher = Selection::patterns(&root, &patterns)
+            .map_err(|e| anyhow::anyhow!("{origin}: `{key}`: {e}"))?;
+        exclude.push(matcher);
+    }
+    if !common.exclude.is_empty() {
+        let matcher = Selection::patterns(&canonical(Path::new("")), &common.exclude)
+            .map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
+        exclude.push(matcher);
+    }
+    Ok(Selection {
+        respect_gitignore: !common.no_respect_gitignore
+            && config.and_then(|c| c.respect_gitignore).unwrap_or(true),
+        force_exclude: common.force_exclude,
+        exclude,
+    })
+}
+
+/// The inputs of a run, grouped into packages, and what went wrong finding them.
+struct Planned {
+    packages: Vec<Package>,
+    errors: Vec<InputError>,
+    warnings: Vec<InputError>,
+}
+
 /// Groups inputs into packages (one per directory, in order of first appearance), adds the
-/// sibling scripts of explicitly named files as context, and resolves each package's settings.
+/// sibling files of explicitly named files as context, and resolves each package's settings.
 fn plan_packages(
     common: &CommonArgs,
     unsafe_fixes: bool,
     root: &ProjectRoot,
-) -> anyhow::Result<(Vec<Package>, Vec<InputError>)> {
-    let (inputs, errors) = discover(&common.paths, common.stdin_filename.as_deref(), root);
+) -> anyhow::Result<Planned> {
+    let mut configs = Configs::new(common)?;
+    let mut selections: HashMap<Option<PathBuf>, std::sync::Arc<Selection>> = HashMap::new();
+    let found = discover(
+        &common.paths,
+        common.stdin_filename.as_deref(),
+        root,
+        &mut |dir| {
+            let config = configs.for_dir(dir)?;
+            let key = config.and_then(|c| c.path.clone());
+            if let Some(known) = selections.get(&key) {
+                return Ok(known.clone());
+            }
+            let made = std::sync::Arc::new(selection(common, config)?);
+            selections.insert(key, made.clone());
+            Ok(made)
+        },
+    )?;
     let mut order: Vec<PathBuf> = Vec::new();
     let mut groups: HashMap<PathBuf, Vec<Input>> = HashMap::new();
-    for input in inputs {
+    for input in found.inputs {
         let dir = input.package_dir();
         let group = groups.entry(dir.clone()).or_insert_with(|| {
             order.push(dir);
             Vec::new()
         });
-        if !group.contains(&input) {
-            group.push(input);
-        }
+        group.push(input);
     }
 
     let codes: Vec<&str> = RULES.iter().map(|r| r.code).collect();
@@ -262,38 +382,16 @@ fn plan_packages(
         unsafe_fixes: unsafe_fixes.then_some(true),
         services: common.services.clone(),
     };
-    let explicit_config = match (&common.config, common.no_config) {
-        (Some(path), _) => Some(settings::load(path).map_err(|e| anyhow::anyhow!("{e}"))?),
-        _ => None,
-    };
-    let mut cache = ConfigCache::new();
-    let mut loaded_configs: HashMap<PathBuf, ConfigFile> = HashMap::new();
-
     let mut packages = Vec::with_capacity(order.len());
     for dir in order {
         let inputs = groups.remove(&dir).unwrap_or_default();
-        let config: Option<&ConfigFile> = if common.no_config {
-            None
-        } else if let Some(config) = &explicit_config {
-            Some(config)
+        let is_stdin = inputs.iter().all(|i| i.source == InputSource::Stdin);
+        let config_dir = if is_stdin {
+            std::env::current_dir().unwrap_or_default()
         } else {
-            let is_stdin = inputs.iter().all(|i| i.source == InputSource::Stdin);
-            let start = if is_stdin {
-                std::env::current_dir().unwrap_or_default()
-            } else {
-                dir.clone()
-            };
-            match cache.discover(&start) {
-                Some(path) => {
-                    if !loaded_configs.contains_key(&path) {
-                        let config = settings::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-                        loaded_configs.insert(path.clone(), config);
-                    }
-                    loaded_configs.get(&path)
-                }
-                None => None,
-            }
+            dir.clone()
         };
+        let config = configs.for_dir(&config_dir)?;
         let settings =
             Settings::resolve(config, &overrides, &codes).map_err(|e| anyhow::anyhow!("{e}"))?;
         let context = if inputs.iter().any(|i| i.explicit) {
@@ -307,7 +405,11 @@ fn plan_packages(
             settings,
         });
     }
-    Ok((packages, errors))
+    Ok(Planned {
+        packages,
+        errors: found.errors,
+        warnings: found.warnings,
+    })
 }
 
 /// The root machine-facing paths are relative to (see [`crate::paths`]). Without a working
@@ -321,8 +423,6 @@ pub fn project_root(common: &CommonArgs) -> ProjectRoot {
 
 /// The packages, discovered on the worker pool (so `-j` bounds discovery too), and the pool.
 /// The pool's own error (`--jobs 0`) is left to the caller, to report after the others.
-type Planned = (Vec<Package>, Vec<InputError>);
-
 fn plan_on_pool(
     common: &CommonArgs,
     unsafe_fixes: bool,
@@ -336,7 +436,8 @@ fn plan_on_pool(
     Ok((pool, planned))
 }
 
-/// Scripts in `dir` that are not among `inputs`: they hold Create Service items that count.
+/// Files of `dir` of the input types that are not among `inputs`: they are part of the
+/// package (their Create Service items and writes count).
 fn siblings(dir: &Path, inputs: &[Input], root: &ProjectRoot) -> Vec<Input> {
     let listing = if dir.as_os_str().is_empty() {
         Path::new(".")
@@ -349,12 +450,7 @@ fn siblings(dir: &Path, inputs: &[Input], root: &ProjectRoot) -> Vec<Input> {
     let mut found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| e.eq_ignore_ascii_case("wse") || e.eq_ignore_ascii_case("ipf"))
-        })
+        .filter(|p| p.is_file() && is_input_name(p))
         .filter(|p| {
             !inputs.iter().any(|i| match &i.source {
                 InputSource::File(q) => same_file(p, q),
@@ -552,7 +648,12 @@ fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<(
 fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let common = &args.common;
     let root = project_root(common);
-    let (pool, (packages, discovery_errors)) = plan_on_pool(common, false, &root)?;
+    let (pool, planned) = plan_on_pool(common, false, &root)?;
+    let Planned {
+        packages,
+        errors: discovery_errors,
+        warnings: discovery_warnings,
+    } = planned;
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = pool?;
     let stdout = std::io::stdout();
@@ -569,7 +670,12 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
-    let warnings = print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
+    let warnings = print_warnings(
+        &mut err,
+        discovery_warnings
+            .iter()
+            .chain(results.iter().flat_map(|(_, w)| w)),
+    )?;
     let mut notices: Vec<Notice<'_>> = discovery_errors
         .iter()
         .map(|e| error_notice(e, &root))
@@ -619,7 +725,12 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         unsafe_fixes,
     };
     write_report(&mut out, &style, &reported, &invocation, &root)?;
-    if !common.quiet && matches!(common.format, OutputFormat::Full | OutputFormat::Concise) {
+    // With nothing found, the warning on standard error has said so.
+    let anything = counts.files > 0 || counts.errors > 0;
+    if !common.quiet
+        && anything
+        && matches!(common.format, OutputFormat::Full | OutputFormat::Concise)
+    {
         writeln!(out, "{}", check_summary(&counts))?;
     }
     out.flush()?;
@@ -751,7 +862,12 @@ fn fixed_diff(path: &str, fixed: &Fixed, color: bool) -> Vec<u8> {
 fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let common = &args.common;
     let root = project_root(common);
-    let (pool, (packages, discovery_errors)) = plan_on_pool(common, args.unsafe_fixes, &root)?;
+    let (pool, planned) = plan_on_pool(common, args.unsafe_fixes, &root)?;
+    let Planned {
+        packages,
+        errors: discovery_errors,
+        warnings: discovery_warnings,
+    } = planned;
     let input_count: usize = packages.iter().map(|p| p.inputs.len()).sum();
     if args.output.is_some() && (input_count != 1 || !discovery_errors.is_empty()) {
         anyhow::bail!("-o/--output needs exactly one input file (got {input_count})");
@@ -776,7 +892,12 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
     let mut err = BufWriter::new(std::io::stderr().lock());
     print_errors(&mut err, &discovery_errors)?;
-    let warnings = print_warnings(&mut err, results.iter().flat_map(|(_, w)| w))?;
+    let warnings = print_warnings(
+        &mut err,
+        discovery_warnings
+            .iter()
+            .chain(results.iter().flat_map(|(_, w)| w)),
+    )?;
 
     let mut counts = FixCounts {
         dry_run: args.diff,
@@ -798,13 +919,14 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         };
         let file_changed = !fixed.spans.is_empty();
         changed |= file_changed;
-        if let Some(diff) = diff {
-            out.write_all(diff)?;
-        }
+        // Written first: the diff of a change that was refused is not shown.
         if let Err(e) = write_result(args, &result.input, fixed, file_changed) {
             writeln!(err, "error: {e}")?;
             failed.push(Err(e));
             continue;
+        }
+        if let Some(diff) = diff {
+            out.write_all(diff)?;
         }
         counts.add_file(fixed.fixed, &fixed.remaining, unsafe_fixes);
         reported.push(FileDiagnostics {
@@ -853,7 +975,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
             &invocation,
             &root,
         )?;
-        if !common.quiet {
+        // With nothing found, the warning above has said so.
+        if !common.quiet && (counts.files > 0 || counts.errors > 0) {
             writeln!(err, "{}", fix_summary(&counts))?;
         }
     }

@@ -342,11 +342,16 @@ mod tests {
 
     #[test]
     fn segments_skip_empty_ones() {
-        let spans = |key: &[u8]| segments(key).map(|(span, _)| span).collect::<Vec<_>>();
+        let spans = |key: &[u8]| {
+            segments(key)
+                .map(|(span, _)| span)
+                .collect::<Vec<std::ops::Range<usize>>>()
+        };
+        let none: [std::ops::Range<usize>; 0] = [];
         assert_eq!(spans(b"a\\bc"), [0..1, 2..4]);
         assert_eq!(spans(b"\\\\a\\\\b\\"), [2..3, 5..6]);
-        assert_eq!(spans(b""), []);
-        assert_eq!(spans(b"\\\\"), []);
+        assert_eq!(spans(b""), none);
+        assert_eq!(spans(b"\\\\"), none);
         assert_eq!(spans(b"abc"), vec![(0..3)]);
     }
 

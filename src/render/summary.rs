@@ -113,6 +113,9 @@ fn errors_sentence(errors: usize) -> String {
 /// ``Found 12 findings in 3 files, 10 fixable with `svcscrub fix`, 2 more with `--unsafe-fixes`.``
 /// or `All checks passed (4 files).`
 pub fn check_summary(c: &CheckCounts) -> String {
+    if c.files == 0 && c.errors > 0 {
+        return errors_sentence(c.errors).trim_start().to_string();
+    }
     let mut s = if c.findings == 0 {
         if c.errors == 0 {
             format!("All checks passed ({}).", files(c.files))
@@ -165,6 +168,10 @@ pub fn fix_summary(c: &FixCounts) -> String {
         }
         s
     };
+    // Nothing processed (a file whose write was refused is not): the errors say it all.
+    if c.files == 0 && c.errors > 0 {
+        return errors_sentence(c.errors).trim_start().to_string();
+    }
     let mut s = match (c.fixed, c.remaining) {
         (0, 0) if c.errors == 0 => format!("All checks passed ({}).", files(c.files)),
         (0, 0) => format!("No findings in {} processed.", files(c.files)),
