@@ -388,21 +388,21 @@ fn walks_leave_out_ignored_hidden_and_excluded_files() {
     write(&root.join(".ignore"), b"dotignored/\n");
     assert_eq!(
         reported_paths(root, &["."]),
-        ["./pkg/capture.reg", "./pkg/setup.ipf", "./vendor/c.reg"]
+        ["pkg/capture.reg", "pkg/setup.ipf", "vendor/c.reg"]
     );
     assert_eq!(
         reported_paths(root, &["--no-respect-gitignore", "."]),
         [
-            "./dotignored/c.reg",
-            "./ignored/c.reg",
-            "./pkg/capture.reg",
-            "./pkg/setup.ipf",
-            "./vendor/c.reg"
+            "dotignored/c.reg",
+            "ignored/c.reg",
+            "pkg/capture.reg",
+            "pkg/setup.ipf",
+            "vendor/c.reg"
         ]
     );
     assert_eq!(
         reported_paths(root, &["--exclude", "vendor,setup.ipf", "."]),
-        ["./pkg/capture.reg"]
+        ["pkg/capture.reg"]
     );
     // The configuration's `exclude` replaces the default list; `extend-exclude` adds to it.
     write(
@@ -412,10 +412,10 @@ fn walks_leave_out_ignored_hidden_and_excluded_files() {
     assert_eq!(
         reported_paths(root, &["."]),
         [
-            "./build/c.reg",
-            "./node_modules/x/c.reg",
-            "./pkg/capture.reg",
-            "./vendor/c.reg"
+            "build/c.reg",
+            "node_modules/x/c.reg",
+            "pkg/capture.reg",
+            "vendor/c.reg"
         ]
     );
     write(
@@ -425,10 +425,10 @@ fn walks_leave_out_ignored_hidden_and_excluded_files() {
     assert_eq!(
         reported_paths(root, &["."]),
         [
-            "./dotignored/c.reg",
-            "./ignored/c.reg",
-            "./pkg/capture.reg",
-            "./pkg/setup.ipf"
+            "dotignored/c.reg",
+            "ignored/c.reg",
+            "pkg/capture.reg",
+            "pkg/setup.ipf"
         ]
     );
     // A file named explicitly is read, unless `--force-exclude`.
