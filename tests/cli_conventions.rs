@@ -474,3 +474,100 @@ fn a_refused_write_shows_no_diff_and_no_clean_summary() {
         "{stderr}"
     );
 }
+
+// ---------------------------------------------------------------- standard input
+
+fn run_stdin(cwd: &Path, args: &[&str], stdin: &[u8]) -> (i32, Vec<u8>, String) {
+    let output = svcscrub(cwd)
+        .args(args)
+        .write_stdin(stdin.to_vec())
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        output.stdout,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn fix_of_standard_input_prints_the_fixed_text() {
+    let tmp = tempfile::tempdir().unwrap();
+    norton(&tmp.path().join("pkg"));
+    let original = std::fs::read(tmp.path().join("pkg/capture.reg")).unwrap();
+    let named = ["--stdin-filename", "pkg/capture.reg"];
+    let (code, fixed, stderr) =
+        run_stdin(tmp.path(), &[&["fix", "-"][..], &named].concat(), &original);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("Fixed 56 findings in 1 file"), "{stderr}");
+    // What `fix` writes for the file on disk, byte for byte (UTF-16 kept).
+    let (code, _, stderr) = run(tmp.path(), &["fix", "pkg/capture.reg"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        fixed,
+        std::fs::read(tmp.path().join("pkg/capture.reg")).unwrap()
+    );
+    assert_ne!(fixed, original);
+    // Machine reports go to standard error then; standard output is the text alone.
+    let args = [&["fix", "-", "--format", "json"][..], &named].concat();
+    let (_, text, report) = run_stdin(tmp.path(), &args, &original);
+    assert_eq!(text, fixed);
+    assert!(serde_json::from_str::<Value>(&report).is_ok(), "{report}");
+    // With `--diff`, the diff and nothing else.
+    let args = [&["fix", "-", "--diff"][..], &named].concat();
+    let (code, diff, _) = run_stdin(tmp.path(), &args, &original);
+    assert_eq!(code, 1);
+    assert!(String::from_utf8_lossy(&diff).starts_with("--- a/pkg/capture.reg\n"));
+    // Nothing to fix: the text as it came.
+    let clean = b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor]\r\n\"A\"=\"b\"\r\n";
+    let (code, same, stderr) = run_stdin(tmp.path(), &["fix", "-"], clean);
+    assert_eq!((code, same.as_slice()), (0, &clean[..]), "{stderr}");
+}
+
+#[test]
+fn stdin_filename_finds_the_configuration_and_the_package() {
+    let tmp = tempfile::tempdir().unwrap();
+    norton(&tmp.path().join("pkg"));
+    std::fs::create_dir_all(tmp.path().join("elsewhere")).unwrap();
+    let capture = std::fs::read(tmp.path().join("pkg/capture.reg")).unwrap();
+    let on_disk = run(
+        tmp.path(),
+        &["check", "--format", "json", "pkg/capture.reg"],
+    )
+    .1;
+    let cwd = tmp.path().join("elsewhere");
+    let args = [
+        "check",
+        "--format",
+        "json",
+        "-",
+        "--stdin-filename",
+        "../pkg/capture.reg",
+    ];
+    let (code, stdin, stderr) = run_stdin(&cwd, &args, &capture);
+    assert_eq!(code, 1, "{stderr}");
+    let findings = |json: &[u8]| -> Vec<(String, u64)> {
+        let v: Value = serde_json::from_slice(json).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // The package's script counts: the same findings as for the file on disk.
+    assert_eq!(findings(&stdin), findings(on_disk.as_bytes()));
+    assert_eq!(findings(&stdin).len(), 59);
+    // The package's configuration applies.
+    write(
+        &tmp.path().join("pkg/svcscrub.toml"),
+        b"ignore = [\"SVC0\"]\n",
+    );
+    let (code, stdin, stderr) = run_stdin(&cwd, &args, &capture);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(findings(&stdin), []);
+}

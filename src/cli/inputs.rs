@@ -35,6 +35,9 @@ pub struct Input {
     pub machine: String,
     /// Named on the command line (recognised by content) rather than found in a directory.
     pub explicit: bool,
+    /// For standard input, where `--stdin-filename` says it is: its configuration, package and
+    /// includes are found as if the file were there.
+    pub claimed: Option<PathBuf>,
 }
 
 impl Input {
@@ -46,6 +49,7 @@ impl Input {
             machine: root.machine(&named),
             source: InputSource::File(path),
             explicit,
+            claimed: None,
         }
     }
 
@@ -56,15 +60,29 @@ impl Input {
             machine: name.map_or_else(|| "-".to_string(), |name| root.machine(name)),
             source: InputSource::Stdin,
             explicit: true,
+            claimed: name.map(PathBuf::from),
         }
+    }
+
+    /// Where the input is on disk, or (standard input) is said to be.
+    pub fn location(&self) -> Option<&Path> {
+        match &self.source {
+            InputSource::File(path) => Some(path),
+            InputSource::Stdin => self.claimed.as_deref(),
+        }
+    }
+
+    /// Whether the input has a place: a file, or standard input with `--stdin-filename`.
+    pub fn has_location(&self) -> bool {
+        self.location().is_some()
     }
 
     /// The directory whose files form this input's package.
     pub fn package_dir(&self) -> PathBuf {
-        match &self.source {
-            InputSource::File(p) => p.parent().map(Path::to_path_buf).unwrap_or_default(),
-            InputSource::Stdin => PathBuf::new(),
-        }
+        self.location()
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 }
 

@@ -385,8 +385,10 @@ fn plan_packages(
     let mut packages = Vec::with_capacity(order.len());
     for dir in order {
         let inputs = groups.remove(&dir).unwrap_or_default();
-        let is_stdin = inputs.iter().all(|i| i.source == InputSource::Stdin);
-        let config_dir = if is_stdin {
+        // Standard input without `--stdin-filename` is nowhere: the current directory's
+        // configuration applies. Named, it is where its name says (its directory is `dir`).
+        let unnamed_stdin = inputs.iter().all(|i| !i.has_location());
+        let config_dir = if unnamed_stdin {
             std::env::current_dir().unwrap_or_default()
         } else {
             dir.clone()
@@ -394,7 +396,7 @@ fn plan_packages(
         let config = configs.for_dir(&config_dir)?;
         let settings =
             Settings::resolve(config, &overrides, &codes).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let context = if inputs.iter().any(|i| i.explicit) {
+        let context = if inputs.iter().any(|i| i.explicit && i.has_location()) {
             siblings(&dir, &inputs, root)
         } else {
             Vec::new()
@@ -452,10 +454,10 @@ fn siblings(dir: &Path, inputs: &[Input], root: &ProjectRoot) -> Vec<Input> {
         .map(|e| e.path())
         .filter(|p| p.is_file() && is_input_name(p))
         .filter(|p| {
-            !inputs.iter().any(|i| match &i.source {
-                InputSource::File(q) => same_file(p, q),
-                InputSource::Stdin => false,
-            })
+            // A file that standard input stands for is superseded by it.
+            !inputs
+                .iter()
+                .any(|i| i.location().is_some_and(|q| same_file(p, q)))
         })
         .collect();
     found.sort();
@@ -530,11 +532,10 @@ fn load_package(
     (loaded, context, followed.warnings)
 }
 
+/// Where an input is (standard input: where `--stdin-filename` says), for following its
+/// includes.
 fn on_disk(input: &Input) -> Option<&Path> {
-    match &input.source {
-        InputSource::File(path) => Some(path.as_path()),
-        InputSource::Stdin => None,
-    }
+    input.location()
 }
 
 /// Prints include warnings once each, in package order; returns them (once each).
@@ -881,7 +882,15 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         common.format,
         OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github
     );
-    let diff_color = (!machine).then_some(stdout_color);
+    // `fix -` prints the fixed text (as ruff and rustfmt do); the report then goes to standard
+    // error whatever its format, and no diff is printed.
+    let text_out = !args.diff
+        && args.output.is_none()
+        && packages
+            .iter()
+            .flat_map(|p| &p.inputs)
+            .any(|i| i.source == InputSource::Stdin);
+    let diff_color = (!machine && !text_out).then_some(stdout_color);
     if !args.diff {
         write::remove_temporary_files_on_interrupt();
     }
@@ -928,6 +937,12 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         if let Some(diff) = diff {
             out.write_all(diff)?;
         }
+        if text_out && result.input.source == InputSource::Stdin {
+            fixed
+                .file
+                .source
+                .feed_raw(&mut |bytes| out.write_all(bytes))?;
+        }
         counts.add_file(fixed.fixed, &fixed.remaining, unsafe_fixes);
         reported.push(FileDiagnostics {
             path: &result.input.machine,
@@ -959,7 +974,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         color,
         unsafe_fixes,
     };
-    if machine {
+    if machine && !text_out {
         write_report(
             &mut out,
             &style(stdout_color),
@@ -976,7 +991,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
             &root,
         )?;
         // With nothing found, the warning above has said so.
-        if !common.quiet && (counts.files > 0 || counts.errors > 0) {
+        if !common.quiet && !machine && (counts.files > 0 || counts.errors > 0) {
             writeln!(err, "{}", fix_summary(&counts))?;
         }
     }
