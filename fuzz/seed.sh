@@ -7,6 +7,7 @@
 #   reg_parse:  mode byte + file (0 = 8-bit as is, 1 = transcoded to UTF-16LE, 2 = behind a
 #               UTF-16LE BOM: UTF-16 exports go in as their bytes after the BOM);
 #   wix_parse:  mode byte + WiX source (0 = as is, 1 = transcoded to UTF-16LE);
+#   msi_parse:  every database (.msi, .msm) as it is;
 #   pipeline:   mode byte + the files of one directory joined by NUL bytes (UTF-16 files as
 #               UTF-8 text with their "wide" bit set), with and without unsafe fixes.
 set -euo pipefail
@@ -20,7 +21,7 @@ else
   echo "seed.sh: no shared corpus at $shared; seeding from the examples and fixtures only" >&2
 fi
 
-for t in wise_parse reg_parse wix_parse pipeline; do mkdir -p "$fuzz/corpus/$t"; done
+for t in wise_parse reg_parse wix_parse msi_parse pipeline; do mkdir -p "$fuzz/corpus/$t"; done
 
 is_utf16() { [ "$(head -c 2 "$1" | od -An -tx1 | tr -d ' \n')" = "fffe" ]; }
 # A file's text as UTF-8 (UTF-16LE files decoded, others as they are).
@@ -43,6 +44,11 @@ while IFS= read -r -d '' f; do
         { printf '\001'; cat "$f"; } >"$fuzz/corpus/reg_parse/$name-w"
       fi
       ;;
+    *.msi | *.msm)
+      cp "$f" "$fuzz/corpus/msi_parse/$name"
+      n=$((n + 1))
+      continue
+      ;;
     *.wxs | *.wxi | *.wxs.j2 | *.wix.in)
       { printf '\000'; cat "$f"; } >"$fuzz/corpus/wix_parse/$name"
       { printf '\001'; cat "$f"; } >"$fuzz/corpus/wix_parse/$name-w"
@@ -53,7 +59,7 @@ while IFS= read -r -d '' f; do
   esac
   n=$((n + 1))
   dirs+=("$(dirname "$f")")
-done < <(find "${roots[@]}" -type f \( -iname '*.wse' -o -iname '*.ipf' -o -iname '*.reg' -o -iname '*.wse.in' -o -iname '*.wxs' -o -iname '*.wxi' -o -iname '*.wxs.j2' -o -iname '*.wix.in' \) -print0 | sort -z)
+done < <(find "${roots[@]}" -type f \( -iname '*.wse' -o -iname '*.ipf' -o -iname '*.reg' -o -iname '*.wse.in' -o -iname '*.wxs' -o -iname '*.wxi' -o -iname '*.wxs.j2' -o -iname '*.wix.in' -o -iname '*.msi' -o -iname '*.msm' \) -print0 | sort -z)
 
 # One pipeline seed per directory: its first three files in name order, safe and unsafe.
 while IFS= read -r d; do
@@ -74,4 +80,4 @@ while IFS= read -r d; do
     } >"$out"
   done
 done < <(printf '%s\n' "${dirs[@]}" | sort -u)
-echo "seed.sh: $n files seeded into $fuzz/corpus/{wise_parse,reg_parse,wix_parse,pipeline}"
+echo "seed.sh: $n files seeded into $fuzz/corpus/{wise_parse,reg_parse,wix_parse,msi_parse,pipeline}"

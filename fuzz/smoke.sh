@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The fuzz smoke run CI does: seed the corpora, build the targets, run each for SECONDS
-# (default 30; four targets, so 120 s of fuzzing). Fails on the first crash, printing it.
+# (default 30; five targets, so 150 s of fuzzing). Fails on the first crash, printing it.
 #
 #   bash fuzz/smoke.sh [SECONDS]
 set -euo pipefail
@@ -11,7 +11,7 @@ export RUSTC_BOOTSTRAP=1
 # No sanitizer: the crate has no unsafe code, and ASan would halve the executions.
 cargo fuzz build --sanitizer none
 mkdir -p artifacts
-for target in wise_parse reg_parse wix_parse pipeline; do
+for target in wise_parse reg_parse wix_parse msi_parse pipeline; do
   log="artifacts/$target-smoke.log"
   if cargo fuzz run --sanitizer none "$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then

@@ -1,7 +1,8 @@
 //! The `detect` stage: which format a working text is in, by its content only.
 //!
 //! Extensions never decide: a file named explicitly on the command line is recognised by its
-//! first line (a script or an export) or its root element and namespace (a WiX source).
+//! first line (a script or an export), its root element and namespace (a WiX source), or its
+//! encoding (a Windows Installer database, whose tables the source stage decoded).
 //! Anything else is refused with a clear reason; the tool never guesses (a script with junk
 //! before its header is reported, not repaired).
 
@@ -59,6 +60,9 @@ pub enum Format {
     Reg(RegVersion),
     /// A WiX source (`.wxs`) or include (`.wxi`).
     Wix(WixSchema),
+    /// A Windows Installer database (`.msi`, `.msm`): its working text is the tab-separated
+    /// view of its tables (see [`crate::syntax::msi`]).
+    Msi,
 }
 
 impl fmt::Display for Format {
@@ -71,6 +75,7 @@ impl fmt::Display for Format {
             Format::Wix(WixSchema::V3) => "WiX v3 source",
             Format::Wix(WixSchema::V4) => "WiX v4 source",
             Format::Wix(WixSchema::Unqualified) => "WiX include",
+            Format::Msi => "Windows Installer database",
         })
     }
 }
@@ -108,6 +113,14 @@ pub const FILE_TYPES: &[FileType] = &[
     FileType {
         extension: "wxi",
         description: "WiX include",
+    },
+    FileType {
+        extension: "msi",
+        description: "Windows Installer database",
+    },
+    FileType {
+        extension: "msm",
+        description: "Windows Installer merge module",
     },
 ];
 
@@ -155,13 +168,19 @@ pub const COMPOUND_FILE_SIGNATURE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 /// Decides the format of a working text (see [`crate::source::SourceFile::text`]).
 pub fn detect(text: &[u8], encoding: Encoding) -> Result<Format, DetectError> {
+    if encoding == Encoding::Database {
+        // The source stage decoded a database's tables; nothing else has this encoding.
+        return Ok(Format::Msi);
+    }
     if text.is_empty() {
         return Err(DetectError::at(0, "empty file"));
     }
     if text.starts_with(COMPOUND_FILE_SIGNATURE) {
+        // Only reached by a text that was not read from a file's bytes (a compound file is
+        // decoded as a database by the source stage, or refused there).
         return Err(DetectError::at(
             0,
-            "OLE compound file (such as a Windows Installer database): not a format svcscrub reads",
+            "OLE compound file that was not read as a Windows Installer database",
         ));
     }
     if encoding != Encoding::Utf16Le
@@ -504,5 +523,6 @@ mod tests {
     fn a_compound_file_is_refused() {
         let cfb = [COMPOUND_FILE_SIGNATURE, &[0u8; 8][..]].concat();
         assert!(fmt(&cfb).unwrap_err().message.contains("OLE compound file"));
+        assert_eq!(detect(b"", Encoding::Database), Ok(Format::Msi));
     }
 }

@@ -15,6 +15,7 @@ pub mod model;
 pub mod paths;
 mod pieces;
 pub mod pipeline;
+mod quiet_panics;
 pub mod render;
 pub mod rules;
 pub mod settings;

@@ -105,7 +105,7 @@ pub fn lower(loaded: &Loaded) -> PackageFile<'_> {
             false,
         ),
         // Recognised and read losslessly; not lowered into the model yet, so no findings.
-        Syntax::Wix(_) => (model::FileModel::default(), false),
+        Syntax::Wix(_) | Syntax::Msi(_) => (model::FileModel::default(), false),
     };
     PackageFile {
         source: &loaded.source,
@@ -113,7 +113,7 @@ pub fn lower(loaded: &Loaded) -> PackageFile<'_> {
         is_script,
         doc: match &loaded.syntax {
             Syntax::Script(doc) => Some(doc),
-            Syntax::Reg(_) | Syntax::Wix(_) => None,
+            Syntax::Reg(_) | Syntax::Wix(_) | Syntax::Msi(_) => None,
         },
     }
 }
@@ -136,7 +136,7 @@ pub struct Planner<'l> {
 enum FormatPlanner<'l> {
     Script(fix::wise::Planner<'l>),
     Reg(&'l syntax::reg::RegFile),
-    /// No findings yet, so nothing to plan.
+    /// WiX sources and databases: no findings yet, so nothing to plan.
     Wix,
 }
 
@@ -146,7 +146,7 @@ impl<'l> Planner<'l> {
         let format = match &loaded.syntax {
             Syntax::Script(doc) => FormatPlanner::Script(fix::wise::Planner::new(doc, text)),
             Syntax::Reg(file) => FormatPlanner::Reg(file),
-            Syntax::Wix(_) => FormatPlanner::Wix,
+            Syntax::Wix(_) | Syntax::Msi(_) => FormatPlanner::Wix,
         };
         Self { text, format }
     }
@@ -407,6 +407,9 @@ impl Fixed {
         sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         let source = &self.file.source;
+        if let Some(fed) = source.feed_database_original(sink) {
+            return fed;
+        }
         let misfit = || std::io::Error::other("the changes do not fit the fixed text");
         let pieces = changes::original_pieces(source.text(), &self.spans, &self.old_bytes)
             .ok_or_else(misfit)?;
@@ -690,6 +693,11 @@ fn reparsed(
         );
         FixError(format!("the fixed text does not parse: {at}"))
     };
+    // A database's view must still be its database's, with rows removed or cells changed.
+    if let Some(db) = source.database() {
+        crate::syntax::msi::database::row_changes(&db.view, text)
+            .map_err(|e| FixError(format!("the fixed view does not fit the database: {e}")))?;
+    }
     let (format, syntax) = rayon::join(
         || detect::detect(text, source.encoding),
         || syntax::reparse(previous, text, loaded.format, replacements),

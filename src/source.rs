@@ -4,13 +4,16 @@
 //! - 8-bit files (ANSI code page, or UTF-8 without a BOM): the raw bytes themselves, untouched;
 //! - UTF-8 with a BOM: the bytes after the BOM;
 //! - UTF-16LE with a BOM: the text decoded to UTF-8 (without the BOM), encoded back by hand on
-//!   write, because `encoding_rs` has no UTF-16 encoder.
+//!   write, because `encoding_rs` has no UTF-16 encoder;
+//! - a Windows Installer database (an OLE compound file): the tab-separated view of its tables
+//!   (see [`crate::syntax::msi`]), written back into the database on write.
 //!
 //! 8-bit bytes are never transcoded, so a Windows-1252 `é` stays the byte `E9` from input to output.
 
 use std::fmt;
 use std::io::Read;
 
+use crate::syntax::msi::database::{self, Database};
 use crate::text::{LineCol, LineIndex};
 
 pub const UTF16LE_BOM: &[u8] = b"\xFF\xFE";
@@ -29,6 +32,8 @@ pub enum Encoding {
     Utf8Bom,
     /// UTF-16 little-endian with a byte-order mark (regedit 5 exports).
     Utf16Le,
+    /// A Windows Installer database: the working text is the UTF-8 view of its tables.
+    Database,
 }
 
 impl Encoding {
@@ -49,7 +54,7 @@ impl Encoding {
         match self {
             Encoding::Utf8Bom => UTF8_BOM,
             Encoding::Utf16Le => UTF16LE_BOM,
-            Encoding::Ansi | Encoding::Utf8 => b"",
+            Encoding::Ansi | Encoding::Utf8 | Encoding::Database => b"",
         }
     }
 }
@@ -61,6 +66,7 @@ impl fmt::Display for Encoding {
             Encoding::Utf8 => "UTF-8",
             Encoding::Utf8Bom => "UTF-8 with BOM",
             Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Database => "Windows Installer database",
         })
     }
 }
@@ -76,6 +82,9 @@ pub enum DecodeError {
     NotRoundTrip,
     #[error("UTF-16BE is not supported; save it as UTF-16LE (regedit's format)")]
     Utf16Be,
+    /// An OLE compound file that is not a database svcscrub reads, or a malformed one.
+    #[error("{0}")]
+    Database(String),
 }
 
 /// One input file: how its bytes are encoded, and its working text.
@@ -100,6 +109,8 @@ pub struct SourceFile {
     /// UTF-16 files: code units before every [`UNIT_BLOCK`] bytes of text, built on first use
     /// (see [`raw_offset`]).
     units: std::sync::OnceLock<Vec<usize>>,
+    /// A database's own bytes and its original view (shared: a fixed file's copy keeps them).
+    database: Option<std::sync::Arc<Database>>,
 }
 
 impl SourceFile {
@@ -108,6 +119,13 @@ impl SourceFile {
         let path = path.into();
         if raw.starts_with(UTF16BE_BOM) {
             return Err(DecodeError::Utf16Be);
+        }
+        if raw.starts_with(crate::detect::COMPOUND_FILE_SIGNATURE) {
+            let database =
+                database::decode(raw).map_err(|e| DecodeError::Database(e.to_string()))?;
+            let mut source = Self::with_text(path, Encoding::Database, database.view.clone());
+            source.database = Some(std::sync::Arc::new(database));
+            return Ok(source);
         }
         if raw.starts_with(UTF16LE_BOM) {
             let decoded = decode_utf16le(&raw[2..])?;
@@ -135,6 +153,7 @@ impl SourceFile {
             bytes: raw,
             lines: std::sync::OnceLock::new(),
             units: std::sync::OnceLock::new(),
+            database: None,
         })
     }
 
@@ -142,7 +161,9 @@ impl SourceFile {
     /// encoding it to bytes and decoding it again. A UTF-16 text that is not valid UTF-8 is
     /// made valid the way encoding it would (each invalid sequence becomes U+FFFD), so the
     /// text always equals what decoding the encoded bytes gives. `Ansi` and `Utf8` texts are
-    /// taken as they are (use [`SourceFile::new`] to detect which of the two a text is).
+    /// taken as they are (use [`SourceFile::new`] to detect which of the two a text is). Not
+    /// for a database, whose bytes need the database as read: an [`Encoding::Database`] text
+    /// made here encodes as the text itself.
     pub fn from_text(path: impl Into<String>, encoding: Encoding, text: Vec<u8>) -> Self {
         let text = match encoding {
             Encoding::Utf16Le => match String::from_utf8(text) {
@@ -165,7 +186,14 @@ impl SourceFile {
             text_start: 0,
             lines: std::sync::OnceLock::new(),
             units: std::sync::OnceLock::new(),
+            database: None,
         }
+    }
+
+    /// A database's bytes as read, its original view and whether it is signed (`None` for a
+    /// text file).
+    pub fn database(&self) -> Option<&Database> {
+        self.database.as_deref()
     }
 
     /// Changes the working text in place through `edit`, which gets the buffer and where the
@@ -193,7 +221,9 @@ impl SourceFile {
     }
 
     /// Feeds the file's bytes ([`SourceFile::raw`]) to `sink` in order: the kept bytes at
-    /// once, a UTF-16 file's encoded a piece at a time (so they are never held whole).
+    /// once, a UTF-16 file's encoded a piece at a time (so they are never held whole), a
+    /// database's written with its view's changes (an error, and nothing fed, when they
+    /// cannot be written: see [`database::encode`]).
     pub fn feed_raw(
         &self,
         sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
@@ -201,7 +231,22 @@ impl SourceFile {
         if self.keeps_raw() {
             return sink(&self.bytes);
         }
+        if let Some(db) = &self.database {
+            let written = database::encode(db, self.text())
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            return sink(&written);
+        }
         self.feed_encoded([self.text()], sink)
+    }
+
+    /// Feeds a database's bytes as read (for the changed-since-read check and the backup);
+    /// `false` for a text file.
+    pub fn feed_database_original(
+        &self,
+        sink: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> Option<std::io::Result<()>> {
+        let db = self.database.as_ref()?;
+        Some(sink(&db.original))
     }
 
     /// Feeds the bytes of a file of this encoding whose working text is `pieces` joined, in
@@ -244,14 +289,23 @@ impl SourceFile {
 
     /// `bytes` holds the file's bytes, not just its text.
     fn keeps_raw(&self) -> bool {
-        self.encoding != Encoding::Utf16Le && self.text_start == self.encoding.bom().len()
+        !matches!(self.encoding, Encoding::Utf16Le | Encoding::Database)
+            && self.text_start == self.encoding.bom().len()
     }
 
     /// Encodes a (possibly edited) working text back into this file's encoding, with its BOM.
+    ///
+    /// A database's view is written into the database ([`database::encode`]); a view that cannot
+    /// be (which the fix stage never produces: it re-checks every edited view) gives the
+    /// database as read, unchanged. Writing goes through [`SourceFile::feed_raw`], which
+    /// reports that error instead.
     pub fn encode(&self, text: &[u8]) -> Vec<u8> {
         let bom = self.encoding.bom();
-        match self.encoding {
-            Encoding::Utf16Le => encode_utf16le_after(bom, text),
+        match (self.encoding, &self.database) {
+            (Encoding::Utf16Le, _) => encode_utf16le_after(bom, text),
+            (Encoding::Database, Some(db)) => {
+                database::encode(db, text).unwrap_or_else(|_| db.original.clone())
+            }
             _ => [bom, text].concat(),
         }
     }

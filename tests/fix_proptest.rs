@@ -272,7 +272,7 @@ fn package(items: &[Item], blocks: &[Vec<Write>], crlf: bool, wide: bool) -> Vec
 fn total_keys_problem_count(file: &Loaded) -> usize {
     match &file.syntax {
         Syntax::Script(doc) => total_keys_problems(doc, file.source.text()).len(),
-        Syntax::Reg(_) | Syntax::Wix(_) => 0,
+        Syntax::Reg(_) | Syntax::Wix(_) | Syntax::Msi(_) => 0,
     }
 }
 

@@ -255,6 +255,6 @@ fn read(path: &Path, display: &str) -> Result<Loaded, String> {
     let loaded = pipeline::load(display, raw).map_err(|e| e.to_string())?;
     match loaded.syntax {
         Syntax::Script(_) => Ok(loaded),
-        Syntax::Reg(_) | Syntax::Wix(_) => Err("it is not a script".to_string()),
+        Syntax::Reg(_) | Syntax::Wix(_) | Syntax::Msi(_) => Err("it is not a script".to_string()),
     }
 }

@@ -113,7 +113,7 @@ pub fn directives(syntax: &Syntax, text: &[u8]) -> Vec<Directive> {
             reg_directives(file, text)
         }
         // No findings yet, so no directives to honour or report.
-        Syntax::Wix(_) => Vec::new(),
+        Syntax::Wix(_) | Syntax::Msi(_) => Vec::new(),
     }
 }
 

@@ -622,7 +622,7 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
                         reg::lower_in_pieces(file, text, l.source.encoding, selection, pieces),
                         None,
                     ),
-                    Syntax::Wix(_) => (Default::default(), None),
+                    Syntax::Wix(_) | Syntax::Msi(_) => (Default::default(), None),
                 };
                 PackageFile {
                     source: &l.source,

@@ -1,6 +1,7 @@
 //! The `syntax` stage: lossless trees over a working text. Printing a tree (concatenating the
 //! byte ranges of its nodes in order) gives back the input byte for byte.
 
+pub mod msi;
 pub mod reg;
 pub mod wise;
 pub mod wix;
@@ -31,6 +32,8 @@ pub enum Syntax {
     Script(wise::Document),
     Reg(reg::RegFile),
     Wix(wix::WixDocument),
+    /// The view of a database's tables.
+    Msi(msi::View),
 }
 
 impl Syntax {
@@ -46,6 +49,7 @@ pub fn parse(text: &[u8], format: Format) -> Result<Syntax, SyntaxError> {
         Format::Script(kind) => wise::parse(text, kind).map(Syntax::Script),
         Format::Reg(version) => reg::parse(text, version).map(Syntax::Reg),
         Format::Wix(schema) => wix::parse(text, schema).map(Syntax::Wix),
+        Format::Msi => msi::parse(text).map(Syntax::Msi),
     }
 }
 

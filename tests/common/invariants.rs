@@ -24,7 +24,7 @@ fn applicable(d: &Diagnostic, threshold: Applicability) -> bool {
 fn total_keys_count(file: &Loaded) -> usize {
     match &file.syntax {
         Syntax::Script(doc) => total_keys_problems(doc, file.source.text()).len(),
-        Syntax::Reg(_) | Syntax::Wix(_) => 0,
+        Syntax::Reg(_) | Syntax::Wix(_) | Syntax::Msi(_) => 0,
     }
 }
 
