@@ -316,9 +316,12 @@ pub fn encode(database: &Database, view: &[u8]) -> Result<Vec<u8>, DatabaseError
     Ok(reread.original)
 }
 
+/// A table's header lines and its rows' lines, sorted.
+type SortedTable<'t> = (&'t [u8], Vec<&'t [u8]>);
+
 /// Two views with the same tables, headers and rows, in any row order.
 fn same_rows(a: &[u8], b: &[u8]) -> bool {
-    fn rows(text: &[u8]) -> Option<Vec<(&[u8], Vec<&[u8]>)>> {
+    fn rows(text: &[u8]) -> Option<Vec<SortedTable<'_>>> {
         let view = super::parse(text).ok()?;
         Some(
             view.tables
