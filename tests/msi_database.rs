@@ -343,7 +343,7 @@ fn the_command_reads_a_package_directory_and_writes_databases_back() {
         .collect();
     assert_eq!(errors.len(), 1, "{stderr}");
     assert!(
-        errors[0].starts_with("error: ./broken.msi: not a readable Windows Installer database: "),
+        errors[0].starts_with("error: broken.msi: not a readable Windows Installer database: "),
         "{stderr}"
     );
 }
