@@ -111,6 +111,8 @@ pub struct SourceFile {
     units: std::sync::OnceLock<Vec<usize>>,
     /// A database's own bytes and its original view (shared: a fixed file's copy keeps them).
     database: Option<std::sync::Arc<Database>>,
+    /// A database's view, parsed on first use to name positions ([`SourceFile::row_of`]).
+    rows: std::sync::OnceLock<Option<crate::syntax::msi::View>>,
 }
 
 impl SourceFile {
@@ -154,6 +156,7 @@ impl SourceFile {
             lines: std::sync::OnceLock::new(),
             units: std::sync::OnceLock::new(),
             database: None,
+            rows: std::sync::OnceLock::new(),
         })
     }
 
@@ -187,6 +190,7 @@ impl SourceFile {
             lines: std::sync::OnceLock::new(),
             units: std::sync::OnceLock::new(),
             database: None,
+            rows: std::sync::OnceLock::new(),
         }
     }
 
@@ -202,6 +206,7 @@ impl SourceFile {
     pub fn edit_text<R>(&mut self, edit: impl FnOnce(&mut Vec<u8>, usize) -> R) -> R {
         self.lines = std::sync::OnceLock::new();
         self.units = std::sync::OnceLock::new();
+        self.rows = std::sync::OnceLock::new();
         edit(&mut self.bytes, self.text_start)
     }
 
@@ -327,6 +332,21 @@ impl SourceFile {
             // Another thread may have stored the same index meanwhile.
             let _ = self.lines.set(index);
         }
+    }
+
+    /// Where `range` starts in a database, as people and tools name it: its table, row and
+    /// column. `None` for a text file (whose positions are lines and columns) and for a range
+    /// on no row.
+    pub fn row_of(&self, range: crate::text::TextRange) -> Option<crate::syntax::msi::RowName> {
+        if self.encoding != Encoding::Database {
+            return None;
+        }
+        let text = self.text();
+        let view = self
+            .rows
+            .get_or_init(|| crate::syntax::msi::parse(text).ok())
+            .as_ref()?;
+        Some(view.row_name(text, view.locate(range.start)?))
     }
 
     /// The line:column of a working-text offset (builds a line index; for one-off messages).

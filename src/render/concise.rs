@@ -1,4 +1,5 @@
-//! The `concise` format: one line per finding, `PATH:LINE:COL: CODE message [*]`.
+//! The `concise` format: one line per finding, `PATH:LINE:COL: CODE message [*]`; in a database,
+//! `PATH:TABLE/ROW/COLUMN: CODE message [*]` (a database has no lines).
 //!
 //! `[*]` marks a finding that `svcscrub fix` would fix: a safe fix, or an unsafe one when unsafe
 //! fixes are enabled.
@@ -35,7 +36,10 @@ pub fn render(
     sorted.sort_by_key(|d| (d.range.start, d.range.end, d.code));
     let mut buf = String::new();
     for diagnostic in sorted {
-        let at = index.line_col(text, diagnostic.range.start);
+        let at = match source.row_of(diagnostic.range) {
+            Some(row) => row.to_string(),
+            None => index.line_col(text, diagnostic.range.start).to_string(),
+        };
         buf.push_str(&format!(
             "{}:{}: {} {}",
             source.path,

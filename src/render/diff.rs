@@ -245,6 +245,17 @@ pub fn write_fixed_source_diff(
     old_bytes: &[u8],
     color: bool,
 ) -> io::Result<bool> {
+    if source.encoding == Encoding::Database {
+        let old = crate::fix::changes::original_text(source.text(), spans, old_bytes).ok_or_else(
+            || {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "the changed spans do not fit the fixed text and the original bytes",
+                )
+            },
+        )?;
+        return write_database_diff(out, path, &old, source.text(), color);
+    }
     match source.encoding {
         Encoding::Utf8Bom => {
             let raw = source.raw();
@@ -253,6 +264,42 @@ pub fn write_fixed_source_diff(
         }
         _ => write_fixed_diff(out, path, source.text(), spans, old_bytes, color),
     }
+}
+
+/// The first line of a database's diff (before the headers, where `patch` and `git apply` ignore
+/// it).
+pub const DATABASE_DIFF_NOTE: &str = "svcscrub: a Windows Installer database; below, the changed tables as tab-separated .idt text, one table per header (a reading aid: `svcscrub fix` writes the database itself)";
+
+/// The diff of a database's view `old` → `new`: one diff per changed table, each under
+/// `--- a/PATH:Table` / `+++ b/PATH:Table` with line numbers of that table's `.idt` text, after
+/// [`DATABASE_DIFF_NOTE`]. Returns whether anything was written.
+pub fn write_database_diff(
+    out: &mut dyn Write,
+    path: &str,
+    old: &[u8],
+    new: &[u8],
+    color: bool,
+) -> io::Result<bool> {
+    let unreadable = || io::Error::new(io::ErrorKind::InvalidInput, "not a database view");
+    let before = crate::syntax::msi::parse(old).map_err(|_| unreadable())?;
+    let after = crate::syntax::msi::parse(new).map_err(|_| unreadable())?;
+    if before.tables.len() != after.tables.len() {
+        return Err(unreadable());
+    }
+    let mut wrote = false;
+    for (a, b) in before.tables.iter().zip(&after.tables) {
+        let (old_table, new_table) = (a.range.slice(old), b.range.slice(new));
+        if old_table == new_table {
+            continue;
+        }
+        if !wrote {
+            writeln!(out, "{DATABASE_DIFF_NOTE}")?;
+        }
+        let name = format!("{path}:{}", String::from_utf8_lossy(a.name.slice(old)));
+        let spans = spans_between(old_table, new_table);
+        wrote |= write_unified_diff(out, &name, old_table, new_table, &spans, color)?;
+    }
+    Ok(wrote)
 }
 
 /// The spans moved `by` bytes later on both sides (past a BOM).

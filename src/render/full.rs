@@ -14,6 +14,9 @@
 //!    = help: remove the captured security descriptor (safe fix)
 //! ```
 //!
+//! A finding in a database, which has no lines, names its table, row and column instead of a
+//! source line (`--> pkg.msi: Registry/reg1A2B/Value`).
+//!
 //! A display-only fix (never applied) is shown as a `help:` section with its edits as removed
 //! and added lines, for the user to make by hand. Text from the file (source lines, service,
 //! key and value names) is sanitised: control characters are shown as symbols, never sent to
@@ -24,7 +27,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use annotate_snippets::{
-    AnnotationKind, Group, Level, Patch, Renderer, Snippet, normalize_untrusted_str,
+    AnnotationKind, Group, Level, Origin, Patch, Renderer, Snippet, normalize_untrusted_str,
 };
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -163,6 +166,25 @@ fn render_diagnostic(
                 untrusted(&fix_help(fix, options.unsafe_fixes)).into_owned(),
             ));
         }
+    }
+
+    if let Some(row) = source.row_of(diagnostic.range) {
+        // A database has no lines to show: the origin names its table, row and column.
+        let notes: Vec<_> = notes
+            .into_iter()
+            .map(|(help, text)| {
+                if help {
+                    Level::HELP.message(text)
+                } else {
+                    Level::NOTE.message(text)
+                }
+            })
+            .collect();
+        let title = level
+            .primary_title(strip_c1(&diagnostic.message).into_owned())
+            .id(diagnostic.code);
+        let origin = Origin::path(format!("{}: {row}", source.path));
+        return renderer.render(&[Group::with_title(title).element(origin).elements(notes)]);
     }
 
     if fast && !options.color && suggestion.is_none() {

@@ -4,7 +4,8 @@
 //! ::error file=PATH,line=L,col=C,endLine=EL,endColumn=EC,title=CODE name::message
 //! ```
 //!
-//! (`::warning` for warnings). Positions are 1-based, the end exclusive, as in the other
+//! (`::warning` for warnings); a finding in a database, which has no lines, is
+//! `::error file=PATH,title=CODE name::TABLE/ROW/COLUMN: message`. Positions are 1-based, the end exclusive, as in the other
 //! formats; PATH is the machine-facing path (relative to the project root, `/`-separated; see
 //! [`crate::paths`]). Before the findings, each notice of the run gets one
 //! too, so a failed run is never a clean-looking one: an input that could not be processed is
@@ -51,8 +52,17 @@ pub fn render(
         let mut positions = Positions::new(file.source);
         let path = escape_property(file.path);
         for diag in file.diagnostics {
-            let (start, end) = positions.range(diag.range.start, diag.range.end);
             let command = command(diag.severity);
+            if let Some(row) = file.source.row_of(diag.range) {
+                writeln!(
+                    out,
+                    "::{command} file={path},title={}::{}",
+                    escape_property(&format!("{} {}", diag.code, diag.name)),
+                    escape_data(&format!("{row}: {}", diag.message)),
+                )?;
+                continue;
+            }
+            let (start, end) = positions.range(diag.range.start, diag.range.end);
             writeln!(
                 out,
                 "::{command} file={path},line={},col={},endLine={},endColumn={},title={}::{}",

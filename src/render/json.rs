@@ -6,6 +6,9 @@
 //! exclusive. A fix is `{ "applicability", "message", "edits": [{ "start", "end", "content" }] }`
 //! where `start`/`end` are byte offsets **in the file** (BOM and UTF-16 code units included), so
 //! a tool can splice `content`, encoded in the file's encoding, into the raw bytes.
+//! A finding in a database, which has no lines, has `null` lines and columns and three more keys
+//! after `end_column`: `table`, `row` (the row's primary key) and `table_column`; its fix edits
+//! address the database's view text (see [`crate::syntax::msi`]), not the file's bytes.
 //! Files and findings are written in the order given.
 
 use std::borrow::Cow;
@@ -34,10 +37,17 @@ struct JsonDiagnostic<'a> {
     severity: Severity,
     message: &'a str,
     path: &'a str,
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
+    /// `null` in a database, which has no lines: `table`, `row` and `table_column` say where.
+    line: Option<usize>,
+    column: Option<usize>,
+    end_line: Option<usize>,
+    end_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    row: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    table_column: Option<String>,
     service: Option<&'a str>,
     registry_key: Option<&'a str>,
     value_name: Option<&'a str>,
@@ -78,17 +88,31 @@ fn json_diagnostic<'a>(
     diag: &'a Diagnostic,
 ) -> JsonDiagnostic<'a> {
     let source = file.source;
-    let (start, end) = positions.range(diag.range.start, diag.range.end);
+    let row = source.row_of(diag.range);
+    let (start, end) = match row {
+        Some(_) => (None, None),
+        None => {
+            let (start, end) = positions.range(diag.range.start, diag.range.end);
+            (Some(start), Some(end))
+        }
+    };
+    let (table, row, table_column) = match row {
+        Some(row) => (Some(row.table), Some(row.row), Some(row.column)),
+        None => (None, None, None),
+    };
     JsonDiagnostic {
         code: diag.code,
         name: diag.name,
         severity: diag.severity,
         message: &diag.message,
         path: file.path,
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
+        line: start.map(|at| at.line),
+        column: start.map(|at| at.column),
+        end_line: end.map(|at| at.line),
+        end_column: end.map(|at| at.column),
+        table,
+        row,
+        table_column,
         service: diag.service.as_deref(),
         // `null` for a finding about no registry write (SVC900's unused directive).
         registry_key: (!diag.registry_key.is_empty()).then_some(diag.registry_key.as_str()),
@@ -135,6 +159,10 @@ impl<'s> Positions<'s> {
 
     pub(crate) fn encoding(&self) -> Encoding {
         self.source.encoding
+    }
+
+    pub(crate) fn source(&self) -> &'s SourceFile {
+        self.source
     }
 
     /// The 1-based line:column of a working-text offset.

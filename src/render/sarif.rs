@@ -196,6 +196,18 @@ struct ResultProperties<'a> {
 #[serde(rename_all = "camelCase")]
 struct Location {
     physical_location: PhysicalLocation,
+    /// A finding in a database: its table, row and column (a database has no lines).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    logical_locations: Vec<LogicalLocation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LogicalLocation {
+    /// The column.
+    name: String,
+    /// `Table/Row/Column`.
+    fully_qualified_name: String,
 }
 
 #[derive(Serialize)]
@@ -379,10 +391,12 @@ fn result<'a>(
         }
     };
     let encoding = positions.encoding();
+    let row = positions.source().row_of(diag.range);
     let fixes = diag
         .fix
         .iter()
-        .filter(|fix| !fix.edits.is_empty())
+        // A database's fix edits its view, not the file's bytes: no replacement to give.
+        .filter(|fix| !fix.edits.is_empty() && row.is_none())
         .map(|fix| SarifFix {
             description: fix.title.as_str().into(),
             artifact_changes: [ArtifactChange {
@@ -411,8 +425,26 @@ fn result<'a>(
         locations: [Location {
             physical_location: PhysicalLocation {
                 artifact_location: location.clone(),
-                region: region(positions, diag.range.start, diag.range.end, false),
+                region: match &row {
+                    // GitHub shows a result only with a start line: the database's first.
+                    Some(_) => Region {
+                        start_line: 1,
+                        start_column: 1,
+                        end_line: 1,
+                        end_column: 1,
+                        byte_offset: None,
+                        byte_length: None,
+                    },
+                    None => region(positions, diag.range.start, diag.range.end, false),
+                },
             },
+            logical_locations: row
+                .iter()
+                .map(|row| LogicalLocation {
+                    name: row.column.clone(),
+                    fully_qualified_name: row.to_string(),
+                })
+                .collect(),
         }],
         partial_fingerprints: BTreeMap::from([(FINGERPRINT_KEY, fingerprint)]),
         properties: ResultProperties {

@@ -78,6 +78,22 @@ pub struct RowLocation {
     pub column: usize,
 }
 
+/// A position in a database as people and tools name it: `Registry/reg1A2B/Value` (the table,
+/// the row's primary key, the column).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowName {
+    pub table: String,
+    /// The row's primary key, its cells joined with `/` when it has several.
+    pub row: String,
+    pub column: String,
+}
+
+impl std::fmt::Display for RowName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}", self.table, self.row, self.column)
+    }
+}
+
 /// Parses a view text (see the module docs).
 pub fn parse(text: &[u8]) -> Result<View, SyntaxError> {
     let mut tables = Vec::new();
@@ -337,6 +353,15 @@ impl View {
             .map(|c| String::from_utf8_lossy(&unescape_cell(c.slice(text))).into_owned())
             .collect::<Vec<_>>()
             .join("/")
+    }
+
+    /// The name of a location: table, primary key and column.
+    pub fn row_name(&self, text: &[u8], location: RowLocation) -> RowName {
+        RowName {
+            table: String::from_utf8_lossy(self.table_name(text, location)).into_owned(),
+            row: self.row_key(text, location),
+            column: self.column_name(location).to_string(),
+        }
     }
 
     /// The name of a location's table.
