@@ -27,7 +27,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse+lower", |b| {
         b.iter(|| {
             let doc = wise::parse(black_box(&text), ScriptKind::Ipf).ok()?;
-            Some(lower(&doc, &text).writes.len())
+            Some(
+                lower(&doc, &text, svcscrub::model::Charset::Ansi)
+                    .writes()
+                    .count(),
+            )
         })
     });
     group.finish();

@@ -94,28 +94,54 @@ impl Options<'_> {
     }
 }
 
-/// Lowers one file for the rules: only the writes some rule reads are built.
+/// Lowers one file for the rules: only the operations some rule reads are built.
 pub fn lower(loaded: &Loaded) -> PackageFile<'_> {
+    lower_with(loaded, &rules::Needed)
+}
+
+/// Lowers one file with the operations `selection` wants.
+pub fn lower_with<'l>(loaded: &'l Loaded, selection: &impl model::Selection) -> PackageFile<'l> {
     let text = loaded.source.text();
-    let needed = rules::Needed;
-    let (model, is_script) = match &loaded.syntax {
-        Syntax::Script(doc) => (model::wise::lower_selected(doc, text, &needed), true),
-        Syntax::Reg(file) => (
-            model::reg::lower_selected(file, text, loaded.source.encoding, &needed),
-            false,
+    let model = match &loaded.syntax {
+        Syntax::Script(doc) => model::wise::lower_selected(
+            doc,
+            text,
+            model::Charset::of(loaded.source.encoding),
+            selection,
         ),
+        Syntax::Reg(file) => {
+            model::reg::lower_selected(file, text, loaded.source.encoding, selection)
+        }
         // Recognised and read losslessly; not lowered into the model yet, so no findings.
-        Syntax::Wix(_) | Syntax::Msi(_) => (model::FileModel::default(), false),
+        Syntax::Wix(_) | Syntax::Msi(_) => model::FileModel::default(),
     };
     PackageFile {
         source: &loaded.source,
         model,
-        is_script,
-        doc: match &loaded.syntax {
-            Syntax::Script(doc) => Some(doc),
-            Syntax::Reg(_) | Syntax::Wix(_) | Syntax::Msi(_) => None,
-        },
     }
+}
+
+/// Lowers the files of one package and puts the package's constant variables into their keys
+/// and service names (see [`model::package::resolve`]).
+pub fn lower_package<'l>(
+    files: impl IntoIterator<Item = &'l Loaded>,
+    selection: &impl model::Selection,
+) -> Vec<PackageFile<'l>> {
+    let mut lowered: Vec<PackageFile<'l>> = files
+        .into_iter()
+        .map(|f| lower_with(f, selection))
+        .collect();
+    model::package::resolve(lowered.iter_mut().map(|f| &mut f.model));
+    lowered
+}
+
+/// The registry state the files of one package install (all their operations, the package's
+/// variables known; see [`model::state`]).
+pub fn installed_state<'l>(files: impl IntoIterator<Item = &'l Loaded>) -> model::state::State {
+    let lowered = lower_package(files, &model::All);
+    let package = PackageContext::new(&lowered, &[]);
+    let expansion = package.expansion();
+    model::state::State::of_files(lowered.iter().map(|f| &f.model).enumerate(), &expansion)
 }
 
 /// Plans `changes` into edits for one file, then keeps a sorted, non-overlapping subset
@@ -318,7 +344,7 @@ pub fn check_package(
     context: &[Loaded],
     options: &Options<'_>,
 ) -> Vec<Vec<Diagnostic>> {
-    let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
+    let lowered = lower_package(files.iter().chain(context), &rules::Needed);
     let package = PackageContext::new(&lowered, options.declared_services);
     let findings: Vec<Vec<Finding>> = (0..files.len())
         .map(|i| file_findings(&files[i], &package, &lowered, i, options))
@@ -521,7 +547,7 @@ pub fn fix_package(
 
     for pass in 0..MAX_FIX_PASSES {
         let mut found: Vec<Vec<Finding>> = Vec::with_capacity(files.len());
-        let lowered: Vec<PackageFile<'_>> = files.iter().chain(context).map(lower).collect();
+        let lowered = lower_package(files.iter().chain(context), &rules::Needed);
         let package = PackageContext::new(&lowered, options.declared_services);
         for (i, loaded) in files.iter().enumerate() {
             if failed[i].is_some() {

@@ -419,8 +419,7 @@ proptest! {
 
         let model = lower(&parsed, source.text(), source.encoding);
         let got: Vec<Write> = model
-            .writes
-            .iter()
+            .writes()
             .map(|w| (w.hive, w.key.to_vec(), w.value.as_ref().map(|v| v.to_vec()), owned(&w.data)))
             .collect();
         prop_assert_eq!(got, expected);
@@ -434,7 +433,7 @@ proptest! {
         prop_assert!(parsed.is_lossless());
         prop_assert_eq!(parsed.print(&text), text.clone());
         let model = lower(&parsed, &text, Encoding::Ansi);
-        for write in &model.writes {
+        for write in model.writes() {
             prop_assert!(write.record.end <= text.len());
         }
     }
@@ -449,8 +448,7 @@ proptest! {
         let _ = lower(&parsed, text.as_bytes(), Encoding::Utf8);
         // Planning the removal of every write never produces overlapping edits.
         let changes: Vec<svcscrub::fix::Change> = lower(&parsed, text.as_bytes(), Encoding::Utf8)
-            .writes
-            .iter()
+            .writes()
             .map(|w| svcscrub::fix::Change::RemoveWrite(w.origin))
             .collect();
         let edits = svcscrub::fix::reg::plan(&parsed, text.as_bytes(), &changes);

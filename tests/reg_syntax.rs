@@ -250,11 +250,7 @@ fn value_deletion_is_not_a_write() {
     let text = format!("{H5}[HKCU\\A]\r\n\"gone\"=-\r\n\"kept\"=\"1\"\r\n");
     let file = parse(&text);
     let model = reg_common::lower_ansi(&file, &text);
-    let names: Vec<_> = model
-        .writes
-        .iter()
-        .map(|w| w.value.as_deref().map(s))
-        .collect();
+    let names: Vec<_> = model.writes().map(|w| w.value.as_deref().map(s)).collect();
     assert_eq!(names, [None, Some("kept".to_string())]);
 }
 
@@ -331,12 +327,11 @@ fn a_swallowed_key_line_does_not_start_a_block() {
     assert_eq!(kinds(&file), ["blank", "broken", "string", "blank"]);
     let model = reg_common::lower_ansi(&file, &text);
     let b = model
-        .writes
-        .iter()
+        .writes()
         .find(|w| w.value.as_deref() == Some(&b"b"[..]))
         .unwrap();
     assert_eq!(&*b.key, b"A");
-    assert!(!model.writes.iter().any(|w| &*w.key == b"B"));
+    assert!(!model.writes().any(|w| &*w.key == b"B"));
 }
 
 #[test]
@@ -364,8 +359,7 @@ fn raw_newline_string_is_one_opaque_record() {
     );
     let model = reg_common::lower_ansi(&file, &text);
     let names: Vec<_> = model
-        .writes
-        .iter()
+        .writes()
         .filter_map(|w| w.value.as_deref().map(s))
         .collect();
     assert_eq!(names, ["x"]);
@@ -389,8 +383,7 @@ fn values_after_a_key_deletion_or_before_any_key_are_not_writes() {
     assert_eq!(file.preamble_end, 2);
     let model = reg_common::lower_ansi(&file, &text);
     let writes: Vec<_> = model
-        .writes
-        .iter()
+        .writes()
         .map(|w| (s(&w.key), w.value.as_deref().map(s)))
         .collect();
     assert_eq!(
@@ -409,8 +402,7 @@ fn repeated_keys_are_separate_blocks() {
     assert_eq!(file.blocks.len(), 2);
     let model = reg_common::lower_ansi(&file, &text);
     let origins: Vec<_> = model
-        .writes
-        .iter()
+        .writes()
         .map(|w| (w.origin.container, w.origin.index))
         .collect();
     assert_eq!(origins, [(0, u32::MAX), (0, 0), (1, u32::MAX), (1, 0)]);
@@ -421,8 +413,8 @@ fn blank_lines_do_not_end_a_key() {
     let text = format!("{H5}[HKCU\\A]\r\n\r\n\r\n\"a\"=\"1\"\r\n");
     let file = parse(&text);
     let model = reg_common::lower_ansi(&file, &text);
-    assert_eq!(model.writes.len(), 2);
-    assert_eq!(&*model.writes[1].key, b"A");
+    assert_eq!(model.writes().count(), 2);
+    assert_eq!(&*model.writes().nth(1).unwrap().key, b"A");
 }
 
 #[test]
@@ -463,8 +455,11 @@ fn utf16_input_decodes_wide_hex_strings() {
     let file = reg::parse(src.text(), RegVersion::Regedit5).unwrap();
     assert_eq!(src.encode(&file.print(src.text())), raw);
     let model = lower(&file, src.text(), src.encoding);
-    assert_eq!(&*model.writes[0].key, "SOFTWARE\\日本".as_bytes());
-    let data: Vec<_> = model.writes[1..]
+    assert_eq!(
+        &*model.writes().next().unwrap().key,
+        "SOFTWARE\\日本".as_bytes()
+    );
+    let data: Vec<_> = model.writes().collect::<Vec<_>>()[1..]
         .iter()
         .map(|w| (s(w.value.as_deref().unwrap()), w.data.clone()))
         .collect();
@@ -496,11 +491,17 @@ fn utf8_bom_input_keeps_8bit_hex_strings() {
     assert_eq!(src.encode(&file.print(src.text())), raw);
     let model = lower(&file, src.text(), src.encoding);
     assert_eq!(
-        model.writes[1].data,
+        model.writes().nth(1).unwrap().data,
         Data::ExpandSz(Cow::Owned(b"%A%".to_vec()))
     );
-    assert_eq!(model.writes[2].value.as_deref(), Some("é".as_bytes()));
-    assert_eq!(model.writes[2].data.as_text(), Some("ü".as_bytes()));
+    assert_eq!(
+        model.writes().nth(2).unwrap().value.as_deref(),
+        Some("é".as_bytes())
+    );
+    assert_eq!(
+        model.writes().nth(2).unwrap().data.as_text(),
+        Some("ü".as_bytes())
+    );
 }
 
 #[test]
@@ -513,9 +514,15 @@ fn ansi_bytes_pass_through_untouched() {
     let file = reg::parse(src.text(), RegVersion::Regedit4).unwrap();
     assert_eq!(file.print(src.text()), raw);
     let model = lower(&file, src.text(), src.encoding);
-    assert_eq!(&*model.writes[0].key, b"Caf\xE9");
-    assert_eq!(model.writes[1].data.as_text(), Some(&b"\xE9t\xE9"[..]));
-    assert_eq!(model.writes[2].data, Data::ExpandSz(Cow::Owned(vec![0xE9])));
+    assert_eq!(&*model.writes().next().unwrap().key, b"Caf\xE9");
+    assert_eq!(
+        model.writes().nth(1).unwrap().data.as_text(),
+        Some(&b"\xE9t\xE9"[..])
+    );
+    assert_eq!(
+        model.writes().nth(2).unwrap().data,
+        Data::ExpandSz(Cow::Owned(vec![0xE9]))
+    );
 }
 
 #[test]

@@ -112,6 +112,63 @@ fixture!(svc030_sms_installer_20, "svc030_sms20");
 fixture!(svc030_reg_display_only, "svc030_reg");
 fixture!(svc040_unescaped_percent, "svc040");
 fixture!(svc040_unread_include, "svc040_unread_include");
+fixture!(deletions_only, "deletions_only");
+fixture!(set_variable_service_name, "set_variable_name");
+fixture!(unresolved_service_name, "unresolved_service_name");
+fixture!(unicode_service_name, "unicode_service_name");
+
+/// The diagnostics of `name` and whether `fix` (safe fixes, or unsafe too) leaves any.
+fn remaining_after_fix(name: &str, unsafe_fixes: bool) -> Vec<&'static str> {
+    pipeline::fix_package(package(name), &[], &common::options(unsafe_fixes))
+        .into_iter()
+        .flat_map(|r| r.expect("fix succeeds").remaining)
+        .map(|d| d.code)
+        .collect()
+}
+
+#[test]
+fn a_key_block_of_deletions_is_no_finding() {
+    // `[…\sppsvc\Security]` with `"Security"=-`, an `Enum` block with `"NextInstance"=-`:
+    // the key lines only open the keys for the deletions; nothing is captured state, and the
+    // gate goes green.
+    assert_eq!(codes("deletions_only"), Vec::<&str>::new());
+    assert_eq!(
+        remaining_after_fix("deletions_only", false),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn a_service_named_through_a_constant_variable_is_its_item_s() {
+    // `Set Variable SVCNAME=WspEventRouter`, `Service Name=%SVCNAME%`: the item creates
+    // `WspEventRouter`, so its raw writes are SVC010's, never SVC030's.
+    assert_eq!(codes("set_variable_name"), ["SVC010", "SVC010"]);
+}
+
+#[test]
+fn an_unresolved_service_name_may_be_any_service() {
+    // `SVCNAME` comes from the registry at install time: the item may create any service, so
+    // nothing is reported as installed by raw writes alone, and no fix inserts a second item.
+    assert_eq!(codes("unresolved_service_name"), Vec::<&str>::new());
+    let fixed = pipeline::fix_package(
+        package("unresolved_service_name"),
+        &[],
+        &common::options(true),
+    );
+    for result in fixed {
+        assert!(result.expect("fix succeeds").spans.is_empty());
+    }
+}
+
+#[test]
+fn service_names_compare_as_the_registry_compares_them() {
+    // `Service Name=ÜberwachungsDienst` (Windows-1252 bytes) creates the key
+    // `Services\überwachungsdienst`: upper case in Unicode, not in ASCII.
+    assert_eq!(
+        codes("unicode_service_name"),
+        ["SVC010", "SVC010", "SVC010"]
+    );
+}
 
 #[test]
 fn traps_stay_silent() {

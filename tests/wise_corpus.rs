@@ -238,10 +238,9 @@ fn removing_writes_keeps_real_scripts_consistent() {
     for &(name, ..) in TABLE {
         let loaded = load(&dir, name).unwrap_or_else(|e| panic!("{e}"));
         let (doc, text) = (script(&loaded), loaded.source.text());
-        let model = svcscrub::model::wise::lower(doc, text);
+        let model = svcscrub::model::wise::lower(doc, text, svcscrub::model::Charset::Ansi);
         let changes: Vec<_> = model
-            .writes
-            .iter()
+            .writes()
             .step_by(2)
             .map(|w| svcscrub::fix::Change::RemoveWrite(w.origin))
             .collect();
@@ -249,10 +248,10 @@ fn removing_writes_keeps_real_scripts_consistent() {
         let out = svcscrub::fix::apply_edits(text, &edits).unwrap();
         let fixed = svcscrub::syntax::wise::parse(&out, doc.kind)
             .unwrap_or_else(|e| panic!("{name}: {} at {}", e.message, e.offset));
-        let after = svcscrub::model::wise::lower(&fixed, &out);
+        let after = svcscrub::model::wise::lower(&fixed, &out, svcscrub::model::Charset::Ansi);
         assert_eq!(
-            after.writes.len(),
-            model.writes.len() - changes.len(),
+            after.writes().count(),
+            model.writes().count() - changes.len(),
             "{name}"
         );
         for i in 0..fixed.items().len() as u32 {

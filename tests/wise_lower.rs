@@ -3,12 +3,17 @@
 use std::borrow::Cow;
 
 use svcscrub::detect::ScriptKind;
-use svcscrub::model::{Data, FileModel, Hive, Origin, RegWrite, wise::lower};
+use svcscrub::model::{
+    Data, FileModel, Hive, OpKind, Operation, Origin, ServiceValue, wise::lower,
+};
 use svcscrub::syntax::wise;
 
 fn model(text: &[u8]) -> FileModel<'_> {
-    let doc = wise::parse(text, ScriptKind::Wse).unwrap_or_else(|e| panic!("{}", e.message));
-    lower(&doc, text)
+    // The model borrows the tree: kept for the test's life.
+    let doc = Box::leak(Box::new(
+        wise::parse(text, ScriptKind::Wse).unwrap_or_else(|e| panic!("{}", e.message)),
+    ));
+    lower(doc, text, svcscrub::model::Charset::Ansi)
 }
 
 fn b(s: &str) -> Cow<'_, [u8]> {
@@ -31,8 +36,8 @@ fn flat(items: &[&str]) -> String {
 fn data_of(fields: &str) -> Data<'static> {
     let text: &'static str = Box::leak(flat(&[fields]).into_boxed_str());
     let m = model(text.as_bytes());
-    assert_eq!(m.writes.len(), 1, "{fields}");
-    m.writes.into_iter().next().unwrap().data
+    assert_eq!(m.writes().count(), 1, "{fields}");
+    m.writes().next().unwrap().data.clone()
 }
 
 #[test]
@@ -105,8 +110,7 @@ fn value_names_and_key_only_writes() {
     ]);
     let m = model(text.as_bytes());
     let got: Vec<_> = m
-        .writes
-        .iter()
+        .writes()
         .map(|w| (w.key.as_ref(), w.value.as_deref(), w.data.clone()))
         .collect();
     assert_eq!(
@@ -133,7 +137,7 @@ fn hives_and_deletions() {
         "Key=bad|Root=x",
     ]);
     let m = model(text.as_bytes());
-    let got: Vec<_> = m.writes.iter().map(|w| (w.key.as_ref(), w.hive)).collect();
+    let got: Vec<_> = m.writes().map(|w| (w.key.as_ref(), w.hive)).collect();
     assert_eq!(
         got,
         [
@@ -144,6 +148,22 @@ fn hives_and_deletions() {
             (b"odd", Hive::Unknown),
         ]
     );
+    // Deletions are operations too (`Root & 0xE0`: 0x80 the key tree, 0xC0 the value), in
+    // item order; an unreadable `Root` is none.
+    let ops: Vec<_> = m
+        .ops
+        .iter()
+        .map(|o| (o.key.as_ref(), o.kind, o.value.as_deref()))
+        .collect();
+    assert_eq!(
+        ops[4..],
+        [
+            (&b"del tree"[..], OpKind::DeleteKey, None),
+            (b"del value", OpKind::DeleteValue, Some(&b"V"[..])),
+            (b"odd", OpKind::CreateKey, None),
+        ]
+    );
+    assert!(m.ops.windows(2).all(|w| w[0].seq < w[1].seq));
 }
 
 const NESTED: &str = concat!(
@@ -194,9 +214,8 @@ const NESTED: &str = concat!(
     "end\r\n",
 );
 
-fn write<'a>(m: &'a FileModel<'a>, key: &str) -> &'a RegWrite<'a> {
-    m.writes
-        .iter()
+fn write<'a>(m: &'a FileModel<'a>, key: &str) -> &'a Operation<'a> {
+    m.writes()
         .find(|w| w.key.as_ref() == key.as_bytes())
         .unwrap_or_else(|| panic!("no write of {key}"))
 }
@@ -205,7 +224,7 @@ fn write<'a>(m: &'a FileModel<'a>, key: &str) -> &'a RegWrite<'a> {
 fn nested_keys_origins_ranges_and_blocks() {
     let text = NESTED.as_bytes();
     let m = model(text);
-    let keys: Vec<&[u8]> = m.writes.iter().map(|w| w.key.as_ref()).collect();
+    let keys: Vec<&[u8]> = m.writes().map(|w| w.key.as_ref()).collect();
     assert_eq!(
         keys,
         [&b"Software\\A"[..], b"Software\\C", b"Software\\InDialog"],
@@ -283,8 +302,8 @@ fn create_service_items() {
     let m = model(text);
     assert_eq!(m.services.len(), 2);
     let s = &m.services[0];
-    assert_eq!(s.name, b"WspEventRouter");
-    let keys: Vec<&[u8]> = s.fields.iter().map(|f| f.key).collect();
+    assert_eq!(&*s.name, b"WspEventRouter");
+    let keys: Vec<&[u8]> = s.fields.iter().map(|f| f.label).collect();
     assert_eq!(
         keys,
         [
@@ -296,8 +315,22 @@ fn create_service_items() {
             b"Unknown Field"
         ]
     );
-    assert_eq!(s.field("service type").unwrap().value, b"16");
-    assert_eq!(s.display_name().unwrap().value, b"Wsp Event Router");
+    // Typed as the Service Control Manager takes them; absent numbers are 0.
+    assert_eq!(s.field(ServiceValue::Type).unwrap().value, b"16");
+    assert_eq!(
+        (s.service_type, s.start, s.error_control),
+        (Some(16), Some(0), Some(0))
+    );
+    assert_eq!(s.image_path, Some(&b"%MAINDIR%\\WspEventRouter.exe"[..]));
+    assert_eq!(s.account, Some(&b"NT AUTHORITY\\NetworkService"[..]));
+    assert_eq!(s.display_name, Some(&b"Wsp Event Router"[..]));
+    assert_eq!(
+        s.field(ServiceValue::DisplayName).unwrap().label,
+        b"Display Name English"
+    );
+    assert_eq!(s.group, None);
+    assert!(!s.settable.contains(&ServiceValue::Group));
+    assert_eq!(s.fields[5].sets, None);
     let f = &s.fields[2];
     assert_eq!(
         &text[f.line.as_range()],
@@ -311,7 +344,7 @@ fn create_service_items() {
     assert!(text[s.range.as_range()].starts_with(b"item: Create Service\r\n"));
     assert!(text[s.range.as_range()].ends_with(b"kept\r\nend\r\n"));
     assert_eq!(
-        s.origin,
+        s.handle,
         Origin {
             container: 1,
             index: 0
@@ -319,8 +352,8 @@ fn create_service_items() {
     );
     assert_eq!(s.block, 1);
     let empty = &m.services[1];
-    assert_eq!(empty.name, b"");
+    assert_eq!(&*empty.name, b"");
     assert!(empty.fields.is_empty());
-    assert_eq!(empty.origin.container, 4);
+    assert_eq!(empty.handle.container, 4);
     assert_eq!(empty.block, 0);
 }

@@ -337,8 +337,8 @@ fn fixing_twice_changes_nothing_more() {
     let text = three_keys("3");
     let once = fix(&text, &[remove(1, 0), remove(1, 1)]);
     let doc = wise::parse(once.as_bytes(), ScriptKind::Wse).unwrap();
-    let model = lower(&doc, once.as_bytes());
-    let keys: Vec<&[u8]> = model.writes.iter().map(|w| w.key.as_ref()).collect();
+    let model = lower(&doc, once.as_bytes(), svcscrub::model::Charset::Ansi);
+    let keys: Vec<&[u8]> = model.writes().map(|w| w.key.as_ref()).collect();
     assert_eq!(keys, [&b"Software\\C"[..]]);
     assert_eq!(plan(&doc, once.as_bytes(), &[]), []);
 }
@@ -362,9 +362,11 @@ fn service_fields_that_cannot_be_one_line_are_ignored() {
 fn a_key_with_items_of_its_own_stays_nested() {
     let text = b"Document Type: WSE\nbreakpoint item: Edit Registry\n  item: Key\n    Root=130\n    breakpoint item: Key\n    end\n  end\n  item: Key\n  end\nend";
     let doc = svcscrub::syntax::wise::parse(text, svcscrub::detect::ScriptKind::Wse).unwrap();
-    let model = svcscrub::model::wise::lower(&doc, text);
-    assert_eq!(model.writes.len(), 1);
-    let changes = [svcscrub::fix::Change::RemoveWrite(model.writes[0].origin)];
+    let model = svcscrub::model::wise::lower(&doc, text, svcscrub::model::Charset::Ansi);
+    assert_eq!(model.writes().count(), 1);
+    let changes = [svcscrub::fix::Change::RemoveWrite(
+        model.writes().next().unwrap().origin,
+    )];
     let out =
         svcscrub::fix::apply_edits(text, &svcscrub::fix::wise::plan(&doc, text, &changes)).unwrap();
     assert_eq!(
@@ -372,7 +374,12 @@ fn a_key_with_items_of_its_own_stays_nested() {
         "Document Type: WSE\nbreakpoint item: Edit Registry\n  Total Keys=1\n  item: Key\n    Root=130\n    breakpoint item: Key\n    end\n  end\nend"
     );
     let again = svcscrub::syntax::wise::parse(&out, svcscrub::detect::ScriptKind::Wse).unwrap();
-    assert!(svcscrub::model::wise::lower(&again, &out).writes.is_empty());
+    assert!(
+        svcscrub::model::wise::lower(&again, &out, svcscrub::model::Charset::Ansi)
+            .writes()
+            .next()
+            .is_none()
+    );
 }
 
 #[test]

@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
                 assert!(file.is_lossless(), "nodes do not tile the text");
                 assert_eq!(file.print(text), text, "print(parse(x)) != x after load");
                 let model = lower(file, text, loaded.source.encoding);
-                for write in &model.writes {
+                for write in model.writes() {
                     assert!(write.range.end <= text.len() && write.record.end <= text.len());
                 }
             }

@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
             }
-            let model = lower(&doc, data);
-            for write in &model.writes {
+            let model = lower(&doc, data, svcscrub::model::Charset::Ansi);
+            for write in model.writes() {
                 assert!(write.range.end <= data.len() && write.record.end <= data.len());
             }
             let _ = total_keys_problems(&doc, data);

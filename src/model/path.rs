@@ -1,7 +1,8 @@
 //! Registry paths: hives by number or name, and where a key sits under `HKLM\SYSTEM`.
 //!
-//! Paths compare case-insensitively (ASCII), `HKLM` ≡ `HKEY_LOCAL_MACHINE`, empty segments
-//! (a trailing or doubled `\`) are ignored. Nothing here rewrites a path: rules read it and
+//! Paths compare case-insensitively (as the registry does: [`same_key`]; the names this module
+//! recognises are ASCII), `HKLM` ≡ `HKEY_LOCAL_MACHINE`, empty segments (a trailing or
+//! doubled `\`) are ignored. Nothing here rewrites a path: rules read it and
 //! fixes replace exact byte ranges.
 
 use std::fmt;
@@ -51,6 +52,20 @@ impl Hive {
             .map_or(Hive::Unknown, |&(_, _, hive)| hive)
     }
 
+    /// The name regedit exports (`HKEY_LOCAL_MACHINE`).
+    pub fn long_name(self) -> &'static str {
+        match self {
+            Hive::ClassesRoot => "HKEY_CLASSES_ROOT",
+            Hive::CurrentUser => "HKEY_CURRENT_USER",
+            Hive::LocalMachine => "HKEY_LOCAL_MACHINE",
+            Hive::Users => "HKEY_USERS",
+            Hive::CurrentConfig => "HKEY_CURRENT_CONFIG",
+            Hive::PerformanceData => "HKEY_PERFORMANCE_DATA",
+            Hive::DynData => "HKEY_DYN_DATA",
+            Hive::Unknown => "(unknown hive)",
+        }
+    }
+
     pub fn short_name(self) -> &'static str {
         match self {
             Hive::ClassesRoot => "HKCR",
@@ -77,6 +92,21 @@ pub enum ControlSet {
     Current,
     /// `ControlSetNNN` (the number as written, e.g. 1 for `ControlSet001`).
     Numbered(u16),
+}
+
+/// The control set `CurrentControlSet` links to in the reference configuration (on the capture
+/// machine, and in the Wine prefix the oracle tests prepare).
+pub const REFERENCE_SET: u16 = 1;
+
+impl ControlSet {
+    /// The current control set of the reference configuration: `CurrentControlSet` itself or
+    /// the set it links to.
+    pub fn is_reference(self) -> bool {
+        match self {
+            ControlSet::Current => true,
+            ControlSet::Numbered(n) => n == REFERENCE_SET,
+        }
+    }
 }
 
 /// The non-empty `\`-separated segments of a key path, with their byte spans.
@@ -248,7 +278,24 @@ fn parse_control_set(seg: &[u8]) -> Option<ControlSet> {
     }
 }
 
-/// Equality of two key paths: case-insensitive, ignoring empty segments.
+/// Equality of two key paths of a file with charset `charset`, as the registry compares them
+/// (see [`super::name`]), ignoring empty segments.
+pub fn same_key(charset: super::Charset, a: &[u8], b: &[u8]) -> bool {
+    if a.eq_ignore_ascii_case(b) && a.is_ascii() {
+        return true;
+    }
+    let mut x = segments(a).map(|(_, s)| s);
+    let mut y = segments(b).map(|(_, s)| s);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if super::name::same_bytes(charset, p, q) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Equality of two key paths: ASCII case-insensitive, ignoring empty segments.
 pub fn keys_equal(a: &[u8], b: &[u8]) -> bool {
     // The same spelling but for case is the usual case.
     if a.eq_ignore_ascii_case(b) {

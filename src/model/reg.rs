@@ -1,25 +1,28 @@
 //! Lowering a `.reg` export to a [`FileModel`], and decoding its value data.
 //!
-//! Each key block that is not a deletion yields one write for its key line (regedit creates
-//! the key) and one per value record that sets a value. Deletions (`[-key]`, `"name"=-`),
-//! values before any key or after a `[-key]` line (regedit ignores them), dropped and opaque
-//! records (see [`ValueData`]) are not writes.
+//! Operations in line order: a `[-key]` line deletes the key tree (its values are ignored by
+//! regedit); any other key line creates its key (regedit opens it with `RegCreateKeyEx`, even
+//! when the block only deletes values), and each of its value records sets (`"name"=data`) or
+//! deletes (`"name"=-`) a value. Values before any key line, dropped and opaque records (see
+//! [`ValueData`]) do nothing. A block's operations share one path statement (the key line).
+//!
+//! Strings are installed as written: `%` is no reference here. In an 8-bit file regedit reads
+//! `hex(1)`, `hex(2)` and `hex(7)` bytes as 8-bit text too, whatever they hold (a regedit 5
+//! export re-saved as 8-bit keeps UTF-16 bytes there, which install cut at their first NUL);
+//! its strings decode as such, NULs included.
 
 use std::borrow::Cow;
 
-use super::{All, Data, FileModel, Hive, Origin, RegWrite, Selection};
+use super::{All, Charset, Data, FileModel, Hive, OpKind, Operation, Origin, Selection};
 use crate::source::Encoding;
 use crate::syntax::reg::{
     HexBytes, HexKind, KeyBlock, KeyLine, RegFile, ValueData, ValueRecord, unescape,
 };
 
-/// Registry type numbers used by `hex(N):`.
-const REG_SZ: u32 = 1;
-const REG_EXPAND_SZ: u32 = 2;
-const REG_BINARY: u32 = 3;
-const REG_DWORD: u32 = 4;
-const REG_MULTI_SZ: u32 = 7;
-const REG_QWORD: u32 = 0xb;
+use super::kind::{
+    BINARY as REG_BINARY, DWORD as REG_DWORD, EXPAND_SZ as REG_EXPAND_SZ, MULTI_SZ as REG_MULTI_SZ,
+    QWORD as REG_QWORD, SZ as REG_SZ,
+};
 
 pub fn lower<'a>(file: &RegFile, text: &'a [u8], encoding: Encoding) -> FileModel<'a> {
     lower_selected(file, text, encoding, &All)
@@ -69,12 +72,13 @@ pub(crate) fn lower_in_pieces<'a>(
         writes
     });
     FileModel {
-        writes: crate::pieces::concat(parts),
+        ops: crate::pieces::concat(parts),
+        charset: Charset::of(encoding),
         ..FileModel::default()
     }
 }
 
-/// The writes of key block `block` (number `block_index`), if `selection` wants its key.
+/// The operations of key block `block` (number `block_index`), if `selection` wants its key.
 fn lower_block<'a>(
     file: &RegFile,
     text: &'a [u8],
@@ -82,12 +86,9 @@ fn lower_block<'a>(
     selection: &impl Selection,
     block_index: usize,
     block: &KeyBlock,
-    writes: &mut Vec<RegWrite<'a>>,
+    ops: &mut Vec<Operation<'a>>,
 ) {
     let key = &block.key;
-    if key.delete {
-        return;
-    }
     let subkey_text = slice(text, key.subkey);
     if !selection.key_in_any_hive(subkey_text) {
         return;
@@ -98,12 +99,20 @@ fn lower_block<'a>(
     }
     let container = u32::try_from(block_index).unwrap_or(u32::MAX);
     let subkey: Cow<'a, [u8]> = Cow::Borrowed(subkey_text);
-    writes.push(RegWrite {
+    let seq = |record: u64| (u64::from(container) << 32) | record;
+    ops.push(Operation {
+        kind: if key.delete {
+            OpKind::DeleteKey
+        } else {
+            OpKind::CreateKey
+        },
         hive,
         key: subkey.clone(),
         key_range: Some(key.subkey),
+        unresolved: false,
         value: None,
         data: Data::None,
+        nuls: 0,
         range: key.line,
         record: key.range,
         wow64_64: false,
@@ -112,20 +121,33 @@ fn lower_block<'a>(
             index: Origin::KEY_LINE,
         },
         block: 0,
+        seq: seq(0),
+        statement: Some(container),
     });
+    if key.delete {
+        return;
+    }
     for (index, record) in file.block_records(block).iter().enumerate() {
         let Some(value) = record.value() else {
             continue;
         };
-        let Some(data) = decode_value(value, text, encoding) else {
-            continue;
+        let (kind, data, nuls) = if matches!(value.data, ValueData::Delete { .. }) {
+            (OpKind::DeleteValue, Data::None, 0)
+        } else {
+            let Some((data, nuls)) = decode_value_exact(value, text, encoding) else {
+                continue;
+            };
+            (OpKind::SetValue, data, nuls)
         };
-        writes.push(RegWrite {
+        ops.push(Operation {
+            kind,
             hive,
             key: subkey.clone(),
             key_range: Some(key.subkey),
+            unresolved: false,
             value: Some(value_name(value, text)),
             data,
+            nuls,
             range: record.line,
             record: record.range,
             wow64_64: false,
@@ -134,6 +156,8 @@ fn lower_block<'a>(
                 index: u32::try_from(index).unwrap_or(u32::MAX - 1),
             },
             block: 0,
+            seq: seq(index as u64 + 1),
+            statement: Some(container),
         });
     }
 }
@@ -165,34 +189,61 @@ pub fn decode_value<'a>(
     text: &'a [u8],
     encoding: Encoding,
 ) -> Option<Data<'a>> {
+    decode_value_exact(value, text, encoding).map(|(data, _)| data)
+}
+
+/// As [`decode_value`], with the number of NUL characters that ended the string data (see
+/// [`super::Operation::nuls`]): a quoted string gets regedit's terminator; hex strings keep
+/// their own.
+pub fn decode_value_exact<'a>(
+    value: &ValueRecord,
+    text: &'a [u8],
+    encoding: Encoding,
+) -> Option<(Data<'a>, u8)> {
     match value.data {
         ValueData::String { range, escaped } => {
             let inner = slice(text, range).get(1..range.len().saturating_sub(1))?;
-            Some(Data::Sz(if escaped {
+            let data = Data::Sz(if escaped {
                 unescape(inner)
             } else {
                 Cow::Borrowed(inner)
-            }))
+            });
+            Some((data, 1))
         }
         ValueData::Dword { digits, .. } => {
             let n = slice(text, digits).iter().try_fold(0u32, |n, &d| {
                 let digit = char::from(d).to_digit(16)?;
                 n.checked_mul(16)?.checked_add(digit)
             })?;
-            Some(Data::Dword(n))
+            Some((Data::Dword(n), 0))
         }
         ValueData::Hex {
             kind, bytes, count, ..
         } => {
             let mut raw = Vec::with_capacity(count);
             raw.extend(HexBytes::new(slice(text, bytes)));
-            Some(decode_hex(kind, raw, encoding == Encoding::Utf16Le))
+            let wide = encoding == Encoding::Utf16Le;
+            let nuls = trailing_nuls(&raw, wide);
+            Some((decode_hex(kind, raw, wide), nuls))
         }
         ValueData::Delete { .. }
         | ValueData::MultiLineString { .. }
         | ValueData::Invalid { .. }
         | ValueData::Broken { .. } => None,
     }
+}
+
+/// How many NUL characters (bytes, or UTF-16 units when `wide`) end `bytes`, at most 255.
+fn trailing_nuls(bytes: &[u8], wide: bool) -> u8 {
+    let count = if wide {
+        bytes
+            .rchunks_exact(2)
+            .take_while(|unit| unit == &[0, 0])
+            .count()
+    } else {
+        bytes.iter().rev().take_while(|&&b| b == 0).count()
+    };
+    u8::try_from(count).unwrap_or(u8::MAX)
 }
 
 /// Interprets `hex`/`hex(N)` bytes by type. `wide`: strings are UTF-16LE (UTF-16 files).

@@ -15,82 +15,81 @@
 //! `Check HTTP Connection` `Win32 Status Variable=` and friends, `Wizard Block` `Direction
 //! Variable=`.
 
-use super::{Data, RegWrite};
+use std::borrow::Cow;
+
+use super::{DataLine, Holds, Include, Operation, ServiceInstall, Variable};
 use crate::syntax::wise::{Document, ItemKind};
 use crate::text::TextRange;
 
 /// The `Win32 System Directory` action: its variable holds the Win32 system directory.
 pub const SYSTEM_DIRECTORY_ACTION: &[u8] = b"Win32 System Directory";
 
-/// What a script says about its includes and languages. What costs a pass over the document
-/// is read on demand, when a rule needs it: the variables it defines ([`variables`]) and the
-/// `New Value` lines of a write ([`value_lines`]).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScriptFacts<'a> {
-    /// Active `Include Script` items, in file order.
-    pub includes: Vec<Include<'a>>,
-    /// The language suffix of the `Title <Language>=` field of `item: Global` (`English` in
-    /// SMS Installer 2.0 scripts), if the script uses one.
-    pub language: Option<&'a [u8]>,
-}
+/// The installer's own run-time variables, upper-case (sources: `svcscrub explain SVC040`).
+pub const BUILT_IN_VARIABLES: &[&str] = &[
+    "APPTITLE",
+    "BACKUP",
+    "BRANDING",
+    "CDESKTOPDIR",
+    "CMDLINE",
+    "COMPONENTS",
+    "CSTARTMENUDIR",
+    "CSTARTUPDIR",
+    "DESKTOPDIR",
+    "GROUP",
+    "INST",
+    "INST_LOG_PATH",
+    "INSTALL_RESULT",
+    "INSTALL_SDTVAL",
+    "LANG",
+    "MAINDIR",
+    "PASSWORD",
+    "PROCEXITCODE",
+    "PROGRAM_FILES",
+    "RESTART",
+    "STARTMENUDIR",
+    "STARTUPDIR",
+    "SYS",
+    "SYS32",
+    "TEMP",
+    "UNINSTALL_LANG",
+    "UNINSTALL_PATH",
+    "VER_CHECK_TYPE",
+    "WIN",
+    "WISE_ERROR_RTN",
+];
 
-/// One definition of a variable.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Variable<'a> {
-    /// The name as written (blanks around it trimmed).
-    pub name: &'a [u8],
-    /// The action of the item that defines it (`Set Variable`, `Win32 System Directory`, …).
-    pub action: &'a [u8],
-    /// Where the defining item starts (its head line).
-    pub at: usize,
-}
-
-/// A `New Value=` line of an active registry write.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValueLine<'a> {
-    pub value: &'a [u8],
-    pub value_range: TextRange,
-    /// `New Value=…` without indentation and terminator (what a diagnostic underlines).
-    pub line: TextRange,
-}
-
-/// An active `Include Script` item.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Include<'a> {
-    /// The `Pathname=` value as written; empty when the item has none.
-    pub pathname: &'a [u8],
-    /// The `item: Include Script` line (without indentation and terminator).
-    pub head: TextRange,
-}
-
-/// The Win32 system directory variable a `Win32 System Directory` item of `variables` defines
-/// before `before` (a byte offset), if any: the last such definition before it.
-pub fn system_directory_before<'v>(variables: &[Variable<'v>], before: usize) -> Option<&'v [u8]> {
-    variables
-        .iter()
-        .rev()
-        .find(|v| v.at < before && v.action == SYSTEM_DIRECTORY_ACTION)
-        .map(|v| v.name)
-}
-
-/// The facts of `doc` (working text `text`).
-pub fn facts<'a>(doc: &Document, text: &'a [u8]) -> ScriptFacts<'a> {
-    let mut out = ScriptFacts::default();
-    for (index, item) in doc.items().iter().enumerate() {
-        if item.active() && item.kind() == ItemKind::IncludeScript {
-            out.includes.push(include(doc, text, index as u32));
-        }
+/// A compiler variable or one of the installer's run-time variables: known in every package.
+pub fn is_built_in(name: &[u8]) -> bool {
+    if name.first() == Some(&b'_') {
+        return true;
     }
+    // Upper-cased once, then compared as plain bytes (called for every `%` reference of a
+    // capture's values).
+    let mut upper = [0u8; 16];
+    let Some(upper) = upper.get_mut(..name.len()) else {
+        return false;
+    };
+    upper.copy_from_slice(name);
+    upper.make_ascii_uppercase();
+    BUILT_IN_VARIABLES.iter().any(|b| b.as_bytes() == upper)
+}
+
+/// The position of item `index` in a script's order of operations (see
+/// [`super::Operation::seq`]): items in file order, the keys of one item after it.
+pub fn seq(index: u32, key: u32) -> u64 {
+    (u64::from(index) << 32) | u64::from(key)
+}
+
+/// The language suffix of the `Title <Language>=` field of `item: Global` (`English` in SMS
+/// Installer 2.0 scripts), if the script uses one.
+pub fn language<'a>(doc: &Document, text: &'a [u8]) -> Option<&'a [u8]> {
     // `item: Global` comes first.
-    if let Some(global) = doc.top_level().next().filter(|&i| {
+    let global = doc.top_level().next().filter(|&i| {
         doc.item(i)
             .is_some_and(|g| text.get(g.name().as_range()) == Some(b"Global"))
-    }) {
-        out.language = doc
-            .props_of(global)
-            .find_map(|p| language_of(p.key_bytes(text)));
-    }
-    out
+    })?;
+    doc.props_of(global)
+        .find_map(|p| language_of(p.key_bytes(text)))
 }
 
 /// The variables `doc` defines, in file order (see the module documentation).
@@ -112,7 +111,8 @@ pub fn variables<'a>(doc: &Document, text: &'a [u8]) -> Vec<Variable<'a>> {
             _ => {}
         }
         let action = text.get(item.name().as_range()).unwrap_or_default();
-        for p in doc.props_of(index as u32) {
+        let index = index as u32;
+        for p in doc.props_of(index) {
             if !defines_variable(p.key_bytes(text)) {
                 continue;
             }
@@ -120,13 +120,46 @@ pub fn variables<'a>(doc: &Document, text: &'a [u8]) -> Vec<Variable<'a>> {
             if !name.is_empty() && !name.contains(&b'%') {
                 out.push(Variable {
                     name,
-                    action,
-                    at: item.head().start,
+                    holds: holds(doc, text, index, action),
+                    seq: seq(index, 0),
+                    block: doc.block(index),
                 });
             }
         }
     }
     out
+}
+
+/// What the item `index` with action `action` sets its variable to: a `Set Variable` with a
+/// plain `Value=` (no reference, no `Flags` such as "append") holds a constant; `Win32 System
+/// Directory` the system directory.
+fn holds<'a>(doc: &Document, text: &'a [u8], index: u32, action: &[u8]) -> Holds<'a> {
+    if action == SYSTEM_DIRECTORY_ACTION {
+        return Holds::SystemDirectory;
+    }
+    if action != b"Set Variable" {
+        return Holds::Unknown;
+    }
+    let mut value = None;
+    for p in doc.props_of(index) {
+        let key = p.key_bytes(text);
+        if key.eq_ignore_ascii_case(b"Value") {
+            if value.is_some() {
+                return Holds::Unknown;
+            }
+            value = Some(p.value_bytes(text));
+        } else if key.eq_ignore_ascii_case(b"Flags") {
+            if p.value_bytes(text).iter().any(|&b| b != b'0') {
+                return Holds::Unknown;
+            }
+        } else if !key.eq_ignore_ascii_case(b"Variable") {
+            return Holds::Unknown;
+        }
+    }
+    match value {
+        Some(v) if !v.contains(&b'%') => Holds::Constant(v),
+        _ => Holds::Unknown,
+    }
 }
 
 fn include<'a>(doc: &Document, text: &'a [u8], index: u32) -> Include<'a> {
@@ -225,155 +258,53 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// The `New Value=` lines of `write` (a write lowered from `doc`), in order.
-pub fn value_lines<'a>(doc: &Document, text: &'a [u8], write: &RegWrite<'_>) -> Vec<ValueLine<'a>> {
-    let Some(er) = doc.edit_registry(text, write.origin.container) else {
+/// The `New Value=` lines of `op` (an operation lowered from `doc`), in order.
+pub fn value_lines<'a>(doc: &Document, text: &'a [u8], op: &Operation<'_>) -> Vec<DataLine<'a>> {
+    let Some(er) = doc.edit_registry(text, op.origin.container) else {
         return Vec::new();
     };
-    let Some(key) = er.keys().find(|k| k.index == write.origin.index) else {
+    let Some(key) = er.keys().find(|k| k.index == op.origin.index) else {
         return Vec::new();
     };
     key.new_values(text)
-        .map(|p| ValueLine {
-            value: p.value_bytes(text),
-            value_range: p.value(),
+        .map(|p| DataLine {
+            text: p.value_bytes(text),
+            range: p.value(),
             line: p.text_range(),
         })
         .collect()
 }
 
-/// Whether `f` holds for a text of a write's data that holds a `%` (a string, each string of
-/// a multi-string, data kept raw).
-pub fn any_text_with_percent(data: &Data<'_>, mut f: impl FnMut(&[u8]) -> bool) -> bool {
-    let mut check = |t: &[u8]| memchr::memchr(b'%', t).is_some() && f(t);
-    match data {
-        Data::Sz(s) | Data::ExpandSz(s) => check(s),
-        Data::MultiSz(lines) => lines.iter().any(|l| check(l)),
-        Data::Raw { bytes, .. } => check(bytes),
-        Data::None | Data::Dword(_) | Data::Qword(_) | Data::Binary(_) => false,
-    }
-}
-
-/// A `%NAME%` reference in a value: `range` covers both `%` signs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reference {
-    pub range: std::ops::Range<usize>,
-}
-
-impl Reference {
-    /// The name between the `%` signs.
-    pub fn name<'v>(&self, value: &'v [u8]) -> &'v [u8] {
-        value
-            .get(self.range.start + 1..self.range.end - 1)
-            .unwrap_or_default()
-    }
-}
-
-/// The `%NAME%` references of a value, left to right, as the installer pairs the signs: `%%`
-/// is an escaped `%`; a `%` opens a reference that the next `%` closes when the text between
-/// is a name (letters, digits, `_`, and the parentheses of `%ProgramFiles(x86)%`); otherwise
-/// the `%` stands alone and the scan goes on after it.
-pub fn references(value: &[u8]) -> References<'_> {
-    References { value, at: 0 }
-}
-
-/// See [`references`].
-pub struct References<'v> {
-    value: &'v [u8],
-    at: usize,
-}
-
-impl Iterator for References<'_> {
-    type Item = Reference;
-
-    fn next(&mut self) -> Option<Reference> {
-        let value = self.value;
-        while let Some(p) = find_percent(value.get(self.at..)?) {
-            let open = self.at + p;
-            if value.get(open + 1) == Some(&b'%') {
-                self.at = open + 2;
-                continue;
-            }
-            let Some(len) = find_percent(&value[open + 1..]) else {
-                self.at = value.len();
-                return None;
-            };
-            let close = open + 1 + len;
-            let name = &value[open + 1..close];
-            if !name.is_empty() && name.iter().all(|&b| is_name_byte(b)) {
-                self.at = close + 1;
-                return Some(Reference {
-                    range: open..close + 1,
-                });
-            }
-            self.at = open + 1;
-        }
-        self.at = value.len();
-        None
-    }
-}
-
-/// The first `%` of `text`. Values are short, shorter than a `memchr` call's set-up pays for.
-fn find_percent(text: &[u8]) -> Option<usize> {
-    if text.len() < 64 {
-        text.iter().position(|&b| b == b'%')
-    } else {
-        memchr::memchr(b'%', text)
-    }
-}
-
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'(' | b')')
-}
-
-/// Every `%` of `value` doubled: the installer then writes `value` literally.
-pub fn escape_percent(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len() + 4);
-    for &b in value {
-        if b == b'%' {
-            out.push(b'%');
-        }
-        out.push(b);
-    }
-    out
-}
-
 /// The `Display Name` field key a new Create Service item of this script takes: the one its
 /// existing items use (`Display Name English`), else `Display Name <Language>` when the script
-/// suffixes its fields with a language, else `Display Name`.
-pub fn display_name_key(facts: &ScriptFacts<'_>, services: &[super::CreateService<'_>]) -> String {
-    if let Some(f) = services.iter().find_map(|s| s.display_name()) {
-        return String::from_utf8_lossy(f.key).into_owned();
+/// suffixes its fields with a language (`Title English=` in `item: Global`, or any field named
+/// `… English`), else `Display Name`.
+pub fn display_name_key<'a>(
+    doc: &Document,
+    text: &'a [u8],
+    services: &[ServiceInstall<'a>],
+) -> Cow<'a, str> {
+    let existing = services.iter().find_map(|s| {
+        s.fields
+            .iter()
+            .find(|f| f.sets == Some(super::ServiceValue::DisplayName))
+            .map(|f| String::from_utf8_lossy(f.label))
+    });
+    if let Some(key) = existing {
+        return key;
     }
-    match facts.language {
-        Some(lang) => format!("Display Name {}", String::from_utf8_lossy(lang)),
-        None => "Display Name".to_string(),
+    if let Some(lang) = language(doc, text) {
+        return Cow::Owned(format!("Display Name {}", String::from_utf8_lossy(lang)));
     }
+    if memchr::memmem::find(text, b" English=").is_some() {
+        return Cow::Borrowed("Display Name English");
+    }
+    Cow::Borrowed("Display Name")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn names(value: &str) -> Vec<String> {
-        let v = value.as_bytes();
-        references(v)
-            .map(|r| String::from_utf8_lossy(r.name(v)).into_owned())
-            .collect()
-    }
-
-    #[test]
-    fn references_pair_percent_signs_like_the_installer() {
-        assert_eq!(names("%SystemRoot%\\System32\\x.dll"), ["SystemRoot"]);
-        assert_eq!(names("%%SystemRoot%%\\x"), Vec::<String>::new());
-        assert_eq!(names("%MAINDIR%\\%SUB%"), ["MAINDIR", "SUB"]);
-        assert_eq!(names("100% %WIN%"), ["WIN"]);
-        assert_eq!(names("%%1"), Vec::<String>::new());
-        assert_eq!(names("\"%1\" %2"), Vec::<String>::new());
-        assert_eq!(names("%ProgramFiles(x86)%\\a"), ["ProgramFiles(x86)"]);
-        assert_eq!(names("%"), Vec::<String>::new());
-        assert_eq!(names("%%%A%"), ["A"]);
-    }
 
     #[test]
     fn variable_properties() {
@@ -425,10 +356,5 @@ mod tests {
             assert_eq!(t("s.wse", unresolved), None, "{unresolved}");
         }
         assert_eq!(normalize_path("./a//b/./c"), "a/b/c");
-    }
-
-    #[test]
-    fn escaping_doubles_every_percent() {
-        assert_eq!(escape_percent(b"a%b%%c"), b"a%%b%%%%c");
     }
 }

@@ -1,5 +1,11 @@
 //! Lowering a WiseScript document to a [`FileModel`].
 //!
+//! Operations: a key's `Root & 0xE0` says what it does (0 write, 0x80 delete the key tree,
+//! 0xC0 delete the value; others are not modelled). A write without `Value Name` and `New
+//! Value` creates the key only. Order: items in file order, a nested item's keys after it
+//! ([`script::seq`]); an item in a control-flow region (`If`/`While`, a wizard or compiler
+//! block) may or may not run.
+//!
 //! Origins: `container` is the item's index in [`Document::items`], the preorder enumeration
 //! of ALL items (nested ones included, e.g. an `Edit Registry` inside a dialog's event script),
 //! so the planner resolves it in O(1); `index` is the key's position among the item's keys
@@ -15,27 +21,40 @@
 
 use std::borrow::Cow;
 
-use super::{All, CreateService, Data, Field, FileModel, Hive, Origin, RegWrite, Selection};
+use super::service::{WISE_SETTABLE, wise_field_value};
+use super::{
+    All, Charset, Data, FileModel, Hive, OpKind, Operation, Origin, Selection, ServiceField,
+    ServiceInstall, ServiceValue, TreeRef, script,
+};
 use crate::syntax::wise::{Document, Item, ItemKind, RegKey, RegOp};
 
-/// The active registry writes and `Create Service` items of `doc`, in file order.
-pub fn lower<'a>(doc: &Document, text: &'a [u8]) -> FileModel<'a> {
-    lower_selected(doc, text, &All)
+/// The active registry operations and `Create Service` items of `doc`, in file order. `charset`:
+/// how the working text reads (see [`Charset::of`]).
+pub fn lower<'a>(doc: &'a Document, text: &'a [u8], charset: Charset) -> FileModel<'a> {
+    lower_selected(doc, text, charset, &All)
 }
 
-/// As [`lower`], with only the writes `selection` wants.
+/// As [`lower`], with only the operations `selection` wants.
 pub fn lower_selected<'a>(
-    doc: &Document,
+    doc: &'a Document,
     text: &'a [u8],
+    charset: Charset,
     selection: &impl Selection,
 ) -> FileModel<'a> {
-    lower_in_pieces(doc, text, selection, super::piece_count(text.len()))
+    lower_in_pieces(
+        doc,
+        text,
+        charset,
+        selection,
+        super::piece_count(text.len()),
+    )
 }
 
 /// As [`lower_selected`], in `pieces` pieces of items.
 pub(crate) fn lower_in_pieces<'a>(
-    doc: &Document,
+    doc: &'a Document,
     text: &'a [u8],
+    charset: Charset,
     selection: &impl Selection,
     pieces: usize,
 ) -> FileModel<'a> {
@@ -56,70 +75,97 @@ pub(crate) fn lower_in_pieces<'a>(
                     };
                     let block = doc.block(index);
                     for key in er.keys() {
-                        if let Some(write) = lower_key(doc, text, &key, block, selection) {
-                            part.writes.push(write);
+                        if let Some(op) = lower_key(doc, text, &key, block, selection) {
+                            part.ops.push(op);
                         }
                     }
                 }
                 ItemKind::CreateService => {
-                    part.services.push(create_service(doc, text, index, item));
+                    part.services.push(service_install(doc, text, index, item));
                 }
                 _ => {}
             }
         }
         part
     });
-    let (writes, services): (Vec<_>, Vec<_>) =
-        parts.into_iter().map(|p| (p.writes, p.services)).unzip();
+    let (ops, services): (Vec<_>, Vec<_>) = parts.into_iter().map(|p| (p.ops, p.services)).unzip();
     FileModel {
-        writes: crate::pieces::concat(writes),
+        ops: crate::pieces::concat(ops),
         services: crate::pieces::concat(services),
-        script: super::script::facts(doc, text),
+        charset,
+        templates: true,
+        includes: script::includes(doc, text),
+        service_item: Some("Create Service"),
+        tree: TreeRef::Script(doc, text),
     }
 }
 
-/// The `Create Service` item `item`, at `index`.
-fn create_service<'a>(
+/// The `Create Service` item `item`, at `index`: its fields in the SCM's terms. A number
+/// field that is absent is 0 (`FORMATS.md`); one that is not a number is `None`.
+fn service_install<'a>(
     doc: &Document,
     text: &'a [u8],
     index: u32,
     item: &Item,
-) -> CreateService<'a> {
-    let fields: Vec<Field<'a>> = doc
+) -> ServiceInstall<'a> {
+    let fields: Vec<ServiceField<'a>> = doc
         .props_of(index)
-        .map(|p| Field {
-            key: p.key_bytes(text),
+        .map(|p| ServiceField {
+            label: p.key_bytes(text),
             value: p.value_bytes(text),
             line: p.line(),
             value_range: p.value(),
+            sets: wise_field_value(p.key_bytes(text)),
         })
         .collect();
     let name = fields
         .iter()
-        .find(|f| f.key.eq_ignore_ascii_case(b"Service Name"))
+        .find(|f| f.label.eq_ignore_ascii_case(b"Service Name"))
         .map_or(&b""[..], |f| f.value);
-    CreateService {
-        name,
-        fields,
-        head: item.head_text(),
-        range: item.range(),
-        origin: Origin {
+    let text_of = |value: ServiceValue| {
+        fields
+            .iter()
+            .find(|f| f.sets == Some(value))
+            .map(|f| f.value)
+    };
+    let number = |value: ServiceValue| match text_of(value) {
+        None => Some(0),
+        Some(t) => std::str::from_utf8(t)
+            .ok()
+            .and_then(|t| t.trim().parse().ok()),
+    };
+    ServiceInstall {
+        name: Cow::Borrowed(name),
+        unresolved: false,
+        service_type: number(ServiceValue::Type),
+        start: number(ServiceValue::Start),
+        error_control: number(ServiceValue::ErrorControl),
+        image_path: text_of(ServiceValue::ImagePath),
+        display_name: text_of(ServiceValue::DisplayName),
+        account: text_of(ServiceValue::ObjectName),
+        group: None,
+        settable: WISE_SETTABLE,
+        handle: Origin {
             container: index,
             index: 0,
         },
+        head: item.head_text(),
+        range: item.range(),
         block: doc.block(index),
+        seq: script::seq(index, 0),
+        fields,
     }
 }
 
-/// One key as a write; `None` for remarked keys, deletions, unreadable `Root`s and writes
-/// `selection` does not want.
+/// One key as an operation; `None` for remarked keys, unknown operations, unreadable `Root`s
+/// and operations `selection` does not want.
 fn lower_key<'a>(
     doc: &Document,
     text: &'a [u8],
     key: &RegKey<'_>,
     block: u32,
     selection: &impl Selection,
-) -> Option<RegWrite<'a>> {
+) -> Option<Operation<'a>> {
     if !key.active() {
         return None;
     }
@@ -128,16 +174,17 @@ fn lower_key<'a>(
     let path = key.key(text).map_or(&b""[..], |p| p.value_bytes(text));
     if !selection.key_in_any_hive(path) {
         let record = key.record();
-        if !selection.script_record(text.get(record.as_range()).unwrap_or_default())
+        if !selection.data_record(text.get(record.as_range()).unwrap_or_default())
             || !key
                 .new_values(text)
-                .any(|p| selection.script_value_line(p.value_bytes(text)))
+                .any(|p| selection.data_line(p.value_bytes(text)))
         {
             return None;
         }
     }
     let f = key.fields(text);
-    if f.root.op() != RegOp::Write {
+    let op = f.root.op();
+    if matches!(op, RegOp::Unknown(_)) {
         return None;
     }
     let hive = Hive::from_root(f.root.number()?);
@@ -147,35 +194,50 @@ fn lower_key<'a>(
             0 => false,
             1 => f
                 .first_new_value
-                .is_some_and(|p| selection.script_value_line(p.value_bytes(text))),
+                .is_some_and(|p| selection.data_line(p.value_bytes(text))),
             _ => key
                 .new_values(text)
-                .any(|p| selection.script_value_line(p.value_bytes(text))),
+                .any(|p| selection.data_line(p.value_bytes(text))),
         };
     if !wanted {
         return None;
     }
     let holder = doc.item(key.holder)?;
-    let (value, data) = if f.value_name.is_none() && f.new_value_count == 0 {
-        (None, Data::None)
-    } else {
-        let name = f.value_name.map_or(&b""[..], |p| p.value_bytes(text));
-        let data = if f.new_value_count <= 1 {
-            // The usual case: one line (or none), borrowed, no allocation.
-            let line = f.first_new_value.map(|p| p.value_bytes(text));
-            decode(f.data_type, trim_final_break(line.as_slice()))
-        } else {
-            let lines: Vec<&'a [u8]> = key.new_values(text).map(|p| p.value_bytes(text)).collect();
-            decode(f.data_type, trim_final_break(&lines))
-        };
-        (Some(Cow::Borrowed(name)), data)
+    let name = || Cow::Borrowed(f.value_name.map_or(&b""[..], |p| p.value_bytes(text)));
+    let (kind, value, data) = match op {
+        RegOp::DeleteKey => (OpKind::DeleteKey, None, Data::None),
+        RegOp::DeleteValue => (OpKind::DeleteValue, Some(name()), Data::None),
+        _ if f.value_name.is_none() && f.new_value_count == 0 => {
+            (OpKind::CreateKey, None, Data::None)
+        }
+        _ => {
+            let data = if f.new_value_count <= 1 {
+                // The usual case: one line (or none), borrowed, no allocation.
+                let line = f.first_new_value.map(|p| p.value_bytes(text));
+                decode(f.data_type, trim_final_break(line.as_slice()))
+            } else {
+                let lines: Vec<&'a [u8]> =
+                    key.new_values(text).map(|p| p.value_bytes(text)).collect();
+                decode(f.data_type, trim_final_break(&lines))
+            };
+            (OpKind::SetValue, Some(name()), data)
+        }
     };
-    Some(RegWrite {
+    // The installer passes a string with its terminator, a multi-string's last string with
+    // its own and the list's.
+    let nuls = match data {
+        Data::MultiSz(_) => 2,
+        _ => 1,
+    };
+    Some(Operation {
+        kind,
         hive,
         key: Cow::Borrowed(key_text),
         key_range: f.key.map(|p| p.value()),
+        unresolved: false,
         value,
         data,
+        nuls,
         range: f.key.map_or_else(|| holder.head_text(), |p| p.text_range()),
         record: key.record(),
         wow64_64: f.x64,
@@ -184,6 +246,8 @@ fn lower_key<'a>(
             index: key.index,
         },
         block,
+        seq: script::seq(key.item, key.index),
+        statement: None,
     })
 }
 

@@ -2,35 +2,21 @@
 //! per-file facts a rule needs about the other writes (who else writes to a key, which
 //! `CurrentControlSet` writes exist to compare `ControlSetNNN` copies with).
 
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-use crate::model::path::{keys_equal, segments};
-use crate::model::script::{self, Variable, normalize_path};
-use crate::model::{CreateService, FileModel, Hive, RegWrite, SystemLocation};
+use crate::model::name::{self, Charset};
+use crate::model::package::{Known, Variables};
+use crate::model::path::{same_key, segments};
+use crate::model::script::{include_target, normalize_path};
+use crate::model::service::ServiceSyntax;
+use crate::model::{FileModel, Hive, OpKind, Operation, ServiceInstall, SystemLocation};
 use crate::source::SourceFile;
-use crate::syntax::wise::Document;
 
 /// One file of a package, lowered.
 pub struct PackageFile<'a> {
     pub source: &'a SourceFile,
     pub model: FileModel<'a>,
-    /// A script (writes are ordered against Create Service items) rather than a `.reg` export.
-    pub is_script: bool,
-    /// The script's syntax tree, for facts read only when a rule needs them (the variables a
-    /// script defines).
-    pub doc: Option<&'a Document>,
-}
-
-impl<'a> PackageFile<'a> {
-    /// The variables this script defines (none for a `.reg` file). Reads every item that may
-    /// define one, so rules call it only when a finding depends on it.
-    pub fn variables(&self) -> Vec<Variable<'a>> {
-        self.doc
-            .map(|doc| script::variables(doc, self.source.text()))
-            .unwrap_or_default()
-    }
 }
 
 /// The multiplier of the byte fold below (FxHash's).
@@ -86,43 +72,62 @@ impl Hasher for FoldHasher {
 /// Builds [`FoldHasher`]s.
 pub type FoldState = BuildHasherDefault<FoldHasher>;
 
-/// A name compared ASCII case-insensitively (service, value and variable names), borrowed
-/// where it can be, so that lookups allocate nothing.
-#[derive(Clone, Debug)]
-pub struct NoCase<'n>(pub Cow<'n, [u8]>);
+/// A name compared as the registry compares names ([`name::same_bytes`]), borrowed from the
+/// working text of a file with charset `charset`, so that lookups allocate nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct Folded<'n> {
+    pub bytes: &'n [u8],
+    pub charset: Charset,
+}
 
-impl<'n> NoCase<'n> {
-    pub fn of(name: &'n [u8]) -> Self {
-        NoCase(Cow::Borrowed(name))
+impl<'n> Folded<'n> {
+    pub fn of(charset: Charset, bytes: &'n [u8]) -> Self {
+        Folded { bytes, charset }
     }
 }
 
-impl PartialEq for NoCase<'_> {
+impl PartialEq for Folded<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.0.eq_ignore_ascii_case(&other.0)
+        if self.charset == other.charset {
+            return name::same_bytes(self.charset, self.bytes, other.bytes);
+        }
+        name::same(
+            &self.charset.decode(self.bytes),
+            &other.charset.decode(other.bytes),
+        )
     }
 }
 
-impl Eq for NoCase<'_> {}
+impl Eq for Folded<'_> {}
 
-impl Hash for NoCase<'_> {
+impl Hash for Folded<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(fold_lowercase(0, &self.0));
+        state.write_u64(hash_name(self.charset, self.bytes));
     }
 }
 
-/// A key path compared as [`keys_equal`] compares paths: ASCII case-insensitively, ignoring
-/// empty segments. Borrowed from a write's key, so the per-file maps allocate nothing per
-/// write; its hash is computed once, as it is looked up several times.
+/// The hash of a name folded as the registry compares it.
+fn hash_name(charset: Charset, bytes: &[u8]) -> u64 {
+    let mut h = 0u64;
+    name::hash_folded(charset, bytes, |c| {
+        h = (h.rotate_left(5) ^ u64::from(c)).wrapping_mul(FOLD);
+    });
+    h
+}
+
+/// A key path compared as the registry compares paths (segment by segment, ignoring empty
+/// ones). Borrowed from an operation's key, so the per-file maps allocate nothing per
+/// operation; its hash is computed once, as it is looked up several times.
 #[derive(Clone, Copy, Debug)]
 pub struct KeyPath<'k> {
     path: &'k [u8],
     hash: u64,
+    charset: Charset,
 }
 
 impl PartialEq for KeyPath<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && keys_equal(self.path, other.path)
+        self.hash == other.hash && same_key(self.charset, self.path, other.path)
     }
 }
 
@@ -135,16 +140,22 @@ impl Hash for KeyPath<'_> {
 }
 
 impl<'k> KeyPath<'k> {
-    pub fn new(path: &'k [u8]) -> Self {
-        // The segments lower-cased and joined by `\`, as `keys_equal` sees the path.
-        let mut hash = 0;
+    pub fn new(charset: Charset, path: &'k [u8]) -> Self {
+        // The folded segments joined by `\`, as `same_key` sees the path.
+        let mut hash = 0u64;
         for (i, (_, segment)) in segments(path).enumerate() {
             if i > 0 {
-                hash = fold_lowercase(hash, b"\\");
+                hash = (hash.rotate_left(5) ^ u64::from(b'\\')).wrapping_mul(FOLD);
             }
-            hash = fold_lowercase(hash, segment);
+            name::hash_folded(charset, segment, |c| {
+                hash = (hash.rotate_left(5) ^ u64::from(c)).wrapping_mul(FOLD);
+            });
         }
-        Self { path, hash }
+        Self {
+            path,
+            hash,
+            charset,
+        }
     }
 
     /// The enclosing key (`a\b` of `a\b\c`); `None` for a path of one segment or none.
@@ -156,7 +167,7 @@ impl<'k> KeyPath<'k> {
         parent
             .iter()
             .any(|&b| b != b'\\')
-            .then(|| KeyPath::new(parent))
+            .then(|| KeyPath::new(self.charset, parent))
     }
 }
 
@@ -166,7 +177,7 @@ pub enum Creator<'m, 'a> {
     /// An active `Create Service` item in file `file` of the package.
     Item {
         file: usize,
-        item: &'m CreateService<'a>,
+        item: &'m ServiceInstall<'a>,
         /// Where [`PackageContext::line_of`] keeps the item's line.
         slot: usize,
     },
@@ -176,32 +187,47 @@ pub enum Creator<'m, 'a> {
 
 /// Package-wide facts, built once per fix pass.
 pub struct PackageContext<'m, 'a> {
-    /// Service name → its first creator (items before declarations).
-    created: HashMap<NoCase<'a>, Creator<'m, 'a>>,
+    /// Service name (folded as the registry compares names) → its first creator (items
+    /// before declarations).
+    created: HashMap<String, Creator<'m, 'a>>,
+    /// A service install of the package names its service through a reference that does not
+    /// resolve: it could be any service.
+    any_service: bool,
     /// The package's files, for facts computed on first use.
     files: &'m [PackageFile<'a>],
-    /// The variables the package's scripts define (SVC040), on first use.
-    /// (Owned names: a lazily built field with a lifetime would make the context invariant.)
-    variables: std::sync::OnceLock<HashSet<NoCase<'static>>>,
-    /// Service name → whether the package writes its `Type` and its `ImagePath` (SVC030), on
-    /// first use.
-    service_values: std::sync::OnceLock<HashMap<NoCase<'static>, (bool, bool)>>,
+    /// The variables the package's files define, on first use.
+    variables: std::sync::OnceLock<Variables>,
+    /// The includes of the package's files that name a file of the project but were not read,
+    /// on first use.
+    unread: std::sync::OnceLock<Vec<String>>,
+    /// Service name (folded) → whether the package writes its `Type` and its `ImagePath`
+    /// (SVC030), on first use.
+    service_values: std::sync::OnceLock<HashMap<String, (bool, bool)>>,
     /// The package's file paths, normalized and lower-cased (to tell which includes were read).
     paths: HashSet<String>,
     /// The line of each creator item, found on first use.
     creator_lines: Vec<std::sync::OnceLock<usize>>,
+    /// How each file writes service installs, found on first use. (Owned: a lazily built
+    /// field with a lifetime would make the context invariant.)
+    syntaxes: Vec<std::sync::OnceLock<Option<ServiceSyntax<'static>>>>,
 }
 
 impl<'m, 'a> PackageContext<'m, 'a> {
     pub fn new(files: &'m [PackageFile<'a>], declared: &[String]) -> Self {
         let mut created = HashMap::new();
         let mut slots = 0;
+        let mut any_service = false;
         for (index, file) in files.iter().enumerate() {
             for item in &file.model.services {
+                if item.unresolved {
+                    any_service = true;
+                    continue;
+                }
                 if item.name.is_empty() {
                     continue;
                 }
-                created.entry(NoCase::of(item.name)).or_insert_with(|| {
+                let key = name::folded(file.model.charset, &item.name).into_owned();
+                created.entry(key).or_insert_with(|| {
                     slots += 1;
                     Creator::Item {
                         file: index,
@@ -211,9 +237,9 @@ impl<'m, 'a> PackageContext<'m, 'a> {
                 });
             }
         }
-        for name in declared {
+        for declared in declared {
             created
-                .entry(NoCase(Cow::Owned(name.as_bytes().to_vec())))
+                .entry(name::fold(declared).into_owned())
                 .or_insert(Creator::Declared);
         }
         let paths = files
@@ -222,12 +248,30 @@ impl<'m, 'a> PackageContext<'m, 'a> {
             .collect();
         Self {
             created,
+            any_service,
             files,
             variables: std::sync::OnceLock::new(),
+            unread: std::sync::OnceLock::new(),
             service_values: std::sync::OnceLock::new(),
             paths,
             creator_lines: (0..slots).map(|_| std::sync::OnceLock::new()).collect(),
+            syntaxes: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
         }
+    }
+
+    /// How file `file` writes a service install, if its format can hold one (worked out once
+    /// per file: it may read the whole text).
+    pub fn service_syntax(&self, file: usize) -> Option<&ServiceSyntax<'static>> {
+        self.syntaxes
+            .get(file)?
+            .get_or_init(|| {
+                self.files
+                    .get(file)?
+                    .model
+                    .service_syntax()
+                    .map(ServiceSyntax::into_owned)
+            })
+            .as_ref()
     }
 
     /// Whether the package holds the file at `path` (compared normalized, ASCII
@@ -237,32 +281,70 @@ impl<'m, 'a> PackageContext<'m, 'a> {
             .contains(&normalize_path(path).to_ascii_lowercase())
     }
 
-    /// Whether a script of the package (or a script one includes) defines variable `name`
-    /// (ASCII case-insensitive).
-    pub fn defines_variable(&self, name: &[u8]) -> bool {
+    /// The variables the package's files (and the files they include) define.
+    pub fn variables(&self) -> &Variables {
         self.variables
-            .get_or_init(|| {
-                self.files
-                    .iter()
-                    .flat_map(|f| f.variables())
-                    .map(|v| NoCase(Cow::Owned(v.name.to_vec())))
-                    .collect()
-            })
-            .contains(&NoCase::of(name))
+            .get_or_init(|| Variables::of(self.files.iter().map(|f| &f.model)))
     }
 
-    /// Whether the package writes both `Type` and `ImagePath` of service `name`, in any file
-    /// and control set.
-    pub fn writes_type_and_image_path(&self, name: &[u8]) -> bool {
+    /// Whether `%name%` refers to something the installer knows: a built-in, a compiler
+    /// variable or a variable of the package.
+    pub fn is_known(&self, name: &[u8]) -> bool {
+        self.variables().is_known(name)
+    }
+
+    /// The includes of the package's files that name a file of the project but were not read
+    /// (missing, or an absolute path on the build machine), as written: a variable may be
+    /// defined there. Includes through a variable (`%_WISE_%\INCLUDE\rollback.wse`) are the
+    /// installer's stock scripts and are not counted.
+    pub fn unread_includes(&self) -> &[String] {
+        self.unread.get_or_init(|| {
+            let mut out: Vec<String> = Vec::new();
+            for file in self.files {
+                for include in &file.model.includes {
+                    let pathname = include.pathname;
+                    if pathname.is_empty() || pathname.contains(&b'%') {
+                        continue;
+                    }
+                    let read = include_target(&file.source.path, pathname)
+                        .is_some_and(|target| self.has_file(&target));
+                    let shown = file.source.display_text(pathname).into_owned();
+                    if !read && !out.contains(&shown) {
+                        out.push(shown);
+                    }
+                }
+            }
+            out
+        })
+    }
+
+    /// How the package's references expand (for the state it installs).
+    pub fn expansion(&self) -> Known<'_> {
+        Known {
+            variables: self.variables(),
+            unsure: !self.unread_includes().is_empty(),
+        }
+    }
+
+    /// Whether the package writes both `Type` and `ImagePath` of service `name` (of a file with
+    /// charset `charset`), in any file and control set.
+    pub fn writes_type_and_image_path(&self, charset: Charset, name: &[u8]) -> bool {
         self.service_values
             .get_or_init(|| service_values(self.files))
-            .get(&NoCase::of(name))
+            .get(&*name::folded(charset, name))
             .is_some_and(|&(t, i)| t && i)
     }
 
-    /// The creator of service `name` (case-insensitive), if the package creates it.
-    pub fn creator(&self, name: &[u8]) -> Option<Creator<'m, 'a>> {
-        self.created.get(&NoCase::of(name)).copied()
+    /// The creator of service `name` (of a file with charset `charset`), if the package
+    /// creates it.
+    pub fn creator(&self, charset: Charset, name: &[u8]) -> Option<Creator<'m, 'a>> {
+        self.created.get(&*name::folded(charset, name)).copied()
+    }
+
+    /// Whether a service install of the package names its service through an unresolved
+    /// reference, so that it may create any service.
+    pub fn may_create_any(&self) -> bool {
+        self.any_service
     }
 
     /// The 1-based line of a creator item's head, for messages (0 for a declared service).
@@ -280,46 +362,51 @@ impl<'m, 'a> PackageContext<'m, 'a> {
                 .line
         })
     }
+
+    pub fn files(&self) -> &'m [PackageFile<'a>] {
+        self.files
+    }
 }
 
-/// Service name → whether `files` write its `Type` and its `ImagePath`, in any file and control
-/// set.
-fn service_values(files: &[PackageFile<'_>]) -> HashMap<NoCase<'static>, (bool, bool)> {
-    let mut service_values: HashMap<NoCase<'_>, (bool, bool)> = HashMap::new();
-    for write in files.iter().flat_map(|f| &f.model.writes) {
-        // The value name first: it rules out almost every write cheaply.
-        let Some(value) = write.value.as_deref() else {
-            continue;
-        };
-        let is_type = value.eq_ignore_ascii_case(b"Type");
-        if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
-            continue;
-        }
-        let Some(location) = SystemLocation::of(write.hive, &write.key) else {
-            continue;
-        };
-        let Some(service) = location.service() else {
-            continue;
-        };
-        if location.service_depth() > 0 {
-            continue;
-        }
-        let entry = service_values.entry(NoCase::of(service)).or_default();
-        if is_type {
-            entry.0 = true;
-        } else {
-            entry.1 = true;
+/// Service name (folded) → whether `files` write its `Type` and its `ImagePath`, in any file
+/// and control set.
+fn service_values(files: &[PackageFile<'_>]) -> HashMap<String, (bool, bool)> {
+    let mut service_values: HashMap<String, (bool, bool)> = HashMap::new();
+    for file in files {
+        for write in file.model.writes() {
+            // The value name first: it rules out almost every write cheaply.
+            let Some(value) = write.value.as_deref() else {
+                continue;
+            };
+            let is_type = value.eq_ignore_ascii_case(b"Type");
+            if !is_type && !value.eq_ignore_ascii_case(b"ImagePath") {
+                continue;
+            }
+            let Some(location) = SystemLocation::of(write.hive, &write.key) else {
+                continue;
+            };
+            let Some(service) = location.service() else {
+                continue;
+            };
+            if location.service_depth() > 0 || write.unresolved {
+                continue;
+            }
+            let entry = service_values
+                .entry(name::folded(file.model.charset, service).into_owned())
+                .or_default();
+            if is_type {
+                entry.0 = true;
+            } else {
+                entry.1 = true;
+            }
         }
     }
     service_values
-        .into_iter()
-        .map(|(name, v)| (NoCase(Cow::Owned(name.0.into_owned())), v))
-        .collect()
 }
 
 /// A write with its location under `HKLM\SYSTEM\<control set>` worked out once.
 pub struct Classified<'w, 'a> {
-    pub write: &'w RegWrite<'a>,
+    pub write: &'w Operation<'a>,
     pub location: SystemLocation<'w>,
     /// The path below the control set: the identity of a key across `CurrentControlSet` and
     /// `ControlSetNNN`.
@@ -335,7 +422,7 @@ impl<'w> Classified<'w, '_> {
 
 /// A value write's identity across control sets: the path below the control set and the value
 /// name.
-type WriteIdentity<'w> = (KeyPath<'w>, Option<NoCase<'w>>);
+type WriteIdentity<'w> = (KeyPath<'w>, Option<Folded<'w>>);
 
 /// Write indices, the first without an allocation (most identities have one write).
 struct Indices {
@@ -351,9 +438,17 @@ struct KeyContents {
     has_subkeys: bool,
 }
 
+/// What the operations of one path statement (a `.reg` key line and its values) do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatementContents {
+    pub sets: u32,
+    pub deletes: u32,
+}
+
 /// Per-file facts shared by the rules.
 pub struct FileFacts<'w, 'a> {
-    /// Writes under `HKLM\SYSTEM\<control set>`, with their index in `FileModel::writes`.
+    pub charset: Charset,
+    /// Writes under `HKLM\SYSTEM\<control set>`, with their index in `FileModel::ops`.
     pub system: Vec<(usize, Classified<'w, 'a>)>,
     /// What is written to each key (by path below the control set): how many distinct value
     /// names, and whether any subkey is written.
@@ -363,25 +458,32 @@ pub struct FileFacts<'w, 'a> {
     /// `CurrentControlSet` writes: (path below the control set, value name) → data indices, to
     /// find the original of a `ControlSetNNN` copy.
     current_writes: HashMap<WriteIdentity<'w>, Indices, FoldState>,
-    /// Whether the file suffixes fields with a language (`Title English=`), found on first use.
-    language_suffix: std::sync::OnceLock<bool>,
+    /// What each path statement's operations do.
+    statements: HashMap<u32, StatementContents>,
 }
 
 /// The writes of `writes` (the first at index `base` of the model) under
 /// `HKLM\SYSTEM\<control set>`, with their model index.
-fn classify<'w, 'a>(base: usize, writes: &'w [RegWrite<'a>]) -> Vec<(usize, Classified<'w, 'a>)> {
+fn classify<'w, 'a>(
+    charset: Charset,
+    base: usize,
+    writes: &'w [Operation<'a>],
+) -> Vec<(usize, Classified<'w, 'a>)> {
     // Most writes a model holds are under `HKLM\SYSTEM` (that is what lowering selects).
     let mut out: Vec<(usize, Classified<'w, 'a>)> = Vec::with_capacity(writes.len());
     // Consecutive writes usually share their key (a `.reg` block's values, a script's writes
     // to one service key): the previous write's location serves for the same key text.
-    let mut last: Option<(&'w RegWrite<'a>, Option<(SystemLocation<'w>, KeyPath<'w>)>)> = None;
+    let mut last: Option<(&'w Operation<'a>, Option<(SystemLocation<'w>, KeyPath<'w>)>)> = None;
     for (i, write) in writes.iter().enumerate() {
+        if !write.is_write() {
+            continue;
+        }
         let located = match &last {
             Some((prev, located)) if prev.hive == write.hive && prev.key == write.key => {
                 located.clone()
             }
             _ => SystemLocation::of(write.hive, &write.key).map(|location| {
-                let rest = KeyPath::new(location.rest_text());
+                let rest = KeyPath::new(charset, location.rest_text());
                 (location, rest)
             }),
         };
@@ -401,7 +503,10 @@ fn classify<'w, 'a>(base: usize, writes: &'w [RegWrite<'a>]) -> Vec<(usize, Clas
 }
 
 /// What is written to each key of `system`, and every (key, value name) written.
-fn key_contents<'w>(system: &[(usize, Classified<'w, '_>)]) -> (Contents<'w>, ValueNames<'w>) {
+fn key_contents<'w>(
+    charset: Charset,
+    system: &[(usize, Classified<'w, '_>)],
+) -> (Contents<'w>, ValueNames<'w>) {
     // Upper bounds but for ancestors: no table grows while filled.
     let n = system.len();
     let mut contents: Contents<'w> = HashMap::with_capacity_and_hasher(n, FoldState::default());
@@ -417,7 +522,7 @@ fn key_contents<'w>(system: &[(usize, Classified<'w, '_>)]) -> (Contents<'w>, Va
         let mut names = None;
         for (_, c) in run {
             if let Some(value) = c.write.value.as_deref() {
-                let new_name = values.insert((rest, NoCase::of(value)));
+                let new_name = values.insert((rest, Folded::of(charset, value)));
                 *names.get_or_insert(0) += u32::from(new_name);
             }
         }
@@ -443,21 +548,23 @@ fn key_contents<'w>(system: &[(usize, Classified<'w, '_>)]) -> (Contents<'w>, Va
 type Contents<'w> = HashMap<KeyPath<'w>, KeyContents, FoldState>;
 
 /// Every (key, value name) written.
-type ValueNames<'w> = HashSet<(KeyPath<'w>, NoCase<'w>), FoldState>;
+type ValueNames<'w> = HashSet<(KeyPath<'w>, Folded<'w>), FoldState>;
 
-/// The `CurrentControlSet` writes of `system` by identity.
+/// The writes of `system` in the reference configuration's current control set
+/// (`CurrentControlSet`, and `ControlSet001`, which it links to) by identity.
 fn current_writes<'w>(
+    charset: Charset,
     system: &[(usize, Classified<'w, '_>)],
 ) -> HashMap<WriteIdentity<'w>, Indices, FoldState> {
     let mut current_writes: HashMap<_, Indices, FoldState> =
         HashMap::with_capacity_and_hasher(system.len(), FoldState::default());
     for (index, c) in system {
-        if c.location.control_set != crate::model::ControlSet::Current {
+        if !c.location.control_set.is_reference() {
             continue;
         }
         let value: Option<&'w [u8]> = c.write.value.as_deref();
         current_writes
-            .entry((c.rest, value.map(NoCase::of)))
+            .entry((c.rest, value.map(|v| Folded::of(charset, v))))
             .and_modify(|i: &mut Indices| i.more.push(*index))
             .or_insert(Indices {
                 first: *index,
@@ -469,14 +576,14 @@ fn current_writes<'w>(
 
 impl<'w, 'a> FileFacts<'w, 'a> {
     pub fn new(model: &'w FileModel<'a>) -> Self {
-        let parallel =
-            model.writes.len() >= super::PARALLEL_FROM && rayon::current_num_threads() >= 2;
+        let parallel = model.ops.len() >= super::PARALLEL_FROM && rayon::current_num_threads() >= 2;
         Self::build(model, parallel)
     }
 
     /// As [`FileFacts::new`]; `parallel`: on the current rayon pool.
     pub(crate) fn build(model: &'w FileModel<'a>, parallel: bool) -> Self {
-        let writes = model.writes.as_slice();
+        let writes = model.ops.as_slice();
+        let charset = model.charset;
         // A large file's writes are classified in parts and its two kinds of maps built side
         // by side on the pool; each is the same as built in one pass.
         let system = if parallel {
@@ -488,24 +595,59 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             let parts: Vec<Vec<_>> = writes
                 .par_chunks(size)
                 .enumerate()
-                .map(|(k, part)| classify(k * size, part))
+                .map(|(k, part)| classify(charset, k * size, part))
                 .collect();
             crate::pieces::concat(parts)
         } else {
-            classify(0, writes)
+            classify(charset, 0, writes)
         };
         let ((contents, values), current_writes) = if parallel {
-            rayon::join(|| key_contents(&system), || current_writes(&system))
+            rayon::join(
+                || key_contents(charset, &system),
+                || current_writes(charset, &system),
+            )
         } else {
-            (key_contents(&system), current_writes(&system))
+            (
+                key_contents(charset, &system),
+                current_writes(charset, &system),
+            )
         };
+        let mut statements: HashMap<u32, StatementContents> = HashMap::new();
+        for op in writes {
+            let Some(id) = op.statement else { continue };
+            let entry = statements.entry(id).or_default();
+            match op.kind {
+                OpKind::SetValue => entry.sets += 1,
+                OpKind::DeleteValue => entry.deletes += 1,
+                OpKind::CreateKey | OpKind::DeleteKey => {}
+            }
+        }
         Self {
+            charset,
             system,
             contents,
             values,
             current_writes,
-            language_suffix: std::sync::OnceLock::new(),
+            statements,
         }
+    }
+
+    /// Whether `op` only opens a key for deletions: a key-creating operation whose path
+    /// statement deletes values and sets none (a `.reg` block of `"name"=-` lines). It is not
+    /// captured state: nothing reports it.
+    pub fn opens_for_deletions(&self, op: &Operation<'_>) -> bool {
+        op.kind == OpKind::CreateKey
+            && op
+                .statement
+                .and_then(|id| self.statements.get(&id))
+                .is_some_and(|c| c.sets == 0 && c.deletes > 0)
+    }
+
+    /// Whether the file writes value `name` of the key at `rest` (a path below the control
+    /// set), in any control set.
+    pub fn key_holds(&self, rest: KeyPath<'_>, name: &[u8]) -> bool {
+        self.values
+            .contains(&(rest, Folded::of(self.charset, name)))
     }
 
     /// Whether the key at `rest` (a path below the control set) has value writes other than
@@ -521,33 +663,28 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             (count_subkeys && c.has_subkeys) || {
                 let named = except
                     .iter()
-                    .filter(|e| self.values.contains(&(rest, NoCase::of(e))))
+                    .filter(|e| self.values.contains(&(rest, Folded::of(self.charset, e))))
                     .count();
                 c.values as usize > named
             }
         })
     }
 
-    /// Indices of `CurrentControlSet` writes with this path below the control set and value
-    /// name, in file order.
+    /// Indices of the writes to the reference configuration's current control set
+    /// (`CurrentControlSet` or `ControlSet001`) with this path below the control set and
+    /// value name, in file order.
     pub fn current_writes<'s>(
         &'s self,
         rest: KeyPath<'s>,
         value: Option<&'s [u8]>,
     ) -> impl Iterator<Item = usize> + 's {
-        let found = self.current_writes.get(&(rest, value.map(NoCase::of)));
+        let found = self
+            .current_writes
+            .get(&(rest, value.map(|v| Folded::of(self.charset, v))));
         found
             .map(|i| i.first)
             .into_iter()
             .chain(found.into_iter().flat_map(|i| i.more.iter().copied()))
-    }
-
-    /// Whether the script names fields with a language suffix, as SMS Installer 2.0 does
-    /// (`Title English=`, `Display Name English=`). Searched once per file, not per finding.
-    pub fn language_suffix(&self, source: &SourceFile) -> bool {
-        *self
-            .language_suffix
-            .get_or_init(|| memchr::memmem::find(source.text(), b" English=").is_some())
     }
 }
 

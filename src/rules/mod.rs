@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Change};
-use crate::model::{Hive, RegWrite, Selection, SystemLocation};
+use crate::model::{Hive, Operation, Selection, SystemLocation};
 use context::{Classified, FileFacts, PackageContext, PackageFile, display_key};
 
 /// A rule's fixed facts and documentation. `doc` is Markdown and feeds `svcscrub explain`,
@@ -57,27 +57,39 @@ pub fn rule(code: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.code.eq_ignore_ascii_case(code))
 }
 
-/// The writes the rules read, for lowering ([`crate::model::Selection`]): SVC001–SVC030 read
-/// writes under `HKLM\SYSTEM\<control set>` (and the package context the same ones), SVC040
-/// script writes whose data refers to a variable that is not built in.
+/// The operations the rules read, for lowering ([`crate::model::Selection`]): SVC001–SVC030
+/// read operations under `HKLM\SYSTEM\<control set>` (and the package context the same ones),
+/// plus those on `HKLM\SYSTEM` itself (a deletion there deletes them all), so that the state
+/// of those keys is complete; SVC040 operations whose data refers to a variable that is not
+/// built in.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Needed;
 
 impl Selection for Needed {
     fn key(&self, hive: Hive, key: &[u8]) -> bool {
-        SystemLocation::holds(hive, key)
+        SystemLocation::holds(hive, key) || (hive == Hive::LocalMachine && is_system_or_above(key))
     }
 
-    fn script_value_line(&self, line: &[u8]) -> bool {
+    fn data_line(&self, line: &[u8]) -> bool {
         svc040_unescaped_percent::may_report(line)
     }
 
     fn key_in_any_hive(&self, key: &[u8]) -> bool {
-        SystemLocation::holds(Hive::LocalMachine, key)
+        SystemLocation::holds(Hive::LocalMachine, key) || is_system_or_above(key)
     }
 
-    fn script_record(&self, record: &[u8]) -> bool {
+    fn data_record(&self, record: &[u8]) -> bool {
         memchr::memchr(b'%', record).is_some()
+    }
+}
+
+/// `SYSTEM` or the hive's root (as written: any case, blank segments ignored).
+fn is_system_or_above(key: &[u8]) -> bool {
+    let mut segments = crate::model::path::segments(key).map(|(_, s)| s);
+    match (segments.next(), segments.next()) {
+        (None, _) => true,
+        (Some(first), None) => first.eq_ignore_ascii_case(b"SYSTEM"),
+        _ => false,
     }
 }
 
@@ -121,7 +133,7 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
     pub fn finding(
         &self,
         info: &RuleInfo,
-        write: &RegWrite<'_>,
+        write: &Operation<'_>,
         service: Option<&[u8]>,
         message: String,
         fix: Option<FixPlan>,
@@ -134,7 +146,7 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
     pub fn finding_at(
         &self,
         info: &RuleInfo,
-        write: &RegWrite<'_>,
+        write: &Operation<'_>,
         registry_key: String,
         service: Option<&[u8]>,
         message: String,
@@ -146,7 +158,7 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
                 code: info.code,
                 name: info.name,
                 severity: info.severity,
-                message,
+                message: crate::model::state::escape_message(message),
                 range: write.range,
                 service: service.map(|s| source.display_text(s).into_owned()),
                 registry_key,
@@ -161,17 +173,17 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
     }
 
     /// The key `write` writes, as findings show it (`HKLM\…`).
-    pub fn key_of(&self, write: &RegWrite<'_>) -> String {
+    pub fn key_of(&self, write: &Operation<'_>) -> String {
         display_key(self.file().source, write.hive, &write.key)
     }
 
     /// `` `HKLM\…` `` or `` value `Name` of `HKLM\…` `` for messages.
-    pub fn describe(&self, write: &RegWrite<'_>) -> String {
+    pub fn describe(&self, write: &Operation<'_>) -> String {
         self.describe_at(write, &self.key_of(write))
     }
 
     /// As [`RuleContext::describe`], with `key` from [`RuleContext::key_of`].
-    pub fn describe_at(&self, write: &RegWrite<'_>, key: &str) -> String {
+    pub fn describe_at(&self, write: &Operation<'_>, key: &str) -> String {
         match &write.value {
             None => concat(&["key `", key, "`"]),
             Some(v) if v.is_empty() => concat(&["default value of `", key, "`"]),
@@ -185,9 +197,9 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
         }
     }
 
-    /// Text of a name for messages, in the file's encoding.
+    /// Text of a name for messages, in the file's encoding, control characters escaped.
     pub fn show(&self, bytes: &[u8]) -> String {
-        self.file().source.display_text(bytes).into_owned()
+        crate::model::state::escape_controls(&self.file().source.display_text(bytes))
     }
 }
 
@@ -202,7 +214,7 @@ pub fn concat(parts: &[&str]) -> String {
 }
 
 /// A fix that removes one write.
-pub fn remove(write: &RegWrite<'_>, applicability: Applicability, title: &str) -> FixPlan {
+pub fn remove(write: &Operation<'_>, applicability: Applicability, title: &str) -> FixPlan {
     FixPlan {
         applicability,
         title: title.to_string(),
@@ -211,29 +223,46 @@ pub fn remove(write: &RegWrite<'_>, applicability: Applicability, title: &str) -
 }
 
 impl RuleContext<'_, '_, '_> {
-    /// A fix that removes `write` and, when it is a `.reg` key line, every write of its key
-    /// block: a key line only goes when its values go too, so its own fix names them all. For
-    /// rules whose every finding in the block has the same fix (SVC001–SVC004).
-    pub fn remove_with_block(
+    /// A fix that removes `write` and, when it creates the key of a path statement (a `.reg`
+    /// key line), every write of that statement: a key line only goes when its values go too,
+    /// so its own fix names them all. For rules whose every finding in the statement has the
+    /// same fix (SVC001–SVC005).
+    pub fn remove_with_statement(
         &self,
-        write: &RegWrite<'_>,
+        write: &Operation<'_>,
         applicability: Applicability,
         title: &str,
     ) -> FixPlan {
         let mut plan = remove(write, applicability, title);
-        if !self.file().is_script && write.origin.index == crate::model::Origin::KEY_LINE {
-            // A `.reg` model lists the writes block by block, so the block's writes are one
-            // contiguous run: find it by binary search (a scan per finding is quadratic).
-            let writes = &self.file().model.writes;
-            let container = write.origin.container;
-            let start = writes.partition_point(|w| w.origin.container < container);
-            plan.changes = writes[start..]
+        if write.kind == crate::model::OpKind::CreateKey && write.statement.is_some() {
+            plan.changes = self
+                .statement_of(write)
                 .iter()
-                .take_while(|w| w.origin.container == container)
+                .filter(|w| w.is_write())
                 .map(|w| Change::RemoveWrite(w.origin))
                 .collect();
         }
         plan
+    }
+
+    /// The operations of `op`'s path statement (just `op` when it has none), in order. A
+    /// statement's operations are one contiguous run of the model (in order of position):
+    /// found by binary search (a scan per finding is quadratic).
+    pub fn statement_of<'m>(&'m self, op: &'m Operation<'_>) -> &'m [Operation<'m>] {
+        let ops = &self.file().model.ops;
+        let Some(id) = op.statement else {
+            return std::slice::from_ref(op);
+        };
+        let at = ops.partition_point(|w| w.seq < op.seq);
+        let start = ops[..at]
+            .iter()
+            .rposition(|w| w.statement != Some(id))
+            .map_or(0, |p| p + 1);
+        let end = ops[at..]
+            .iter()
+            .position(|w| w.statement != Some(id))
+            .map_or(ops.len(), |p| at + p);
+        &ops[start..end]
     }
 }
 
@@ -276,7 +305,7 @@ pub fn check_file(
 ) -> Vec<Finding> {
     let file = &files[file_index];
     let threads = rayon::current_num_threads();
-    let facts = if file.model.writes.len() >= PARALLEL_FROM && threads >= 2 {
+    let facts = if file.model.ops.len() >= PARALLEL_FROM && threads >= 2 {
         // Messages (the line of a Create Service item, SVC030's fix title) and the report need
         // the file's line index, a pass over the whole text: with this many writes findings
         // are all but certain, so it is built on another thread while the facts are gathered.

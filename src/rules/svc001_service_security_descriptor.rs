@@ -46,6 +46,9 @@ Remove the write. **Safe**: Windows recreates a correct default descriptor."#,
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     for (_, c) in cx.system() {
+        if cx.facts.opens_for_deletions(c.write) {
+            continue;
+        }
         let Some(service) = c.location.service() else {
             continue;
         };
@@ -82,7 +85,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 "`",
             ])
         };
-        let fix = cx.remove_with_block(
+        let fix = cx.remove_with_statement(
             c.write,
             Applicability::Safe,
             "remove the captured security descriptor",

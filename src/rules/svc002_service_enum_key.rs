@@ -35,6 +35,9 @@ Remove the write. **Safe**: Windows rebuilds the key when the service starts."#,
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     for (_, c) in cx.system() {
+        if cx.facts.opens_for_deletions(c.write) {
+            continue;
+        }
         let Some(service) = c.location.service() else {
             continue;
         };
@@ -48,7 +51,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             &cx.show(service),
             "`; Windows maintains it",
         ]);
-        let fix = cx.remove_with_block(
+        let fix = cx.remove_with_statement(
             c.write,
             Applicability::Safe,
             "remove the captured Enum state",

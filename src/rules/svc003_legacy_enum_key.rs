@@ -58,6 +58,9 @@ pub fn legacy_name<'k>(location: &SystemLocation<'k>) -> Option<&'k [u8]> {
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     for (_, c) in cx.system() {
+        if cx.facts.opens_for_deletions(c.write) {
+            continue;
+        }
         let Some(name) = legacy_name(&c.location) else {
             continue;
         };
@@ -68,7 +71,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             &cx.show(name),
             "`; it is ACL-protected",
         ]);
-        let fix = cx.remove_with_block(
+        let fix = cx.remove_with_statement(
             c.write,
             Applicability::Safe,
             "remove the captured LEGACY_ device node",

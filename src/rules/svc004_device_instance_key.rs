@@ -51,6 +51,9 @@ fn is_class_instance(location: &SystemLocation<'_>) -> bool {
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     for (_, c) in cx.system() {
+        if cx.facts.opens_for_deletions(c.write) {
+            continue;
+        }
         let loc = &c.location;
         let device = (loc.rest_is(0, "Enum") && loc.rest_len() >= 2 && legacy_name(loc).is_none())
             || is_class_instance(loc);
@@ -61,7 +64,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             "{} is a Plug and Play device key with the reference machine's ACLs; install the device from its INF instead",
             cx.describe(c.write)
         );
-        let fix = cx.remove_with_block(
+        let fix = cx.remove_with_statement(
             c.write,
             Applicability::Unsafe,
             "remove the captured device key",

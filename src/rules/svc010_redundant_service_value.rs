@@ -4,7 +4,7 @@ use super::context::{Classified, Creator};
 use super::{Finding, FixPlan, RuleContext, RuleInfo, concat, remove};
 use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Change};
-use crate::model::{CreateService, Data, RegWrite};
+use crate::model::{Charset, Data, Operation, ServiceInstall, ServiceValue};
 
 pub const INFO: RuleInfo = RuleInfo {
     code: "SVC010",
@@ -65,58 +65,49 @@ After: the Edit Registry item is removed (the value equals `Boot Type`).
 - The service is only declared as created (configuration or `--service`): remove, **unsafe**."#,
 };
 
-/// The values Create Service writes, lower-case, with the item field each is compared with.
-const SERVICE_VALUES: &[(&[u8], Compare)] = &[
-    (b"type", Compare::Number("Service Type")),
-    (b"start", Compare::Number("Boot Type")),
-    (b"errorcontrol", Compare::Number("Error Type")),
-    (b"imagepath", Compare::Always),
-    (b"displayname", Compare::DisplayName),
-    (b"objectname", Compare::Account),
-    (b"tag", Compare::Always),
+/// The values a service install writes (lower-case), and `Tag`, which the system assigns.
+const SERVICE_VALUES: &[&[u8]] = &[
+    b"type",
+    b"start",
+    b"errorcontrol",
+    b"imagepath",
+    b"displayname",
+    b"objectname",
+    b"tag",
 ];
 
-#[derive(Clone, Copy, Debug)]
-enum Compare {
-    /// A number compared with this field (absent = 0).
-    Number(&'static str),
-    /// `Display Name` or `Display Name <Language>`.
-    DisplayName,
-    /// `Login User`, absent = `LocalSystem`, case-insensitive.
-    Account,
-    /// Machine-specific or system-assigned: always counts as equal.
-    Always,
-}
-
-/// How a write stands against the Create Service item in the same script.
+/// How a write stands against the service install in the same file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Order {
     Before,
     After,
-    /// A `.reg` file, another script, or another block: no order to go by.
+    /// Another file, or another control-flow region: no order to go by.
     Unordered,
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    let redundant: Vec<&[u8]> = SERVICE_VALUES.iter().map(|(name, _)| *name).collect();
     for (_, c) in cx.system() {
         let Some(service) = c.location.service() else {
             continue;
         };
-        if c.location.service_depth() > 0 {
+        if c.location.service_depth() > 0 || c.write.unresolved {
             continue;
         }
-        let Some(creator) = cx.package.creator(service) else {
+        let Some(creator) = cx.package.creator(cx.facts.charset, service) else {
             continue;
         };
         match &c.write.value {
             None => {
-                if cx.facts.key_holds_other_than(c.rest(), &redundant, false) {
+                if cx
+                    .facts
+                    .key_holds_other_than(c.rest(), SERVICE_VALUES, false)
+                    || cx.facts.opens_for_deletions(c.write)
+                {
                     continue;
                 }
-                let (applicability, source) = match creator {
-                    Creator::Item { .. } => (Applicability::Safe, describe_creator(cx, creator)),
-                    Creator::Declared => (Applicability::Unsafe, describe_creator(cx, creator)),
+                let applicability = match creator {
+                    Creator::Item { .. } => Applicability::Safe,
+                    Creator::Declared => Applicability::Unsafe,
                 };
                 let key = cx.key_of(c.write);
                 let message = concat(&[
@@ -124,19 +115,19 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                     " of service `",
                     &cx.show(service),
                     "` is created by ",
-                    &source,
+                    &describe_creator(cx, creator),
                 ]);
                 let fix = remove(c.write, applicability, "remove the key write");
                 out.push(cx.finding_at(&INFO, c.write, key, Some(service), message, Some(fix)));
             }
             Some(value) => {
-                let Some(&(_, compare)) = SERVICE_VALUES
-                    .iter()
-                    .find(|(name, _)| value.eq_ignore_ascii_case(name))
-                else {
-                    continue;
-                };
-                out.push(value_finding(cx, c, service, compare, creator));
+                if value.eq_ignore_ascii_case(b"Tag") {
+                    out.push(tag_finding(cx, c, service, creator));
+                } else if let Some(sv) = ServiceValue::named(value) {
+                    if sv != ServiceValue::Group {
+                        out.push(value_finding(cx, c, service, sv, creator));
+                    }
+                }
             }
         }
     }
@@ -147,7 +138,8 @@ fn describe_creator(cx: &RuleContext<'_, '_, '_>, creator: Creator<'_, '_>) -> S
         Creator::Item { file, .. } => {
             let line = cx.package.line_of(creator);
             format!(
-                "the Create Service item at {}:{line}",
+                "the {} item at {}:{line}",
+                item_name(cx, file),
                 cx.files[file].source.path
             )
         }
@@ -155,11 +147,59 @@ fn describe_creator(cx: &RuleContext<'_, '_, '_>, creator: Creator<'_, '_>) -> S
     }
 }
 
+/// What file `file`'s format calls its service-install item (`Create Service`).
+fn item_name(cx: &RuleContext<'_, '_, '_>, file: usize) -> &'static str {
+    cx.files
+        .get(file)
+        .and_then(|f| f.model.service_item)
+        .unwrap_or("service install")
+}
+
+/// A captured `Tag`: the system assigns one only to a service in a load-order group that asks
+/// for one, which a service install without a group does not.
+fn tag_finding(
+    cx: &RuleContext<'_, '_, '_>,
+    c: &Classified<'_, '_>,
+    service: &[u8],
+    creator: Creator<'_, '_>,
+) -> Finding {
+    let write = c.write;
+    let key = cx.key_of(write);
+    let what = cx.describe_at(write, &key);
+    let name = cx.show(service);
+    let grouped = cx.facts.key_holds(c.rest(), b"Group");
+    let (applicability, message) = match creator {
+        Creator::Declared => (
+            Applicability::Unsafe,
+            format!(
+                "{what} of service `{name}` is assigned by the system; the service's creator ({}) sets it",
+                describe_creator(cx, creator)
+            ),
+        ),
+        Creator::Item { .. } if grouped => (
+            Applicability::Unsafe,
+            format!(
+                "{what} of service `{name}` was assigned by the reference machine; {} assigns none, but the package writes the service's `Group`, where the tag sets its load order",
+                describe_creator(cx, creator)
+            ),
+        ),
+        Creator::Item { .. } => (
+            Applicability::Safe,
+            format!(
+                "{what} of service `{name}` was assigned by the reference machine; {} assigns none and the service has no load-order group, where a tag would count",
+                describe_creator(cx, creator)
+            ),
+        ),
+    };
+    let fix = remove(write, applicability, "remove the captured tag");
+    cx.finding_at(&INFO, write, key, Some(service), message, Some(fix))
+}
+
 fn value_finding(
     cx: &RuleContext<'_, '_, '_>,
     c: &Classified<'_, '_>,
     service: &[u8],
-    compare: Compare,
+    value: ServiceValue,
     creator: Creator<'_, '_>,
 ) -> Finding {
     let write = c.write;
@@ -177,9 +217,18 @@ fn value_finding(
         );
         return cx.finding_at(&INFO, write, key, Some(service), message, Some(fix));
     };
-
+    let item_model = &cx.files[file].model;
     let order = order_of(cx, write, file, item);
-    let equal = equals_item(compare, &write.data, item);
+    let expected = item.writes(value);
+    let equal = expected.as_ref().is_some_and(|e| {
+        equals(
+            value,
+            cx.file().model.charset,
+            &write.data,
+            item_model.charset,
+            e,
+        )
+    });
 
     if equal || order == Order::Before {
         // The usual case, thousands of times in a capture: built without `format!`.
@@ -200,47 +249,52 @@ fn value_finding(
                 "` comes before ",
                 &by,
                 ", which overwrites it (the item ",
-                &setting(cx, compare, item),
+                &setting(cx, value, file, item),
                 ")",
             ])
         };
-        let fix = remove(
-            write,
-            Applicability::Safe,
-            "remove the value; Create Service sets it",
-        );
+        let title = concat(&["remove the value; ", item_name(cx, file), " sets it"]);
+        let fix = remove(write, Applicability::Safe, &title);
         return cx.finding_at(&INFO, write, key, Some(service), message, Some(fix));
     }
 
     let written = show_data(cx, &write.data);
-    let setting = setting(cx, compare, item);
+    let setting = setting(cx, value, file, item);
     let message = format!("{what} of service `{name}` is {written}, but {by} {setting}");
-    let rewrite = (order == Order::After)
-        .then(|| field_value(compare, &write.data))
-        .flatten();
-    let fix = match rewrite {
-        Some(value) => {
-            let field = field_name(cx, compare, item);
-            FixPlan {
-                applicability: Applicability::Unsafe,
-                title: format!(
-                    "set `{field}={}` in the Create Service item and remove the value",
-                    cx.show(&value)
-                ),
-                changes: vec![
-                    Change::SetServiceField {
-                        service: item.origin,
-                        field,
-                        value,
-                    },
-                    Change::RemoveWrite(write.origin),
-                ],
-            }
-        }
-        None => remove(
+    // A captured `ImagePath` is the reference machine's path: the item's own is the one to
+    // keep, so it is never moved into the item.
+    let rewrite = (order == Order::After
+        && value != ServiceValue::ImagePath
+        && item.settable.contains(&value))
+    .then(|| field_value(value, &write.data))
+    .flatten();
+    let label = rewrite
+        .as_ref()
+        .and_then(|_| field_label(value, file, item, cx));
+    let fix = match (rewrite, label) {
+        (Some(text), Some(field)) => FixPlan {
+            applicability: Applicability::Unsafe,
+            title: format!(
+                "set `{field}={}` in the {} item and remove the value",
+                cx.show(&text),
+                item_name(cx, file)
+            ),
+            changes: vec![
+                Change::SetServiceField {
+                    service: item.handle,
+                    field,
+                    value: text,
+                },
+                Change::RemoveWrite(write.origin),
+            ],
+        },
+        _ => remove(
             write,
             Applicability::Unsafe,
-            "remove the value (the installed value changes to the Create Service one)",
+            &format!(
+                "remove the value (the installed value changes to the {} one)",
+                item_name(cx, file)
+            ),
         ),
     };
     cx.finding_at(&INFO, write, key, Some(service), message, Some(fix))
@@ -248,99 +302,92 @@ fn value_finding(
 
 fn order_of(
     cx: &RuleContext<'_, '_, '_>,
-    write: &RegWrite<'_>,
+    write: &Operation<'_>,
     item_file: usize,
-    item: &CreateService<'_>,
+    item: &ServiceInstall<'_>,
 ) -> Order {
-    if item_file != cx.file_index || !cx.file().is_script || write.block != item.block {
+    if item_file != cx.file_index || write.block != item.block {
         Order::Unordered
-    } else if write.range.start < item.range.start {
+    } else if write.seq < item.seq {
         Order::Before
     } else {
         Order::After
     }
 }
 
-/// Whether the write equals the item's field.
-fn equals_item(compare: Compare, data: &Data<'_>, item: &CreateService<'_>) -> bool {
-    match compare {
-        Compare::Number(field) => {
-            let expected = match item.field(field) {
-                Some(f) => std::str::from_utf8(f.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok()),
-                None => Some(0),
-            };
-            expected.is_some() && data.as_number() == expected
-        }
-        Compare::DisplayName => {
-            let expected = item.display_name().map_or(&b""[..], |f| f.value);
-            data.as_text() == Some(expected)
-        }
-        Compare::Account => {
-            let expected = item
-                .field("Login User")
-                .map_or(&b"LocalSystem"[..], |f| f.value);
-            data.as_text()
-                .is_some_and(|t| t.eq_ignore_ascii_case(expected))
-        }
-        Compare::Always => true,
+/// Whether the written data equals what the install writes: numbers by value, an account
+/// case-insensitively, other text exactly (as installed text, whatever the files' charsets).
+fn equals(
+    value: ServiceValue,
+    write_charset: Charset,
+    data: &Data<'_>,
+    item_charset: Charset,
+    expected: &Data<'_>,
+) -> bool {
+    if value.is_number() {
+        return data.as_number().is_some() && data.as_number() == expected.as_number();
     }
-}
-
-/// The field's name, as the item spells it or as it would be added.
-fn field_name(cx: &RuleContext<'_, '_, '_>, compare: Compare, item: &CreateService<'_>) -> String {
-    match compare {
-        Compare::Number(field) => field.to_string(),
-        Compare::DisplayName => item.display_name().map_or_else(
-            || display_name_field(cx),
-            |f| String::from_utf8_lossy(f.key).into_owned(),
-        ),
-        Compare::Account => "Login User".to_string(),
-        Compare::Always => String::new(),
+    // The captured path is the reference machine's: the item's own counts as the same.
+    if value == ServiceValue::ImagePath {
+        return true;
     }
-}
-
-/// What the item does with the field, for messages (``sets `Boot Type=2` ``, ``has no `Error
-/// Type` (0)``).
-fn setting(cx: &RuleContext<'_, '_, '_>, compare: Compare, item: &CreateService<'_>) -> String {
-    match compare {
-        Compare::Number(field) => item.field(field).map_or_else(
-            || format!("has no `{field}` (0)"),
-            |f| format!("sets `{field}={}`", cx.show(f.value)),
-        ),
-        Compare::DisplayName => item.display_name().map_or_else(
-            || "has no `Display Name`".to_string(),
-            |f| format!("sets `{}={}`", cx.show(f.key), cx.show(f.value)),
-        ),
-        Compare::Account => item.field("Login User").map_or_else(
-            || "has no `Login User` (LocalSystem)".to_string(),
-            |f| format!("sets `Login User={}`", cx.show(f.value)),
-        ),
-        Compare::Always => String::new(),
-    }
-}
-
-/// `Display Name`, or `Display Name English` in scripts that suffix fields with a language
-/// (SMS Installer 2.0 writes `Title English=` and `Display Name English=`).
-fn display_name_field(cx: &RuleContext<'_, '_, '_>) -> String {
-    if cx.facts.language_suffix(cx.file().source) {
-        "Display Name English".to_string()
+    let (Some(a), Some(b)) = (data.as_text(), expected.as_text()) else {
+        return false;
+    };
+    let (a, b) = (write_charset.decode(a), item_charset.decode(b));
+    if value == ServiceValue::ObjectName {
+        crate::model::name::same(&a, &b)
     } else {
-        "Display Name".to_string()
+        a == b
     }
 }
 
-/// The captured value as Create Service field text, if it can be expressed there.
-fn field_value(compare: Compare, data: &Data<'_>) -> Option<Vec<u8>> {
-    match compare {
-        Compare::Number(_) => data.as_number().map(|n| n.to_string().into_bytes()),
-        Compare::DisplayName | Compare::Account => data
-            .as_text()
-            .filter(|t| !t.contains(&b'\n'))
-            .map(<[u8]>::to_vec),
-        Compare::Always => None,
+/// The field that sets `value`, as the item spells it or as the format adds it.
+fn field_label(
+    value: ServiceValue,
+    file: usize,
+    item: &ServiceInstall<'_>,
+    cx: &RuleContext<'_, '_, '_>,
+) -> Option<String> {
+    if let Some(f) = item.field(value) {
+        return Some(String::from_utf8_lossy(f.label).into_owned());
     }
+    let syntax = cx.package.service_syntax(file)?;
+    syntax.label(value).map(|l| l.into_owned())
+}
+
+/// What the item does with the value, for messages (``sets `Boot Type=2` ``, ``has no `Error
+/// Type` (0)``).
+fn setting(
+    cx: &RuleContext<'_, '_, '_>,
+    value: ServiceValue,
+    file: usize,
+    item: &ServiceInstall<'_>,
+) -> String {
+    match item.field(value) {
+        Some(f) => format!("sets `{}={}`", cx.show(f.label), cx.show(f.value)),
+        None => {
+            let label =
+                field_label(value, file, item, cx).unwrap_or_else(|| value.registry_name().into());
+            match value {
+                ServiceValue::Type | ServiceValue::Start | ServiceValue::ErrorControl => {
+                    format!("has no `{label}` (0)")
+                }
+                ServiceValue::ObjectName => format!("has no `{label}` (LocalSystem)"),
+                _ => format!("has no `{label}`"),
+            }
+        }
+    }
+}
+
+/// The captured value as service install field text, if it can be expressed there.
+fn field_value(value: ServiceValue, data: &Data<'_>) -> Option<Vec<u8>> {
+    if value.is_number() {
+        return data.as_number().map(|n| n.to_string().into_bytes());
+    }
+    data.as_text()
+        .filter(|t| !t.contains(&b'\n') && !t.contains(&b'\r'))
+        .map(<[u8]>::to_vec)
 }
 
 fn show_data(cx: &RuleContext<'_, '_, '_>, data: &Data<'_>) -> String {
@@ -348,7 +395,9 @@ fn show_data(cx: &RuleContext<'_, '_, '_>, data: &Data<'_>) -> String {
         Data::None => "(no data)".to_string(),
         Data::Dword(n) => n.to_string(),
         Data::Qword(n) => n.to_string(),
-        Data::Sz(s) | Data::ExpandSz(s) => format!("\"{}\"", cx.show(s)),
+        Data::Sz(_) | Data::ExpandSz(_) => {
+            format!("\"{}\"", cx.show(data.as_text().unwrap_or_default()))
+        }
         Data::MultiSz(_) => "a multi-string".to_string(),
         Data::Binary(_) | Data::Raw { .. } => "binary data".to_string(),
     }

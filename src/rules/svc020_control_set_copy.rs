@@ -4,7 +4,7 @@ use super::context::Classified;
 use super::{Finding, FixPlan, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
 use crate::fix::{Applicability, Change, Edit};
-use crate::model::{ControlSet, Origin};
+use crate::model::{ControlSet, OpKind};
 use crate::text::TextRange;
 
 pub const INFO: RuleInfo = RuleInfo {
@@ -47,31 +47,33 @@ file one finding covers a whole key block, because the path is written once, on 
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     let file = cx.file();
-    let writes = &file.model.writes;
+    let ops = &file.model.ops;
     for (i, (_, c)) in cx.system().iter().enumerate() {
         let position = cx.part.start + i;
         let ControlSet::Numbered(number) = c.location.control_set else {
             continue;
         };
-        let block_writes: Vec<&Classified<'_, '_>>;
-        let covered: &[&Classified<'_, '_>] = if file.is_script {
-            std::slice::from_ref(&c)
-        } else {
-            // `.reg`: the path stands once, on the key line; report that line for the block.
-            if c.write.origin.index != Origin::KEY_LINE {
-                continue;
+        if c.write.unresolved || cx.facts.opens_for_deletions(c.write) {
+            continue;
+        }
+        let statement_writes: Vec<&Classified<'_, '_>>;
+        let covered: &[&Classified<'_, '_>] = match c.write.statement {
+            None => std::slice::from_ref(&c),
+            // The path stands once, on the statement's key line: report that line for all.
+            Some(_) if c.write.kind != OpKind::CreateKey => continue,
+            Some(id) => {
+                statement_writes = cx.facts.system[position..]
+                    .iter()
+                    .take_while(|(_, w)| w.write.statement == Some(id))
+                    .map(|(_, w)| w)
+                    .collect();
+                &statement_writes
             }
-            block_writes = cx.facts.system[position..]
-                .iter()
-                .take_while(|(_, w)| w.write.origin.container == c.write.origin.container)
-                .map(|(_, w)| w)
-                .collect();
-            &block_writes
         };
         let duplicated = covered.iter().all(|w| {
             cx.facts
                 .current_writes(w.rest(), w.write.value.as_deref())
-                .any(|i| writes[i].data == w.write.data)
+                .any(|i| !std::ptr::eq(&ops[i], w.write) && ops[i].data == w.write.data)
         });
         let set = format!("ControlSet{number:03}");
         let fix = if duplicated {

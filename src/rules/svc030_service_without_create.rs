@@ -2,15 +2,13 @@
 
 use std::collections::HashMap;
 
-use super::context::PackageFile;
-use super::context::{Classified, FoldState, NoCase};
-use super::svc040_unescaped_percent::escape_unknown;
+use super::context::{Classified, FoldState, Folded, PackageFile};
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::fix::wise::FIELD_ORDER;
 use crate::fix::{Applicability, Change};
-use crate::model::script::{display_name_key, escape_percent, system_directory_before};
-use crate::model::{ControlSet, Data, Origin, RegWrite};
+use crate::model::service::{NewService, ServiceSyntax, TextPiece};
+use crate::model::template::references;
+use crate::model::{Data, Operation, Origin, ServiceValue};
 
 pub const INFO: RuleInfo = RuleInfo {
     code: "SVC030",
@@ -92,7 +90,7 @@ the service, only the first one gets the item (the others' writes then fall to S
 `.reg` file: **display-only**; the message shows the item to add to the package's script."#,
 };
 
-/// The registry values Create Service writes (lower-case), as SVC010 knows them.
+/// The registry values a service install writes (lower-case), as SVC010 knows them.
 const SERVICE_VALUES: &[&[u8]] = &[
     b"type",
     b"start",
@@ -113,16 +111,22 @@ const DEMAND_START: u64 = 3;
 /// One service's writes in this file.
 struct ServiceWrites<'w, 'a> {
     /// The first write under the service's key or its subkeys: the new item goes before it.
-    first: &'w RegWrite<'a>,
+    first: &'w Operation<'a>,
     /// The first `Type` or `ImagePath` write: where the finding points.
-    report: Option<&'w RegWrite<'a>>,
+    report: Option<&'w Operation<'a>>,
     /// Writes to the service key itself, in file order.
     key_writes: Vec<&'w Classified<'w, 'a>>,
 }
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    let mut order: Vec<NoCase<'_>> = Vec::new();
-    let mut services: HashMap<NoCase<'_>, ServiceWrites<'_, '_>, FoldState> = HashMap::default();
+    // A service install whose name does not resolve may create any service: none is
+    // installed "by registry writes alone" for sure, and a new item could create a second.
+    if cx.package.may_create_any() {
+        return;
+    }
+    let charset = cx.facts.charset;
+    let mut order: Vec<Folded<'_>> = Vec::new();
+    let mut services: HashMap<Folded<'_>, ServiceWrites<'_, '_>, FoldState> = HashMap::default();
     // Writes of one service usually come together: decide once per run of them whether the
     // service is one SVC030 speaks about (not created, `Type` and `ImagePath` written).
     let mut last: Option<(&[u8], bool)> = None;
@@ -130,11 +134,16 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         let Some(service) = c.location.service() else {
             continue;
         };
+        if c.write.unresolved {
+            continue;
+        }
         let eligible = match last {
-            Some((name, eligible)) if name.eq_ignore_ascii_case(service) => eligible,
+            Some((name, eligible)) if crate::model::name::same_bytes(charset, name, service) => {
+                eligible
+            }
             _ => {
-                let eligible = cx.package.creator(service).is_none()
-                    && cx.package.writes_type_and_image_path(service);
+                let eligible = cx.package.creator(charset, service).is_none()
+                    && cx.package.writes_type_and_image_path(charset, service);
                 last = Some((service, eligible));
                 eligible
             }
@@ -142,14 +151,16 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         if !eligible {
             continue;
         }
-        let entry = services.entry(NoCase::of(service)).or_insert_with(|| {
-            order.push(NoCase::of(service));
-            ServiceWrites {
-                first: c.write,
-                report: None,
-                key_writes: Vec::new(),
-            }
-        });
+        let entry = services
+            .entry(Folded::of(charset, service))
+            .or_insert_with(|| {
+                order.push(Folded::of(charset, service));
+                ServiceWrites {
+                    first: c.write,
+                    report: None,
+                    key_writes: Vec::new(),
+                }
+            });
         if c.location.service_depth() > 0 {
             continue;
         }
@@ -181,56 +192,55 @@ struct Captured<'w, 'a> {
     object_name: Option<&'w Data<'a>>,
 }
 
-/// The value `name` (lower-case) the service gets: the last `CurrentControlSet` write, else
-/// the last write.
+/// The value `name` (lower-case) the service gets: the last write to the reference
+/// configuration's current control set, else the last write.
 fn chosen<'w, 'a>(writes: &[&'w Classified<'w, 'a>], name: &[u8]) -> Option<&'w Data<'a>> {
     let of_value = |c: &&&Classified<'_, '_>| {
-        c.write
-            .value
-            .as_deref()
-            .is_some_and(|v| v.eq_ignore_ascii_case(name))
+        c.write.kind == crate::model::OpKind::SetValue
+            && c.write
+                .value
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(name))
     };
     writes
         .iter()
         .filter(of_value)
-        .rfind(|c| c.location.control_set == ControlSet::Current)
+        .rfind(|c| c.location.control_set.is_reference())
         .or_else(|| writes.iter().rfind(of_value))
         .map(|c| &c.write.data)
 }
 
-/// The new item's fields with the values to compare captured writes with.
+/// The new service with the values to compare captured writes with.
 struct Item {
-    fields: Vec<(String, Vec<u8>)>,
-    service_type: u64,
-    start: u64,
-    error_control: Option<u64>,
-    /// The captured display name (unescaped), when the item carries one.
+    service: NewService,
+    /// The captured display name and account (unescaped), when the item carries them.
     display_name: Option<Vec<u8>>,
-    /// The captured account (unescaped), when it is not LocalSystem.
     account: Option<Vec<u8>>,
     /// No `Start` was captured.
     start_defaulted: bool,
 }
 
-/// Captured text that fits on one property line.
+/// Captured text that fits on one field line.
 fn one_line<'d>(d: Option<&'d Data<'_>>) -> Option<&'d [u8]> {
     d.and_then(Data::as_text)
         .filter(|t| !t.iter().any(|&b| b == b'\n' || b == b'\r'))
 }
 
-/// The item for the captured values, or why there is none.
+/// The service for the captured values, or why there is none. `as_pieces` reads a captured
+/// text as the new item's text pieces; `system_directory` is the variable holding the system
+/// directory where the item goes, if any.
 fn build(
     name: &[u8],
     captured: &Captured<'_, '_>,
-    style: &Style,
-    as_script_text: &dyn Fn(&[u8]) -> Vec<u8>,
+    as_pieces: &dyn Fn(&[u8]) -> Vec<TextPiece>,
+    system_directory: Option<&[u8]>,
 ) -> Result<Item, String> {
     let number = |d: Option<&Data<'_>>| d.and_then(Data::as_number);
     let service_type = match captured.service_type {
         None => return Err("this file does not write its `Type`".into()),
         Some(d) => match d.as_number() {
             Some(t) if CONVERTIBLE_TYPES.contains(&t) => t,
-            Some(t) => return Err(format!("`Type`={t} is no type Create Service can create")),
+            Some(t) => return Err(format!("`Type`={t} is no type CreateService accepts")),
             None => return Err("its `Type` is not a number".into()),
         },
     };
@@ -244,146 +254,89 @@ fn build(
     let account = one_line(captured.object_name)
         .filter(|a| !a.eq_ignore_ascii_case(b"LocalSystem"))
         .map(<[u8]>::to_vec);
-
-    let mut fields: Vec<(&str, Vec<u8>)> = vec![
-        ("Service Name", name.to_vec()),
-        (
-            "Executable Path",
-            executable_path(
-                &as_script_text(image_path),
-                style.system_directory.as_deref(),
-            ),
-        ),
-    ];
-    if let Some(account) = &account {
-        fields.push(("Login User", as_script_text(account)));
-    }
-    fields.push(("Service Type", service_type.to_string().into_bytes()));
+    let as_u32 = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
     let boot = start.unwrap_or(DEMAND_START);
-    fields.push(("Boot Type", boot.to_string().into_bytes()));
-    if let Some(e) = error_control {
-        fields.push(("Error Type", e.to_string().into_bytes()));
-    }
-    if let Some(d) = &display_name {
-        fields.push(("Display Name", as_script_text(d)));
-    }
-    let mut fields: Vec<(String, Vec<u8>)> = fields
-        .into_iter()
-        .map(|(k, v)| {
-            let key = if k == "Display Name" {
-                style.display_name.clone()
-            } else {
-                k.to_string()
-            };
-            (key, v)
-        })
-        .collect();
-    let order = field_order(&style.existing_order);
-    // Stable, each field's place worked out once.
-    fields.sort_by_cached_key(|(k, _)| order.iter().position(|&r| Some(r) == rank(k.as_bytes())));
     Ok(Item {
-        fields,
-        service_type,
-        start: boot,
-        error_control,
+        service: NewService {
+            name: name.to_vec(),
+            service_type: as_u32(service_type),
+            start: as_u32(boot),
+            error_control: error_control.map(as_u32),
+            image_path: executable_path(as_pieces(image_path), system_directory),
+            display_name: display_name.as_deref().map(as_pieces),
+            account: account.as_deref().map(as_pieces),
+        },
         display_name,
         account,
         start_defaulted: start.is_none(),
     })
 }
 
-/// How a script writes Create Service items: the display-name key, the order of fields in an
-/// item it already has, and its system-directory variable.
-struct Style {
-    display_name: String,
-    existing_order: Vec<usize>,
-    system_directory: Option<Vec<u8>>,
-}
-
-impl Style {
-    /// The style of `file` (a script) for an item inserted at byte `before`.
-    fn of(file: &PackageFile<'_>, before: usize) -> Self {
-        let (facts, services) = (&file.model.script, &file.model.services);
-        let mut existing_order = Vec::new();
-        if let Some(item) = services.first() {
-            for f in &item.fields {
-                if let Some(r) = rank(f.key)
-                    && !existing_order.contains(&r)
-                {
-                    existing_order.push(r);
-                }
-            }
-        }
-        Style {
-            display_name: display_name_key(facts, services),
-            existing_order,
-            system_directory: system_directory_before(&file.variables(), before)
-                .map(<[u8]>::to_vec),
-        }
+/// A captured text of a file as the text of a new service's field: a template is kept as
+/// written (known variables and `%%` stay) but for references to no variable (a captured
+/// `%SystemRoot%`), escaped as SVC040 does; a literal file's text is literal.
+fn text_pieces(cx: &RuleContext<'_, '_, '_>, templates: bool, text: &[u8]) -> Vec<TextPiece> {
+    if !templates {
+        return vec![TextPiece::Literal(text.to_vec())];
     }
-
-    /// The plain style for a package without a script.
-    fn plain() -> Self {
-        Style {
-            display_name: "Display Name".to_string(),
-            existing_order: Vec::new(),
-            system_directory: None,
-        }
-    }
-}
-
-/// A field's position in [`FIELD_ORDER`] (every `Display Name …` is `Display Name`).
-fn rank(key: &[u8]) -> Option<usize> {
-    if key.len() >= 12 && key[..12].eq_ignore_ascii_case(b"Display Name") {
-        return Some(FIELD_ORDER.len() - 1);
-    }
-    FIELD_ORDER
-        .iter()
-        .position(|f| key.eq_ignore_ascii_case(f.as_bytes()))
-}
-
-/// The field ranks in the order a script writes them: the order of its existing item, with the
-/// fields that item lacks placed after their nearest predecessor in the editor's order.
-fn field_order(existing: &[usize]) -> Vec<usize> {
-    let mut order = existing.to_vec();
-    for r in 0..FIELD_ORDER.len() {
-        if order.contains(&r) {
+    let mut out = Vec::with_capacity(text.len() + 4);
+    let mut at = 0;
+    for r in references(text) {
+        if cx.package.is_known(r.name(text)) {
             continue;
         }
-        let at = order
-            .iter()
-            .enumerate()
-            .filter(|&(_, &o)| o < r)
-            .max_by_key(|&(_, &o)| o)
-            .map_or(0, |(p, _)| p + 1);
-        order.insert(at, r);
+        out.extend_from_slice(&text[at..r.range.start]);
+        out.push(b'%');
+        out.extend_from_slice(&text[r.range.start..r.range.end - 1]);
+        out.extend_from_slice(b"%%");
+        at = r.range.end;
     }
-    order
+    out.extend_from_slice(&text[at..]);
+    vec![TextPiece::Template(out)]
 }
 
-/// An `Executable Path` (script text, `%` already escaped): the system directory replaced by
-/// `%variable%` where the path has one of the forms the SCM stores.
-fn executable_path(path: &[u8], variable: Option<&[u8]>) -> Vec<u8> {
-    if let (Some(var), Some(rest)) = (variable, after_system_directory(path)) {
-        let mut out = Vec::with_capacity(path.len());
-        out.push(b'%');
-        out.extend_from_slice(var);
-        out.extend_from_slice(b"%\\");
-        out.extend_from_slice(rest);
-        return out;
-    }
-    path.to_vec()
+/// An `Executable Path`: the system directory replaced by the variable that holds it, where
+/// the path has one of the forms the SCM stores.
+fn executable_path(path: Vec<TextPiece>, variable: Option<&[u8]>) -> Vec<TextPiece> {
+    let Some(var) = variable else {
+        return path;
+    };
+    let (rest, template) = match path.first() {
+        Some(TextPiece::Literal(first)) => (after_system_directory(first, false), false),
+        Some(TextPiece::Template(first)) => (after_system_directory(first, true), true),
+        _ => (None, false),
+    };
+    let Some(rest) = rest else {
+        return path;
+    };
+    let rest = [&b"\\"[..], rest].concat();
+    let mut out = vec![
+        TextPiece::Variable(var.to_vec()),
+        if template {
+            TextPiece::Template(rest)
+        } else {
+            TextPiece::Literal(rest)
+        },
+    ];
+    out.extend(path.into_iter().skip(1));
+    out
 }
 
 /// What follows `System32\` in `\SystemRoot\System32\…`, `System32\…`,
-/// `%%SystemRoot%%\System32\…`, `%%windir%%\System32\…` (an escaped captured `%SystemRoot%`),
-/// `\??\C:\<dir>\System32\…` or `C:\<dir>\System32\…` (ASCII case-insensitive).
-fn after_system_directory(path: &[u8]) -> Option<&[u8]> {
+/// `%SystemRoot%\System32\…`, `%windir%\System32\…` (a captured `%SystemRoot%`, written
+/// `%%SystemRoot%%` in a template: `escaped`), `\??\C:\<dir>\System32\…` or
+/// `C:\<dir>\System32\…` (ASCII case-insensitive).
+fn after_system_directory(path: &[u8], escaped: bool) -> Option<&[u8]> {
     let lower = path.to_ascii_lowercase();
     let prefix = |p: &[u8]| lower.starts_with(p).then_some(p.len());
+    let (system_root, windir): (&[u8], &[u8]) = if escaped {
+        (b"%%systemroot%%\\", b"%%windir%%\\")
+    } else {
+        (b"%systemroot%\\", b"%windir%\\")
+    };
     let base = prefix(b"\\systemroot\\")
-        .or_else(|| prefix(b"%%systemroot%%\\"))
-        .or_else(|| prefix(b"%%windir%%\\"))
+        .or_else(|| prefix(system_root))
+        .or_else(|| prefix(windir))
         .or_else(|| {
             let start = prefix(b"\\??\\").unwrap_or(0);
             let drive = lower.get(start..start + 3)?;
@@ -400,15 +353,16 @@ fn after_system_directory(path: &[u8]) -> Option<&[u8]> {
         .then(|| &path[base + SYSTEM32.len()..])
 }
 
-/// The script whose style a `.reg` file's suggestion follows: the package's first script.
-fn package_script<'c>(cx: &'c RuleContext<'_, '_, '_>) -> Option<&'c super::PackageFile<'c>> {
-    cx.files.iter().find(|f| f.is_script)
+/// The file whose syntax a `.reg` file's suggestion follows: the package's first file that
+/// can hold a service install.
+fn package_script(cx: &RuleContext<'_, '_, '_>) -> Option<usize> {
+    (0..cx.files.len()).find(|&i| cx.package.service_syntax(i).is_some())
 }
 
 fn finding(
     cx: &RuleContext<'_, '_, '_>,
     writes: &ServiceWrites<'_, '_>,
-    report: &RegWrite<'_>,
+    report: &Operation<'_>,
 ) -> Finding {
     let file = cx.file();
     let name = report_name(report);
@@ -421,35 +375,50 @@ fn finding(
         display_name: chosen(&writes.key_writes, b"displayname"),
         object_name: chosen(&writes.key_writes, b"objectname"),
     };
+    let templates = file.model.templates;
+    let script = package_script(cx);
+    let plain = ServiceSyntax::default_syntax();
+    let package_syntax = script
+        .and_then(|i| cx.package.service_syntax(i))
+        .unwrap_or(&plain);
     let head = format!(
-        "service `{shown}` is installed by registry writes alone: no Create Service item of the package creates it"
+        "service `{shown}` is installed by registry writes alone: no {} item of the package creates it",
+        package_syntax.item
     );
+    // Without a captured `Start`, the item asks for demand start (3): valid for every service
+    // type, it starts nothing by itself.
+    let demand_start = |syntax: &ServiceSyntax<'_>| {
+        let label = syntax.label(ServiceValue::Start).unwrap_or_default();
+        format!("no `Start` was captured: `{label}={DEMAND_START}`, demand start")
+    };
 
-    if !file.is_script {
-        let script = package_script(cx);
-        let style = script.map_or_else(Style::plain, |s| Style::of(s, usize::MAX));
-        // `.reg` data is literal: every `%` is escaped.
-        let (message, fix) = match build(name, &captured, &style, &escape_percent) {
+    let Some(syntax) = cx.package.service_syntax(cx.file_index) else {
+        let syntax = package_syntax;
+        let as_pieces = |t: &[u8]| text_pieces(cx, templates, t);
+        let system_directory =
+            script.and_then(|i| cx.files[i].model.system_directory_variable(u64::MAX));
+        let (message, fix) = match build(name, &captured, &as_pieces, system_directory) {
             Ok(item) => {
                 let target = script.map_or_else(
                     || "the package's script".to_string(),
-                    |s| format!("`{}`", s.source.path),
+                    |s| format!("`{}`", cx.files[s].source.path),
                 );
                 let mut message = format!(
-                    "{head}; add this item to {target}, before the service's registry writes:\n  item: Create Service\n"
+                    "{head}; add this item to {target}, before the service's registry writes:\n  item: {}\n",
+                    syntax.item
                 );
-                for (key, value) in &item.fields {
-                    for part in ["    ", key, "=", &cx.show(value), "\n"] {
+                for (key, value) in syntax.fields(&item.service) {
+                    for part in ["    ", &key, "=", &cx.show(&value), "\n"] {
                         message.push_str(part);
                     }
                 }
                 message.push_str("  end");
                 if item.start_defaulted {
-                    message.push_str("\n(no `Start` was captured: `Boot Type=3`, demand start)");
+                    message.push_str(&format!("\n({})", demand_start(syntax)));
                 }
                 let fix = FixPlan {
                     applicability: Applicability::DisplayOnly,
-                    title: format!("add the Create Service item above to {target}"),
+                    title: format!("add the {} item above to {target}", syntax.item),
                     changes: Vec::new(),
                 };
                 (message, Some(fix))
@@ -457,27 +426,25 @@ fn finding(
             Err(why) => (format!("{head}; convert it by hand: {why}"), None),
         };
         return cx.finding(&INFO, report, Some(name), message, fix);
-    }
+    };
 
-    // One Create Service item per package: when an earlier script of the package (an input
-    // too, as inputs come first) writes the service as well, its fix inserts the item and the
-    // writes here become SVC010's.
-    if let Some(earlier) = cx.files[..cx.file_index]
-        .iter()
-        .find(|f| f.is_script && writes_type_and_image_path(f, name))
-    {
+    // One service install per package: when an earlier file of the package that can hold one
+    // (an input too, as inputs come first) writes the service as well, its fix inserts the
+    // item and the writes here become SVC010's.
+    if let Some(earlier) = (0..cx.file_index).find(|&i| {
+        cx.package.service_syntax(i).is_some()
+            && writes_type_and_image_path(&cx.files[i], cx.facts.charset, name)
+    }) {
         let message = format!(
-            "{head}; the fix of the same finding in `{}` inserts its Create Service item",
-            earlier.source.path
+            "{head}; the fix of the same finding in `{}` inserts its {} item",
+            cx.files[earlier].source.path, syntax.item
         );
         return cx.finding(&INFO, report, Some(name), message, None);
     }
 
-    let style = Style::of(file, writes.first.record.start);
-    // A script's `New Value` is script text already: known variables and `%%` stay, unknown
-    // references are escaped as SVC040 would.
-    let as_script_text = |v: &[u8]| escape_unknown(cx, v);
-    let item = match build(name, &captured, &style, &as_script_text) {
+    let system_directory = file.model.system_directory_variable(writes.first.seq);
+    let as_pieces = |t: &[u8]| text_pieces(cx, templates, t);
+    let item = match build(name, &captured, &as_pieces, system_directory) {
         Ok(item) => item,
         Err(why) => {
             let message = format!("{head}; convert it by hand: {why}");
@@ -495,27 +462,29 @@ fn finding(
         .line_index()
         .line_col(file.source.text(), writes.first.range.start)
         .line;
-    let summary: Vec<String> = item
-        .fields
+    let fields = syntax.fields(&item.service);
+    let summary: Vec<String> = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", cx.show(v)))
         .collect();
     let mut title = format!(
-        "insert a Create Service item ({}) before the service's first write (line {line}) and remove the {} write{} it covers",
+        "insert a {} item ({}) before the service's first write (line {line}) and remove the {} write{} it covers",
+        syntax.item,
         summary.join(", "),
         covered.len(),
         if covered.len() == 1 { "" } else { "s" }
     );
     if item.start_defaulted {
-        title.push_str("; no `Start` was captured: `Boot Type=3`, demand start");
+        title.push_str("; ");
+        title.push_str(&demand_start(syntax));
     }
     let mut changes = vec![Change::InsertItem {
         before: Origin {
             container: writes.first.origin.container,
             index: 0,
         },
-        action: "Create Service".to_string(),
-        fields: item.fields.clone(),
+        action: syntax.item.to_string(),
+        fields,
     }];
     changes.extend(covered.into_iter().map(Change::RemoveWrite));
     let fix = FixPlan {
@@ -526,10 +495,15 @@ fn finding(
     cx.finding(&INFO, report, Some(name), head, Some(fix))
 }
 
-/// Whether `file` writes both `Type` and `ImagePath` of service `name`.
-fn writes_type_and_image_path(file: &PackageFile<'_>, name: &[u8]) -> bool {
+/// Whether `file` writes both `Type` and `ImagePath` of service `name` (of a file with charset
+/// `charset`).
+fn writes_type_and_image_path(
+    file: &PackageFile<'_>,
+    charset: crate::model::Charset,
+    name: &[u8],
+) -> bool {
     let (mut has_type, mut has_image) = (false, false);
-    for write in &file.model.writes {
+    for write in file.model.writes() {
         let Some(value) = write.value.as_deref() else {
             continue;
         };
@@ -539,7 +513,9 @@ fn writes_type_and_image_path(file: &PackageFile<'_>, name: &[u8]) -> bool {
         }
         let on_service =
             crate::model::SystemLocation::of(write.hive, &write.key).is_some_and(|l| {
-                l.service().is_some_and(|s| s.eq_ignore_ascii_case(name)) && l.service_depth() == 0
+                l.service()
+                    .is_some_and(|s| Folded::of(file.model.charset, s) == Folded::of(charset, name))
+                    && l.service_depth() == 0
             });
         if on_service {
             has_type |= is_type;
@@ -550,7 +526,7 @@ fn writes_type_and_image_path(file: &PackageFile<'_>, name: &[u8]) -> bool {
 }
 
 /// The service name as the key writes it.
-fn report_name<'w>(write: &'w RegWrite<'_>) -> &'w [u8] {
+fn report_name<'w>(write: &'w Operation<'_>) -> &'w [u8] {
     crate::model::SystemLocation::of(write.hive, &write.key)
         .and_then(|l| l.service())
         .unwrap_or_default()
@@ -567,12 +543,13 @@ fn covers(cx: &RuleContext<'_, '_, '_>, item: &Item, c: &Classified<'_, '_>) -> 
             .key_holds_other_than(c.rest(), SERVICE_VALUES, false);
     };
     let is = |n: &str| value.eq_ignore_ascii_case(n.as_bytes());
+    let service = &item.service;
     if is("Type") {
-        data.as_number() == Some(item.service_type)
+        data.as_number() == Some(u64::from(service.service_type))
     } else if is("Start") {
-        data.as_number() == Some(item.start)
+        data.as_number() == Some(u64::from(service.start))
     } else if is("ErrorControl") {
-        data.as_number() == Some(item.error_control.unwrap_or(0))
+        data.as_number() == Some(u64::from(service.error_control.unwrap_or(0)))
     } else if is("ImagePath") || is("Tag") {
         true
     } else if is("DisplayName") {
@@ -594,8 +571,9 @@ mod tests {
 
     /// A literal path (as a `.reg` file holds it) as an `Executable Path`.
     fn mapped(path: &str, var: Option<&str>) -> String {
-        let text = escape_percent(path.as_bytes());
-        String::from_utf8(executable_path(&text, var.map(str::as_bytes))).unwrap()
+        let pieces = vec![TextPiece::Literal(path.as_bytes().to_vec())];
+        let mapped = executable_path(pieces, var.map(str::as_bytes));
+        String::from_utf8(ServiceSyntax::text(&mapped)).unwrap()
     }
 
     #[test]
@@ -641,13 +619,5 @@ mod tests {
                 "{path}"
             );
         }
-    }
-
-    #[test]
-    fn fields_follow_an_existing_item_and_otherwise_the_editor() {
-        assert_eq!(field_order(&[]), [0, 1, 2, 3, 4, 5, 6]);
-        // An item written as Name, Type, Boot, Path: Login User goes after Path, Error Type
-        // after Boot Type, Display Name after Error Type.
-        assert_eq!(field_order(&[0, 3, 4, 1]), [0, 3, 4, 5, 6, 1, 2]);
     }
 }

@@ -3,7 +3,8 @@
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Change, Edit};
-use crate::model::script::{any_text_with_percent, include_target, references, value_lines};
+use crate::model::script::is_built_in;
+use crate::model::template::references;
 use crate::text::TextRange;
 
 pub const INFO: RuleInfo = RuleInfo {
@@ -70,63 +71,7 @@ package includes a script of its project that was not read (missing, or an absol
 build machine): the variable may be defined there."#,
 };
 
-/// The installer's own run-time variables (see the documentation above), upper-case.
-pub const BUILT_IN_VARIABLES: &[&str] = &[
-    "APPTITLE",
-    "BACKUP",
-    "BRANDING",
-    "CDESKTOPDIR",
-    "CMDLINE",
-    "COMPONENTS",
-    "CSTARTMENUDIR",
-    "CSTARTUPDIR",
-    "DESKTOPDIR",
-    "GROUP",
-    "INST",
-    "INST_LOG_PATH",
-    "INSTALL_RESULT",
-    "INSTALL_SDTVAL",
-    "LANG",
-    "MAINDIR",
-    "PASSWORD",
-    "PROCEXITCODE",
-    "PROGRAM_FILES",
-    "RESTART",
-    "STARTMENUDIR",
-    "STARTUPDIR",
-    "SYS",
-    "SYS32",
-    "TEMP",
-    "UNINSTALL_LANG",
-    "UNINSTALL_PATH",
-    "VER_CHECK_TYPE",
-    "WIN",
-    "WISE_ERROR_RTN",
-];
-
-/// Whether `%name%` refers to something the installer knows: a built-in, a compiler variable
-/// or a variable of the package.
-pub fn is_known(cx: &RuleContext<'_, '_, '_>, name: &[u8]) -> bool {
-    is_built_in(name) || cx.package.defines_variable(name)
-}
-
-/// A compiler variable or one of the installer's run-time variables: known in every package.
-fn is_built_in(name: &[u8]) -> bool {
-    if name.first() == Some(&b'_') {
-        return true;
-    }
-    // Upper-cased once, then compared as plain bytes (called for every `%` reference of a
-    // capture's values).
-    let mut upper = [0u8; 16];
-    let Some(upper) = upper.get_mut(..name.len()) else {
-        return false;
-    };
-    upper.copy_from_slice(name);
-    upper.make_ascii_uppercase();
-    BUILT_IN_VARIABLES.iter().any(|b| b.as_bytes() == upper)
-}
-
-/// Whether a `New Value` line may be reported, whatever the package defines: it refers to a
+/// Whether a data line may be reported, whatever the package defines: it refers to a
 /// variable that is not built in. (Which variables the package defines is known only once
 /// every file of it is lowered.)
 pub fn may_report(line: &[u8]) -> bool {
@@ -140,29 +85,10 @@ struct Unknown {
     name: Vec<u8>,
 }
 
-/// Script text with every unknown `%NAME%` escaped (`%%NAME%%`): what the SVC040 fix makes
-/// of it. `%%`, known variables and lone `%` signs are kept.
-pub fn escape_unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len() + 4);
-    let mut at = 0;
-    for r in references(value) {
-        if is_known(cx, r.name(value)) {
-            continue;
-        }
-        out.extend_from_slice(&value[at..r.range.start]);
-        out.push(b'%');
-        out.extend_from_slice(&value[r.range.start..r.range.end - 1]);
-        out.extend_from_slice(b"%%");
-        at = r.range.end;
-    }
-    out.extend_from_slice(&value[at..]);
-    out
-}
-
 /// The unknown references of `value`, which starts at `start` in the text.
 fn unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8], start: usize) -> Vec<Unknown> {
     references(value)
-        .filter(|r| !is_known(cx, r.name(value)))
+        .filter(|r| !cx.package.is_known(r.name(value)))
         .map(|r| Unknown {
             range: TextRange::new(start + r.range.start, start + r.range.end),
             name: r.name(value).to_vec(),
@@ -170,34 +96,12 @@ fn unknown(cx: &RuleContext<'_, '_, '_>, value: &[u8], start: usize) -> Vec<Unkn
         .collect()
 }
 
-/// The `Include Script` pathnames of the package's scripts that name a file of the project but
-/// were not read (missing, or an absolute path on the build machine): a variable may be
-/// defined there, and variables count package-wide. Includes through a variable
-/// (`%_WISE_%\INCLUDE\rollback.wse`) are the installer's stock scripts and are not counted.
-fn unread_includes(cx: &RuleContext<'_, '_, '_>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for file in cx.files.iter().filter(|f| f.is_script) {
-        for include in &file.model.script.includes {
-            let pathname = include.pathname;
-            if pathname.is_empty() || pathname.contains(&b'%') {
-                continue;
-            }
-            let read = include_target(&file.source.path, pathname)
-                .is_some_and(|target| cx.package.has_file(&target));
-            let shown = file.source.display_text(pathname).into_owned();
-            if !read && !out.contains(&shown) {
-                out.push(shown);
-            }
-        }
-    }
-    out
-}
-
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
-    if !cx.file().is_script {
+    let model = &cx.file().model;
+    if !model.templates {
         return;
     }
-    let unread = unread_includes(cx);
+    let unread = cx.package.unread_includes();
     let describe = |found: &[Unknown]| {
         let (mut message, mut fix) = describe(found);
         if !unread.is_empty() {
@@ -212,19 +116,19 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         }
         (message, fix)
     };
-    let model = &cx.file().model;
-    let text = cx.file().source.text();
-    for write in &model.writes {
+    for write in &model.ops {
         // The decoded data tells cheaply whether a line may need reporting; only then are the
-        // write's `New Value` lines looked up.
-        let suspect = any_text_with_percent(&write.data, |t| {
-            references(t).any(|r| !is_known(cx, r.name(t)))
-        });
-        let Some(doc) = cx.file().doc.filter(|_| suspect) else {
+        // operation's data lines looked up.
+        let suspect = write.kind == crate::model::OpKind::SetValue
+            && write.data.texts().iter().any(|t| {
+                memchr::memchr(b'%', t).is_some()
+                    && references(t).any(|r| !cx.package.is_known(r.name(t)))
+            });
+        if !suspect {
             continue;
-        };
-        for line in value_lines(doc, text, write) {
-            let found = unknown(cx, line.value, line.value_range.start);
+        }
+        for line in model.data_lines(write) {
+            let found = unknown(cx, line.text, line.range.start);
             if found.is_empty() {
                 continue;
             }
@@ -242,17 +146,18 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             }
             let (message, fix) = describe(&found);
             let range = TextRange::new(field.line.start, field.value_range.end);
-            let name = cx.show(service.name);
+            let name = cx.show(&service.name);
+            let item = model.service_item.unwrap_or("service install");
             out.push(Finding {
                 diagnostic: Diagnostic {
                     code: INFO.code,
                     name: INFO.name,
                     severity: INFO.severity,
-                    message: format!("{message} (Create Service `{name}`)"),
+                    message: format!("{message} ({item} `{name}`)"),
                     range: trim_indent(cx, range),
                     service: Some(name.clone()),
                     registry_key: format!("HKLM\\SYSTEM\\CurrentControlSet\\Services\\{name}"),
-                    value_name: value_of_field(field.key).map(str::to_string),
+                    value_name: field.sets.map(|v| v.registry_name().to_string()),
                     fix: None,
                 },
                 fix: Some(fix),
@@ -268,20 +173,6 @@ fn trim_indent(cx: &RuleContext<'_, '_, '_>, range: TextRange) -> TextRange {
         .get(range.as_range())
         .map_or(0, |l| l.iter().take_while(|&&b| b == b' ').count());
     TextRange::new(range.start + blanks, range.end)
-}
-
-/// The registry value a Create Service field sets.
-fn value_of_field(key: &[u8]) -> Option<&'static str> {
-    let is = |k: &str| key.eq_ignore_ascii_case(k.as_bytes());
-    if is("Executable Path") {
-        Some("ImagePath")
-    } else if is("Login User") {
-        Some("ObjectName")
-    } else if key.len() >= 12 && key[..12].eq_ignore_ascii_case(b"Display Name") {
-        Some("DisplayName")
-    } else {
-        None
-    }
 }
 
 fn describe(found: &[Unknown]) -> (String, FixPlan) {
@@ -321,7 +212,7 @@ mod tests {
 
     #[test]
     fn built_ins_match_case_insensitively() {
-        for name in BUILT_IN_VARIABLES {
+        for name in crate::model::script::BUILT_IN_VARIABLES {
             // The fast comparison upper-cases at most 16 bytes.
             assert!(name.len() <= 16 && name.bytes().all(|b| !b.is_ascii_lowercase()));
             assert!(is_built_in(name.as_bytes()));

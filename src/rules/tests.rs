@@ -6,7 +6,10 @@ use std::borrow::Cow;
 use super::context::{FileFacts, PackageContext, PackageFile};
 use super::{Finding, check_file, in_file_order, run_in_parts};
 use crate::fix::{Applicability, Change};
-use crate::model::{CreateService, Data, Field, FileModel, Hive, Origin, RegWrite};
+use crate::model::service::{WISE_SETTABLE, wise_field_value};
+use crate::model::{
+    Charset, Data, FileModel, Hive, OpKind, Operation, Origin, ServiceField, ServiceInstall,
+};
 use crate::source::SourceFile;
 use crate::text::TextRange;
 
@@ -59,17 +62,26 @@ impl Builder {
         self
     }
 
-    fn model<'a>(&self, text: &'a [u8]) -> FileModel<'a> {
+    /// The model: writes in order of their text (their position), one path statement per
+    /// container in a `.reg` file (`is_script` false).
+    fn model<'a>(&self, text: &'a [u8], is_script: bool) -> FileModel<'a> {
         FileModel {
-            writes: self
+            ops: self
                 .writes
                 .iter()
-                .map(|w| RegWrite {
+                .map(|w| Operation {
+                    kind: if w.value.is_some() {
+                        OpKind::SetValue
+                    } else {
+                        OpKind::CreateKey
+                    },
                     hive: Hive::LocalMachine,
                     key: Cow::Borrowed(w.range.slice(text)),
                     key_range: Some(w.range),
+                    unresolved: false,
                     value: w.value.map(|v| Cow::Borrowed(v.as_bytes())),
                     data: w.data.clone(),
+                    nuls: 1,
                     range: w.range,
                     record: w.range,
                     wow64_64: false,
@@ -78,8 +90,13 @@ impl Builder {
                         index: w.index,
                     },
                     block: w.block,
+                    seq: w.range.start as u64,
+                    statement: (!is_script).then_some(w.container),
                 })
                 .collect(),
+            charset: Charset::Ansi,
+            templates: is_script,
+            service_item: is_script.then_some("Create Service"),
             ..FileModel::default()
         }
     }
@@ -95,42 +112,59 @@ fn service(
     fields: &[(&'static str, &'static str)],
     at: usize,
     block: u32,
-) -> CreateService<'static> {
-    CreateService {
-        name: name.as_bytes(),
-        fields: fields
-            .iter()
-            .map(|(k, v)| Field {
-                key: k.as_bytes(),
-                value: v.as_bytes(),
-                line: TextRange::empty(at),
-                value_range: TextRange::empty(at),
-            })
-            .collect(),
-        head: TextRange::empty(at),
-        range: TextRange::new(at, at + 1),
-        origin: Origin {
+) -> ServiceInstall<'static> {
+    let fields: Vec<ServiceField<'static>> = fields
+        .iter()
+        .map(|(k, v)| ServiceField {
+            label: k.as_bytes(),
+            value: v.as_bytes(),
+            line: TextRange::empty(at),
+            value_range: TextRange::empty(at),
+            sets: wise_field_value(k.as_bytes()),
+        })
+        .collect();
+    let text =
+        |v: crate::model::ServiceValue| fields.iter().find(|f| f.sets == Some(v)).map(|f| f.value);
+    let number = |v: crate::model::ServiceValue| match text(v) {
+        None => Some(0),
+        Some(t) => std::str::from_utf8(t).ok()?.parse().ok(),
+    };
+    use crate::model::ServiceValue as V;
+    ServiceInstall {
+        name: Cow::Borrowed(name.as_bytes()),
+        unresolved: false,
+        service_type: number(V::Type),
+        start: number(V::Start),
+        error_control: number(V::ErrorControl),
+        image_path: text(V::ImagePath),
+        display_name: text(V::DisplayName),
+        account: text(V::ObjectName),
+        group: None,
+        settable: WISE_SETTABLE,
+        handle: Origin {
             container: 999,
             index: 0,
         },
+        head: TextRange::empty(at),
+        range: TextRange::new(at, at + 1),
         block,
+        seq: at as u64,
+        fields,
     }
 }
 
 fn run(
     builder: &Builder,
-    services: Vec<CreateService<'static>>,
+    services: Vec<ServiceInstall<'static>>,
     is_script: bool,
     declared: &[String],
 ) -> Vec<Finding> {
     let source = SourceFile::new("pkg/setup.ipf", builder.text.clone()).unwrap();
-    let mut model = builder.model(source.text());
+    let mut model = builder.model(source.text(), is_script);
     model.services = services;
     let files = vec![PackageFile {
         source: &source,
         model,
-        is_script,
-        doc: None,
     }];
     let package = PackageContext::new(&files, declared);
     check_file(&package, &files, 0)
@@ -381,7 +415,11 @@ fn svc010_equal_or_before_is_a_safe_removal() {
 fn svc010_different_after_rewrites_the_create_service_item() {
     let item = service(
         "NAVAPSVC",
-        &[("Service Name", "NAVAPSVC"), ("Boot Type", "2")],
+        &[
+            ("Service Name", "NAVAPSVC"),
+            ("Service Type", "16"),
+            ("Boot Type", "2"),
+        ],
         0,
         0,
     );
@@ -613,22 +651,19 @@ fn rules_find_the_same_in_the_needed_writes_as_in_all() {
             .iter()
             .map(|l| {
                 let text = l.source.text();
-                let (model, doc) = match &l.syntax {
-                    Syntax::Script(doc) => (
-                        wise::lower_in_pieces(doc, text, selection, pieces),
-                        Some(doc),
-                    ),
-                    Syntax::Reg(file) => (
-                        reg::lower_in_pieces(file, text, l.source.encoding, selection, pieces),
-                        None,
-                    ),
-                    Syntax::Wix(_) | Syntax::Msi(_) => (Default::default(), None),
+                let charset = crate::model::Charset::of(l.source.encoding);
+                let model = match &l.syntax {
+                    Syntax::Script(doc) => {
+                        wise::lower_in_pieces(doc, text, charset, selection, pieces)
+                    }
+                    Syntax::Reg(file) => {
+                        reg::lower_in_pieces(file, text, l.source.encoding, selection, pieces)
+                    }
+                    Syntax::Wix(_) | Syntax::Msi(_) => Default::default(),
                 };
                 PackageFile {
                     source: &l.source,
                     model,
-                    is_script: doc.is_some(),
-                    doc,
                 }
             })
             .collect()
