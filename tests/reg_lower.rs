@@ -185,11 +185,19 @@ fn operations_come_in_line_order_with_their_deletions() {
         ]
     );
     // A block's operations share its key line's path statement.
-    assert!(model.ops.iter().all(|o| o.statement == Some(o.origin.container)));
+    assert!(
+        model
+            .ops
+            .iter()
+            .all(|o| o.statement == Some(o.origin.container))
+    );
     assert!(model.ops.windows(2).all(|w| w[0].seq < w[1].seq));
     // A quoted string gets regedit's terminator; a hex string keeps its own NULs (8-bit
     // text here: `…5c,00,00,00` ends in three).
     assert_eq!(find(&model.writes().collect::<Vec<_>>(), "Type").nuls, 0);
-    assert_eq!(find(&model.writes().collect::<Vec<_>>(), "ImagePath").nuls, 3);
+    assert_eq!(
+        find(&model.writes().collect::<Vec<_>>(), "ImagePath").nuls,
+        3
+    );
     assert_eq!(find(&model.writes().collect::<Vec<_>>(), "").nuls, 1);
 }

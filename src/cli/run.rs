@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use super::args::{
     BackupControl, CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat,
+    RegistryArgs, RegistryFormat,
 };
 use super::includes::{self, Root};
 use super::inputs::{self, Input, InputSource, Selection, describe_io, discover};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Fix(args) => fix(&args),
+        Command::Registry(args) => registry(&args),
         Command::Rules(args) => Ok(catalog::list(&mut std::io::stdout().lock(), args.format)?),
         Command::Explain(args) => Ok(catalog::explain(
             &mut std::io::stdout().lock(),
@@ -506,6 +508,20 @@ fn load_package(
     Vec<Loaded>,
     Vec<InputError>,
 ) {
+    let (loaded, mut siblings, included, warnings) = load_package_parts(package);
+    siblings.extend(included);
+    (loaded, siblings, warnings)
+}
+
+/// As [`load_package`], with the sibling scripts and the included ones apart.
+type PackageParts = (
+    Vec<Result<Loaded, InputError>>,
+    Vec<Loaded>,
+    Vec<Loaded>,
+    Vec<InputError>,
+);
+
+fn load_package_parts(package: &Package) -> PackageParts {
     let loaded: Vec<Result<Loaded, InputError>> = package.inputs.iter().map(load_input).collect();
     // Context files that cannot be read or parsed simply do not contribute; they were not
     // asked for.
@@ -527,9 +543,8 @@ fn load_package(
         .collect();
     let followed = includes::follow(&roots);
     drop(roots);
-    let mut context: Vec<Loaded> = siblings.into_iter().map(|(_, file)| file).collect();
-    context.extend(followed.files);
-    (loaded, context, followed.warnings)
+    let siblings: Vec<Loaded> = siblings.into_iter().map(|(_, file)| file).collect();
+    (loaded, siblings, followed.files, followed.warnings)
 }
 
 /// Where an input is (standard input: where `--stdin-filename` says), for following its
@@ -1061,4 +1076,141 @@ pub fn write_fixed(
         },
     )
     .map_err(InputError::from)
+}
+
+/// What `svcscrub registry` found for one package.
+struct PackageState {
+    /// The package's inputs that loaded, as given.
+    paths: Vec<String>,
+    /// The state it installs, and with `--diff` the state after `fix`.
+    before: crate::model::state::State,
+    after: Option<crate::model::state::State>,
+}
+
+fn registry_of_package(
+    package: &Package,
+    diff: bool,
+) -> (Option<PackageState>, Vec<InputError>, Vec<InputError>) {
+    let (loaded, siblings, included, warnings) = load_package_parts(package);
+    let (files, _, errors) = split_loaded(loaded);
+    let errors: Vec<InputError> = errors.into_iter().map(|(_, e)| e).collect();
+    if files.is_empty() {
+        return (None, errors, warnings);
+    }
+    let paths = files.iter().map(|f| f.source.path.clone()).collect();
+    let before = pipeline::installed_state(files.iter().chain(&included));
+    let mut errors = errors;
+    let after = diff.then(|| {
+        let mut context = siblings;
+        context.extend(included.iter().cloned());
+        let fixed = with_options(&package.settings, |options| {
+            pipeline::fix_package(files.clone(), &context, options)
+        });
+        let mut after_files = Vec::new();
+        for (file, result) in files.iter().zip(fixed) {
+            match result {
+                Ok(fixed) => after_files.push(fixed.file),
+                Err(e) => {
+                    errors.push(InputError::new(&file.source.path, e.to_string()));
+                    after_files.push(file.clone());
+                }
+            }
+        }
+        pipeline::installed_state(after_files.iter().chain(&included))
+    });
+    (
+        Some(PackageState {
+            paths,
+            before,
+            after,
+        }),
+        errors,
+        warnings,
+    )
+}
+
+fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
+    use crate::render::registry as export;
+    let common = args.common();
+    let root = project_root(&common);
+    let (pool, (packages, discovery_errors)) = plan_on_pool(&common, args.unsafe_fixes, &root)?;
+    let pool = pool?;
+    let results = run_packages(&pool, &packages, true, |package| {
+        registry_of_package(package, args.diff)
+    });
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, std::io::stdout().lock());
+    let mut err = std::io::stderr().lock();
+    print_errors(&mut err, &discovery_errors)?;
+    print_warnings(&mut err, results.iter().flat_map(|(_, _, w)| w))?;
+    let mut errors = discovery_errors.len();
+    for (_, package_errors, _) in &results {
+        print_errors(&mut err, package_errors)?;
+        errors += package_errors.len();
+    }
+    let states: Vec<&PackageState> = results.iter().filter_map(|(s, _, _)| s.as_ref()).collect();
+    let mut changed = false;
+    match args.format {
+        RegistryFormat::Json => {
+            let packages: Vec<serde_json::Value> = states
+                .iter()
+                .map(|s| {
+                    let mut entry = serde_json::json!({ "files": s.paths });
+                    match &s.after {
+                        Some(after) => {
+                            changed |= &s.before != after;
+                            entry["before"] = export::json_keys(&s.before);
+                            entry["after"] = export::json_keys(after);
+                        }
+                        None => entry["keys"] = export::json_keys(&s.before),
+                    }
+                    entry
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &packages)?;
+            writeln!(out)?;
+        }
+        RegistryFormat::Text => {
+            let text = |state: &crate::model::state::State| -> anyhow::Result<String> {
+                let mut buf = Vec::new();
+                writeln!(buf, "{}", export::HEADER)?;
+                export::write_export(&mut buf, state)?;
+                Ok(String::from_utf8_lossy(&buf).into_owned())
+            };
+            if !args.diff {
+                writeln!(out, "{}", export::HEADER)?;
+            }
+            for state in &states {
+                let machine: Vec<String> = state.paths.iter().map(|p| root.machine(p)).collect();
+                let label = machine.join(", ");
+                match &state.after {
+                    None => {
+                        if states.len() > 1 {
+                            writeln!(out)?;
+                            writeln!(out, "; {label}")?;
+                        }
+                        export::write_export(&mut out, &state.before)?;
+                    }
+                    Some(after) => {
+                        let (old, new) = (text(&state.before)?, text(after)?);
+                        if old == new {
+                            continue;
+                        }
+                        changed = true;
+                        let diff = similar::TextDiff::from_lines(&old, &new);
+                        write!(
+                            out,
+                            "{}",
+                            diff.unified_diff().context_radius(3).header(
+                                &format!("a/{label} (installed)"),
+                                &format!("b/{label} (installed after fix)")
+                            )
+                        )?;
+                    }
+                }
+            }
+        }
+    }
+    out.flush()?;
+    release_at_exit(results);
+    Ok(status(errors > 0, args.diff && changed, false))
 }

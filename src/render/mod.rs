@@ -6,6 +6,7 @@ pub mod diff;
 pub mod full;
 pub mod github;
 pub mod json;
+pub mod registry;
 pub mod sarif;
 pub mod summary;
 
