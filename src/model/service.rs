@@ -119,24 +119,22 @@ pub struct ServiceInstall<'a> {
 /// `Type` values of Win32 services (own or shared process), which run under an account.
 const WIN32: u32 = 0x30;
 
-impl ServiceInstall<'_> {
+impl<'a> ServiceInstall<'a> {
     /// The field that sets `value`, if the item has one.
-    pub fn field(&self, value: ServiceValue) -> Option<&ServiceField<'_>> {
+    pub fn field(&self, value: ServiceValue) -> Option<&ServiceField<'a>> {
         self.fields.iter().find(|f| f.sets == Some(value))
     }
 
     /// What the install writes to registry value `value`: `None` when it writes nothing
     /// there (or its text is not a number). Text comes as written: compare it in the file's
     /// terms ([`super::FileModel::templates`]).
-    pub fn writes(&self, value: ServiceValue) -> Option<Data<'_>> {
-        let text = |t: &[u8]| Data::Sz(Cow::Owned(t.to_vec()));
+    pub fn writes(&self, value: ServiceValue) -> Option<Data<'a>> {
+        let text = |t: &'a [u8]| Data::Sz(Cow::Borrowed(t));
         match value {
             ServiceValue::Type => self.service_type.map(Data::Dword),
             ServiceValue::Start => self.start.map(Data::Dword),
             ServiceValue::ErrorControl => self.error_control.map(Data::Dword),
-            ServiceValue::ImagePath => self
-                .image_path
-                .map(|p| Data::ExpandSz(Cow::Owned(p.to_vec()))),
+            ServiceValue::ImagePath => self.image_path.map(|p| Data::ExpandSz(Cow::Borrowed(p))),
             ServiceValue::DisplayName => self.display_name.map(text),
             ServiceValue::ObjectName => match self.account {
                 Some(account) => Some(text(account)),

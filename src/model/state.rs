@@ -172,7 +172,12 @@ pub fn escape_controls(text: &str) -> String {
 /// A message with every control character escaped but its line breaks (a message may span
 /// lines; no report carries a raw NUL, escape sequence or other control byte).
 pub fn escape_message(message: String) -> String {
-    if !message.chars().any(|c| c.is_control() && c != '\n') {
+    // Control characters are C0 and DEL (single bytes) and C1 (`C2 80`-`C2 9F` in UTF-8): a
+    // byte scan rules nearly every message out.
+    let suspect = |b: &u8| (*b < 0x20 && *b != b'\n') || *b == 0x7F || *b == 0xC2;
+    if !message.as_bytes().iter().any(suspect)
+        || !message.chars().any(|c| c.is_control() && c != '\n')
+    {
         return message;
     }
     let mut out = String::with_capacity(message.len() + 8);

@@ -290,7 +290,8 @@ impl<'m, 'a> PackageContext<'m, 'a> {
     /// Whether `%name%` refers to something the installer knows: a built-in, a compiler
     /// variable or a variable of the package.
     pub fn is_known(&self, name: &[u8]) -> bool {
-        self.variables().is_known(name)
+        // The built-ins first: the package's variables cost a pass over its scripts.
+        crate::model::script::is_built_in(name) || self.variables().defines(name)
     }
 
     /// The includes of the package's files that name a file of the project but were not read

@@ -85,6 +85,10 @@ impl Selection for Needed {
 
 /// `SYSTEM` or the hive's root (as written: any case, blank segments ignored).
 fn is_system_or_above(key: &[u8]) -> bool {
+    // Asked of every key of a capture: most are longer than `\SYSTEM\`.
+    if key.iter().filter(|&&b| b != b'\\').nth(6).is_some() {
+        return false;
+    }
     let mut segments = crate::model::path::segments(key).map(|(_, s)| s);
     match (segments.next(), segments.next()) {
         (None, _) => true,

@@ -3,6 +3,7 @@
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Change, Edit};
+use crate::model::Data;
 use crate::model::script::is_built_in;
 use crate::model::template::references;
 use crate::text::TextRange;
@@ -119,11 +120,17 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     for write in &model.ops {
         // The decoded data tells cheaply whether a line may need reporting; only then are the
         // operation's data lines looked up.
+        let unknown_in = |t: &[u8]| {
+            memchr::memchr(b'%', t).is_some()
+                && references(t).any(|r| !cx.package.is_known(r.name(t)))
+        };
         let suspect = write.kind == crate::model::OpKind::SetValue
-            && write.data.texts().iter().any(|t| {
-                memchr::memchr(b'%', t).is_some()
-                    && references(t).any(|r| !cx.package.is_known(r.name(t)))
-            });
+            && match &write.data {
+                Data::Sz(t) | Data::ExpandSz(t) => unknown_in(t),
+                Data::MultiSz(list) => list.iter().any(|t| unknown_in(t)),
+                Data::Raw { bytes, .. } => unknown_in(bytes),
+                Data::None | Data::Dword(_) | Data::Qword(_) | Data::Binary(_) => false,
+            };
         if !suspect {
             continue;
         }
