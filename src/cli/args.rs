@@ -210,23 +210,12 @@ pub enum BackupControl {
     Numbered,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum RegistryFormat {
-    /// a regedit 5 export (UTF-8 text)
-    Text,
-    /// the keys and their values as JSON
-    Json,
-}
-
 #[derive(Debug, Args)]
 pub struct RegistryArgs {
-    /// Files or directories (searched recursively for *.ipf, *.wse, *.reg); `-` reads stdin.
-    #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = RegistryFormat::Text)]
-    pub format: RegistryFormat,
+    /// The options every command shares; `--format` is `full` (a regedit 5 export, the
+    /// default) or `json`.
+    #[command(flatten)]
+    pub common: CommonArgs,
 
     /// Show how `svcscrub fix` changes the state: a unified diff of the two exports (with
     /// `--format json`, both states).
@@ -236,60 +225,6 @@ pub struct RegistryArgs {
     /// With `--diff`: apply the unsafe fixes too.
     #[arg(long, requires = "diff")]
     pub unsafe_fixes: bool,
-
-    /// With `--diff`: only these rules' fixes (comma-separated codes or prefixes).
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    pub select: Option<Vec<String>>,
-
-    /// With `--diff`: skip these rules' fixes.
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
-    pub ignore: Option<Vec<String>>,
-
-    /// Treat NAME as a service created in every package (repeatable; matters for `--diff`).
-    #[arg(long = "service", value_name = "NAME")]
-    pub services: Vec<String>,
-
-    /// Use this configuration file instead of discovering `svcscrub.toml`.
-    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore every `svcscrub.toml`.
-    #[arg(long)]
-    pub no_config: bool,
-
-    /// The name to report for standard input.
-    #[arg(long, value_name = "NAME")]
-    pub stdin_filename: Option<String>,
-
-    /// Files processed in parallel (default: the number of cores).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
-
-    /// The project's root, for paths relative to it (default: found from the current
-    /// directory, as for `check`).
-    #[arg(long, value_name = "DIR")]
-    pub project_root: Option<PathBuf>,
-}
-
-impl RegistryArgs {
-    /// The options the other commands share, for finding the packages and their settings.
-    pub fn common(&self) -> CommonArgs {
-        CommonArgs {
-            paths: self.paths.clone(),
-            format: OutputFormat::Full,
-            select: self.select.clone(),
-            ignore: self.ignore.clone(),
-            services: self.services.clone(),
-            config: self.config.clone(),
-            no_config: self.no_config,
-            stdin_filename: self.stdin_filename.clone(),
-            color: ColorChoice::Never,
-            exit_zero: false,
-            jobs: self.jobs,
-            quiet: true,
-            project_root: self.project_root.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::args::{
     BackupControl, CheckArgs, Cli, ColorChoice, Command, CommonArgs, FixArgs, OutputFormat,
-    RegistryArgs, RegistryFormat,
+    RegistryArgs,
 };
 use super::includes::{self, Root};
 use super::inputs::{self, Input, InputSource, Selection, describe_io, discover};
@@ -1131,9 +1131,23 @@ fn registry_of_package(
 
 fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
     use crate::render::registry as export;
-    let common = args.common();
-    let root = project_root(&common);
-    let (pool, (packages, discovery_errors)) = plan_on_pool(&common, args.unsafe_fixes, &root)?;
+    let common = &args.common;
+    let json = match common.format {
+        OutputFormat::Full => false,
+        OutputFormat::Json => true,
+        other => anyhow::bail!(
+            "`--format {}` does not apply to `registry`: use `full` (a regedit 5 export) or `json`",
+            clap::ValueEnum::to_possible_value(&other)
+                .map_or_else(String::new, |v| v.get_name().to_string())
+        ),
+    };
+    let root = project_root(common);
+    let (pool, planned) = plan_on_pool(common, args.unsafe_fixes, &root)?;
+    let Planned {
+        packages,
+        errors: discovery_errors,
+        warnings: discovery_warnings,
+    } = planned;
     let pool = pool?;
     let results = run_packages(&pool, &packages, true, |package| {
         registry_of_package(package, args.diff)
@@ -1141,7 +1155,12 @@ fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
-    print_warnings(&mut err, results.iter().flat_map(|(_, _, w)| w))?;
+    print_warnings(
+        &mut err,
+        discovery_warnings
+            .iter()
+            .chain(results.iter().flat_map(|(_, _, w)| w)),
+    )?;
     let mut errors = discovery_errors.len();
     for (_, package_errors, _) in &results {
         print_errors(&mut err, package_errors)?;
@@ -1149,63 +1168,60 @@ fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
     }
     let states: Vec<&PackageState> = results.iter().filter_map(|(s, _, _)| s.as_ref()).collect();
     let mut changed = false;
-    match args.format {
-        RegistryFormat::Json => {
-            let packages: Vec<serde_json::Value> = states
-                .iter()
-                .map(|s| {
-                    let mut entry = serde_json::json!({ "files": s.paths });
-                    match &s.after {
-                        Some(after) => {
-                            changed |= &s.before != after;
-                            entry["before"] = export::json_keys(&s.before);
-                            entry["after"] = export::json_keys(after);
-                        }
-                        None => entry["keys"] = export::json_keys(&s.before),
-                    }
-                    entry
-                })
-                .collect();
-            serde_json::to_writer_pretty(&mut out, &packages)?;
-            writeln!(out)?;
-        }
-        RegistryFormat::Text => {
-            let text = |state: &crate::model::state::State| -> anyhow::Result<String> {
-                let mut buf = Vec::new();
-                writeln!(buf, "{}", export::HEADER)?;
-                export::write_export(&mut buf, state)?;
-                Ok(String::from_utf8_lossy(&buf).into_owned())
-            };
-            if !args.diff {
-                writeln!(out, "{}", export::HEADER)?;
-            }
-            for state in &states {
-                let machine: Vec<String> = state.paths.iter().map(|p| root.machine(p)).collect();
-                let label = machine.join(", ");
-                match &state.after {
-                    None => {
-                        if states.len() > 1 {
-                            writeln!(out)?;
-                            writeln!(out, "; {label}")?;
-                        }
-                        export::write_export(&mut out, &state.before)?;
-                    }
+    if json {
+        let packages: Vec<serde_json::Value> = states
+            .iter()
+            .map(|s| {
+                let mut entry = serde_json::json!({ "files": s.paths });
+                match &s.after {
                     Some(after) => {
-                        let (old, new) = (text(&state.before)?, text(after)?);
-                        if old == new {
-                            continue;
-                        }
-                        changed = true;
-                        let diff = similar::TextDiff::from_lines(&old, &new);
-                        write!(
-                            out,
-                            "{}",
-                            diff.unified_diff().context_radius(3).header(
-                                &format!("a/{label} (installed)"),
-                                &format!("b/{label} (installed after fix)")
-                            )
-                        )?;
+                        changed |= &s.before != after;
+                        entry["before"] = export::json_keys(&s.before);
+                        entry["after"] = export::json_keys(after);
                     }
+                    None => entry["keys"] = export::json_keys(&s.before),
+                }
+                entry
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &packages)?;
+        writeln!(out)?;
+    } else {
+        let text = |state: &crate::model::state::State| -> anyhow::Result<String> {
+            let mut buf = Vec::new();
+            writeln!(buf, "{}", export::HEADER)?;
+            export::write_export(&mut buf, state)?;
+            Ok(String::from_utf8_lossy(&buf).into_owned())
+        };
+        if !args.diff {
+            writeln!(out, "{}", export::HEADER)?;
+        }
+        for state in &states {
+            let machine: Vec<String> = state.paths.iter().map(|p| root.machine(p)).collect();
+            let label = machine.join(", ");
+            match &state.after {
+                None => {
+                    if states.len() > 1 {
+                        writeln!(out)?;
+                        writeln!(out, "; {label}")?;
+                    }
+                    export::write_export(&mut out, &state.before)?;
+                }
+                Some(after) => {
+                    let (old, new) = (text(&state.before)?, text(after)?);
+                    if old == new {
+                        continue;
+                    }
+                    changed = true;
+                    let diff = similar::TextDiff::from_lines(&old, &new);
+                    write!(
+                        out,
+                        "{}",
+                        diff.unified_diff().context_radius(3).header(
+                            &format!("a/{label} (installed)"),
+                            &format!("b/{label} (installed after fix)")
+                        )
+                    )?;
                 }
             }
         }
