@@ -21,7 +21,8 @@ pub enum Charset {
     /// 8-bit text in the ANSI code page (Windows-1252).
     #[default]
     Ansi,
-    /// UTF-8 (the working text of UTF-16 files and of UTF-8 files with a BOM).
+    /// UTF-8 (the working text of UTF-16 files, of UTF-8 files with a BOM and of a Windows
+    /// Installer database's view).
     Utf8,
 }
 
@@ -30,7 +31,7 @@ impl Charset {
     pub fn of(encoding: Encoding) -> Self {
         match encoding {
             Encoding::Ansi | Encoding::Utf8 => Charset::Ansi,
-            Encoding::Utf8Bom | Encoding::Utf16Le => Charset::Utf8,
+            Encoding::Utf8Bom | Encoding::Utf16Le | Encoding::Database => Charset::Utf8,
         }
     }
 
