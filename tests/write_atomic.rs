@@ -652,3 +652,150 @@ fn bare_file_name_uses_the_current_directory() {
         "clean.wse: cannot create a temporary file in .: permission denied; not written"
     );
 }
+
+/// Runs a command of the `acl`/`attr` packages; `None` when it is not installed.
+#[cfg(unix)]
+fn tool(program: &str, args: &[&str], path: &Path) -> Option<std::process::Output> {
+    std::process::Command::new(program)
+        .args(args)
+        .arg(path)
+        .output()
+        .ok()
+}
+
+/// Whether the file system of `path` takes user extended attributes and POSIX ACLs, set with
+/// `setfattr`/`setfacl`. Where it does not (or the tools are missing) the test is skipped
+/// with a message, except under `CI=true`, whose machine has both.
+#[cfg(unix)]
+fn attributes_supported(path: &Path) -> bool {
+    let ok = |out: Option<std::process::Output>| out.is_some_and(|o| o.status.success());
+    let supported = ok(tool("setfattr", &["-n", "user.probe", "-v", "1"], path))
+        && ok(tool("setfattr", &["-x", "user.probe"], path))
+        && ok(tool("setfacl", &["-m", "u:nobody:r"], path))
+        && ok(tool("setfacl", &["-b"], path));
+    if !supported {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI: setfattr/setfacl must work on the temporary directory's file system"
+        );
+        eprintln!(
+            "skipped: no user extended attributes or POSIX ACLs here (or no setfattr/setfacl)"
+        );
+    }
+    supported
+}
+
+#[cfg(unix)]
+fn attributes_of(path: &Path) -> (String, String) {
+    let text = |out: Option<std::process::Output>| {
+        String::from_utf8(out.expect("tool runs").stdout).unwrap()
+    };
+    let xattrs = text(tool(
+        "getfattr",
+        &["-d", "--absolute-names", "-m", "user\\."],
+        path,
+    ));
+    let acl = text(tool(
+        "getfacl",
+        &["--omit-header", "--absolute-names"],
+        path,
+    ));
+    (xattrs, acl)
+}
+
+/// An ACL entry (`u:nobody:r`) and a `user.*` attribute survive the replace, and so does
+/// the backup's; an ACL the directory's default would give the new file is not added.
+#[cfg(unix)]
+#[test]
+fn extended_attributes_and_acls_are_copied() {
+    let (dir, path) = setup();
+    if !attributes_supported(&path) {
+        return;
+    }
+    set_mode(&path, 0o640);
+    assert!(
+        tool(
+            "setfattr",
+            &["-n", "user.origin", "-v", "capture 42"],
+            &path
+        )
+        .unwrap()
+        .status
+        .success()
+    );
+    assert!(
+        tool("setfacl", &["-m", "u:nobody:r"], &path)
+            .unwrap()
+            .status
+            .success()
+    );
+    // New files in the directory would get a default ACL the original does not have.
+    assert!(
+        tool("setfacl", &["-d", "-m", "u:daemon:rw"], dir.path())
+            .unwrap()
+            .status
+            .success()
+    );
+    let before = attributes_of(&path);
+    assert!(
+        before.0.contains("user.origin=\"capture 42\""),
+        "{before:?}"
+    );
+    assert!(before.1.contains("user:nobody:r--"), "{before:?}");
+    let options = WriteOptions {
+        backup: Backup::Simple,
+    };
+    write_atomic(&path, FIXED, ORIGINAL, options).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), FIXED);
+    let rel =
+        |(x, a): (String, String), from: &Path| (x.replace(&from.display().to_string(), "F"), a);
+    assert_eq!(rel(attributes_of(&path), &path), rel(before.clone(), &path));
+    let backup = backup_path(&path);
+    assert_eq!(rel(attributes_of(&backup), &backup), rel(before, &path));
+    assert_eq!(mode(&path), 0o640);
+}
+
+/// Hard links: the name given is replaced by the fixed file; the file's other names keep
+/// the original bytes (they still name the original, which is not written in place).
+#[cfg(unix)]
+#[test]
+fn other_hard_links_keep_the_original() {
+    let (dir, path) = setup();
+    let other = dir.path().join("other-name.wse");
+    fs::hard_link(&path, &other).unwrap();
+    write_atomic(&path, FIXED, ORIGINAL, WriteOptions::default()).unwrap();
+    assert_eq!(fs::read(&path).unwrap(), FIXED);
+    assert_eq!(fs::read(&other).unwrap(), ORIGINAL);
+    assert_eq!(names(dir.path()), ["other-name.wse", "setup.wse"]);
+}
+
+/// A killed run's temporary files (`.svcscrub-PID-XXXXXX.tmp` of a process that no longer
+/// runs) are removed by the next write in that directory; those of a running process, and
+/// files that only look alike, are left alone.
+#[cfg(unix)]
+#[test]
+fn leftovers_of_a_killed_run_are_removed_by_the_next_write() {
+    let (dir, path) = setup();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let alive = std::process::id();
+    let leftover = format!(".svcscrub-{dead}-aB3xY9.tmp");
+    let running = format!(".svcscrub-{alive}-Qw7Er2.tmp");
+    let lookalikes = [
+        ".svcscrub-abc.tmp",
+        ".svcscrub-12-short.tmp",
+        "x.svcscrub-1-aaaaaa.tmp",
+    ];
+    for name in [leftover.as_str(), running.as_str()]
+        .iter()
+        .chain(&lookalikes)
+    {
+        fs::write(dir.path().join(name), b"partial").unwrap();
+    }
+    write_atomic(&path, FIXED, ORIGINAL, WriteOptions::default()).unwrap();
+    let mut expected = vec![running.clone(), "setup.wse".to_string()];
+    expected.extend(lookalikes.iter().map(|s| s.to_string()));
+    expected.sort();
+    assert_eq!(names(dir.path()), expected);
+}

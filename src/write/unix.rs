@@ -60,10 +60,22 @@ pub struct Held {
 }
 
 impl Held {
-    /// Takes the lease. `WouldBlock` when the file is already open for writing somewhere.
+    /// Takes the lease. `WouldBlock` when the file is still open for writing somewhere after
+    /// a few tries over a fifth of a second (a descriptor can be open for an instant: a
+    /// process forked by another thread holds copies of its parent's until it runs its
+    /// program).
     pub fn new(file: File) -> io::Result<Self> {
-        let lease = take_lease(&file)?;
-        Ok(Self { file, lease })
+        let mut tries = 0;
+        loop {
+            match take_lease(&file) {
+                Ok(lease) => return Ok(Self { file, lease }),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && tries < 10 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     pub fn file(&self) -> &File {
