@@ -249,7 +249,8 @@ fn file_findings(
                         .any(|r| directive.names(c, r.code) && !options.enabled(r.code))
             })
             .collect();
-        if unused.is_empty() {
+        // A directive without codes is reported too: it suppresses nothing.
+        if unused.is_empty() && !directive.codes.is_empty() {
             continue;
         }
         let finding = unused::finding(directive, &unused);
@@ -395,6 +396,11 @@ pub struct Anchor {
 }
 
 impl Anchor {
+    /// The rule of the finding.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     fn of(diagnostic: &Diagnostic) -> Self {
         Self {
             code: diagnostic.code,

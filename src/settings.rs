@@ -56,6 +56,9 @@ pub struct ConfigFile {
     /// Leave out what `.gitignore`, `.ignore`, `.git/info/exclude` and the global gitignore
     /// ignore (default true).
     pub respect_gitignore: Option<bool>,
+    /// Rule codes or prefixes ignored in the files a glob matches (a glob without `/` matches
+    /// the file name, one with `/` the path relative to this file's directory).
+    pub per_file_ignores: Option<std::collections::BTreeMap<String, Vec<String>>>,
     /// The file this was loaded from (set by [`load`]; names the file in [`Settings::resolve`]
     /// errors).
     #[serde(skip)]
@@ -229,6 +232,10 @@ pub struct Overrides {
     pub select: Option<Vec<String>>,
     /// `--ignore`: replaces the file's `ignore`.
     pub ignore: Option<Vec<String>>,
+    /// `--extend-select`: added to the selection in effect.
+    pub extend_select: Vec<String>,
+    /// `--extend-ignore`: added to the ignore list in effect.
+    pub extend_ignore: Vec<String>,
     /// `Some(true)` when `--unsafe-fixes` is given; `None` otherwise.
     pub unsafe_fixes: Option<bool>,
     /// `--service`: added to the file's `services`.
@@ -283,14 +290,37 @@ impl Settings {
 
         let select = match (&overrides.select, cfg.select.as_ref()) {
             (Some(cli), _) => Some(selectors(cli, "--select", None, known_codes)?),
-            (None, Some(list)) => Some(selectors(list, &file_origin, Some("select"), known_codes)?),
+            (None, Some(list)) => Some(
+                selectors(list, &file_origin, Some("select"), known_codes)
+                    .map_err(|e| located(e, file))?,
+            ),
             (None, None) => None,
         };
-        let ignore = match (&overrides.ignore, cfg.ignore.as_ref()) {
+        let mut ignore = match (&overrides.ignore, cfg.ignore.as_ref()) {
             (Some(cli), _) => selectors(cli, "--ignore", None, known_codes)?,
-            (None, Some(list)) => selectors(list, &file_origin, Some("ignore"), known_codes)?,
+            (None, Some(list)) => selectors(list, &file_origin, Some("ignore"), known_codes)
+                .map_err(|e| located(e, file))?,
             (None, None) => Vec::new(),
         };
+        // The extensions add to whatever is in effect (every rule, when nothing selects).
+        let select = if overrides.extend_select.is_empty() {
+            select
+        } else {
+            let mut list = select.unwrap_or_else(|| vec![String::new()]);
+            list.extend(selectors(
+                &overrides.extend_select,
+                "--extend-select",
+                None,
+                known_codes,
+            )?);
+            Some(list)
+        };
+        ignore.extend(selectors(
+            &overrides.extend_ignore,
+            "--extend-ignore",
+            None,
+            known_codes,
+        )?);
 
         let unsafe_fixes = overrides.unsafe_fixes.or(cfg.unsafe_fixes).unwrap_or(false);
 
@@ -345,6 +375,96 @@ impl Settings {
     }
 }
 
+/// The rule selectors `config`'s `per-file-ignores` ignore in the file at `path` (validated
+/// against `known_codes`, like `ignore`).
+pub fn per_file_ignores(
+    config: &ConfigFile,
+    path: &Path,
+    known_codes: &[&str],
+) -> Result<Vec<String>, ConfigError> {
+    let Some(table) = &config.per_file_ignores else {
+        return Ok(Vec::new());
+    };
+    let origin = config
+        .path
+        .as_deref()
+        .map_or_else(|| CONFIG_FILE_NAME.to_owned(), |p| p.display().to_string());
+    let key = "per-file-ignores";
+    let dir = config
+        .path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(absolute_dir)
+        .unwrap_or_else(|| absolute_dir(Path::new("")));
+    let file = path
+        .canonicalize()
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf());
+    let relative = file.strip_prefix(&dir).unwrap_or(&file);
+    let relative = relative.to_string_lossy().replace('\\', "/");
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut codes = Vec::new();
+    for (pattern, list) in table {
+        let glob = globset::Glob::new(pattern)
+            .map_err(|e| {
+                ConfigError::new(
+                    &origin,
+                    Some(key),
+                    with_key(Some(key), &format!("invalid glob \"{pattern}\": {e}")),
+                )
+            })?
+            .compile_matcher();
+        let target = if pattern.contains('/') {
+            relative.as_str()
+        } else {
+            name.as_str()
+        };
+        if glob.is_match(target) {
+            codes.extend(selectors(list, &origin, Some(key), known_codes)?);
+        }
+    }
+    Ok(codes)
+}
+
+/// `error` (about a value of a file's key) with the line:column of that value: the file is
+/// read again to find it (on the error path only).
+fn located(mut error: ConfigError, file: Option<&ConfigFile>) -> ConfigError {
+    let (Some(path), Some(key)) = (file.and_then(|f| f.path.as_deref()), error.key.clone()) else {
+        return error;
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return error;
+    };
+    // The offending value is quoted in the message: `… "SVC999"`.
+    let quoted = error
+        .message
+        .rsplit_once('"')
+        .and_then(|(head, _)| head.rsplit_once('"'))
+        .map(|(_, value)| value.to_owned());
+    let Ok(table) = toml::de::DeTable::parse(&text) else {
+        return error;
+    };
+    let Some((_, value)) = table
+        .get_ref()
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() as &str == key)
+    else {
+        return error;
+    };
+    let span = value.span();
+    let within = &text[span.clone()];
+    let at = quoted
+        .as_deref()
+        .and_then(|q| within.find(q).map(|i| span.start + i.saturating_sub(1)))
+        .unwrap_or(span.start);
+    let index = LineIndex::new(text.as_bytes(), true);
+    error.position = Some(index.line_col(text.as_bytes(), at));
+    error
+}
+
 fn with_key(key: Option<&str>, message: &str) -> String {
     match key {
         Some(key) => format!("`{key}`: {message}"),
@@ -362,6 +482,10 @@ fn selectors(
     list.iter()
         .map(|raw| {
             let selector = raw.trim().to_ascii_uppercase();
+            // `ALL` selects every rule: the empty prefix, shorter than any code.
+            if selector == "ALL" {
+                return Ok(String::new());
+            }
             if selector.is_empty() {
                 return Err(ConfigError::new(
                     origin,

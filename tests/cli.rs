@@ -293,7 +293,9 @@ fn rules_and_explain() {
         .stdout(predicate::str::contains("KB2000387"));
     run(&["explain", "SVC999"], &root)
         .code(2)
-        .stderr(predicate::str::contains("unknown rule code `SVC999`"));
+        .stderr(predicate::str::contains(
+            "unknown rule code or name `SVC999`",
+        ));
 }
 
 #[test]

@@ -571,3 +571,281 @@ fn stdin_filename_finds_the_configuration_and_the_package() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(findings(&stdin), []);
 }
+
+// ---------------------------------------------------------------- ruff's conveniences
+
+fn pkg() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    norton(&tmp.path().join("pkg"));
+    tmp
+}
+
+#[test]
+fn check_fix_and_check_diff_are_fix_and_fix_diff() {
+    let tmp = pkg();
+    let fix_diff = run(tmp.path(), &["fix", "--diff", "pkg"]);
+    assert_eq!(run(tmp.path(), &["check", "--diff", "pkg"]), fix_diff);
+    let (code, _, stderr) = run(tmp.path(), &["check", "--fix", "pkg"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("Fixed 109 findings in 2 files"), "{stderr}");
+    assert_eq!(run(tmp.path(), &["fix", "--diff", "pkg"]).1, "");
+}
+
+#[test]
+fn select_all_and_extensions_of_the_selection() {
+    let tmp = pkg();
+    let count = |args: &[&str]| {
+        let mut all = vec!["check", "--format", "json"];
+        all.extend(args);
+        all.push("pkg");
+        let findings: Value = serde_json::from_str(&run(tmp.path(), &all).1).unwrap();
+        findings.as_array().unwrap().len()
+    };
+    let every = count(&[]);
+    assert_eq!(every, 115);
+    assert_eq!(count(&["--select", "ALL"]), every);
+    assert_eq!(count(&["--select", "all", "--ignore", "SVC0"]), 0);
+    write(
+        &tmp.path().join("svcscrub.toml"),
+        b"select = [\"SVC001\"]\n",
+    );
+    assert_eq!(count(&[]), 9);
+    assert_eq!(count(&["--extend-select", "SVC002"]), 9 + 18);
+    assert_eq!(count(&["--extend-ignore", "SVC001"]), 0);
+}
+
+#[test]
+fn statistics_count_findings_per_rule() {
+    let tmp = pkg();
+    let (code, stdout, _) = run(tmp.path(), &["check", "--statistics", "pkg"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "38\tSVC003\t[*] legacy-enum-key");
+    assert_eq!(lines[1], "38\tSVC010\t[-] redundant-service-value");
+    assert_eq!(lines[6], " 1\tSVC030\t[ ] service-without-create");
+    assert!(lines[7].starts_with("Found 115 findings"));
+    let json = run(
+        tmp.path(),
+        &["check", "--statistics", "--format", "json", "pkg"],
+    )
+    .1;
+    let rows: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(rows[0]["code"], "SVC003");
+    assert_eq!(rows[0]["count"], 38);
+}
+
+#[test]
+fn show_fixes_lists_what_was_fixed_per_file() {
+    let tmp = pkg();
+    let (_, _, stderr) = run(tmp.path(), &["fix", "--show-fixes", "pkg"]);
+    let listing = &stderr[stderr.find("Fixed 109 findings:").expect(&stderr)..];
+    assert!(listing.contains("- pkg/capture.reg:\n"), "{listing}");
+    assert!(
+        listing.contains("    12 × SVC002 (service-enum-key)\n"),
+        "{listing}"
+    );
+    assert!(listing.contains("- pkg/setup.ipf:\n"), "{listing}");
+    assert!(
+        listing.contains("    19 × SVC010 (redundant-service-value)\n"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn output_file_takes_the_report() {
+    let tmp = pkg();
+    let (code, stdout, _) = run(
+        tmp.path(),
+        &[
+            "check",
+            "--format",
+            "sarif",
+            "--output-file",
+            "out.sarif",
+            "pkg",
+        ],
+    );
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    let log: Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("out.sarif")).unwrap()).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 115);
+    // `fix`: the diff stays on standard output, the report goes to the file.
+    let (_, stdout, stderr) = run(
+        tmp.path(),
+        &[
+            "fix",
+            "--diff",
+            "--format",
+            "concise",
+            "--output-file",
+            "report.txt",
+            "pkg",
+        ],
+    );
+    assert!(stdout.starts_with("--- a/pkg/"), "{stdout}");
+    assert!(!stderr.contains("SVC0"), "{stderr}");
+    let report = std::fs::read_to_string(tmp.path().join("report.txt")).unwrap();
+    assert!(report.contains("pkg/setup.ipf:701:5: SVC030"), "{report}");
+    assert!(
+        report.ends_with("would remain (6 fixable with `--unsafe-fixes`).\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn show_files_and_show_settings() {
+    let tmp = pkg();
+    write(
+        &tmp.path().join("svcscrub.toml"),
+        b"ignore = [\"SVC0\"]\nper-file-ignores = { \"*.ipf\" = [\"SVC9\"] }\n",
+    );
+    let (code, stdout, _) = run(tmp.path(), &["check", "--show-files", "pkg"]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "pkg/capture.reg\npkg/setup.ipf\n")
+    );
+    let (code, stdout, _) = run(tmp.path(), &["check", "--show-settings", "pkg/setup.ipf"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("Settings for pkg/setup.ipf:\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("svcscrub.toml\n"), "{stdout}");
+    assert!(stdout.contains("  rules: SVC900\n"), "{stdout}");
+    assert!(
+        stdout.contains("  per-file-ignores: pkg/setup.ipf: SVC9\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  package context: [pkg/capture.reg]\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn per_file_ignores_skip_rules_in_matching_files() {
+    let tmp = pkg();
+    write(
+        &tmp.path().join("svcscrub.toml"),
+        b"per-file-ignores = { \"*.reg\" = [\"SVC0\"], \"pkg/setup.ipf\" = [\"SVC010\"] }\n",
+    );
+    let (_, stdout, _) = run(tmp.path(), &["check", "--format", "concise", "pkg"]);
+    assert!(!stdout.contains("capture.reg"), "{stdout}");
+    assert!(
+        stdout.contains("pkg/setup.ipf") && !stdout.contains("SVC010"),
+        "{stdout}"
+    );
+    // Nor are their fixes applied.
+    let (_, diff, _) = run(tmp.path(), &["fix", "--diff", "pkg"]);
+    assert!(!diff.contains("capture.reg"), "{diff}");
+}
+
+#[test]
+fn suppress_adds_a_directive_for_every_finding() {
+    let tmp = pkg();
+    copy_dir(
+        &common::manifest_dir().join("examples/sms-remote-control"),
+        &tmp.path().join("sms"),
+    );
+    let (code, _, stderr) = run(tmp.path(), &["suppress", "pkg", "sms"]);
+    assert_eq!(code, 0, "{stderr}");
+    // sms/setup.ipf has no finding of its own.
+    assert!(
+        stderr.contains("Added 153 suppression directives in 3 files."),
+        "{stderr}"
+    );
+    let (code, stdout, _) = run(tmp.path(), &["check", "pkg", "sms"]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "All checks passed (4 files).\n")
+    );
+    // The files still parse as they were, with the directives added (UTF-16 kept).
+    let reg = std::fs::read(tmp.path().join("pkg/capture.reg")).unwrap();
+    assert!(reg.starts_with(&[0xFF, 0xFE]));
+    let script = std::fs::read(tmp.path().join("pkg/setup.ipf")).unwrap();
+    // In the script's own line endings (CRLF).
+    let remark = b"item: Remark\r\n  Text=svcscrub: ignore SVC010\r\nend\r\n";
+    assert!(script.windows(remark.len()).any(|w| w == remark));
+    // A finding captured later still fails the gate.
+    let mut more = std::fs::read(tmp.path().join("sms/capture.reg")).unwrap();
+    more.extend_from_slice(
+        b"\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\New\\Security]\r\n\"Security\"=hex:01,00\r\n",
+    );
+    std::fs::write(tmp.path().join("sms/capture.reg"), more).unwrap();
+    let (code, stdout, _) = run(tmp.path(), &["check", "--format", "concise", "pkg", "sms"]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("SVC001"), "{stdout}");
+}
+
+#[test]
+fn explain_all_by_name_and_completion_of_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, by_name, _) = run(tmp.path(), &["explain", "service-enum-key"]);
+    assert_eq!(code, 0);
+    assert_eq!(by_name, run(tmp.path(), &["explain", "SVC002"]).1);
+    let (code, all, _) = run(tmp.path(), &["explain", "--all"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        all.matches("\n# SVC").count() + usize::from(all.starts_with("# SVC")),
+        9
+    );
+    let (_, bash, _) = run(tmp.path(), &["completions", "bash"]);
+    assert!(
+        bash.contains("SVC001") && bash.contains("SVC900"),
+        "no rule codes"
+    );
+}
+
+#[test]
+fn concise_is_coloured_by_the_usual_conventions() {
+    let tmp = pkg();
+    let concise = |vars: &[(&str, &str)]| {
+        let mut cmd = svcscrub(tmp.path());
+        cmd.args(["check", "--format", "concise", "pkg"]);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        String::from_utf8(cmd.output().unwrap().stdout).unwrap()
+    };
+    let forced = concise(&[("CLICOLOR_FORCE", "1")]);
+    assert!(forced.contains("\x1b[1;31mSVC001\x1b[0m"), "{forced}");
+    // An empty NO_COLOR does not count (no-color.org); a non-empty one wins.
+    assert!(concise(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]).contains('\x1b'));
+    assert!(!concise(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'));
+    assert!(!concise(&[]).contains('\x1b'));
+}
+
+#[test]
+fn an_unknown_code_in_the_configuration_has_its_line_and_column() {
+    let tmp = pkg();
+    write(
+        &tmp.path().join("svcscrub.toml"),
+        b"# codes\nignore = [\n  \"SVC001\",\n  \"SVC999\",\n]\n",
+    );
+    let (code, _, stderr) = run(tmp.path(), &["check", "pkg"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("svcscrub.toml:4:3: `ignore`: unknown rule code or prefix \"SVC999\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn directives_without_a_code_or_with_an_unknown_one_are_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        &tmp.path().join("a.reg"),
+        b"REGEDIT4\r\n\r\n; svcscrub: ignore this key\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\A]\r\n; svcscrub: ignore XYZ123\r\n\"v\"=\"1\"\r\n",
+    );
+    let (code, stdout, _) = run(tmp.path(), &["check", "--format", "concise", "a.reg"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("a.reg:3:3: SVC900 suppression names no rule code"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("a.reg:5:20: SVC900 unknown rule code in suppression: XYZ123 names no rule"),
+        "{stdout}"
+    );
+}

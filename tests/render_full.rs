@@ -378,7 +378,7 @@ fn full_nothing_to_report() {
 
 fn render_concise(source: &SourceFile, diagnostics: &[Diagnostic], unsafe_fixes: bool) -> String {
     let mut out = Vec::new();
-    concise::render(&mut out, source, diagnostics, unsafe_fixes).unwrap();
+    concise::render(&mut out, source, diagnostics, unsafe_fixes, false).unwrap();
     String::from_utf8(out).unwrap()
 }
 

@@ -84,7 +84,7 @@ fn unknown_key_names_file_position_and_key() {
         format!(
             "{}:2:1: unknown key `unsafe_fix`, expected one of `select`, `ignore`, \
              `unsafe-fixes`, `services`, `allow`, `exclude`, `extend-exclude`, \
-             `respect-gitignore`",
+             `respect-gitignore`, `per-file-ignores`",
             path.display()
         )
     );
@@ -358,7 +358,7 @@ fn unknown_codes_are_errors_naming_their_origin() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: `ignore`: unknown rule code or prefix \"SVC0300\"",
+            "{}:1:11: `ignore`: unknown rule code or prefix \"SVC0300\"",
             path.display()
         )
     );

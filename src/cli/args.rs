@@ -57,8 +57,16 @@ pub enum Command {
     /// List the rules: code, name, severity and fix applicability.
     Rules(RulesArgs),
     /// Print a rule's full documentation.
-    #[command(after_help = "Example:\n  svcscrub explain SVC010")]
+    #[command(
+        after_help = "Examples:\n  svcscrub explain SVC010\n  svcscrub explain redundant-service-value\n  svcscrub explain --all"
+    )]
     Explain(ExplainArgs),
+    /// Add a suppression directive for every current finding, so that a repository can adopt
+    /// the gate and fail only on new findings.
+    #[command(after_help = "Examples:
+  svcscrub suppress packages/             mark every current finding as accepted
+  svcscrub check packages/                now exits 0 until something new is captured")]
+    Suppress(SuppressArgs),
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   svcscrub completions bash > /etc/bash_completion.d/svcscrub
@@ -104,13 +112,36 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Full)]
     pub format: OutputFormat,
 
-    /// Only these rules (comma-separated codes or prefixes, e.g. `SVC00,SVC020`).
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    /// Only these rules (comma-separated codes or prefixes, e.g. `SVC00,SVC020`; `ALL` for
+    /// every rule); replaces the configuration's `select`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", value_parser = RuleCodeParser, hide_possible_values = true)]
     pub select: Option<Vec<String>>,
 
-    /// Skip these rules (comma-separated codes or prefixes).
-    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    /// Skip these rules (comma-separated codes or prefixes); replaces the configuration's
+    /// `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", value_parser = RuleCodeParser, hide_possible_values = true)]
     pub ignore: Option<Vec<String>>,
+
+    /// Rules to select besides the configuration's (or `--select`'s) selection.
+    #[arg(long, value_delimiter = ',', value_name = "CODES", value_parser = RuleCodeParser, hide_possible_values = true)]
+    pub extend_select: Vec<String>,
+
+    /// Rules to skip besides the configuration's (or `--ignore`'s).
+    #[arg(long, value_delimiter = ',', value_name = "CODES", value_parser = RuleCodeParser, hide_possible_values = true)]
+    pub extend_ignore: Vec<String>,
+
+    /// Write the report to FILE instead of the terminal (the diff of `fix` stays on standard
+    /// output), so one run can give a SARIF file and a human report.
+    #[arg(long, value_name = "FILE")]
+    pub output_file: Option<PathBuf>,
+
+    /// Print the settings that apply to PATH (a file or directory) and exit.
+    #[arg(long)]
+    pub show_settings: bool,
+
+    /// Print the files that would be checked and exit.
+    #[arg(long)]
+    pub show_files: bool,
 
     /// Treat NAME as a service created in every package (repeatable).
     #[arg(long = "service", value_name = "NAME")]
@@ -169,6 +200,22 @@ pub struct CommonArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+
+    /// Apply fixes: the same as `svcscrub fix` (with `--diff`: `svcscrub fix --diff`).
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Print the diff of what `fix` would change, write nothing (`svcscrub fix --diff`).
+    #[arg(long)]
+    pub diff: bool,
+
+    /// With `--fix` or `--diff`: also apply unsafe fixes.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print how many findings each rule has instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +226,10 @@ pub struct FixArgs {
     /// Print the diff only; write nothing.
     #[arg(long)]
     pub diff: bool,
+
+    /// After the summary, list what was fixed in each file, by rule.
+    #[arg(long)]
+    pub show_fixes: bool,
 
     /// Also apply fixes marked unsafe (they change what gets installed).
     #[arg(long)]
@@ -228,6 +279,12 @@ pub struct RegistryArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct SuppressArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RulesArgs {
     /// `full` (a table) or `json`.
     #[arg(long, value_enum, default_value_t = RulesFormat::Full)]
@@ -242,6 +299,39 @@ pub enum RulesFormat {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule code, e.g. SVC001.
-    pub code: String,
+    /// A rule code or name, e.g. SVC001 or service-security-descriptor.
+    #[arg(required_unless_present = "all", value_parser = RuleCodeParser)]
+    pub code: Option<String>,
+
+    /// Every rule's documentation, one after the other.
+    #[arg(long, conflicts_with = "code")]
+    pub all: bool,
+}
+
+/// Accepts any text (a selector may be a prefix, `ALL` or a rule name; [`super::run`] checks
+/// it) but offers the rule codes to shell completion.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleCodeParser;
+
+impl clap::builder::TypedValueParser for RuleCodeParser {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let codes = crate::rules::RULES
+            .iter()
+            .map(|r| clap::builder::PossibleValue::new(r.code).help(r.summary))
+            .chain([clap::builder::PossibleValue::new("ALL").help("every rule")]);
+        Some(Box::new(codes))
+    }
 }

@@ -57,17 +57,41 @@ pub fn list(out: &mut dyn Write, format: RulesFormat) -> std::io::Result<Status>
     Ok(Status::Clean)
 }
 
-/// A rule's documentation; an unknown code is an error (exit 2).
-pub fn explain(out: &mut dyn Write, err: &mut dyn Write, code: &str) -> std::io::Result<Status> {
-    let Some(info) = rule(code) else {
+/// A rule's documentation, by code or name (`None`: every rule's); an unknown one is an error
+/// (exit 2).
+pub fn explain(
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    code: Option<&str>,
+) -> std::io::Result<Status> {
+    let Some(code) = code else {
+        for (i, info) in RULES.iter().enumerate() {
+            if i > 0 {
+                writeln!(out)?;
+            }
+            explain_one(out, info)?;
+        }
+        return Ok(Status::Clean);
+    };
+    let by_name = || {
+        RULES
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(code.trim()))
+    };
+    let Some(info) = rule(code.trim()).or_else(by_name) else {
         let known: Vec<&str> = RULES.iter().map(|r| r.code).collect();
         writeln!(
             err,
-            "error: unknown rule code `{code}`; known codes: {}",
+            "error: unknown rule code or name `{code}`; known codes: {}",
             known.join(", ")
         )?;
         return Ok(Status::Error);
     };
+    explain_one(out, info)?;
+    Ok(Status::Clean)
+}
+
+fn explain_one(out: &mut dyn Write, info: &RuleInfo) -> std::io::Result<()> {
     writeln!(out, "# {} {}", info.code, info.name)?;
     writeln!(out)?;
     writeln!(
@@ -79,6 +103,5 @@ pub fn explain(out: &mut dyn Write, err: &mut dyn Write, code: &str) -> std::io:
     writeln!(out)?;
     writeln!(out, "{}", info.summary)?;
     writeln!(out)?;
-    writeln!(out, "{}", info.doc)?;
-    Ok(Status::Clean)
+    writeln!(out, "{}", info.doc)
 }

@@ -31,14 +31,24 @@ use crate::write::{self, Backup, Fs, RealFs, WriteOptions};
 
 pub fn run(cli: Cli) -> anyhow::Result<Status> {
     match cli.command {
+        // `check --fix` and `check --diff` are `fix` and `fix --diff`, as in ruff.
+        Command::Check(args) if args.fix || args.diff => fix(&FixArgs {
+            diff: args.diff,
+            show_fixes: false,
+            unsafe_fixes: args.unsafe_fixes,
+            output: None,
+            backup: None,
+            common: args.common,
+        }),
         Command::Check(args) => check(&args),
         Command::Fix(args) => fix(&args),
         Command::Registry(args) => registry(&args),
+        Command::Suppress(args) => suppress(&args.common),
         Command::Rules(args) => Ok(catalog::list(&mut std::io::stdout().lock(), args.format)?),
         Command::Explain(args) => Ok(catalog::explain(
             &mut std::io::stdout().lock(),
             &mut std::io::stderr().lock(),
-            &args.code,
+            args.code.as_deref().filter(|_| !args.all),
         )?),
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -105,6 +115,10 @@ struct Package {
     /// were named explicitly).
     context: Vec<Input>,
     settings: Settings,
+    /// The configuration file the settings come from.
+    config: Option<PathBuf>,
+    /// `per-file-ignores`: the rule selectors ignored in an input (by its displayed path).
+    file_ignores: Vec<(String, Vec<String>)>,
 }
 
 /// One input's outcome.
@@ -155,7 +169,8 @@ impl FileReport {
             OutputFormat::Concise => {
                 let mut out = Vec::new();
                 // Writing to a Vec cannot fail.
-                concise::render(&mut out, source, diagnostics, self.unsafe_fixes).ok()?;
+                concise::render(&mut out, source, diagnostics, self.unsafe_fixes, self.color)
+                    .ok()?;
                 Some(vec![out])
             }
             OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github => None,
@@ -168,10 +183,40 @@ impl FileReport {
 const OUTPUT_BUFFER: usize = 256 * 1024;
 
 fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
+    color_wanted(choice, stream_is_terminal, &|name| std::env::var_os(name))
+}
+
+/// Whether to colour a stream, with `--color auto` deciding as anstream does
+/// (anstyle-query's conventions): `NO_COLOR` set and non-empty turns colour off, then
+/// `CLICOLOR_FORCE` non-empty turns it on, `CLICOLOR=0` off; otherwise a terminal is coloured
+/// unless `TERM` is `dumb` (or unset, outside Windows) — except in CI, or with `CLICOLOR` set.
+fn color_wanted(
+    choice: ColorChoice,
+    terminal: bool,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> bool {
+    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stream_is_terminal && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            let clicolor = env("CLICOLOR").map(|v| v != "0");
+            if set("NO_COLOR") {
+                false
+            } else if set("CLICOLOR_FORCE") {
+                true
+            } else if clicolor == Some(false) {
+                false
+            } else {
+                let term = env("TERM");
+                let term_colors = if cfg!(windows) {
+                    term.is_none_or(|t| t != "dumb")
+                } else {
+                    term.is_some_and(|t| t != "dumb")
+                };
+                terminal && (term_colors || clicolor == Some(true) || env("CI").is_some())
+            }
+        }
     }
 }
 
@@ -381,6 +426,8 @@ fn plan_packages(
     let overrides = Overrides {
         select: common.select.clone(),
         ignore: common.ignore.clone(),
+        extend_select: common.extend_select.clone(),
+        extend_ignore: common.extend_ignore.clone(),
         unsafe_fixes: unsafe_fixes.then_some(true),
         services: common.services.clone(),
     };
@@ -403,10 +450,27 @@ fn plan_packages(
         } else {
             Vec::new()
         };
+        let mut file_ignores = Vec::new();
+        if let Some(config) = config
+            && config.per_file_ignores.is_some()
+        {
+            for input in &inputs {
+                let Some(location) = input.location() else {
+                    continue;
+                };
+                let codes = settings::per_file_ignores(config, location, &codes)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if !codes.is_empty() {
+                    file_ignores.push((input.display.clone(), codes));
+                }
+            }
+        }
         packages.push(Package {
             inputs,
             context,
             settings,
+            config: config.and_then(|c| c.path.clone()),
+            file_ignores,
         });
     }
     Ok(Planned {
@@ -476,9 +540,24 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Keeps a finding unless its key is allowed.
-fn keeper(settings: &Settings) -> impl Fn(&Loaded, &Diagnostic) -> bool + Sync + '_ {
-    move |_, diagnostic| {
+/// Keeps a finding unless its rule is ignored for its file (`per-file-ignores`) or its key is
+/// allowed.
+fn keeper(package: &Package) -> impl Fn(&Loaded, &Diagnostic) -> bool + Sync + '_ {
+    let settings = &package.settings;
+    move |loaded, diagnostic| {
+        let ignored = package
+            .file_ignores
+            .iter()
+            .find(|(path, _)| *path == loaded.source.path)
+            .is_some_and(|(_, codes)| {
+                codes.iter().any(|sel| {
+                    diagnostic.code.len() >= sel.len()
+                        && diagnostic.code[..sel.len()].eq_ignore_ascii_case(sel)
+                })
+            });
+        if ignored {
+            return false;
+        }
         if settings.allow.is_empty() || diagnostic.registry_key.is_empty() {
             return true;
         }
@@ -613,8 +692,9 @@ fn in_input_order<T>(
 }
 
 /// Runs `work` with the pipeline options of a package's settings.
-fn with_options<T>(settings: &Settings, work: impl FnOnce(&Options<'_>) -> T) -> T {
-    let keep = keeper(settings);
+fn with_options<T>(package: &Package, work: impl FnOnce(&Options<'_>) -> T) -> T {
+    let settings = &package.settings;
+    let keep = keeper(package);
     let enabled = |code: &str| settings.selection.enabled(code);
     work(&Options {
         declared_services: &settings.services,
@@ -630,7 +710,7 @@ fn check_one_package(
 ) -> (Vec<FileResult<Checked>>, Vec<InputError>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
-    let diagnostics = with_options(&package.settings, |options| {
+    let diagnostics = with_options(package, |options| {
         pipeline::check_package(&files, &context, options)
     });
     let ok = positions
@@ -664,7 +744,10 @@ fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<(
 fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let common = &args.common;
     let root = project_root(common);
-    let (pool, planned) = plan_on_pool(common, false, &root)?;
+    let (pool, planned) = plan_on_pool(common, args.unsafe_fixes, &root)?;
+    if let Some(status) = show(common, &planned)? {
+        return Ok(status);
+    }
     let Planned {
         packages,
         errors: discovery_errors,
@@ -673,9 +756,14 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = pool?;
     let stdout = std::io::stdout();
-    let color = use_color(common.color, stdout.is_terminal());
+    let color = common.output_file.is_none() && use_color(common.color, stdout.is_terminal());
     let report = FileReport {
-        format: common.format,
+        // With `--statistics` the findings are counted at the end, not written per file.
+        format: if args.statistics {
+            OutputFormat::Json
+        } else {
+            common.format
+        },
         color,
         unsafe_fixes,
     };
@@ -683,7 +771,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         check_one_package(package, report)
     });
 
-    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+    let mut out = report_writer(common.output_file.as_deref())?;
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
     let warnings = print_warnings(
@@ -740,7 +828,11 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
         color,
         unsafe_fixes,
     };
-    write_report(&mut out, &style, &reported, &invocation, &root)?;
+    if args.statistics {
+        statistics(&mut out, common.format, &reported, unsafe_fixes)?;
+    } else {
+        write_report(&mut out, &style, &reported, &invocation, &root)?;
+    }
     // With nothing found, the warning on standard error has said so.
     let anything = counts.files > 0 || counts.errors > 0;
     if !common.quiet
@@ -753,6 +845,170 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     drop(reported);
     release_at_exit(results);
     Ok(status)
+}
+
+/// How many findings of each rule a fix removed: the original's findings less those left.
+fn fixed_per_rule(fixed: &Fixed) -> Vec<(&'static str, usize)> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for anchor in &fixed.anchors {
+        match counts.iter_mut().find(|(code, _)| *code == anchor.code()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((anchor.code(), 1)),
+        }
+    }
+    for diagnostic in &fixed.remaining {
+        if let Some((_, n)) = counts.iter_mut().find(|(code, _)| *code == diagnostic.code) {
+            *n = n.saturating_sub(1);
+        }
+    }
+    counts.retain(|(_, n)| *n > 0);
+    counts.sort();
+    counts
+}
+
+/// `--show-fixes`: what was fixed in each file, by rule (ruff's layout).
+fn show_fixes(
+    out: &mut dyn Write,
+    files: &[(&str, Vec<(&'static str, usize)>)],
+) -> std::io::Result<()> {
+    let total: usize = files.iter().flat_map(|(_, c)| c).map(|(_, n)| n).sum();
+    if total == 0 {
+        return writeln!(out, "No findings fixed.");
+    }
+    let noun = if total == 1 { "finding" } else { "findings" };
+    writeln!(out, "Fixed {total} {noun}:")?;
+    for (path, codes) in files.iter().filter(|(_, c)| !c.is_empty()) {
+        writeln!(out, "- {path}:")?;
+        for (code, n) in codes {
+            let name = crate::rules::rule(code).map_or("", |r| r.name);
+            writeln!(out, "    {n} \u{d7} {code} ({name})")?;
+        }
+    }
+    Ok(())
+}
+
+/// Where the report goes: `--output-file FILE`, or standard output.
+fn report_writer(file: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match file {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            Box::new(BufWriter::with_capacity(OUTPUT_BUFFER, file))
+        }
+        None => Box::new(BufWriter::with_capacity(
+            OUTPUT_BUFFER,
+            std::io::stdout().lock(),
+        )),
+    })
+}
+
+/// `--statistics`: how many findings each rule has, most first (as ruff prints them), or a
+/// JSON array of `{code, name, count, fixable}` with `--format json`.
+fn statistics(
+    out: &mut dyn Write,
+    format: OutputFormat,
+    files: &[FileDiagnostics<'_>],
+    unsafe_fixes: bool,
+) -> anyhow::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Row {
+        code: &'static str,
+        name: &'static str,
+        count: usize,
+        fixable: usize,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    for diagnostic in files.iter().flat_map(|f| f.diagnostics) {
+        let fixable = usize::from(concise::is_fixable(diagnostic, unsafe_fixes));
+        match rows.iter_mut().find(|r| r.code == diagnostic.code) {
+            Some(row) => {
+                row.count += 1;
+                row.fixable += fixable;
+            }
+            None => rows.push(Row {
+                code: diagnostic.code,
+                name: diagnostic.name,
+                count: 1,
+                fixable,
+            }),
+        }
+    }
+    rows.sort_by(|a, b| b.count.cmp(&a.count).then(a.code.cmp(b.code)));
+    if format == OutputFormat::Json {
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.count.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for row in &rows {
+        let marker = if row.fixable == row.count {
+            "[*]"
+        } else if row.fixable > 0 {
+            "[-]"
+        } else {
+            "[ ]"
+        };
+        writeln!(
+            out,
+            "{:>width$}\t{}\t{marker} {}",
+            row.count, row.code, row.name
+        )?;
+    }
+    Ok(())
+}
+
+/// `--show-files` and `--show-settings`: what a run would read, and with which settings; the
+/// run stops there (`Some` status).
+fn show(common: &CommonArgs, planned: &Planned) -> anyhow::Result<Option<Status>> {
+    if !common.show_files && !common.show_settings {
+        return Ok(None);
+    }
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut err = std::io::stderr().lock();
+    print_errors(&mut err, &planned.errors)?;
+    print_warnings(&mut err, planned.warnings.iter())?;
+    for package in &planned.packages {
+        if common.show_files {
+            for input in &package.inputs {
+                writeln!(out, "{}", input.display)?;
+            }
+        }
+        if common.show_settings {
+            let settings = &package.settings;
+            let files: Vec<&str> = package.inputs.iter().map(|i| i.display.as_str()).collect();
+            writeln!(out, "Settings for {}:", files.join(", "))?;
+            let config = package
+                .config
+                .as_deref()
+                .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+            writeln!(out, "  configuration: {config}")?;
+            let enabled: Vec<&str> = RULES
+                .iter()
+                .map(|r| r.code)
+                .filter(|code| settings.selection.enabled(code))
+                .collect();
+            writeln!(out, "  rules: {}", enabled.join(", "))?;
+            writeln!(out, "  unsafe-fixes: {}", settings.unsafe_fixes)?;
+            writeln!(out, "  services: [{}]", settings.services.join(", "))?;
+            let allow: Vec<String> = settings.allow.iter().map(|a| a.to_string()).collect();
+            writeln!(out, "  allow: [{}]", allow.join(", "))?;
+            for (file, codes) in &package.file_ignores {
+                writeln!(out, "  per-file-ignores: {file}: {}", codes.join(", "))?;
+            }
+            let context: Vec<&str> = package.context.iter().map(|i| i.display.as_str()).collect();
+            writeln!(out, "  package context: [{}]", context.join(", "))?;
+        }
+    }
+    out.flush()?;
+    Ok(Some(if planned.errors.is_empty() {
+        Status::Clean
+    } else {
+        Status::Error
+    }))
 }
 
 /// A problem that stops an input, for the reports that describe the run.
@@ -799,7 +1055,7 @@ fn write_report(
         }
         OutputFormat::Concise => {
             for f in files {
-                concise::render(out, f.source, f.diagnostics, unsafe_fixes)?;
+                concise::render(out, f.source, f.diagnostics, unsafe_fixes, color)?;
             }
         }
         OutputFormat::Json => json::render(out, files)?,
@@ -831,7 +1087,7 @@ fn fix_one_package(
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let paths: Vec<String> = files.iter().map(|f| f.source.path.clone()).collect();
-    let fixed = with_options(&package.settings, |options| {
+    let fixed = with_options(package, |options| {
         pipeline::fix_package(files, &context, options)
     });
     let mut ok = Vec::new();
@@ -879,6 +1135,9 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let common = &args.common;
     let root = project_root(common);
     let (pool, planned) = plan_on_pool(common, args.unsafe_fixes, &root)?;
+    if let Some(status) = show(common, &planned)? {
+        return Ok(status);
+    }
     let Planned {
         packages,
         errors: discovery_errors,
@@ -928,6 +1187,7 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         ..FixCounts::default()
     };
     let mut changed = false;
+    let mut fixed_by_file: Vec<(&str, Vec<(&'static str, usize)>)> = Vec::new();
     let mut reported: Vec<FileDiagnostics<'_>> = Vec::new();
     // Inputs that failed, in order: those that could not be fixed (borrowed from the
     // results) and those whose write failed (made here).
@@ -959,6 +1219,9 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
                 .feed_raw(&mut |bytes| out.write_all(bytes))?;
         }
         counts.add_file(fixed.fixed, &fixed.remaining, unsafe_fixes);
+        if args.show_fixes {
+            fixed_by_file.push((result.input.display.as_str(), fixed_per_rule(fixed)));
+        }
         reported.push(FileDiagnostics {
             path: &result.input.machine,
             source: &fixed.file.source,
@@ -989,7 +1252,15 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         color,
         unsafe_fixes,
     };
-    if machine && !text_out {
+    if let Some(path) = &common.output_file {
+        // The report (and its summary) goes to the file; the diff stays on standard output.
+        let mut file = report_writer(Some(path))?;
+        write_report(&mut file, &style(false), &reported, &invocation, &root)?;
+        if !common.quiet && !machine && (counts.files > 0 || counts.errors > 0) {
+            writeln!(file, "{}", fix_summary(&counts))?;
+        }
+        file.flush()?;
+    } else if machine && !text_out {
         write_report(
             &mut out,
             &style(stdout_color),
@@ -1009,6 +1280,9 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
         if !common.quiet && !machine && (counts.files > 0 || counts.errors > 0) {
             writeln!(err, "{}", fix_summary(&counts))?;
         }
+    }
+    if args.show_fixes && !args.diff {
+        show_fixes(&mut err, &fixed_by_file)?;
     }
     out.flush()?;
     err.flush()?;
@@ -1103,7 +1377,7 @@ fn registry_of_package(
     let after = diff.then(|| {
         let mut context = siblings;
         context.extend(included.iter().cloned());
-        let fixed = with_options(&package.settings, |options| {
+        let fixed = with_options(package, |options| {
             pipeline::fix_package(files.clone(), &context, options)
         });
         let mut after_files = Vec::new();
@@ -1229,4 +1503,146 @@ fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
     out.flush()?;
     release_at_exit(results);
     Ok(status(errors > 0, args.diff && changed, false))
+}
+
+/// One file's suppression directives, planned on a worker.
+struct Suppressed {
+    loaded: Loaded,
+    edits: Vec<crate::fix::Edit>,
+}
+
+/// `svcscrub suppress`: adds a directive for every current finding (ruff's `--add-noqa`), so
+/// a repository can adopt the gate and fail only on new findings. Files are written as `fix`
+/// writes them (atomically, refused if they changed since they were read); standard input is
+/// printed with its directives.
+fn suppress(common: &CommonArgs) -> anyhow::Result<Status> {
+    let root = project_root(common);
+    let (pool, planned) = plan_on_pool(common, false, &root)?;
+    let Planned {
+        packages,
+        errors: discovery_errors,
+        warnings: discovery_warnings,
+    } = planned;
+    let pool = pool?;
+    let results = run_packages(&pool, &packages, common.quiet, |package| {
+        let (loaded, context, warnings) = load_package(package);
+        let (files, positions, errors) = split_loaded(loaded);
+        let diagnostics = with_options(package, |options| {
+            pipeline::check_package(&files, &context, options)
+        });
+        let ok = positions
+            .into_iter()
+            .zip(files.into_iter().zip(diagnostics))
+            .map(|(i, (loaded, diagnostics))| {
+                let edits = crate::fix::suppress::directive_edits(&loaded, &diagnostics);
+                (i, Suppressed { loaded, edits })
+            })
+            .collect();
+        (in_input_order(&package.inputs, ok, errors), warnings)
+    });
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());
+    let mut err = std::io::stderr().lock();
+    print_errors(&mut err, &discovery_errors)?;
+    print_warnings(
+        &mut err,
+        discovery_warnings
+            .iter()
+            .chain(results.iter().flat_map(|(_, w)| w)),
+    )?;
+    let (mut errors, mut added, mut files) = (discovery_errors.len(), 0, 0);
+    for result in results.iter().flat_map(|(r, _)| r) {
+        let Suppressed { loaded, edits } = match &result.outcome {
+            Ok(suppressed) => suppressed,
+            Err(e) => {
+                errors += 1;
+                writeln!(err, "error: {e}")?;
+                continue;
+            }
+        };
+        let source = &loaded.source;
+        let text = crate::fix::apply_edits(source.text(), edits)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", result.input.display))?;
+        let raw = source.encode(&text);
+        let written = match &result.input.source {
+            InputSource::Stdin => out
+                .write_all(&raw)
+                .map_err(|e| InputError::new(&result.input.display, describe_io(&e))),
+            InputSource::File(_) if edits.is_empty() => Ok(()),
+            InputSource::File(path) => write::write_atomic_expecting(
+                &RealFs,
+                path,
+                &|sink| sink(&raw),
+                &|sink| source.feed_raw(sink),
+                WriteOptions {
+                    backup: Backup::None,
+                },
+            )
+            .map_err(InputError::from),
+        };
+        match written {
+            Ok(()) if !edits.is_empty() => {
+                added += edits.len();
+                files += 1;
+            }
+            Ok(()) => {}
+            Err(e) => {
+                errors += 1;
+                writeln!(err, "error: {e}")?;
+            }
+        }
+    }
+    if !common.quiet {
+        let directives = if added == 1 {
+            "directive"
+        } else {
+            "directives"
+        };
+        let in_files = if files == 1 { "file" } else { "files" };
+        writeln!(
+            err,
+            "Added {added} suppression {directives} in {files} {in_files}."
+        )?;
+    }
+    out.flush()?;
+    release_at_exit(results);
+    Ok(status(errors > 0, false, common.exit_zero))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_follows_the_no_color_and_clicolor_conventions() {
+        let wanted = |terminal: bool, vars: &[(&str, &str)]| {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            color_wanted(ColorChoice::Auto, terminal, &|name| {
+                vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.into())
+            })
+        };
+        let xterm = ("TERM", "xterm-256color");
+        assert!(wanted(true, &[xterm]));
+        assert!(!wanted(false, &[xterm]));
+        // NO_COLOR counts only when it is not empty (no-color.org).
+        assert!(!wanted(true, &[xterm, ("NO_COLOR", "1")]));
+        assert!(wanted(true, &[xterm, ("NO_COLOR", "")]));
+        // A dumb terminal gets no colour.
+        assert!(!wanted(true, &[("TERM", "dumb")]));
+        // CLICOLOR_FORCE colours even a pipe, unless NO_COLOR says otherwise.
+        assert!(wanted(false, &[("CLICOLOR_FORCE", "1")]));
+        assert!(!wanted(
+            false,
+            &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
+        ));
+        assert!(!wanted(true, &[xterm, ("CLICOLOR", "0")]));
+        // --color always / never decide alone.
+        assert!(color_wanted(ColorChoice::Always, false, &|_| None));
+        assert!(!color_wanted(ColorChoice::Never, true, &|_| Some(
+            "x".into()
+        )));
+    }
 }

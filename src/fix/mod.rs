@@ -7,6 +7,7 @@
 mod apply;
 pub mod changes;
 pub mod invariants;
+pub mod suppress;
 
 pub use apply::{EditConflict, apply_edits, apply_edits_in_place, undo_edits};
 

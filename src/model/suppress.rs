@@ -70,6 +70,7 @@ fn parse_directive(line: &[u8], offset: usize) -> Option<Parsed> {
     } else {
         return None;
     };
+    let keyword_end = i;
     let mut codes = Vec::new();
     loop {
         while line
@@ -94,9 +95,13 @@ fn parse_directive(line: &[u8], offset: usize) -> Option<Parsed> {
         let code = String::from_utf8_lossy(&line[start..i]).to_ascii_uppercase();
         codes.push((code, TextRange::new(offset + start, offset + i)));
     }
-    let first = codes.first()?.1;
-    let last = codes.last()?.1;
-    Some((file_wide, codes, TextRange::new(first.start, last.end)))
+    // A directive that names no code is kept (it is reported: it suppresses nothing); its
+    // list is the directive's own words then.
+    let list = match (codes.first(), codes.last()) {
+        (Some(first), Some(last)) => TextRange::new(first.1.start, last.1.end),
+        _ => TextRange::new(offset + at, offset + keyword_end),
+    };
+    Some((file_wide, codes, list))
 }
 
 /// Every directive of a parsed file.
@@ -250,7 +255,10 @@ mod tests {
         let (file_wide, codes, _) = parse_directive(b"svcscrub: ignore-file SVC0", 0).unwrap();
         assert!(file_wide);
         assert_eq!(codes[0].0, "SVC0");
-        assert!(parse_directive(b"svcscrub: ignore", 0).is_none());
+        // No code: still a directive (reported as suppressing nothing), its words the list.
+        let (_, codes, list) = parse_directive(b"; svcscrub: ignore this", 0).unwrap();
+        assert!(codes.is_empty());
+        assert_eq!(list, TextRange::new(2, 18));
         assert!(parse_directive(b"svcscrub: check SVC001", 0).is_none());
         assert!(parse_directive(b"nothing here", 0).is_none());
     }

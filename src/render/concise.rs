@@ -20,35 +20,48 @@ pub fn is_fixable(diagnostic: &Diagnostic, unsafe_fixes: bool) -> bool {
 }
 
 /// Writes one line per diagnostic of one file, in order of position. Builds the file's line
-/// index once.
+/// index once. With `color`, the path is bold, the code red (error) or yellow (warning) and
+/// the `[*]` cyan, as ruff colours its concise output.
 pub fn render(
     out: &mut dyn Write,
     source: &SourceFile,
     diagnostics: &[Diagnostic],
     unsafe_fixes: bool,
+    color: bool,
 ) -> io::Result<()> {
     if diagnostics.is_empty() {
         return Ok(());
     }
+    let paint = |style: &str, text: &str| {
+        if color {
+            format!("\x1b[{style}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    };
     let index = source.line_index();
     let text = source.text();
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| (d.range.start, d.range.end, d.code));
+    let path = paint("1", &source.path);
     let mut buf = String::new();
     for diagnostic in sorted {
         let at = match source.row_of(diagnostic.range) {
             Some(row) => row.to_string(),
             None => index.line_col(text, diagnostic.range.start).to_string(),
         };
+        let code_style = match diagnostic.severity {
+            crate::diagnostic::Severity::Error => "1;31",
+            crate::diagnostic::Severity::Warning => "1;33",
+        };
         buf.push_str(&format!(
-            "{}:{}: {} {}",
-            source.path,
-            at,
-            diagnostic.code,
+            "{path}:{at}: {} {}",
+            paint(code_style, diagnostic.code),
             one_line(&diagnostic.message)
         ));
         if is_fixable(diagnostic, unsafe_fixes) {
-            buf.push_str(" [*]");
+            buf.push(' ');
+            buf.push_str(&paint("36", "[*]"));
         }
         buf.push('\n');
     }

@@ -14,8 +14,8 @@ pub const INFO: RuleInfo = RuleInfo {
     doc: r#"## What it finds
 A suppression directive — an `item: Remark` with `Text=svcscrub: ignore CODES` in a script, or a
 `; svcscrub: ignore CODES` comment in a `.reg` file (and their `ignore-file` forms) — naming a
-code that suppressed no finding in its scope, or a code that names no rule. Codes of rules that
-are not selected are not reported.
+code that suppressed no finding in its scope, a code that names no rule, or no code at all
+(`svcscrub: ignore` followed by prose). Codes of rules that are not selected are not reported.
 
 ## Why it matters
 A stale directive hides nothing today but will silently hide a real finding tomorrow, after the
@@ -77,10 +77,7 @@ pub fn finding(directive: &Directive, unused: &[usize]) -> Finding {
             code: INFO.code,
             name: INFO.name,
             severity: INFO.severity,
-            message: format!(
-                "unused suppression: {} suppressed nothing here",
-                names.join(", ")
-            ),
+            message: message(directive, &names),
             range,
             service: None,
             registry_key: String::new(),
@@ -93,4 +90,31 @@ pub fn finding(directive: &Directive, unused: &[usize]) -> Finding {
             changes: vec![Change::Replace(edit)],
         }),
     }
+}
+
+/// What is wrong with the directive: it names no code, names codes of no rule, or its codes
+/// suppressed nothing.
+fn message(directive: &Directive, names: &[&str]) -> String {
+    if directive.codes.is_empty() {
+        return "suppression names no rule code (expected e.g. `svcscrub: ignore SVC010`); it suppresses nothing".to_string();
+    }
+    let unknown: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| {
+            !super::RULES.iter().any(|rule| {
+                rule.code.len() >= name.len() && rule.code[..name.len()].eq_ignore_ascii_case(name)
+            })
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return format!(
+            "unknown rule code in suppression: {} names no rule; it suppresses nothing",
+            unknown.join(", ")
+        );
+    }
+    format!(
+        "unused suppression: {} suppressed nothing here",
+        names.join(", ")
+    )
 }
