@@ -29,6 +29,16 @@ fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Human-facing paths in the platform's form (`\` on Windows) compared as `/`-separated (only
+/// for text holding no registry key).
+fn slash(text: &str) -> String {
+    if cfg!(windows) {
+        text.replace('\\', "/")
+    } else {
+        text.to_string()
+    }
+}
+
 fn write(path: &Path, bytes: &[u8]) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).unwrap();
@@ -113,12 +123,7 @@ fn positions(format: &str, report: &str) -> Vec<(String, usize, usize, String)> 
                     let mut parts = at.rsplitn(3, ':');
                     let column = number(parts.next().unwrap());
                     let line = number(parts.next().unwrap());
-                    out.push((
-                        parts.next().unwrap().to_string(),
-                        line,
-                        column,
-                        code.clone(),
-                    ));
+                    out.push((slash(parts.next().unwrap()), line, column, code.clone()));
                 }
             }
         }
@@ -129,7 +134,7 @@ fn positions(format: &str, report: &str) -> Vec<(String, usize, usize, String)> 
                 let column = number(parts.next().unwrap());
                 let line = number(parts.next().unwrap());
                 let code = rest.split(' ').next().unwrap().to_string();
-                out.push((parts.next().unwrap().to_string(), line, column, code));
+                out.push((slash(parts.next().unwrap()), line, column, code));
             }
         }
         "json" => {
@@ -317,7 +322,7 @@ fn reported_paths(cwd: &Path, args: &[&str]) -> Vec<String> {
     let mut paths: Vec<String> = stdout
         .lines()
         .filter(|l| l.contains(": SVC"))
-        .map(|l| l.split(':').next().unwrap().to_string())
+        .map(|l| slash(l.split(':').next().unwrap()))
         .collect();
     paths.dedup();
     paths.sort();
@@ -638,6 +643,7 @@ fn statistics_count_findings_per_rule() {
 fn show_fixes_lists_what_was_fixed_per_file() {
     let tmp = pkg();
     let (_, _, stderr) = run(tmp.path(), &["fix", "--show-fixes", "pkg"]);
+    let stderr = slash(&stderr);
     let listing = &stderr[stderr.find("Fixed 109 findings:").expect(&stderr)..];
     assert!(listing.contains("- pkg/capture.reg:\n"), "{listing}");
     assert!(
@@ -684,7 +690,7 @@ fn output_file_takes_the_report() {
     );
     assert!(stdout.starts_with("--- a/pkg/"), "{stdout}");
     assert!(!stderr.contains("SVC0"), "{stderr}");
-    let report = std::fs::read_to_string(tmp.path().join("report.txt")).unwrap();
+    let report = slash(&std::fs::read_to_string(tmp.path().join("report.txt")).unwrap());
     assert!(report.contains("pkg/setup.ipf:701:5: SVC030"), "{report}");
     assert!(
         report.ends_with("would remain (6 fixable with `--unsafe-fixes`).\n"),
@@ -700,11 +706,13 @@ fn show_files_and_show_settings() {
         b"ignore = [\"SVC0\"]\nper-file-ignores = { \"*.ipf\" = [\"SVC9\"] }\n",
     );
     let (code, stdout, _) = run(tmp.path(), &["check", "--show-files", "pkg"]);
+    let stdout = slash(&stdout);
     assert_eq!(
         (code, stdout.as_str()),
         (0, "pkg/capture.reg\npkg/setup.ipf\n")
     );
     let (code, stdout, _) = run(tmp.path(), &["check", "--show-settings", "pkg/setup.ipf"]);
+    let stdout = slash(&stdout);
     assert_eq!(code, 0);
     assert!(
         stdout.starts_with("Settings for pkg/setup.ipf:\n"),
