@@ -71,7 +71,7 @@ fn a_database_finding_names_its_table_row_and_column() {
     let source = &loaded.source;
 
     let mut out = Vec::new();
-    concise::render(&mut out, source, &diagnostics, false).unwrap();
+    concise::render(&mut out, source, &diagnostics, false, false).unwrap();
     assert_eq!(
         String::from_utf8(out).unwrap(),
         format!(
