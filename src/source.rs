@@ -237,6 +237,10 @@ impl SourceFile {
             return sink(&self.bytes);
         }
         if let Some(db) = &self.database {
+            if self.text() == db.view.as_slice() {
+                // Unchanged: the bytes as read, without a copy.
+                return sink(&db.original);
+            }
             let written = database::encode(db, self.text())
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             return sink(&written);
