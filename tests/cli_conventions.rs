@@ -857,3 +857,23 @@ fn directives_without_a_code_or_with_an_unknown_one_are_reported() {
         "{stdout}"
     );
 }
+
+#[test]
+fn registry_takes_the_shared_output_file_and_show_files() {
+    let tmp = pkg();
+    let (code, stdout, stderr) = run(
+        tmp.path(),
+        &["registry", "--output-file", "state.reg", "pkg"],
+    );
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let export = std::fs::read_to_string(tmp.path().join("state.reg")).unwrap();
+    assert!(
+        export.starts_with("Windows Registry Editor Version 5.00\n"),
+        "{export}"
+    );
+    let (code, stdout, _) = run(tmp.path(), &["registry", "--show-files", "pkg"]);
+    assert_eq!(
+        (code, slash(&stdout).as_str()),
+        (0, "pkg/capture.reg\npkg/setup.ipf\n")
+    );
+}

@@ -1417,6 +1417,9 @@ fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
     };
     let root = project_root(common);
     let (pool, planned) = plan_on_pool(common, args.unsafe_fixes, &root)?;
+    if let Some(status) = show(common, &planned)? {
+        return Ok(status);
+    }
     let Planned {
         packages,
         errors: discovery_errors,
@@ -1426,7 +1429,7 @@ fn registry(args: &RegistryArgs) -> anyhow::Result<Status> {
     let results = run_packages(&pool, &packages, true, |package| {
         registry_of_package(package, args.diff)
     });
-    let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, std::io::stdout().lock());
+    let mut out = report_writer(common.output_file.as_deref())?;
     let mut err = std::io::stderr().lock();
     print_errors(&mut err, &discovery_errors)?;
     print_warnings(
