@@ -62,14 +62,14 @@ impl ProjectRoot {
     /// outside the root is given absolute (`/srv/x.reg`, `C:/pkg/x.reg`).
     pub fn machine(&self, path: &str) -> String {
         let absolute = lexical_normal(&self.cwd.join(path));
-        if let Ok(inside) = absolute.strip_prefix(&self.dir) {
-            return slashed(inside);
+        if let Some(inside) = strip_dir(&absolute, &self.dir) {
+            return inside;
         }
-        // Named through a symbolic link, or (Windows) in another letter case or short name.
+        // Named through a symbolic link, or (Windows) by a short name.
         if let (Some(root), Ok(real)) = (&self.canonical, absolute.canonicalize())
-            && let Ok(inside) = real.strip_prefix(root)
+            && let Some(inside) = strip_dir(&real, root)
         {
-            return slashed(inside);
+            return inside;
         }
         slashed(&absolute)
     }
@@ -98,6 +98,42 @@ pub fn human(path: &str) -> String {
         out.push('.');
     }
     out
+}
+
+/// `path` below `dir`, `/`-separated, or `None` when it is not below it. On Windows, names
+/// compare as the file system compares them: ASCII case-insensitively, and a verbatim drive
+/// (`\\?\C:`) as the drive.
+fn strip_dir(path: &Path, dir: &Path) -> Option<String> {
+    let mut rest = path.components();
+    for want in dir.components() {
+        let got = rest.next()?;
+        if !same_component(got, want) {
+            return None;
+        }
+    }
+    Some(slashed(rest.as_path()))
+}
+
+fn same_component(a: Component<'_>, b: Component<'_>) -> bool {
+    if cfg!(windows) {
+        use std::path::Prefix;
+        let drive = |c: Component<'_>| match c {
+            Component::Prefix(p) => match p.kind() {
+                Prefix::Disk(d) | Prefix::VerbatimDisk(d) => Some(d.to_ascii_uppercase()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (drive(a), drive(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => a
+                .as_os_str()
+                .to_string_lossy()
+                .eq_ignore_ascii_case(&b.as_os_str().to_string_lossy()),
+        }
+    } else {
+        a == b
+    }
 }
 
 /// `path` without `.` segments and with each `..` taken back against the segment before it

@@ -19,9 +19,17 @@ fn output(format: &str, package: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+    // Human-facing paths (in messages) take the platform's form.
+    let text = common::with_slashes(&text, &format!("examples/{package}"));
     // SARIF records the checkout's absolute location; it differs between machines.
-    let root = common::manifest_dir().display().to_string();
-    text.replace(&format!("file://{root}/"), "file:///[checkout]/")
+    let root = common::manifest_dir().canonicalize().expect("the checkout");
+    let root = svcscrub::paths::slashed(&root);
+    let uri = if root.starts_with('/') {
+        format!("file://{root}/")
+    } else {
+        format!("file:///{root}/")
+    };
+    text.replace(&uri, "file:///[checkout]/")
 }
 
 macro_rules! formats {

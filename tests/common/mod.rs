@@ -49,15 +49,45 @@ pub fn files_under(dir: &Path, only_inputs: bool) -> Vec<PathBuf> {
     out
 }
 
-/// Loads `path`, naming it relative to the crate (stable snapshot text).
+/// Loads `path`, naming it relative to the crate, `/`-separated (stable snapshot text on
+/// every platform).
 pub fn load(path: &Path) -> Result<Loaded, svcscrub::error::InputError> {
     let raw = std::fs::read(path).expect("test file is readable");
-    let name = path
-        .strip_prefix(manifest_dir())
-        .unwrap_or(path)
-        .display()
-        .to_string();
-    pipeline::load(&name, raw)
+    let relative = path.strip_prefix(manifest_dir()).unwrap_or(path);
+    let name: Vec<String> = relative
+        .iter()
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect();
+    pipeline::load(&name.join("/"), raw)
+}
+
+/// A `/`-separated relative path in the platform's form, as human-facing output shows it
+/// (`pkg\\setup.wse` on Windows).
+pub fn native(path: &str) -> String {
+    if cfg!(windows) {
+        path.replace('/', "\\")
+    } else {
+        path.to_string()
+    }
+}
+
+/// `text` with the platform's form of every file path under `dir` (relative to the crate,
+/// `/`-separated) written `/`-separated again: human-facing output compared with
+/// expectations written once for every platform.
+pub fn with_slashes(text: &str, dir: &str) -> String {
+    let mut text = text.to_string();
+    if cfg!(windows) {
+        for file in files_under(&manifest_dir().join(dir), false) {
+            let relative = file.strip_prefix(manifest_dir()).unwrap_or(&file);
+            let parts: Vec<String> = relative
+                .iter()
+                .map(|part| part.to_string_lossy().into_owned())
+                .collect();
+            let slashed = parts.join("/");
+            text = text.replace(&native(&slashed), &slashed);
+        }
+    }
+    text
 }
 
 pub fn options(unsafe_fixes: bool) -> Options<'static> {
