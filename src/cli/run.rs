@@ -13,6 +13,7 @@ use super::args::{
 };
 use super::includes::{self, Root};
 use super::inputs::{self, Input, InputSource, Selection, describe_io, discover};
+use super::terminal::{self, Stream};
 use super::{Status, catalog};
 use crate::detect::is_input_name;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -182,8 +183,15 @@ impl FileReport {
 /// findings) costs a few hundred `write` calls, and nothing is flushed per finding.
 const OUTPUT_BUFFER: usize = 256 * 1024;
 
-fn use_color(choice: ColorChoice, stream_is_terminal: bool) -> bool {
-    color_wanted(choice, stream_is_terminal, &|name| std::env::var_os(name))
+/// Whether a report on `stream` is coloured ([`color_wanted`]); on a Windows console, only
+/// when it shows ANSI colour (see [`terminal`]), except with `--color always`.
+fn use_color(choice: ColorChoice, stream: Stream) -> bool {
+    let is_terminal = match stream {
+        Stream::Stdout => std::io::stdout().is_terminal(),
+        Stream::Stderr => std::io::stderr().is_terminal(),
+    };
+    color_wanted(choice, is_terminal, &|name| std::env::var_os(name))
+        && (!is_terminal || terminal::ansi_colors(stream) || choice == ColorChoice::Always)
 }
 
 /// Whether to colour a stream, with `--color auto` deciding as anstream does
@@ -755,8 +763,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<Status> {
     } = planned;
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = pool?;
-    let stdout = std::io::stdout();
-    let color = common.output_file.is_none() && use_color(common.color, stdout.is_terminal());
+    let color = common.output_file.is_none() && use_color(common.color, Stream::Stdout);
     let report = FileReport {
         // With `--statistics` the findings are counted at the end, not written per file.
         format: if args.statistics {
@@ -1150,8 +1157,8 @@ fn fix(args: &FixArgs) -> anyhow::Result<Status> {
     let unsafe_fixes = packages.iter().any(|p| p.settings.unsafe_fixes);
     let pool = pool?;
     let stdout = std::io::stdout();
-    let stdout_color = use_color(common.color, stdout.is_terminal());
-    let stderr_color = use_color(common.color, std::io::stderr().is_terminal());
+    let stdout_color = use_color(common.color, Stream::Stdout);
+    let stderr_color = use_color(common.color, Stream::Stderr);
     let machine = matches!(
         common.format,
         OutputFormat::Json | OutputFormat::Sarif | OutputFormat::Github
