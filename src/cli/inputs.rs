@@ -380,6 +380,11 @@ fn shown(path: &Path) -> String {
 /// A short, lower-case description of an I/O error, without the OS error number.
 pub fn describe_io(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
+    // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION: another program holds the file open.
+    if cfg!(windows) && matches!(e.raw_os_error(), Some(32 | 33)) {
+        return "is open in another program that does not share it (a sharing violation); not read"
+            .into();
+    }
     match e.kind() {
         NotFound => "no such file or directory".into(),
         PermissionDenied => "permission denied".into(),

@@ -139,9 +139,10 @@ pub trait Fs {
         })
     }
 
-    /// Atomically replaces `to` with `from`.
+    /// Atomically replaces `to` with `from` (on Windows, an existing `to` through
+    /// `ReplaceFileW`, which keeps its attributes and security descriptor).
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        fs::rename(from, to)
+        sys::replace(from, to, &spare_name(to))
     }
 }
 
@@ -180,6 +181,9 @@ pub enum WriteErrorKind {
     OpenedDuringReplace { restored: bool },
     /// Another program has the file open for writing: what it writes could be lost.
     OpenForWriting,
+    /// Another program has the file open in a way that excludes reading or replacing it (on
+    /// Windows, a sharing violation: an editor that holds the script open, say).
+    InUse,
     /// The file is read-only for the user.
     ReadOnly,
     /// The path is a symbolic link (it would be replaced by a regular file).
@@ -234,6 +238,9 @@ impl WriteError {
             }
             WriteErrorKind::OpenForWriting => {
                 "is open for writing in another program; not written".into()
+            }
+            WriteErrorKind::InUse => {
+                "is open in another program that does not share it (a sharing violation); close it there and run again; original left unchanged".into()
             }
             WriteErrorKind::ReadOnly => "is read-only; not written".into(),
             WriteErrorKind::SymbolicLink => "is a symbolic link; not written".into(),
@@ -459,7 +466,9 @@ pub fn write_atomic_expecting(
     remove_leftovers_once(dir);
 
     // 2. Hold the original and check what it holds.
-    let file = fs.open(path).map_err(|e| io_error(Step::Read, e))?;
+    let file = fs
+        .open(path)
+        .map_err(|e| in_use_or(path, e, |e| io_error(Step::Read, e)))?;
     let held = sys::Held::new(file).map_err(|e| match e.kind() {
         io::ErrorKind::WouldBlock => error(WriteErrorKind::OpenForWriting),
         _ => io_error(Step::Read, e),
@@ -502,8 +511,14 @@ pub fn write_atomic_expecting(
         None => None,
     };
     // A second name for the original while it is replaced, so it can be put back (not on a
-    // file system without hard links).
-    let kept = keep_link(fs, path);
+    // file system without hard links). Not on Windows: no writer can open the file while it is
+    // held, and a program that holds it open without sharing deletion would keep the second
+    // name from being removed.
+    let kept = if cfg!(unix) {
+        keep_link(fs, path)
+    } else {
+        None
+    };
 
     // 4. Check again, immediately before the rename.
     let unchanged = !held.writer_seen()
@@ -537,7 +552,7 @@ pub fn write_atomic_expecting(
             let _ = fs::remove_file(&placed);
             pending_files().forget(&placed);
         }
-        return Err(io_error(Step::Rename, e));
+        return Err(in_use_or(path, e, |e| io_error(Step::Rename, e)));
     }
     // The temporary name no longer exists; nothing is left to clean up.
     fixed.keep();
@@ -559,6 +574,30 @@ pub fn write_atomic_expecting(
     drop(held);
     sys::sync_dir(dir);
     Ok(())
+}
+
+/// A sharing violation as [`WriteErrorKind::InUse`], any other error as `otherwise` says.
+fn in_use_or(
+    path: &Path,
+    error: io::Error,
+    otherwise: impl FnOnce(io::Error) -> WriteError,
+) -> WriteError {
+    if sys::is_sharing_violation(&error) {
+        WriteError::new(path, WriteErrorKind::InUse)
+    } else {
+        otherwise(error)
+    }
+}
+
+/// A free name beside `path` for the original while `ReplaceFileW` replaces it. Not a
+/// temporary file's name: a run that dies in the middle leaves the original there, and no
+/// later run removes it.
+fn spare_name(path: &Path) -> PathBuf {
+    temp_dir(path).join(format!(
+        "{}{}{SPARE_SUFFIX}",
+        temp_prefix(),
+        random_suffix()
+    ))
 }
 
 /// [`Fs::check_writable`] as a write error.
@@ -765,7 +804,7 @@ pub fn write_new_pieces(fs: &dyn Fs, path: &Path, bytes: &Pieces<'_>) -> Result<
         let _pending = pending_files();
         fs.rename(&temp, path)
     };
-    renamed.map_err(|e| io_error(Step::Rename, e, meta.is_some()))?;
+    renamed.map_err(|e| in_use_or(path, e, |e| io_error(Step::Rename, e, meta.is_some())))?;
     temp.keep();
     sys::sync_dir(dir);
     Ok(())
@@ -824,6 +863,8 @@ fn prepare(
 const TEMP_PREFIX: &str = ".svcscrub-";
 const TEMP_SUFFIX: &str = ".tmp";
 const TEMP_RANDOM: usize = 6;
+/// The suffix of [`spare_name`]s.
+const SPARE_SUFFIX: &str = ".replaced";
 
 fn temp_prefix() -> String {
     format!("{TEMP_PREFIX}{}-", std::process::id())
@@ -979,9 +1020,13 @@ mod tests {
                 existed: true,
             },
         );
+        // The path in the platform's form (`pkg\\setup.ipf` on Windows).
         assert_eq!(
             e.to_string(),
-            "pkg/setup.ipf: cannot write: no space left on device; original left unchanged"
+            format!(
+                "pkg{}setup.ipf: cannot write: no space left on device; original left unchanged",
+                std::path::MAIN_SEPARATOR
+            )
         );
         let e = WriteError::new(
             Path::new("setup.ipf"),

@@ -20,6 +20,16 @@ pub fn open_for_reading(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// Never on Unix: no sharing modes there.
+pub fn is_sharing_violation(_error: &io::Error) -> bool {
+    false
+}
+
+/// Renames `from` over `to` (atomic on one file system); `spare` is for Windows.
+pub fn replace(from: &Path, to: &Path, _spare: &Path) -> io::Result<()> {
+    std::fs::rename(from, to)
+}
+
 /// Whether the user may write `path`, as the user: `faccessat(W_OK, AT_EACCESS)`, which
 /// applies the effective ids, the groups, ACLs and read-only mounts. For root that check
 /// always passes, so a file whose mode gives nobody write permission (`chmod a-w`, the
