@@ -740,7 +740,7 @@ fn per_file_ignores_skip_rules_in_matching_files() {
     let (_, stdout, _) = run(tmp.path(), &["check", "--format", "concise", "pkg"]);
     assert!(!stdout.contains("capture.reg"), "{stdout}");
     assert!(
-        stdout.contains("pkg/setup.ipf") && !stdout.contains("SVC010"),
+        slash(&stdout).contains("pkg/setup.ipf") && !stdout.contains("SVC010"),
         "{stdout}"
     );
     // Nor are their fixes applied.
