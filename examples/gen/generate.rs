@@ -188,7 +188,17 @@ fn service_state(out: &mut String, n: u64, rng: &mut Rng) {
 /// writes it (blank line before every key, hex data wrapped at 80 columns, final empty line):
 /// software keys, services with Parameters/Security/Enum subkeys, and `ControlSet001` copies.
 pub fn reg_export(target: usize, seed: u64) -> Vec<u8> {
-    let text = reg_text(target, seed);
+    utf16le_with_bom(&reg_text(target, seed))
+}
+
+/// A regedit 5 export like [`reg_export`] where every other key block is a service's (about
+/// 90% of the text is service state, nearly every line a finding).
+pub fn findings_reg_export(target: usize, seed: u64) -> Vec<u8> {
+    utf16le_with_bom(&reg_text_with(target, seed, 2))
+}
+
+/// `text` as UTF-16LE with a byte-order mark.
+pub fn utf16le_with_bom(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() * 2 + 2);
     out.extend_from_slice(&[0xFF, 0xFE]);
     for unit in text.encode_utf16() {
@@ -199,34 +209,24 @@ pub fn reg_export(target: usize, seed: u64) -> Vec<u8> {
 
 /// The text of [`reg_export`] (before UTF-16 encoding).
 pub fn reg_text(target: usize, seed: u64) -> String {
+    reg_text_with(target, seed, 50)
+}
+
+/// [`reg_text`] with a service in one key block out of `one_in` (on average) instead of 50.
+pub fn reg_text_with(target: usize, seed: u64, one_in: u64) -> String {
     let mut rng = Rng::new(seed);
     let mut out = String::with_capacity(target + 4096);
     out.push_str("Windows Registry Editor Version 5.00\r\n");
     let mut n = 0u64;
     while out.len() < target {
         n += 1;
-        if rng.below(50) == 0 {
+        if rng.below(one_in) == 0 {
             let set = if rng.below(2) == 0 {
                 "CurrentControlSet"
             } else {
                 "ControlSet001"
             };
-            let base = format!("HKEY_LOCAL_MACHINE\\SYSTEM\\{set}\\Services\\Svc{n}");
-            out.push_str(&format!("\r\n[{base}]\r\n\"Type\"=dword:00000010\r\n\"Start\"=dword:00000002\r\n\"ErrorControl\"=dword:00000001\r\n"));
-            out.push_str("\"ImagePath\"=");
-            out.push_str(&wrap_hex(
-                "\"ImagePath\"=hex(2):",
-                &utf16_hex(&format!("%SystemRoot%\\System32\\svc{n}.exe")),
-            ));
-            out.push_str(&format!("\"DisplayName\"=\"Generated service {n}\"\r\n"));
-            out.push_str(&format!(
-                "\r\n[{base}\\Parameters]\r\n\"Level\"=dword:0000000{}\r\n",
-                rng.below(9)
-            ));
-            out.push_str(&format!("\r\n[{base}\\Security]\r\n\"Security\"="));
-            let sd: Vec<u8> = (0..120).map(|i| (i * 7 + n as usize) as u8).collect();
-            out.push_str(&wrap_hex("\"Security\"=hex:", &sd));
-            out.push_str(&format!("\r\n[{base}\\Enum]\r\n\"0\"=\"Root\\\\LEGACY_SVC{n}\\\\0000\"\r\n\"Count\"=dword:00000001\r\n\"NextInstance\"=dword:00000001\r\n"));
+            reg_service(&mut out, set, n, &mut rng);
         } else {
             let (a, b) = (word(&mut rng), word(&mut rng));
             out.push_str(&format!(
@@ -244,6 +244,100 @@ pub fn reg_text(target: usize, seed: u64) -> String {
     }
     out.push_str("\r\n");
     out
+}
+
+/// The key blocks regedit exports for service `Svc{n}` under `SYSTEM\\<set>`: the service key
+/// with its usual values, its Parameters, Security and Enum subkeys.
+fn reg_service(out: &mut String, set: &str, n: u64, rng: &mut Rng) {
+    let base = format!("HKEY_LOCAL_MACHINE\\SYSTEM\\{set}\\Services\\Svc{n}");
+    out.push_str(&format!("\r\n[{base}]\r\n\"Type\"=dword:00000010\r\n\"Start\"=dword:00000002\r\n\"ErrorControl\"=dword:00000001\r\n"));
+    out.push_str("\"ImagePath\"=");
+    out.push_str(&wrap_hex(
+        "\"ImagePath\"=hex(2):",
+        &utf16_hex(&format!("%SystemRoot%\\System32\\svc{n}.exe")),
+    ));
+    out.push_str(&format!("\"DisplayName\"=\"Generated service {n}\"\r\n"));
+    out.push_str(&format!(
+        "\r\n[{base}\\Parameters]\r\n\"Level\"=dword:0000000{}\r\n",
+        rng.below(9)
+    ));
+    out.push_str(&format!("\r\n[{base}\\Security]\r\n\"Security\"="));
+    let sd: Vec<u8> = (0..120).map(|i| (i * 7 + n as usize) as u8).collect();
+    out.push_str(&wrap_hex("\"Security\"=hex:", &sd));
+    out.push_str(&format!("\r\n[{base}\\Enum]\r\n\"0\"=\"Root\\\\LEGACY_SVC{n}\\\\0000\"\r\n\"Count\"=dword:00000001\r\n\"NextInstance\"=dword:00000001\r\n"));
+}
+
+/// A Create-Service-dense package of about `target` bytes in all: a script (about a third of
+/// the bytes) whose every item is a `Create Service` with the writes a repackager captured for
+/// it, and a regedit 5 export (UTF-16LE) of those services' keys, so the rules check every
+/// write of the export against the script's services. Returns (script, export).
+pub fn service_package(target: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+    let script = script_with(target / 3, seed, 100);
+    let mut rng = Rng::new(seed.wrapping_add(1));
+    let mut text = String::with_capacity(target / 3 + 4096);
+    text.push_str("Windows Registry Editor Version 5.00\r\n");
+    // The script's services are `Svc<n>`.
+    let numbers: Vec<u64> = script
+        .split(|&b| b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"  Service Name=Svc"))
+        .filter_map(|n| std::str::from_utf8(n.trim_ascii_end()).ok()?.parse().ok())
+        .collect();
+    for &n in numbers.iter().cycle() {
+        if text.len() >= target / 3 {
+            break;
+        }
+        reg_service(&mut text, "CurrentControlSet", n, &mut rng);
+    }
+    text.push_str("\r\n");
+    (script, utf16le_with_bom(&text))
+}
+
+/// A script of about `target` bytes made of real scripts' items repeated: the header of the
+/// first (its `Document Type` line and `item: Global`), then the top-level items after the
+/// Global item of every script in `sources`, in order, again and again. Every item kind and
+/// every Create Service of the sources comes back thousands of times, with the same names.
+/// `None` if a source has no Global item.
+pub fn repeated_items(target: usize, sources: &[Vec<u8>]) -> Option<Vec<u8>> {
+    let (first, _) = sources.first().map(|s| split_header(s))??;
+    let mut bodies = Vec::new();
+    for source in sources {
+        let (_, body) = split_header(source)?;
+        let mut body = body.to_vec();
+        if !body.is_empty() && !body.ends_with(b"\n") {
+            body.extend_from_slice(b"\r\n");
+        }
+        bodies.push(body);
+    }
+    let mut out = Vec::with_capacity(target + 65536);
+    out.extend_from_slice(first);
+    if bodies.iter().all(|b| b.is_empty()) {
+        return Some(out);
+    }
+    while out.len() < target {
+        for body in &bodies {
+            out.extend_from_slice(body);
+        }
+    }
+    Some(out)
+}
+
+/// A script's header (up to the end of its `item: Global`) and the rest.
+fn split_header(script: &[u8]) -> Option<(&[u8], &[u8])> {
+    let global = find(script, b"item: Global")?;
+    let mut at = global;
+    loop {
+        let eol = at + script[at..].iter().position(|&b| b == b'\n')? + 1;
+        let next = &script[eol..];
+        if next.starts_with(b"end\r\n") || next.starts_with(b"end\n") {
+            let end = eol + next.iter().position(|&b| b == b'\n')? + 1;
+            return Some(script.split_at(end));
+        }
+        at = eol;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn utf16_hex(s: &str) -> Vec<u8> {

@@ -5,9 +5,15 @@
 //! cargo run --release --example gen -- findings 30 /tmp/many.ipf   # ~30 MB, 40% service state: ~106 000 findings
 //! cargo run --release --example gen -- reg 100 /tmp/big.reg        # ~100 MB regedit 5 export (UTF-16LE, 50 MB of text)
 //! cargo run --release --example gen -- packages 2000 /tmp/pkgs     # 2000 package directories (setup.ipf + capture.reg)
+//! cargo run --release --example gen -- findings-reg 100 /tmp/f.reg # ~100 MB export, half its key blocks services'
+//! cargo run --release --example gen -- services 60 /tmp/svc        # package: Create Service script + export of the services
+//! cargo run --release --example gen -- items 100 /tmp/i.ipf examples/norton-antivirus/setup.ipf
+//!                                                                   # a real script's items repeated
 //! ```
-//! Sizes are in MB (10^6 bytes) of the written file. An optional fourth argument sets the seed
-//! (default 1); the output is the same for the same arguments.
+//! Sizes are in MB (10^6 bytes) of the written file (of both files for `services`). An
+//! optional fourth argument sets the seed (default 1); the output is the same for the same
+//! arguments. `items` takes the scripts whose items it repeats instead (read when it runs:
+//! scripts from elsewhere are never copied into the project).
 
 mod generate;
 
@@ -36,7 +42,9 @@ fn packages(dir: &Path, count: u64, seed: u64) -> std::io::Result<usize> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(kind), Some(size), Some(path)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("usage: gen script|findings|reg MEGABYTES PATH [SEED]");
+        eprintln!("usage: gen script|findings|reg|findings-reg MEGABYTES PATH [SEED]");
+        eprintln!("       gen services MEGABYTES DIR [SEED]");
+        eprintln!("       gen items MEGABYTES PATH SCRIPT...");
         eprintln!("       gen packages COUNT DIR [SEED]");
         return ExitCode::from(2);
     };
@@ -51,6 +59,47 @@ fn main() -> ExitCode {
         "findings" => generate::findings_script(target, seed),
         // The text is half the size of its UTF-16 encoding.
         "reg" => generate::reg_export(target / 2, seed),
+        "findings-reg" => generate::findings_reg_export(target / 2, seed),
+        "items" => {
+            let mut sources = Vec::new();
+            for source in &args[3..] {
+                match std::fs::read(source) {
+                    Ok(bytes) => sources.push(bytes),
+                    Err(e) => {
+                        eprintln!("error: {source}: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            match generate::repeated_items(target, &sources) {
+                Some(bytes) => bytes,
+                None => {
+                    eprintln!("error: name scripts with an `item: Global` to repeat the items of");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        "services" => {
+            let (script, export) = generate::service_package(target, seed);
+            let dir = Path::new(path);
+            let written = std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(dir.join("setup.ipf"), &script))
+                .and_then(|()| std::fs::write(dir.join("capture.reg"), &export));
+            return match written {
+                Ok(()) => {
+                    println!(
+                        "wrote {} + {} bytes under {path}",
+                        script.len(),
+                        export.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {path}: {e}");
+                    ExitCode::from(2)
+                }
+            };
+        }
         "packages" => {
             return match packages(Path::new(path), size as u64, seed) {
                 Ok(bytes) => {
@@ -67,7 +116,9 @@ fn main() -> ExitCode {
             };
         }
         other => {
-            eprintln!("error: unknown kind `{other}`; use script, findings, reg or packages");
+            eprintln!(
+                "error: unknown kind `{other}`; use script, findings, reg, findings-reg, services, items or packages"
+            );
             return ExitCode::from(2);
         }
     };
