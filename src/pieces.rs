@@ -1,4 +1,16 @@
-//! Joining the results of work done in pieces on the pool.
+//! Work done in pieces on the pool: how many pieces, and joining their results.
+
+/// Below this many bytes of text a file is parsed in one piece: smaller files gain less than
+/// handing work to the pool costs, and a package's files are checked in parallel anyway.
+pub(crate) const SPLIT_FROM: usize = 4 << 20;
+
+/// How many pieces to parse a text of `len` bytes in on the current pool: `None` for one (a
+/// small text, or a pool of one thread), else a few per thread, since equal lengths are not
+/// equal work and a thread that finishes early takes another.
+pub(crate) fn count_for(len: usize) -> Option<usize> {
+    let threads = rayon::current_num_threads().min(64);
+    (len >= SPLIT_FROM && threads >= 2).then_some(threads * 4)
+}
 
 /// The parts in order in one list: the first part's buffer grown once to the total and the
 /// others moved onto it, each freed as soon as it is. Growing piecemeal would copy and leave

@@ -64,18 +64,26 @@ impl Line<'_> {
     }
 }
 
-/// Walks physical lines; a line ends after `\r\n`, `\n` or a lone `\r`.
+/// Walks physical lines up to `limit` (a line start); a line ends after `\r\n`, `\n` or a
+/// lone `\r`.
 #[derive(Clone, Debug)]
 struct Cursor<'a> {
     text: &'a [u8],
     pos: usize,
+    limit: usize,
 }
 
 impl<'a> Cursor<'a> {
+    /// Whether the cursor stands at the end of a piece of the text, not of the text: a value
+    /// that looks further would read on into the next piece.
+    fn at_piece_end(&self) -> bool {
+        self.pos >= self.limit && self.limit < self.text.len()
+    }
+
     fn next_line(&mut self) -> Option<Line<'a>> {
         let text = self.text;
         let start = self.pos;
-        let tail = text.get(start..).filter(|t| !t.is_empty())?;
+        let tail = text.get(start..self.limit).filter(|t| !t.is_empty())?;
         let (content_end, end) = match memchr::memchr2(b'\n', b'\r', tail) {
             Some(rel) => {
                 let at = start + rel;
@@ -85,7 +93,7 @@ impl<'a> Cursor<'a> {
                     (at, at + 1)
                 }
             }
-            None => (text.len(), text.len()),
+            None => (self.limit, self.limit),
         };
         self.pos = end;
         Some(Line {
@@ -404,11 +412,21 @@ fn find_closing_quote(bytes: &[u8]) -> Option<usize> {
 // ---------------------------------------------------------------------------------------------
 
 /// Builds the tree. Fails only without a header on the first line.
+///
+/// A large text is parsed in pieces on the current rayon pool: the pieces start at key lines
+/// in column 0, where the outer loop holds no state but whether the preamble is over (it is,
+/// after a key line), so their trees join into the tree of the whole. A piece whose last value
+/// would read on past its end (hex data continued with `\`, a string left open) cannot be
+/// judged alone: then the whole text is parsed in one piece.
 pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, SyntaxError> {
     if u32::try_from(text.len()).is_err() {
         return Err(too_large());
     }
-    let mut cursor = Cursor { text, pos: 0 };
+    let mut cursor = Cursor {
+        text,
+        pos: 0,
+        limit: text.len(),
+    };
     let Some(first) = cursor.next_line() else {
         return Err(SyntaxError::new(0, "empty file: expected a regedit header"));
     };
@@ -424,12 +442,52 @@ pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, S
         range: first.full(),
         name: TextRange::new(name_start, name_start + name.len()),
     };
+    let parsed = split_points(text, first.end).and_then(|points| parse_pieces(text, &points));
+    let Piece {
+        records,
+        mut blocks,
+        preamble_end,
+        ..
+    } = match parsed {
+        Some(piece) => piece,
+        None => body(text, first.end, text.len())?,
+    };
+    blocks.close(records.len(), text.len());
+    Ok(RegFile {
+        version,
+        header,
+        preamble_end: preamble_end.unwrap_or(records.len()),
+        records,
+        blocks,
+        len: text.len(),
+    })
+}
 
+/// The tree of the lines from `from` to `to` (line starts; `to` the end of the text or the
+/// start of a key line) and whether its last value would read on past `to`.
+struct Piece {
+    records: Records,
+    blocks: Blocks,
+    /// Where the first key line is, among the piece's records.
+    preamble_end: Option<usize>,
+    /// The last value looked past the piece's end (see [`Cursor::at_piece_end`]).
+    crossed: bool,
+}
+
+/// Parses the lines from `from` to `to`. Fails only for offsets that do not fit a `u32`.
+fn body(text: &[u8], from: usize, to: usize) -> Result<Piece, SyntaxError> {
+    let mut cursor = Cursor {
+        text,
+        pos: from,
+        limit: to,
+    };
     // Capacities from the text's size: a regedit export averages 45-50 bytes per record and
     // four records per block; pages reserved beyond the real count are never touched.
-    let mut records = Records::with_capacity(text.len() / 32 + 8);
-    let mut blocks = Blocks::with_capacity(text.len() / 128 + 8);
+    let len = to - from;
+    let mut records = Records::with_capacity(len / 32 + 8);
+    let mut blocks = Blocks::with_capacity(len / 128 + 8);
     let mut preamble_end = None;
+    let mut crossed = false;
 
     while let Some(line) = cursor.next_line() {
         let lead = blank_len(line.bytes);
@@ -452,7 +510,7 @@ pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, S
             },
             Some(b'@' | b'"') => match value_line(&line) {
                 Some((name, data)) => {
-                    let (data, end) = finish_value(&mut cursor, &line, data);
+                    let (data, end) = finish_value(&mut cursor, &line, data, &mut crossed);
                     records.push(
                         Record {
                             range: TextRange::new(line.content.start, end),
@@ -476,16 +534,68 @@ pub(super) fn parse_file(text: &[u8], _version: RegVersion) -> Result<RegFile, S
             head,
         );
     }
-    blocks.close(records.len(), text.len());
-
-    Ok(RegFile {
-        version,
-        header,
-        preamble_end: preamble_end.unwrap_or(records.len()),
+    Ok(Piece {
         records,
         blocks,
-        len: text.len(),
+        preamble_end,
+        crossed,
     })
+}
+
+/// Where to cut a large text for the current pool's threads: starts of key lines in column 0
+/// near equal shares of the text, `body` (after the header) first and the text's end last.
+/// `None` when one piece is all there is.
+fn split_points(text: &[u8], body: usize) -> Option<Vec<usize>> {
+    let pieces = crate::pieces::count_for(text.len())?;
+    let finder = memchr::memmem::Finder::new(b"\n[");
+    let mut points = vec![body];
+    for k in 1..pieces {
+        let mut at = (text.len() / pieces * k).max(*points.last()?);
+        // A line `[` that is not a key line (`[ name]`) would leave the preamble open.
+        while let Some(found) = finder.find(&text[at..]) {
+            let start = at + found + 1;
+            let mut line = Cursor {
+                text,
+                pos: start,
+                limit: text.len(),
+            };
+            if line.next_line().is_some_and(|l| key_line(l.bytes).is_ok()) {
+                if start > *points.last()? {
+                    points.push(start);
+                }
+                break;
+            }
+            at = start;
+        }
+    }
+    points.push(text.len());
+    (points.len() > 2).then_some(points)
+}
+
+/// Parses the pieces between consecutive `points` in parallel and joins them; `None` when a
+/// piece's last value reads on past its end (the caller then parses in one piece).
+fn parse_pieces(text: &[u8], points: &[usize]) -> Option<Piece> {
+    use rayon::prelude::*;
+    let pieces: Vec<Piece> = points
+        .par_windows(2)
+        .map(|w| body(text, w[0], w[1]).ok().filter(|p| !p.crossed))
+        .collect::<Option<_>>()?;
+    let mut pieces = pieces.into_iter();
+    let mut whole = pieces.next()?;
+    // Every later piece starts with a key line: the preamble ends in the first at the latest.
+    whole.preamble_end.get_or_insert(whole.records.len());
+    let mut records_before = whole.records.len();
+    let mut records = Vec::new();
+    let mut blocks = Vec::new();
+    for piece in pieces {
+        let count = piece.records.len();
+        blocks.push((piece.blocks, records_before));
+        records.push(piece.records);
+        records_before += count;
+    }
+    whole.blocks.append(blocks);
+    whole.records.append(records);
+    Some(whole)
 }
 
 /// The error for a text whose offsets do not fit the tree's `u32`s.
@@ -519,11 +629,20 @@ fn key_from_parts(line: &Line<'_>, parts: &KeyParts<'_>) -> KeyLine {
 
 /// Completes a value's data across physical lines when needed; returns the data and the end
 /// offset of the record (after the terminator of its last line).
-fn finish_value(cursor: &mut Cursor<'_>, line: &Line<'_>, data: LineData) -> (ValueData, usize) {
+///
+/// `crossed` is set when the value looked for a further line at the end of a piece of the
+/// text (see [`Cursor::at_piece_end`]): parsed whole, the text could give it another end.
+fn finish_value(
+    cursor: &mut Cursor<'_>,
+    line: &Line<'_>,
+    data: LineData,
+    crossed: &mut bool,
+) -> (ValueData, usize) {
     match data {
         LineData::Done(data) => (data, line.end),
         LineData::OpenString { start } => {
             let mut look = cursor.clone();
+            let mut closed = false;
             while let Some(next) = look.next_line() {
                 let Some(close) = find_closing_quote(next.bytes) else {
                     continue;
@@ -533,8 +652,10 @@ fn finish_value(cursor: &mut Cursor<'_>, line: &Line<'_>, data: LineData) -> (Va
                     let range = TextRange::new(start, next.content.start + close);
                     return (ValueData::MultiLineString { range }, next.end);
                 }
+                closed = true;
                 break;
             }
+            *crossed |= !closed && look.at_piece_end();
             let range = TextRange::new(start, line.content.end);
             (ValueData::Invalid { range }, line.end)
         }
@@ -548,6 +669,7 @@ fn finish_value(cursor: &mut Cursor<'_>, line: &Line<'_>, data: LineData) -> (Va
             let mut last_data_end = line.end;
             loop {
                 let Some(next) = cursor.next_line() else {
+                    *crossed |= cursor.at_piece_end();
                     // End of file inside a continuation: regedit keeps the value. Skipped
                     // blank/comment lines after the last data go back to the outer loop.
                     cursor.pos = last_data_end;
@@ -619,6 +741,114 @@ mod tests {
         assert_eq!(hex_bytes(b"00\\").end, HexEnd::Bad);
         assert_eq!(hex_bytes(b"00,,01").end, HexEnd::Bad);
         assert_eq!(hex_bytes(b"zz").end, HexEnd::Bad);
+    }
+
+    /// The tree of `text` parsed sequentially, without the header: (records, blocks with the
+    /// end closed, preamble end).
+    fn whole(text: &[u8]) -> (Records, Blocks, usize) {
+        let header = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let mut piece = body(text, header, text.len()).unwrap();
+        assert!(!piece.crossed);
+        piece.blocks.close(piece.records.len(), text.len());
+        let preamble = piece.preamble_end.unwrap_or(piece.records.len());
+        (piece.records, piece.blocks, preamble)
+    }
+
+    const BLOCKS: &[&str] = &[
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\A]\r\n@=\"x\"\r\n\"n\"=dword:00000001\r\n\r\n",
+        "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\S]\r\n\"Security\"=hex:01,02,\\\r\n  03,04\r\n; note\r\n\r\n",
+        "[-HKEY_LOCAL_MACHINE\\SOFTWARE\\Gone]\r\n\r\n",
+        "[HKEY_CURRENT_USER\\M]\r\n\"multi\"=\"line one\r\nline two\"\r\njunk here\r\n\"d\"=-\r\n",
+        "[ not a key]\r\n\"v\"=\"kept with the block before\"\r\n",
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\B]\n\"crlf\"=hex(2):41,00,\\\n\n  00,00\n",
+    ];
+
+    #[test]
+    fn pieces_cut_at_key_lines_join_into_the_tree_of_the_whole() {
+        let mut text = String::from("Windows Registry Editor Version 5.00\r\n; preamble\r\n\r\n");
+        for i in 0..40 {
+            text.push_str(BLOCKS[i % BLOCKS.len()]);
+        }
+        let text = text.as_bytes();
+        let expected = whole(text);
+        let header = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+        // Every line start that `split_points` may choose: key lines in column 0.
+        let starts: Vec<usize> = (header..text.len())
+            .filter(|&i| text[i] == b'[' && text[i - 1] == b'\n')
+            .filter(|&i| {
+                let end = i + text[i..]
+                    .iter()
+                    .position(|&b| b == b'\r' || b == b'\n')
+                    .unwrap();
+                key_line(&text[i..end]).is_ok()
+            })
+            .collect();
+        assert!(starts.len() > 30);
+        let mut joined = 0;
+        for (k, &a) in starts.iter().enumerate() {
+            for &b in starts[k + 1..].iter().step_by(3) {
+                for points in [vec![header, a, text.len()], vec![header, a, b, text.len()]] {
+                    let Some(mut piece) = parse_pieces(text, &points) else {
+                        continue;
+                    };
+                    joined += 1;
+                    piece.blocks.close(piece.records.len(), text.len());
+                    let preamble = piece.preamble_end.unwrap_or(piece.records.len());
+                    assert!(
+                        (piece.records, piece.blocks, preamble) == expected,
+                        "{points:?}"
+                    );
+                }
+            }
+        }
+        assert!(joined > 100, "{joined}");
+    }
+
+    #[test]
+    fn a_value_that_reads_past_a_piece_is_parsed_whole() {
+        // A continuation that swallows the next line, and a string closed lines later: cut
+        // at the key line after them, the first piece would end them differently.
+        for open in [
+            "\"h\"=hex:01,\\\r\n",
+            "\"h\"=hex:01,\\\r\n\r\n; c\r\n",
+            "\"s\"=\"open\r\n",
+        ] {
+            let text = format!(
+                "REGEDIT4\r\n\r\n[HKEY_CURRENT_USER\\A]\r\n{open}[HKEY_CURRENT_USER\\B]\r\n\"t\"=\"x\"\"\r\n"
+            );
+            let text = text.as_bytes();
+            let cut = text.windows(3).rposition(|w| w == b"\n[H").unwrap() + 1;
+            let header = 10;
+            assert!(
+                parse_pieces(text, &[header, cut, text.len()]).is_none(),
+                "{open}"
+            );
+            let _ = whole(text);
+        }
+    }
+
+    #[test]
+    fn a_large_text_is_parsed_in_pieces_as_in_one() {
+        let mut text = String::from("Windows Registry Editor Version 5.00\r\n\r\n");
+        let mut i = 0;
+        while text.len() < crate::pieces::SPLIT_FROM + 4096 {
+            text.push_str(BLOCKS[i % BLOCKS.len()]);
+            i += 1;
+        }
+        let text = text.as_bytes();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let points = pool.install(|| split_points(text, 40)).unwrap();
+        assert!(points.len() > 3, "{points:?}");
+        assert!(pool.install(|| parse_pieces(text, &points)).is_some());
+        let file = pool
+            .install(|| parse_file(text, RegVersion::Regedit5))
+            .unwrap();
+        let (records, blocks, preamble_end) = whole(text);
+        assert!(file.records == records && file.blocks == blocks);
+        assert_eq!(file.preamble_end, preamble_end);
     }
 
     #[test]

@@ -230,6 +230,26 @@ impl Records {
         &self.head
     }
 
+    /// Appends `parts` (the records of the pieces of text that follow these, parsed on their
+    /// own; none has a preamble), each moved in and freed as it goes.
+    pub(super) fn append(&mut self, parts: Vec<Records>) {
+        let slots: usize = parts.iter().map(|p| p.slots.len()).sum();
+        self.slots.reserve_exact(slots);
+        for part in parts {
+            debug_assert!(
+                part.head.is_empty(),
+                "a piece after the first has no preamble"
+            );
+            let base = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+            self.wide.extend(
+                part.wide
+                    .into_iter()
+                    .map(|(i, r)| (i.saturating_add(base), r)),
+            );
+            self.slots.extend(part.slots);
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.head.len() + self.slots.len()
     }
@@ -450,6 +470,21 @@ impl Blocks {
             delete: key.delete,
         });
         Some(())
+    }
+
+    /// Appends `parts` (the blocks of the pieces of text that follow these, parsed on their
+    /// own), each with the number of records before its piece.
+    pub(super) fn append(&mut self, parts: Vec<(Blocks, usize)>) {
+        let slots: usize = parts.iter().map(|(p, _)| p.slots.len()).sum();
+        self.slots.reserve_exact(slots);
+        for (part, records_before) in parts {
+            let base = u32::try_from(records_before).unwrap_or(u32::MAX);
+            self.slots
+                .extend(part.slots.into_iter().map(|slot| BlockSlot {
+                    records_start: slot.records_start.saturating_add(base),
+                    ..slot
+                }));
+        }
     }
 
     /// Ends the last block: `records` records and `len` bytes of text in the file.

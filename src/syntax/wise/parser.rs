@@ -319,9 +319,6 @@ fn has_lone_cr(text: &[u8], range: std::ops::Range<usize>) -> bool {
     false
 }
 
-/// Below this size a script is parsed in one piece.
-const SPLIT_FROM: usize = 4 << 20;
-
 /// `document = header-line , { line } ;` with the nesting rules checked on an explicit stack.
 ///
 /// A large script is parsed in pieces on the current rayon pool, one per thread: the pieces
@@ -388,13 +385,8 @@ pub fn document(text: &[u8], kind: ScriptKind) -> Result<Document, SyntaxError> 
 /// column 0 near equal shares of the text, `body` (after the header) first and the text's end
 /// last. `None` when one piece is all there is.
 fn split_points(text: &[u8], body: usize) -> Option<Vec<usize>> {
-    let threads = rayon::current_num_threads().min(64);
-    if text.len() < SPLIT_FROM || threads < 2 {
-        return None;
-    }
-    // A few pieces per thread: equal lengths are not equal work (nested `Edit Registry` items
-    // cost more per byte than flat ones), and a thread that finishes early takes another.
-    let pieces = threads * 4;
+    // Nested `Edit Registry` items cost more per byte than flat ones: a few pieces per thread.
+    let pieces = crate::pieces::count_for(text.len())?;
     let finder = memchr::memmem::Finder::new(b"\nitem: ");
     let mut points = vec![body];
     for k in 1..pieces {
