@@ -181,6 +181,12 @@ fn rows_deleted_and_cells_updated_leave_everything_else_as_it_was() {
         compared += 1;
     }
     assert!(compared >= 25, "{compared} tables compared");
+    // The code page too: the example's is the neutral one (0), which a rewrite keeps.
+    assert_eq!(export(&path, "_ForceCodepage")[2], "0\t_ForceCodepage");
+    assert_eq!(
+        export(&fixed, "_ForceCodepage"),
+        export(&path, "_ForceCodepage")
+    );
     assert_eq!(
         export(&fixed, "_SummaryInformation"),
         export(&path, "_SummaryInformation")

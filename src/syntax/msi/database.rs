@@ -278,6 +278,8 @@ pub fn encode(database: &Database, view: &[u8]) -> Result<Vec<u8>, DatabaseError
     if changes.is_empty() {
         return Ok(database.original.clone());
     }
+    let header = pool_header(&database.original)?;
+    check_strings_decode(&database.original, header)?;
     let counted = counted_references(&database.original)?;
     let written = guarded("could not write the database", || {
         let mut package = Package::open(Cursor::new(counted))?;
@@ -303,6 +305,7 @@ pub fn encode(database: &Database, view: &[u8]) -> Result<Vec<u8>, DatabaseError
         package.flush()?;
         Ok(package.into_inner()?.into_inner())
     })?;
+    let written = keep_codepage(written, header)?;
     verify(&database.original, &written, &changes)?;
     // And the written database reads back as the view asked for (rows in any order): a string
     // the view cannot show exactly (one holding the bytes that stand for tab, CR and LF) would
@@ -438,6 +441,68 @@ fn counted_references(raw: &[u8]) -> Result<Vec<u8>, DatabaseError> {
             return Ok(raw.to_vec());
         }
         std::io::Write::write_all(&mut compound.create_stream(&pool_name)?, &pool)?;
+        compound.flush()?;
+        Ok(compound.into_inner().into_inner())
+    })
+}
+
+/// The bit of the string pool's header that says string references take three bytes; the
+/// bits below it are the database's code page.
+const LONG_STRING_REFS: u32 = 0x8000_0000;
+
+/// The first four bytes of a database's `_StringPool` stream: its code page and reference
+/// width.
+fn pool_header(raw: &[u8]) -> Result<u32, DatabaseError> {
+    guarded("could not read the database's string pool", || {
+        let mut compound = cfb::CompoundFile::open(Cursor::new(raw))?;
+        let mut header = [0u8; 4];
+        let pool_name = format!("/{}", stream_name("_StringPool", true));
+        std::io::Read::read_exact(&mut compound.open_stream(&pool_name)?, &mut header)?;
+        Ok(u32::from_le_bytes(header))
+    })
+}
+
+/// The `msi` crate reads a database of the neutral code page (0) as UTF-8 and writes its
+/// strings back so: a string in another encoding would come back changed (every other row's
+/// text with it), and the crate's own reading would not see it. Such a database is refused
+/// before anything is written.
+fn check_strings_decode(raw: &[u8], header: u32) -> Result<(), DatabaseError> {
+    if !matches!(header & !LONG_STRING_REFS, 0 | 65001) {
+        return Ok(());
+    }
+    let valid = guarded("could not read the database's string pool", || {
+        let mut compound = cfb::CompoundFile::open(Cursor::new(raw))?;
+        let data_name = format!("/{}", stream_name("_StringData", true));
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut compound.open_stream(&data_name)?, &mut data)?;
+        Ok(std::str::from_utf8(&data).is_ok())
+    })?;
+    if valid {
+        Ok(())
+    } else {
+        Err(DatabaseError(
+            "its strings are not UTF-8 although its code page is neutral or UTF-8: a rewrite could change them; nothing is written".into(),
+        ))
+    }
+}
+
+/// `written` with the code page of the original's string pool header `header`: the `msi`
+/// crate writes UTF-8 (65001) for a database of the neutral code page (0), which would change
+/// how Windows Installer reads its text. The reference width stays as written.
+fn keep_codepage(written: Vec<u8>, header: u32) -> Result<Vec<u8>, DatabaseError> {
+    let now = pool_header(&written)?;
+    let wanted = (header & !LONG_STRING_REFS) | (now & LONG_STRING_REFS);
+    if now == wanted {
+        return Ok(written);
+    }
+    guarded("could not write the database", || {
+        let mut compound = cfb::CompoundFile::open(Cursor::new(written))?;
+        let pool_name = format!("/{}", stream_name("_StringPool", true));
+        {
+            let mut pool = compound.open_stream(&pool_name)?;
+            std::io::Write::write_all(&mut pool, &wanted.to_le_bytes())?;
+            std::io::Write::flush(&mut pool)?;
+        }
         compound.flush()?;
         Ok(compound.into_inner().into_inner())
     })
@@ -601,6 +666,9 @@ fn verify(original: &[u8], written: &[u8], changes: &RowChanges) -> Result<(), D
     }
     if got.1 != property_sets {
         return Err(mismatch("its summary information or signature"));
+    }
+    if pool_header(original)? & !LONG_STRING_REFS != pool_header(written)? & !LONG_STRING_REFS {
+        return Err(mismatch("its code page"));
     }
     Ok(())
 }
