@@ -112,8 +112,8 @@ pub fn lower_with<'l>(loaded: &'l Loaded, selection: &impl model::Selection) -> 
         Syntax::Reg(file) => {
             model::reg::lower_selected(file, text, loaded.source.encoding, selection)
         }
-        // Recognised and read losslessly; not lowered into the model yet, so no findings.
-        Syntax::Wix(_) | Syntax::Msi(_) => model::FileModel::default(),
+        Syntax::Wix(doc) => model::wix::lower_selected(doc, text, selection),
+        Syntax::Msi(view) => model::msi::lower_selected(view, text, selection),
     };
     PackageFile {
         source: &loaded.source,
@@ -162,8 +162,8 @@ pub struct Planner<'l> {
 enum FormatPlanner<'l> {
     Script(fix::wise::Planner<'l>),
     Reg(&'l syntax::reg::RegFile),
-    /// WiX sources and databases: no findings yet, so nothing to plan.
-    Wix,
+    Wix(fix::wix::Planner<'l>),
+    Msi(fix::msi::Planner<'l>),
 }
 
 impl<'l> Planner<'l> {
@@ -172,17 +172,36 @@ impl<'l> Planner<'l> {
         let format = match &loaded.syntax {
             Syntax::Script(doc) => FormatPlanner::Script(fix::wise::Planner::new(doc, text)),
             Syntax::Reg(file) => FormatPlanner::Reg(file),
-            Syntax::Wix(_) | Syntax::Msi(_) => FormatPlanner::Wix,
+            Syntax::Wix(doc) => FormatPlanner::Wix(fix::wix::Planner::new(doc, text)),
+            Syntax::Msi(view) => {
+                let signed = loaded.source.database().is_some_and(|db| db.signed);
+                FormatPlanner::Msi(fix::msi::Planner::new(view, text, signed))
+            }
         };
         Self { text, format }
     }
 
+    /// Whether the format's planner reviews its fixes (says what they do beyond their edits,
+    /// and may find one unsafe): WiX sources and databases, whose components a fix changes.
+    pub fn reviews(&self) -> bool {
+        matches!(self.format, FormatPlanner::Wix(_) | FormatPlanner::Msi(_))
+    }
+
     /// As [`plan`].
     pub fn plan(&mut self, changes: &[Change]) -> Vec<Edit> {
-        let mut edits = match &mut self.format {
-            FormatPlanner::Script(planner) => planner.plan(changes),
-            FormatPlanner::Reg(file) => fix::reg::plan(file, self.text, changes),
-            FormatPlanner::Wix => Vec::new(),
+        self.plan_reviewed(changes).0
+    }
+
+    /// As [`plan`], with the planner's review of the changes.
+    pub fn plan_reviewed(&mut self, changes: &[Change]) -> (Vec<Edit>, fix::Review) {
+        let (mut edits, review) = match &mut self.format {
+            FormatPlanner::Script(planner) => (planner.plan(changes), fix::Review::default()),
+            FormatPlanner::Reg(file) => (
+                fix::reg::plan(file, self.text, changes),
+                fix::Review::default(),
+            ),
+            FormatPlanner::Wix(planner) => planner.plan(changes),
+            FormatPlanner::Msi(planner) => planner.plan(changes),
         };
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         edits.dedup();
@@ -198,7 +217,31 @@ impl<'l> Planner<'l> {
                 kept.push(edit);
             }
         }
-        kept
+        (kept, review)
+    }
+}
+
+/// Gives each fix of `findings` its planner's review: a fix the planner finds unsafe becomes
+/// unsafe, and what a fix does beyond its edits joins its title.
+fn review_fixes(loaded: &Loaded, findings: &mut [Finding]) {
+    let mut planner = Planner::new(loaded);
+    if !planner.reviews() {
+        return;
+    }
+    for plan in findings.iter_mut().filter_map(|f| f.fix.as_mut()) {
+        if plan.changes.is_empty() {
+            continue;
+        }
+        let (_, review) = planner.plan_reviewed(&plan.changes);
+        if let Some(why) = review.unsafe_because
+            && plan.applicability > Applicability::Unsafe
+        {
+            plan.applicability = Applicability::Unsafe;
+            plan.title = format!("{} (unsafe: {why})", plan.title);
+        }
+        if !review.notes.is_empty() {
+            plan.title = format!("{} ({})", plan.title, review.notes.join("; "));
+        }
     }
 }
 
@@ -220,6 +263,7 @@ fn file_findings(
         options.enabled(f.diagnostic.code)
             && options.keep.is_none_or(|keep| keep(loaded, &f.diagnostic))
     });
+    review_fixes(loaded, &mut findings);
     if directives.is_empty() {
         return findings;
     }
@@ -384,6 +428,9 @@ pub struct Fixed {
     /// Where the original's findings were, sorted by position (see
     /// [`Fixed::remaining_on_original`]).
     pub anchors: Vec<Anchor>,
+    /// What the applied fixes did beyond their edits, for people (a WiX component left empty,
+    /// a key path moved, a database's signature invalidated).
+    pub notes: Vec<String>,
 }
 
 /// Where a finding of the original was: its rule, what it is about (service and value, hashed)
@@ -547,6 +594,7 @@ pub fn fix_package(
     let mut anchors: Vec<Vec<Anchor>> = vec![Vec::new(); files.len()];
     let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
     let mut failed: Vec<Option<FixError>> = vec![None; files.len()];
+    let mut notes: Vec<Vec<String>> = vec![Vec::new(); files.len()];
     let threshold = options.threshold();
     // The findings of the last pass, when it changed nothing: those of the result.
     let mut settled: Option<Vec<Vec<Finding>>> = None;
@@ -576,14 +624,24 @@ pub fn fix_package(
             files
                 .iter()
                 .zip(&found)
-                .map(|(loaded, findings)| {
+                .zip(&mut notes)
+                .map(|((loaded, findings), notes)| {
                     let changes: Vec<Change> = findings
                         .iter()
                         .filter_map(|f| f.fix.as_ref().filter(|p| p.applicability >= threshold))
                         .flat_map(|p| p.changes.iter().cloned())
                         .collect();
-                    // Each file's edits of this pass.
-                    Some(plan(loaded, &changes)).filter(|edits| !edits.is_empty())
+                    // Each file's edits of this pass, and what its planner says of them
+                    // together (a component the fixes leave empty, say).
+                    let (edits, review) = Planner::new(loaded).plan_reviewed(&changes);
+                    if !edits.is_empty() {
+                        for note in review.notes.into_iter().chain(review.unsafe_because) {
+                            if !notes.contains(&note) {
+                                notes.push(note);
+                            }
+                        }
+                    }
+                    Some(edits).filter(|edits| !edits.is_empty())
                 })
                 .collect()
         });
@@ -624,6 +682,11 @@ pub fn fix_package(
             }
             verify(&file, &map)?;
             let (spans, old_bytes) = map.into_parts();
+            let notes = if spans.is_empty() {
+                Vec::new()
+            } else {
+                std::mem::take(&mut notes[i])
+            };
             Ok(Fixed {
                 fixed: initial[i].saturating_sub(remaining.len()),
                 spans,
@@ -631,6 +694,7 @@ pub fn fix_package(
                 file,
                 remaining,
                 anchors,
+                notes,
             })
         })
         .collect()

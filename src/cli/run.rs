@@ -1091,7 +1091,7 @@ fn fix_one_package(
     diff_color: Option<bool>,
     dry_run: bool,
 ) -> (Vec<FileResult<FixedFile>>, Vec<InputError>) {
-    let (loaded, context, warnings) = load_package(package);
+    let (loaded, context, mut warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let paths: Vec<String> = files.iter().map(|f| f.source.path.clone()).collect();
     let fixed = with_options(package, |options| {
@@ -1103,6 +1103,11 @@ fn fix_one_package(
         let machine = &package.inputs[i].machine;
         match result {
             Ok(mut fixed) => {
+                // What the fixes did beyond their edits (a WiX component left empty, a
+                // database's signature invalidated) is for people to act on.
+                for note in std::mem::take(&mut fixed.notes) {
+                    warnings.push(InputError::new(path.as_str(), note));
+                }
                 // Nothing after this reads the tree (the diff and the report read the text):
                 // it is freed before the diff is rendered, as `check` frees it before its
                 // report.

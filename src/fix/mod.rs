@@ -74,10 +74,30 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
+pub mod msi;
 pub mod reg;
 pub mod wise;
+pub mod wix;
 
 use crate::model::Origin;
+
+/// What a format's planner says about a fix beyond its edits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Review {
+    /// Why the fix changes more than its rule asks (a component's key path lost): it is then
+    /// unsafe.
+    pub unsafe_because: Option<String>,
+    /// What else it does or leaves, for people: a key path moved, a component left empty, a
+    /// signature invalidated.
+    pub notes: Vec<String>,
+}
+
+impl Review {
+    /// Nothing to say.
+    pub fn is_empty(&self) -> bool {
+        self.unsafe_because.is_none() && self.notes.is_empty()
+    }
+}
 
 /// What a rule wants changed, in terms of the model. A format's planner ([`wise::plan`],
 /// [`reg::plan`]) turns a set of changes into byte [`Edit`]s that keep the file well-formed

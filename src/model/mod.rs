@@ -10,6 +10,8 @@
 //! Strings are bytes in the source's working-text encoding and borrow from it where they can;
 //! [`name::Charset`] reads them as the Unicode text Windows installs.
 
+pub mod installer;
+pub mod msi;
 pub mod name;
 pub mod package;
 pub mod path;
@@ -20,6 +22,7 @@ pub mod state;
 pub mod suppress;
 pub mod template;
 pub mod wise;
+pub mod wix;
 
 use std::borrow::Cow;
 
@@ -32,7 +35,9 @@ use crate::text::TextRange;
 /// Where an operation or item came from, in terms the format's fix planner understands: an
 /// opaque handle for the rules. (Scripts: `container` = the item's index in the preorder
 /// enumeration of all items, `index` = the key's index in its `Edit Registry` item. `.reg`:
-/// `container` = the key block, `index` = the value record in it, or [`Origin::KEY_LINE`].)
+/// `container` = the key block, `index` = the value record in it, or [`Origin::KEY_LINE`].
+/// WiX sources and databases: see [`wix`] and [`msi`].) In every format, operations in order of
+/// position ([`Operation::seq`]) are in order of origin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Origin {
     pub container: u32,
@@ -356,6 +361,10 @@ pub(crate) enum TreeRef<'a> {
     #[default]
     None,
     Script(&'a crate::syntax::wise::Document, &'a [u8]),
+    /// A WiX source: its service installs are `<ServiceInstall>` elements.
+    Wix,
+    /// A database: its service installs are `ServiceInstall` rows.
+    Msi,
 }
 
 impl PartialEq for TreeRef<'_> {
@@ -371,6 +380,8 @@ impl std::fmt::Debug for TreeRef<'_> {
         f.write_str(match self {
             TreeRef::None => "TreeRef::None",
             TreeRef::Script(..) => "TreeRef::Script",
+            TreeRef::Wix => "TreeRef::Wix",
+            TreeRef::Msi => "TreeRef::Msi",
         })
     }
 }
@@ -387,7 +398,7 @@ impl<'a> FileModel<'a> {
     pub fn variables(&self) -> Vec<Variable<'a>> {
         match self.tree {
             TreeRef::Script(doc, text) => script::variables(doc, text),
-            TreeRef::None => Vec::new(),
+            TreeRef::None | TreeRef::Wix | TreeRef::Msi => Vec::new(),
         }
     }
 
@@ -395,7 +406,7 @@ impl<'a> FileModel<'a> {
     pub fn data_lines(&self, op: &Operation<'_>) -> Vec<DataLine<'a>> {
         match self.tree {
             TreeRef::Script(doc, text) => script::value_lines(doc, text, op),
-            TreeRef::None => Vec::new(),
+            TreeRef::None | TreeRef::Wix | TreeRef::Msi => Vec::new(),
         }
     }
 
@@ -403,6 +414,8 @@ impl<'a> FileModel<'a> {
     pub fn service_syntax(&self) -> Option<service::ServiceSyntax<'a>> {
         match self.tree {
             TreeRef::Script(doc, text) => Some(service::ServiceSyntax::wise(doc, text, self)),
+            TreeRef::Wix => Some(service::ServiceSyntax::wix()),
+            TreeRef::Msi => Some(service::ServiceSyntax::msi()),
             TreeRef::None => None,
         }
     }

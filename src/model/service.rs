@@ -25,10 +25,16 @@ pub enum ServiceValue {
     DisplayName,
     ObjectName,
     Group,
+    /// The services it depends on (`lpDependencies` without the `+` entries).
+    DependOnService,
+    /// The load-order groups it depends on (`lpDependencies`' `+` entries).
+    DependOnGroup,
+    /// `SERVICE_CONFIG_DESCRIPTION`, set through ChangeServiceConfig2.
+    Description,
 }
 
 impl ServiceValue {
-    pub const ALL: [ServiceValue; 7] = [
+    pub const ALL: [ServiceValue; 10] = [
         ServiceValue::Type,
         ServiceValue::Start,
         ServiceValue::ErrorControl,
@@ -36,6 +42,9 @@ impl ServiceValue {
         ServiceValue::DisplayName,
         ServiceValue::ObjectName,
         ServiceValue::Group,
+        ServiceValue::DependOnService,
+        ServiceValue::DependOnGroup,
+        ServiceValue::Description,
     ];
 
     /// The registry value's name.
@@ -48,7 +57,25 @@ impl ServiceValue {
             ServiceValue::DisplayName => "DisplayName",
             ServiceValue::ObjectName => "ObjectName",
             ServiceValue::Group => "Group",
+            ServiceValue::DependOnService => "DependOnService",
+            ServiceValue::DependOnGroup => "DependOnGroup",
+            ServiceValue::Description => "Description",
         }
+    }
+
+    /// A value CreateService writes for every service (`ObjectName` as `LocalSystem` when no
+    /// account is given), whatever its creator asks: the others are written only when the
+    /// install sets them.
+    pub fn always_written(self) -> bool {
+        matches!(
+            self,
+            ServiceValue::Type
+                | ServiceValue::Start
+                | ServiceValue::ErrorControl
+                | ServiceValue::ImagePath
+                | ServiceValue::DisplayName
+                | ServiceValue::ObjectName
+        )
     }
 
     /// The value named `name` (ASCII case-insensitive: these names are ASCII).
@@ -102,6 +129,10 @@ pub struct ServiceInstall<'a> {
     pub account: Option<&'a [u8]>,
     /// `lpLoadOrderGroup`.
     pub group: Option<&'a [u8]>,
+    /// What the install writes beyond the fields above, as its format builds it: an MSI
+    /// service's `ImagePath` (its component's key file, `[#File]`, and its arguments),
+    /// `DependOnService`, `DependOnGroup` and `Description`. Taken before the fields above.
+    pub more: Vec<(ServiceValue, Data<'a>)>,
     /// The values its creator can set (a fix may move a captured value into the item).
     pub settable: &'static [ServiceValue],
     /// Every field as written, in order (unknown ones included).
@@ -129,6 +160,9 @@ impl<'a> ServiceInstall<'a> {
     /// there (or its text is not a number). Text comes as written: compare it in the file's
     /// terms ([`super::FileModel::templates`]).
     pub fn writes(&self, value: ServiceValue) -> Option<Data<'a>> {
+        if let Some((_, data)) = self.more.iter().find(|(v, _)| *v == value) {
+            return Some(data.clone());
+        }
         let text = |t: &'a [u8]| Data::Sz(Cow::Borrowed(t));
         match value {
             ServiceValue::Type => self.service_type.map(Data::Dword),
@@ -144,6 +178,9 @@ impl<'a> ServiceInstall<'a> {
                 None => None,
             },
             ServiceValue::Group => self.group.map(text),
+            ServiceValue::DependOnService
+            | ServiceValue::DependOnGroup
+            | ServiceValue::Description => None,
         }
     }
 }
@@ -175,12 +212,24 @@ pub struct NewService {
     pub account: Option<Vec<TextPiece>>,
 }
 
+/// Which kind of service install a format writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceForm {
+    /// A WiseScript `Create Service` item (its fix inserts one).
+    WiseItem,
+    /// A WiX `<ServiceInstall>` element, in the component that installs the executable.
+    WixElement,
+    /// A row of a database's `ServiceInstall` table.
+    MsiRow,
+}
+
 /// How a file writes service-install items: the field names, their order and how text is
 /// escaped, as the file's own items do it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceSyntax<'a> {
     /// The name the format gives its item (`Create Service`).
     pub item: &'static str,
+    pub form: ServiceForm,
     /// The key of the display name field (`Display Name`, `Display Name English`).
     display_name: Cow<'a, str>,
     /// Field ranks in the order an existing item writes them.
@@ -254,6 +303,7 @@ impl<'a> ServiceSyntax<'a> {
         let display_name = super::script::display_name_key(doc, text, &model.services);
         ServiceSyntax {
             item: "Create Service",
+            form: ServiceForm::WiseItem,
             display_name,
             existing_order,
         }
@@ -264,15 +314,138 @@ impl<'a> ServiceSyntax<'a> {
     pub fn default_syntax() -> ServiceSyntax<'static> {
         ServiceSyntax {
             item: "Create Service",
+            form: ServiceForm::WiseItem,
             display_name: Cow::Borrowed("Display Name"),
             existing_order: Vec::new(),
         }
+    }
+
+    /// A WiX source's: a `<ServiceInstall>` element.
+    pub fn wix() -> ServiceSyntax<'static> {
+        ServiceSyntax {
+            item: "ServiceInstall",
+            form: ServiceForm::WixElement,
+            display_name: Cow::Borrowed("DisplayName"),
+            existing_order: Vec::new(),
+        }
+    }
+
+    /// A database's: a `ServiceInstall` row.
+    pub fn msi() -> ServiceSyntax<'static> {
+        ServiceSyntax {
+            item: "ServiceInstall",
+            form: ServiceForm::MsiRow,
+            display_name: Cow::Borrowed("DisplayName"),
+            existing_order: Vec::new(),
+        }
+    }
+
+    /// Whether a fix can insert a new item into the file (a WiseScript's): a WiX or database
+    /// service install needs the component that installs the service's executable, which only
+    /// its author knows.
+    pub fn inserts_items(&self) -> bool {
+        self.form == ServiceForm::WiseItem
+    }
+
+    /// Whether the item can install a service of type `service_type`: a `Create Service` item
+    /// any CreateService accepts (kernel and file-system drivers, own and shared processes, the
+    /// last two interactive), Windows Installer no driver.
+    pub fn accepts_type(&self, service_type: u64) -> bool {
+        let processes = [16, 32, 16 | 256, 32 | 256];
+        processes.contains(&service_type)
+            || (self.form == ServiceForm::WiseItem && matches!(service_type, 1 | 2))
+    }
+
+    /// What to add to `target` (a file's path, or a description) to install `service`, for a
+    /// message: a sentence ending in `:`, then the item, indented by two spaces. `show` makes
+    /// text fit a message.
+    pub fn suggestion(
+        &self,
+        service: &NewService,
+        target: &str,
+        show: &dyn Fn(&[u8]) -> String,
+    ) -> String {
+        let mut out = String::new();
+        match self.form {
+            ServiceForm::WiseItem => {
+                out.push_str(&format!(
+                    "add this item to {target}, before the service's registry writes:\n  item: {}\n",
+                    self.item
+                ));
+                for (key, value) in self.fields(service) {
+                    for part in ["    ", &key, "=", &show(&value), "\n"] {
+                        out.push_str(part);
+                    }
+                }
+                out.push_str("  end");
+            }
+            ServiceForm::WixElement => {
+                let quoted = |t: &[u8]| show(&crate::syntax::wix::escape(t, b'"'));
+                out.push_str(&format!(
+                    "add this element to {target}, in the component whose key path is the service's executable (`{}`):\n  <ServiceInstall Name=\"{}\"",
+                    show(&Self::plain(&service.image_path)),
+                    quoted(&service.name)
+                ));
+                let (kind, interactive) = wix_type(service.service_type);
+                out.push_str(&format!(" Type=\"{kind}\""));
+                if interactive {
+                    out.push_str(" Interactive=\"yes\"");
+                }
+                out.push_str(&format!(" Start=\"{}\"", wix_start(service.start)));
+                out.push_str(&format!(
+                    " ErrorControl=\"{}\"",
+                    wix_error_control(service.error_control.unwrap_or(0))
+                ));
+                if let Some(d) = &service.display_name {
+                    out.push_str(&format!(" DisplayName=\"{}\"", quoted(&Self::plain(d))));
+                }
+                if let Some(a) = &service.account {
+                    out.push_str(&format!(" Account=\"{}\"", quoted(&Self::plain(a))));
+                }
+                out.push_str(" />");
+            }
+            ServiceForm::MsiRow => {
+                out.push_str(&format!(
+                    "add this row to the ServiceInstall table of {target}, for the component whose key path is the service's executable (`{}`):\n  Name={}, ServiceType={}, StartType={}, ErrorControl={}",
+                    show(&Self::plain(&service.image_path)),
+                    show(&service.name),
+                    service.service_type,
+                    service.start,
+                    service.error_control.unwrap_or(0)
+                ));
+                if let Some(d) = &service.display_name {
+                    out.push_str(&format!(", DisplayName={}", show(&Self::plain(d))));
+                }
+                if let Some(a) = &service.account {
+                    out.push_str(&format!(", StartName={}", show(&Self::plain(a))));
+                }
+            }
+        }
+        out
+    }
+
+    /// Text pieces as the text they stand for, references as `[NAME]` (Windows Installer's
+    /// formatted text).
+    fn plain(pieces: &[TextPiece]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for piece in pieces {
+            match piece {
+                TextPiece::Literal(t) | TextPiece::Template(t) => out.extend_from_slice(t),
+                TextPiece::Variable(name) => {
+                    out.push(b'[');
+                    out.extend_from_slice(name);
+                    out.push(b']');
+                }
+            }
+        }
+        out
     }
 
     /// The same syntax, owning its text.
     pub fn into_owned(self) -> ServiceSyntax<'static> {
         ServiceSyntax {
             item: self.item,
+            form: self.form,
             display_name: Cow::Owned(self.display_name.into_owned()),
             existing_order: self.existing_order,
         }
@@ -280,6 +453,36 @@ impl<'a> ServiceSyntax<'a> {
 
     /// The field name that sets `value` in a new field.
     pub fn label(&self, value: ServiceValue) -> Option<Cow<'_, str>> {
+        match self.form {
+            ServiceForm::WiseItem => {}
+            ServiceForm::WixElement => {
+                return Some(Cow::Borrowed(match value {
+                    ServiceValue::Type => "Type",
+                    ServiceValue::Start => "Start",
+                    ServiceValue::ErrorControl => "ErrorControl",
+                    ServiceValue::DisplayName => "DisplayName",
+                    ServiceValue::ObjectName => "Account",
+                    ServiceValue::Group => "LoadOrderGroup",
+                    ServiceValue::Description => "Description",
+                    ServiceValue::ImagePath
+                    | ServiceValue::DependOnService
+                    | ServiceValue::DependOnGroup => return None,
+                }));
+            }
+            ServiceForm::MsiRow => {
+                return Some(Cow::Borrowed(match value {
+                    ServiceValue::Type => "ServiceType",
+                    ServiceValue::Start => "StartType",
+                    ServiceValue::ErrorControl => "ErrorControl",
+                    ServiceValue::DisplayName => "DisplayName",
+                    ServiceValue::ObjectName => "StartName",
+                    ServiceValue::Group => "LoadOrderGroup",
+                    ServiceValue::Description => "Description",
+                    ServiceValue::DependOnService | ServiceValue::DependOnGroup => "Dependencies",
+                    ServiceValue::ImagePath => return None,
+                }));
+            }
+        }
         Some(Cow::Borrowed(match value {
             ServiceValue::Type => "Service Type",
             ServiceValue::Start => "Boot Type",
@@ -287,7 +490,10 @@ impl<'a> ServiceSyntax<'a> {
             ServiceValue::ImagePath => "Executable Path",
             ServiceValue::DisplayName => return Some(Cow::Borrowed(&self.display_name)),
             ServiceValue::ObjectName => "Login User",
-            ServiceValue::Group => return None,
+            ServiceValue::Group
+            | ServiceValue::DependOnService
+            | ServiceValue::DependOnGroup
+            | ServiceValue::Description => return None,
         }))
     }
 
@@ -336,6 +542,38 @@ impl<'a> ServiceSyntax<'a> {
                 .position(|&r| Some(r) == wise_field_rank(k.as_bytes()))
         });
         fields
+    }
+}
+
+/// A service type as WiX writes it: `Type` and whether `Interactive="yes"`.
+fn wix_type(service_type: u32) -> (String, bool) {
+    let kind = match service_type & !0x100 {
+        0x10 => "ownProcess".to_string(),
+        0x20 => "shareProcess".to_string(),
+        0x1 => "kernelDriver".to_string(),
+        0x2 => "systemDriver".to_string(),
+        other => other.to_string(),
+    };
+    (kind, service_type & 0x100 != 0)
+}
+
+fn wix_start(start: u32) -> String {
+    match start {
+        0 => "boot".into(),
+        1 => "system".into(),
+        2 => "auto".into(),
+        3 => "demand".into(),
+        4 => "disabled".into(),
+        other => other.to_string(),
+    }
+}
+
+fn wix_error_control(error_control: u32) -> String {
+    match error_control {
+        0 => "ignore".into(),
+        1 => "normal".into(),
+        3 => "critical".into(),
+        other => other.to_string(),
     }
 }
 

@@ -144,6 +144,7 @@ fn service_install<'a>(
         display_name: text_of(ServiceValue::DisplayName),
         account: text_of(ServiceValue::ObjectName),
         group: None,
+        more: Vec::new(),
         settable: WISE_SETTABLE,
         handle: Origin {
             container: index,

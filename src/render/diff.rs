@@ -254,6 +254,9 @@ pub fn write_fixed_source_diff(
                 )
             },
         )?;
+        if old != source.text() && source.database().is_some_and(|db| db.signed) {
+            writeln!(out, "{SIGNED_DATABASE_NOTE}")?;
+        }
         return write_database_diff(out, path, &old, source.text(), color);
     }
     match source.encoding {
@@ -269,6 +272,9 @@ pub fn write_fixed_source_diff(
 /// The first line of a database's diff (before the headers, where `patch` and `git apply` ignore
 /// it).
 pub const DATABASE_DIFF_NOTE: &str = "svcscrub: a Windows Installer database; below, the changed tables as tab-separated .idt text, one table per header (a reading aid: `svcscrub fix` writes the database itself)";
+
+/// The line before a signed database's diff (where `patch` and `git apply` ignore it).
+pub const SIGNED_DATABASE_NOTE: &str = "svcscrub: the package is digitally signed: this change invalidates its signature; sign it again";
 
 /// The diff of a database's view `old` → `new`: one diff per changed table, each under
 /// `--- a/PATH:Table` / `+++ b/PATH:Table` with line numbers of that table's `.idt` text, after

@@ -124,7 +124,12 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 if value.eq_ignore_ascii_case(b"Tag") {
                     out.push(tag_finding(cx, c, service, creator));
                 } else if let Some(sv) = ServiceValue::named(value) {
-                    if sv != ServiceValue::Group {
+                    // Every install writes the values CreateService always writes; the others
+                    // (`Group`, `DependOnService`, `DependOnGroup`, `Description`) only when
+                    // it sets them, as a Windows Installer service install can.
+                    let sets = sv.always_written()
+                        || matches!(creator, Creator::Item { item, .. } if item.writes(sv).is_some());
+                    if sets {
                         out.push(value_finding(cx, c, service, sv, creator));
                     }
                 }
@@ -135,13 +140,14 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
 
 fn describe_creator(cx: &RuleContext<'_, '_, '_>, creator: Creator<'_, '_>) -> String {
     match creator {
-        Creator::Item { file, .. } => {
-            let line = cx.package.line_of(creator);
-            format!(
-                "the {} item at {}:{line}",
-                item_name(cx, file),
-                cx.files[file].source.path
-            )
+        Creator::Item { file, item, .. } => {
+            let source = cx.files[file].source;
+            // A database has no lines: its row is named by table and primary key.
+            let place = match source.row_of(item.head) {
+                Some(row) => format!("{}:{}/{}", source.path, row.table, row.row),
+                None => format!("{}:{}", source.path, cx.package.line_of(creator)),
+            };
+            format!("the {} item at {place}", item_name(cx, file))
         }
         Creator::Declared => "a declared service (configuration or --service)".to_string(),
     }
@@ -167,7 +173,8 @@ fn tag_finding(
     let key = cx.key_of(write);
     let what = cx.describe_at(write, &key);
     let name = cx.show(service);
-    let grouped = cx.facts.key_holds(c.rest(), b"Group");
+    let grouped = cx.facts.key_holds(c.rest(), b"Group")
+        || matches!(creator, Creator::Item { item, .. } if item.writes(ServiceValue::Group).is_some());
     let (applicability, message) = match creator {
         Creator::Declared => (
             Applicability::Unsafe,

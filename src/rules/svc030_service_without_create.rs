@@ -234,12 +234,19 @@ fn build(
     captured: &Captured<'_, '_>,
     as_pieces: &dyn Fn(&[u8]) -> Vec<TextPiece>,
     system_directory: Option<&[u8]>,
+    syntax: &ServiceSyntax<'_>,
 ) -> Result<Item, String> {
     let number = |d: Option<&Data<'_>>| d.and_then(Data::as_number);
     let service_type = match captured.service_type {
         None => return Err("this file does not write its `Type`".into()),
         Some(d) => match d.as_number() {
-            Some(t) if CONVERTIBLE_TYPES.contains(&t) => t,
+            Some(t) if syntax.accepts_type(t) => t,
+            Some(t) if CONVERTIBLE_TYPES.contains(&t) => {
+                return Err(format!(
+                    "`Type`={t} is a driver, which a {} cannot install",
+                    syntax.item
+                ));
+            }
             Some(t) => return Err(format!("`Type`={t} is no type CreateService accepts")),
             None => return Err("its `Type` is not a number".into()),
         },
@@ -392,39 +399,45 @@ fn finding(
         format!("no `Start` was captured: `{label}={DEMAND_START}`, demand start")
     };
 
-    let Some(syntax) = cx.package.service_syntax(cx.file_index) else {
-        let syntax = package_syntax;
+    let own = cx
+        .package
+        .service_syntax(cx.file_index)
+        .filter(|s| s.inserts_items());
+    let Some(syntax) = own else {
+        // A file whose format cannot hold a service install, or whose install a fix cannot
+        // write (a WiX element or a database row needs the component that installs the
+        // executable): the finding shows what to add, in the syntax of the package file that
+        // can hold one (this file's own first).
+        let (script, target_syntax) = match cx.package.service_syntax(cx.file_index) {
+            Some(own) => (Some(cx.file_index), own),
+            None => (script, package_syntax),
+        };
         let as_pieces = |t: &[u8]| text_pieces(cx, templates, t);
         let system_directory =
             script.and_then(|i| cx.files[i].model.system_directory_variable(u64::MAX));
-        let (message, fix) = match build(name, &captured, &as_pieces, system_directory) {
-            Ok(item) => {
-                let target = script.map_or_else(
-                    || "the package's script".to_string(),
-                    |s| format!("`{}`", cx.files[s].source.path),
-                );
-                let mut message = format!(
-                    "{head}; add this item to {target}, before the service's registry writes:\n  item: {}\n",
-                    syntax.item
-                );
-                for (key, value) in syntax.fields(&item.service) {
-                    for part in ["    ", &key, "=", &cx.show(&value), "\n"] {
-                        message.push_str(part);
+        let (message, fix) =
+            match build(name, &captured, &as_pieces, system_directory, target_syntax) {
+                Ok(item) => {
+                    let target = script.map_or_else(
+                        || "the package's script".to_string(),
+                        |s| format!("`{}`", cx.files[s].source.path),
+                    );
+                    let mut message = format!(
+                        "{head}; {}",
+                        target_syntax.suggestion(&item.service, &target, &|v| cx.show(v))
+                    );
+                    if item.start_defaulted {
+                        message.push_str(&format!("\n({})", demand_start(target_syntax)));
                     }
+                    let fix = FixPlan {
+                        applicability: Applicability::DisplayOnly,
+                        title: format!("add the {} item above to {target}", target_syntax.item),
+                        changes: Vec::new(),
+                    };
+                    (message, Some(fix))
                 }
-                message.push_str("  end");
-                if item.start_defaulted {
-                    message.push_str(&format!("\n({})", demand_start(syntax)));
-                }
-                let fix = FixPlan {
-                    applicability: Applicability::DisplayOnly,
-                    title: format!("add the {} item above to {target}", syntax.item),
-                    changes: Vec::new(),
-                };
-                (message, Some(fix))
-            }
-            Err(why) => (format!("{head}; convert it by hand: {why}"), None),
-        };
+                Err(why) => (format!("{head}; convert it by hand: {why}"), None),
+            };
         return cx.finding(&INFO, report, Some(name), message, fix);
     };
 
@@ -432,7 +445,9 @@ fn finding(
     // (an input too, as inputs come first) writes the service as well, its fix inserts the
     // item and the writes here become SVC010's.
     if let Some(earlier) = (0..cx.file_index).find(|&i| {
-        cx.package.service_syntax(i).is_some()
+        cx.package
+            .service_syntax(i)
+            .is_some_and(|s| s.inserts_items())
             && writes_type_and_image_path(&cx.files[i], cx.facts.charset, name)
     }) {
         let message = format!(
@@ -444,7 +459,7 @@ fn finding(
 
     let system_directory = file.model.system_directory_variable(writes.first.seq);
     let as_pieces = |t: &[u8]| text_pieces(cx, templates, t);
-    let item = match build(name, &captured, &as_pieces, system_directory) {
+    let item = match build(name, &captured, &as_pieces, system_directory, syntax) {
         Ok(item) => item,
         Err(why) => {
             let message = format!("{head}; convert it by hand: {why}");

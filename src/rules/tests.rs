@@ -140,6 +140,7 @@ fn service(
         display_name: text(V::DisplayName),
         account: text(V::ObjectName),
         group: None,
+        more: Vec::new(),
         settable: WISE_SETTABLE,
         handle: Origin {
             container: 999,

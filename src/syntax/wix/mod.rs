@@ -83,6 +83,8 @@ pub enum ElementKind {
     Module,
     Fragment,
     Component,
+    /// A `Component`'s (or `Feature`'s) install condition, in WiX v3.
+    Condition,
     RegistryKey,
     RegistryValue,
     MultiStringValue,
@@ -110,6 +112,7 @@ impl ElementKind {
             "Module" => Module,
             "Fragment" => Fragment,
             "Component" => Component,
+            "Condition" => Condition,
             "RegistryKey" => RegistryKey,
             "RegistryValue" => RegistryValue,
             "MultiStringValue" => MultiStringValue,
