@@ -508,10 +508,11 @@ fn key_contents<'w>(
     charset: Charset,
     system: &[(usize, Classified<'w, '_>)],
 ) -> (Contents<'w>, ValueNames<'w>) {
-    // Upper bounds but for ancestors: no table grows while filled.
-    let n = system.len();
-    let mut contents: Contents<'w> = HashMap::with_capacity_and_hasher(n, FoldState::default());
-    let mut values: ValueNames<'w> = HashSet::with_capacity_and_hasher(n, FoldState::default());
+    // Not sized to the writes: a package that writes the same keys again and again (an
+    // installer's items repeated, a service written by every step) has few distinct keys, and
+    // tables sized to its writes took more memory than its operations.
+    let mut contents: Contents<'w> = HashMap::default();
+    let mut values: ValueNames<'w> = HashSet::default();
     // A run of writes to one key (a `.reg` block, a service's values) is entered once.
     for run in system.chunk_by(|(_, a), (_, b)| a.rest == b.rest) {
         let Some((_, first)) = run.first() else {
@@ -557,8 +558,8 @@ fn current_writes<'w>(
     charset: Charset,
     system: &[(usize, Classified<'w, '_>)],
 ) -> HashMap<WriteIdentity<'w>, Indices, FoldState> {
-    let mut current_writes: HashMap<_, Indices, FoldState> =
-        HashMap::with_capacity_and_hasher(system.len(), FoldState::default());
+    // Grown as filled, not sized to the writes (see `key_contents`).
+    let mut current_writes: HashMap<_, Indices, FoldState> = HashMap::default();
     for (index, c) in system {
         if !c.location.control_set.is_reference() {
             continue;
@@ -631,6 +632,13 @@ impl<'w, 'a> FileFacts<'w, 'a> {
             current_writes,
             statements,
         }
+    }
+
+    /// How many entries the facts' tables have room for (to test that they follow the
+    /// distinct keys, not the writes).
+    #[cfg(test)]
+    pub(crate) fn table_room(&self) -> usize {
+        self.contents.capacity() + self.values.capacity() + self.current_writes.capacity()
     }
 
     /// Whether `op` only opens a key for deletions: a key-creating operation whose path

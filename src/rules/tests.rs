@@ -749,3 +749,28 @@ proptest::proptest! {
         proptest::prop_assert_eq!(items, expected);
     }
 }
+
+#[test]
+fn facts_take_room_for_the_distinct_keys_not_for_every_write() {
+    // An installer's items repeated: 20 000 writes of the same three values of one service.
+    let mut b = Builder::new();
+    for i in 0..20_000u32 {
+        let value = ["Type", "Start", "ImagePath"][i as usize % 3];
+        b.write(
+            &format!(r"{SVC}\Svc\Parameters"),
+            Some(value),
+            sz("1"),
+            i,
+            0,
+            0,
+        );
+    }
+    let text = b.text.clone();
+    let model = b.model(&text, true);
+    for parallel in [false, true] {
+        let facts = FileFacts::build(&model, parallel);
+        assert_eq!(facts.system.len(), 20_000);
+        // Three values, one key and its ancestors: a few dozen entries, not tens of thousands.
+        assert!(facts.table_room() < 256, "{}", facts.table_room());
+    }
+}
