@@ -32,57 +32,92 @@ pub fn render(
     if diagnostics.is_empty() {
         return Ok(());
     }
-    let paint = |style: &str, text: &str| {
+    // Each line is written piece by piece: a report of a dense capture has hundreds of
+    // thousands of lines, and a `format!` or a painted copy per line showed in its profile.
+    let paint = |buf: &mut String, style: &str, text: &str| {
         if color {
-            format!("\x1b[{style}m{text}\x1b[0m")
+            buf.push_str("\x1b[");
+            buf.push_str(style);
+            buf.push('m');
+            buf.push_str(text);
+            buf.push_str("\x1b[0m");
         } else {
-            text.to_string()
+            buf.push_str(text);
         }
     };
     let index = source.line_index();
     let text = source.text();
     let mut sorted: Vec<&Diagnostic> = diagnostics.iter().collect();
     sorted.sort_by_key(|d| (d.range.start, d.range.end, d.code));
-    let path = paint("1", &source.path);
+    let mut path = String::new();
+    paint(&mut path, "1", &source.path);
     let mut buf = String::new();
     for diagnostic in sorted {
-        let at = match source.row_of(diagnostic.range) {
-            Some(row) => row.to_string(),
-            None => index.line_col(text, diagnostic.range.start).to_string(),
+        use std::fmt::Write as _;
+        buf.push_str(&path);
+        buf.push(':');
+        // Writing to a `String` cannot fail.
+        let _ = match source.row_of(diagnostic.range) {
+            Some(row) => write!(buf, "{row}"),
+            None => write!(buf, "{}", index.line_col(text, diagnostic.range.start)),
         };
+        buf.push_str(": ");
         let code_style = match diagnostic.severity {
             crate::diagnostic::Severity::Error => "1;31",
             crate::diagnostic::Severity::Warning => "1;33",
         };
-        buf.push_str(&format!(
-            "{path}:{at}: {} {}",
-            paint(code_style, diagnostic.code),
-            one_line(&diagnostic.message)
-        ));
+        paint(&mut buf, code_style, diagnostic.code);
+        buf.push(' ');
+        push_one_line(&mut buf, &diagnostic.message);
         if is_fixable(diagnostic, unsafe_fixes) {
             buf.push(' ');
-            buf.push_str(&paint("36", "[*]"));
+            paint(&mut buf, "36", "[*]");
         }
         buf.push('\n');
+        // Handed on a piece at a time: the whole report is never held twice.
+        if buf.len() >= REPORT_PIECE {
+            out.write_all(buf.as_bytes())?;
+            buf.clear();
+        }
     }
     out.write_all(buf.as_bytes())
 }
 
+/// Bytes of report lines gathered before they are written on.
+const REPORT_PIECE: usize = 1 << 20;
+
 /// A message on one line: line breaks (and the indentation after them) become one space,
 /// other control characters are dropped.
+#[cfg(test)]
 fn one_line(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
+    let mut out = String::new();
+    push_one_line(&mut out, message);
+    out
+}
+
+/// Appends `message` on one line (see [`one_line`]).
+fn push_one_line(out: &mut String, message: &str) {
+    // Control characters are C0 and DEL (single bytes) and C1 (`C2 80`-`C2 9F` in UTF-8):
+    // nearly every message has none and is copied whole.
+    let plain = !message
+        .as_bytes()
+        .iter()
+        .any(|&b| b < 0x20 || b == 0x7F || b == 0xC2);
+    if plain {
+        out.push_str(message.trim_end());
+        return;
+    }
+    let start = out.len();
     for (i, line) in message.lines().enumerate() {
         let line = if i == 0 { line.trim_end() } else { line.trim() };
         if line.is_empty() {
             continue;
         }
-        if !out.is_empty() {
+        if out.len() > start {
             out.push(' ');
         }
         out.extend(line.chars().filter(|c| !c.is_control()));
     }
-    out
 }
 
 #[cfg(test)]
