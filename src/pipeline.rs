@@ -347,18 +347,14 @@ fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// Below this many findings a file's fixes are planned on the calling thread.
-const PLAN_IN_PARTS_FROM: usize = 1024;
-
 /// As [`diagnostics_of`], in parts on the current rayon pool for a file with many findings:
 /// each part has its own planner, which only caches what it has read of the file, so the
 /// edits are the same; the parts are joined in order.
 fn diagnostics_in_parts(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
-    let threads = rayon::current_num_threads();
-    if findings.len() < PLAN_IN_PARTS_FROM || threads < 2 {
-        return diagnostics_of(loaded, findings);
+    match crate::pieces::split(findings.len(), crate::pieces::PLAN_FROM) {
+        Some(parts) => planned_in(loaded, findings, parts),
+        None => diagnostics_of(loaded, findings),
     }
-    planned_in(loaded, findings, threads * 4)
 }
 
 /// The diagnostics of `findings`, planned in (at most) `parts` parts on the pool.

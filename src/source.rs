@@ -13,6 +13,7 @@
 use std::fmt;
 use std::io::Read;
 
+use crate::pieces::{READ_FROM, READ_PIECE};
 use crate::syntax::msi::database::{self, Database};
 use crate::text::{LineCol, LineIndex};
 
@@ -517,16 +518,10 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
-/// Files from this size up are read in pieces on the thread pool (see [`read_file`]).
-const PARALLEL_READ_MIN: usize = 8 * 1024 * 1024;
-
-/// The pieces a large file is read by.
-const READ_PIECE: usize = 2 * 1024 * 1024;
-
 /// Reads a regular file of expected size `len` into a [`SourceFile`], never more than
 /// `limit.0` bytes (a file that grew past it fails with `limit.1`).
 ///
-/// An 8-bit or UTF-8 file of [`PARALLEL_READ_MIN`] bytes or more is read in pieces at their
+/// An 8-bit or UTF-8 file of [`READ_FROM`] bytes or more is read in pieces at their
 /// offsets, in parallel on the current thread pool: most of the cost of reading a large file
 /// is faulting in the fresh pages of its buffer, and that work divides between cores. A file
 /// that turns out shorter or longer than `len` is read again from the start, in one piece, so
@@ -541,7 +536,7 @@ pub fn read_file(
     limit: (u64, &'static str),
 ) -> Result<SourceFile, ReadError> {
     let path = path.into();
-    if len < PARALLEL_READ_MIN || rayon::current_num_threads() < 2 {
+    if crate::pieces::split(len, READ_FROM).is_none() {
         return read_source(path, &mut Limited::new(&*file, limit.0, limit.1), len);
     }
     let mut head = [0u8; 2];
@@ -1293,7 +1288,7 @@ mod tests {
     #[test]
     fn reading_a_large_file_in_pieces_gives_its_bytes() {
         // Not a multiple of the piece size.
-        let ascii: Vec<u8> = (0..PARALLEL_READ_MIN + READ_PIECE / 3)
+        let ascii: Vec<u8> = (0..READ_FROM + READ_PIECE / 3)
             .map(|i| b"item: Edit Registry\r\n  Key=x\r\nend\r\n"[i % 35])
             .collect();
         let with = |at: usize, bytes: &[u8]| {

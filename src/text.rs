@@ -97,9 +97,6 @@ pub struct LineIndex {
 /// Bytes per counted block of a [`LineIndex`].
 pub const LINE_BLOCK: usize = 1024;
 
-/// From this size up [`LineIndex::new_on_pool`] counts blocks in parallel.
-const PARALLEL_INDEX_FROM: usize = 4 << 20;
-
 /// Whether a line break ends at byte `i`: a `\n`, or a `\r` not followed by `\n`.
 fn break_ends_at(text: &[u8], i: usize) -> bool {
     match text[i] {
@@ -154,17 +151,16 @@ impl LineIndex {
     /// Not for use under a lock or inside a `OnceLock` initializer: a thread waiting for the
     /// pool may run other pool work meanwhile, which could ask for the same lock.
     pub fn new_on_pool(text: &[u8], count_chars: bool) -> Self {
-        let counted: Option<Vec<usize>> =
-            (text.len() >= PARALLEL_INDEX_FROM && rayon::current_num_threads() >= 2).then(|| {
-                use rayon::prelude::*;
-                (0..text.len().div_ceil(LINE_BLOCK))
-                    .into_par_iter()
-                    .map(|k| {
-                        let at = k * LINE_BLOCK;
-                        count_line_breaks(text, at, (at + LINE_BLOCK).min(text.len()))
-                    })
-                    .collect()
-            });
+        let counted: Option<Vec<usize>> = crate::pieces::count_for(text.len()).map(|_| {
+            use rayon::prelude::*;
+            (0..text.len().div_ceil(LINE_BLOCK))
+                .into_par_iter()
+                .map(|k| {
+                    let at = k * LINE_BLOCK;
+                    count_line_breaks(text, at, (at + LINE_BLOCK).min(text.len()))
+                })
+                .collect()
+        });
         Self::build(text, count_chars, counted)
     }
 
@@ -426,7 +422,7 @@ mod tests {
         let text = pseudo_random_text(
             0x9E37_79B9_7F4A_7C15,
             b"a\r\n\rx \nq",
-            PARALLEL_INDEX_FROM + 3 * LINE_BLOCK,
+            crate::pieces::SPLIT_FROM + 3 * LINE_BLOCK,
         );
         let pool = |n| {
             rayon::ThreadPoolBuilder::new()
@@ -436,7 +432,7 @@ mod tests {
         };
         let (one, two) = (pool(1), pool(2));
         // Ending inside a block and at a block boundary.
-        for len in [text.len() - 1, text.len(), PARALLEL_INDEX_FROM] {
+        for len in [text.len() - 1, text.len(), crate::pieces::SPLIT_FROM] {
             let text = &text[..len];
             let serial = one.install(|| LineIndex::new(text, false));
             let parallel = two.install(|| LineIndex::new_on_pool(text, false));

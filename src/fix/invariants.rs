@@ -4,12 +4,9 @@
 use rayon::prelude::*;
 
 use crate::fix::changes::Span;
+use crate::pieces::ITEMS_PER_JOB;
 use crate::syntax::wise::{Document, RegistryForm};
 use crate::text::TextRange;
-
-/// Items checked per job on the pool: a small script is checked by one job, a big capture (the
-/// check of every fixed file, after the last pass) by all the pool's threads.
-const ITEMS_PER_JOB: usize = 1 << 14;
 
 /// Edit Registry items (by their head line) whose `Total Keys` disagrees with their keys, or
 /// that are nested with a single key that could be flat. In file order.

@@ -13,15 +13,9 @@ use std::collections::{BTreeMap, HashMap};
 use rayon::prelude::*;
 
 use super::{Change, Edit};
+use crate::pieces::{REMOVALS_FROM, REMOVALS_PER_JOB};
 use crate::syntax::wise::{Document, EditRegistry, Item, ItemKind, Property, RegKey, RegistryForm};
 use crate::text::TextRange;
-
-/// From this many `Edit Registry` items with removals (a fix pass over a big capture), their
-/// removals are planned on the pool.
-const REMOVALS_ON_POOL_FROM: usize = 1024;
-
-/// Items whose removals are planned per job on the pool.
-const REMOVALS_PER_JOB: usize = 256;
 
 /// Plans the edits for `changes` on `doc` (whose working text is `text`). The result is sorted
 /// and non-overlapping; changes whose origin does not name an active item (or key) are ignored,
@@ -65,7 +59,7 @@ impl<'d> Planner<'d> {
         removals.sort_unstable();
         removals.dedup();
         let groups: Vec<&[(u32, u32)]> = removals.chunk_by(|a, b| a.0 == b.0).collect();
-        for edit in self.plan_removals(&groups, REMOVALS_ON_POOL_FROM) {
+        for edit in self.plan_removals(&groups, REMOVALS_FROM) {
             accepted.try_add(edit);
         }
 
@@ -98,7 +92,7 @@ impl<'d> Planner<'d> {
                 planner.plan_removal(container, &indices)
             })
         };
-        if groups.len() < on_pool_from || rayon::current_num_threads() < 2 {
+        if groups.len() < on_pool_from || !crate::pieces::pool_is_parallel() {
             return groups
                 .iter()
                 .flat_map(|group| plan_group(self, group))

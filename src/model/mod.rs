@@ -254,20 +254,9 @@ impl Selection for All {
     }
 }
 
-/// Below this many bytes of text a file is lowered on the calling thread (as the parser splits
-/// scripts from 4 MiB): smaller files gain less than handing work to the pool costs, and a
-/// package's files are checked in parallel anyway.
-const PARALLEL_FROM: usize = 4 << 20;
-
-/// How many pieces to lower a file of `text_len` bytes in: one for a small file or a pool of
-/// one thread, else a few per thread, so a thread that finishes early takes over work.
+/// How many pieces to lower a file of `text_len` bytes in (see [`crate::pieces`]).
 fn piece_count(text_len: usize) -> usize {
-    let threads = rayon::current_num_threads();
-    if text_len < PARALLEL_FROM || threads < 2 {
-        1
-    } else {
-        threads * 4
-    }
+    crate::pieces::count_for(text_len).unwrap_or(1)
 }
 
 /// Runs `f` over (at most) `count` consecutive ranges covering `0..len` (items or key blocks)
@@ -277,16 +266,12 @@ fn in_pieces<R: Send>(
     count: usize,
     f: impl Fn(std::ops::Range<usize>) -> R + Sync,
 ) -> Vec<R> {
-    let count = count.clamp(1, len.max(1));
-    if count == 1 {
-        return vec![f(0..len)];
+    let ranges = crate::pieces::ranges(len, count);
+    if ranges.len() == 1 {
+        return ranges.into_iter().map(f).collect();
     }
     use rayon::prelude::*;
-    let size = len.div_ceil(count);
-    (0..len.div_ceil(size))
-        .into_par_iter()
-        .map(|k| f(k * size..((k + 1) * size).min(len)))
-        .collect()
+    ranges.into_par_iter().map(&f).collect()
 }
 
 /// One definition of an install-time variable.

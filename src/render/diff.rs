@@ -17,6 +17,7 @@
 use std::io::{self, Write};
 
 use crate::fix::changes::Span;
+use crate::pieces::{COMPARE_FROM, COMPARE_PER_JOB, DIFF_CHUNK, DIFF_FROM};
 use crate::source::{Encoding, SourceFile};
 use crate::text::TextRange;
 
@@ -72,13 +73,7 @@ pub fn write_unified_diff(
         fallback = spans_between(old, new);
         &fallback[..]
     };
-    write_diff(
-        out,
-        path,
-        &Texts::whole(old, new, spans),
-        color,
-        PARALLEL_FROM,
-    )
+    write_diff(out, path, &Texts::whole(old, new, spans), color, DIFF_FROM)
 }
 
 /// Writes the unified diff of a fixed text against its original, from the fixed text alone and
@@ -107,15 +102,8 @@ pub fn write_fixed_diff(
             "the changed spans do not fit the fixed text and the original bytes",
         )
     })?;
-    write_diff(out, path, &texts, color, PARALLEL_FROM)
+    write_diff(out, path, &texts, color, DIFF_FROM)
 }
-
-/// Below this many regions (or hunks) a diff is built on the calling thread; above, in chunks
-/// on the current rayon pool (a fix of a big capture changes thousands of places).
-const PARALLEL_FROM: usize = 2048;
-
-/// Regions (or hunks) per chunk of a parallel build.
-const CHUNK: usize = 512;
 
 /// The diff of the two texts, building it in chunks on the pool when there are at least
 /// `parallel_from` regions or hunks. Chunks are joined in order, so the output is the same
@@ -142,7 +130,7 @@ fn write_diff(
     let extents = extents(texts);
     let read_chunk = |extents: &[Extent]| OldBytes::read(texts, extents, &new_seed.lines());
     let chunks: Vec<OldBytes> = if extents.len() >= parallel_from {
-        extents.par_chunks(CHUNK).map(read_chunk).collect()
+        extents.par_chunks(DIFF_CHUNK).map(read_chunk).collect()
     } else {
         vec![read_chunk(&extents)]
     };
@@ -159,7 +147,7 @@ fn write_diff(
         changes
     };
     let changes: Vec<Change> = if regions.len() >= parallel_from {
-        let chunks: Vec<Vec<Change>> = regions.par_chunks(CHUNK).map(diff_chunk).collect();
+        let chunks: Vec<Vec<Change>> = regions.par_chunks(DIFF_CHUNK).map(diff_chunk).collect();
         crate::pieces::concat(chunks)
     } else {
         diff_chunk(&regions)
@@ -172,7 +160,7 @@ fn write_diff(
         eol_changes(&old_lines, &new_seed.lines(), changes)
     };
     let eol_changes: Vec<EolChange> = if changes.len() >= parallel_from {
-        let chunks: Vec<Vec<EolChange>> = changes.par_chunks(CHUNK).map(eol_chunk).collect();
+        let chunks: Vec<Vec<EolChange>> = changes.par_chunks(DIFF_CHUNK).map(eol_chunk).collect();
         crate::pieces::concat(chunks)
     } else {
         eol_chunk(&changes)
@@ -192,7 +180,7 @@ fn write_diff(
     };
     if hunks.len() >= parallel_from {
         out.write_all(&buf)?;
-        let chunks: Vec<Vec<u8>> = hunks.par_chunks(CHUNK).map(write_chunk).collect();
+        let chunks: Vec<Vec<u8>> = hunks.par_chunks(DIFF_CHUNK).map(write_chunk).collect();
         for chunk in chunks {
             out.write_all(&chunk)?;
         }
@@ -361,15 +349,8 @@ fn spans_fit(old: &[u8], new: &[u8], spans: &[Span]) -> bool {
         new_pos = span.new.end;
     }
     gaps.push((&old[old_pos..], &new[new_pos..]));
-    all_equal(&gaps, PARALLEL_BYTES)
+    all_equal(&gaps, COMPARE_FROM)
 }
-
-/// From this many bytes, texts are compared and their lines counted in pieces on the pool: the
-/// whole of both texts is compared and counted for every diff, and a fixed capture is big.
-const PARALLEL_BYTES: usize = 1 << 20;
-
-/// Bytes per job when comparing or counting on the pool.
-const BYTES_PER_JOB: usize = 256 * 1024;
 
 /// Whether the two slices of every pair are equal; from `parallel_from` bytes in all, compared
 /// in pieces on the pool.
@@ -384,7 +365,7 @@ fn all_equal(pairs: &[(&[u8], &[u8])], parallel_from: usize) -> bool {
     }
     let pieces: Vec<(&[u8], &[u8])> = pairs
         .iter()
-        .flat_map(|&(a, b)| a.chunks(BYTES_PER_JOB).zip(b.chunks(BYTES_PER_JOB)))
+        .flat_map(|&(a, b)| a.chunks(COMPARE_PER_JOB).zip(b.chunks(COMPARE_PER_JOB)))
         .collect();
     pieces.par_iter().all(|(a, b)| a == b)
 }
@@ -411,7 +392,7 @@ const BLOCK: usize = 1024;
 
 impl<'a> Lines<'a> {
     fn new(text: &'a [u8]) -> Self {
-        Self::counted(text, PARALLEL_BYTES)
+        Self::counted(text, COMPARE_FROM)
     }
 
     /// [`Lines::new`], counting the blocks on the pool from `parallel_from` bytes.
@@ -514,7 +495,7 @@ fn newlines_per_block(text: &[u8], parallel_from: usize) -> Vec<usize> {
         return text.chunks(BLOCK).map(count).collect();
     }
     text.par_chunks(BLOCK)
-        .with_min_len(BYTES_PER_JOB / BLOCK)
+        .with_min_len(COMPARE_PER_JOB / BLOCK)
         .map(count)
         .collect()
 }
@@ -644,7 +625,7 @@ impl<'a> Texts<'a> {
             (old_pos, new_pos) = (span.old.end, span.new.end);
         }
         // The texts are as long, so the last gap did not move.
-        all_equal(&pairs, PARALLEL_BYTES)
+        all_equal(&pairs, COMPARE_FROM)
     }
 
     /// The original's byte before the end of span `i` (none at the text's start), given
@@ -1205,7 +1186,7 @@ mod tests {
         let mut old = Vec::new();
         let mut new = Vec::new();
         let mut spans = Vec::new();
-        for i in 0..3 * CHUNK + 17 {
+        for i in 0..3 * DIFF_CHUNK + 17 {
             let eol: &[u8] = if i % 3 == 0 { b"\r\n" } else { b"\n" };
             let line = format!("Key=SYSTEM\\CurrentControlSet\\Services\\Svc{i}");
             let unchanged = [line.as_bytes(), eol].concat();
@@ -1262,7 +1243,10 @@ mod tests {
             }
             let text = String::from_utf8_lossy(&sequential);
             // More regions and hunks than one chunk holds: several chunks were joined.
-            assert!(text.matches("@@ -").count() > CHUNK, "hunks: {text:.200}");
+            assert!(
+                text.matches("@@ -").count() > DIFF_CHUNK,
+                "hunks: {text:.200}"
+            );
             assert!(text.starts_with("# line endings differ: lines 15 (CRLF -> LF)"));
         }
     }
@@ -1472,12 +1456,12 @@ mod tests {
 
     #[test]
     fn comparing_on_the_pool_agrees_with_comparing_in_order() {
-        let text: Vec<u8> = (0..5 * BYTES_PER_JOB as u32)
+        let text: Vec<u8> = (0..5 * COMPARE_PER_JOB as u32)
             .map(|i| (i % 253) as u8)
             .collect();
         let pairs = |a: &[u8], b: &[u8]| {
             // A big gap, small ones, and an empty one, as between spans.
-            let cuts = [0, 10, 11, 11, 4000, 3 * BYTES_PER_JOB + 5, a.len()];
+            let cuts = [0, 10, 11, 11, 4000, 3 * COMPARE_PER_JOB + 5, a.len()];
             cuts.windows(2)
                 .map(|w| (a[w[0]..w[1]].to_vec(), b[w[0]..w[1]].to_vec()))
                 .collect::<Vec<_>>()
@@ -1486,7 +1470,7 @@ mod tests {
             None,
             Some(0),
             Some(10),
-            Some(BYTES_PER_JOB + 1),
+            Some(COMPARE_PER_JOB + 1),
             Some(text.len() - 1),
         ] {
             let mut other = text.clone();

@@ -32,6 +32,7 @@ use annotate_snippets::{
 
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::fix::{Applicability, Fix};
+use crate::pieces::REPORT_CHUNK;
 use crate::source::{SourceFile, to_display};
 use crate::text::{LineIndex, TextRange};
 
@@ -85,19 +86,13 @@ pub fn render_chunks(
         }
         text
     };
-    if sorted.len() >= 2 * PARALLEL_CHUNK {
+    if sorted.len() >= 2 * REPORT_CHUNK {
         use rayon::prelude::*;
-        sorted
-            .par_chunks(PARALLEL_CHUNK)
-            .map(render_chunk)
-            .collect()
+        sorted.par_chunks(REPORT_CHUNK).map(render_chunk).collect()
     } else {
         vec![render_chunk(&sorted)]
     }
 }
-
-/// Diagnostics per chunk when a file's report renders in parallel.
-const PARALLEL_CHUNK: usize = 1024;
 
 /// The help line for a fix: its title and applicability.
 pub fn fix_help(fix: &Fix, unsafe_fixes: bool) -> String {
@@ -611,7 +606,7 @@ mod tests {
     /// for byte, as one diagnostic after another; unsorted input is sorted first.
     #[test]
     fn chunked_report_equals_sequential_rendering() {
-        let count = 2 * PARALLEL_CHUNK + 37;
+        let count = 2 * REPORT_CHUNK + 37;
         let mut text = Vec::new();
         let mut diagnostics = Vec::new();
         for i in 0..count {

@@ -578,7 +578,7 @@ fn current_writes<'w>(
 
 impl<'w, 'a> FileFacts<'w, 'a> {
     pub fn new(model: &'w FileModel<'a>) -> Self {
-        let parallel = model.ops.len() >= super::PARALLEL_FROM && rayon::current_num_threads() >= 2;
+        let parallel = crate::pieces::split(model.ops.len(), crate::pieces::RULES_FROM).is_some();
         Self::build(model, parallel)
     }
 
@@ -590,10 +590,8 @@ impl<'w, 'a> FileFacts<'w, 'a> {
         // by side on the pool; each is the same as built in one pass.
         let system = if parallel {
             use rayon::prelude::*;
-            let size = writes
-                .len()
-                .div_ceil(rayon::current_num_threads() * 4)
-                .max(1);
+            let parts = crate::pieces::split(writes.len(), 0).unwrap_or(1);
+            let size = writes.len().div_ceil(parts).max(1);
             let parts: Vec<Vec<_>> = writes
                 .par_chunks(size)
                 .enumerate()

@@ -293,10 +293,6 @@ const WHOLE_FILE: &[Check] = &[
     svc040_unescaped_percent::check,
 ];
 
-/// Below this many writes under `HKLM\SYSTEM` (for the facts: writes) a file's rules run on
-/// the calling thread.
-const PARALLEL_FROM: usize = 4096;
-
 /// Runs every rule over file `file_index` of a package. Findings come in file order.
 ///
 /// No rule reads another's findings, so for a large file the rules, and the writes of the
@@ -308,8 +304,7 @@ pub fn check_file(
     file_index: usize,
 ) -> Vec<Finding> {
     let file = &files[file_index];
-    let threads = rayon::current_num_threads();
-    let facts = if file.model.ops.len() >= PARALLEL_FROM && threads >= 2 {
+    let facts = if crate::pieces::split(file.model.ops.len(), crate::pieces::RULES_FROM).is_some() {
         // Messages (the line of a Create Service item, SVC030's fix title) and the report need
         // the file's line index, a pass over the whole text: with this many writes findings
         // are all but certain, so it is built on another thread while the facts are gathered.
@@ -321,12 +316,7 @@ pub fn check_file(
     } else {
         FileFacts::new(&file.model)
     };
-    let parts = if facts.system.len() >= PARALLEL_FROM && threads >= 2 {
-        // A few parts per thread, so a thread that finishes early takes over work.
-        threads * 4
-    } else {
-        1
-    };
+    let parts = crate::pieces::split(facts.system.len(), crate::pieces::RULES_FROM).unwrap_or(1);
     let found = run_in_parts(package, files, file_index, &facts, parts);
     // The facts are done with: they go before the findings are joined and ordered.
     drop(facts);
@@ -343,11 +333,7 @@ fn run_in_parts(
     parts: usize,
 ) -> Vec<Vec<Finding>> {
     let all = 0..facts.system.len();
-    let size = all.len().div_ceil(parts.max(1)).max(1);
-    let parts: Vec<Range<usize>> = (0..all.len().max(1))
-        .step_by(size)
-        .map(|start| start..(start + size).min(all.len()))
-        .collect();
+    let parts = crate::pieces::ranges(all.len(), parts);
     let jobs: Vec<(Check, Range<usize>)> = PER_WRITE
         .iter()
         .flat_map(|&check| parts.iter().map(move |part| (check, part.clone())))
