@@ -823,6 +823,50 @@ fn concise_is_coloured_by_the_usual_conventions() {
     assert!(!concise(&[]).contains('\x1b'));
 }
 
+/// On a terminal (a pseudo-terminal made by util-linux's `script`), `--color auto` colours
+/// unless `TERM` is `dumb` or `NO_COLOR` is set and not empty.
+#[cfg(unix)]
+#[test]
+fn a_terminal_is_coloured_unless_term_is_dumb_or_no_color_is_set() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "util-linux `script` is missing under CI=true"
+        );
+        eprintln!("skipped: util-linux `script` (a pseudo-terminal) is not installed");
+        return;
+    }
+    let tmp = pkg();
+    let bin = assert_cmd::cargo::cargo_bin!("svcscrub");
+    let on_terminal = |vars: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.current_dir(tmp.path())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("CLICOLOR")
+            .env_remove("CI")
+            .args(["-qec"])
+            .arg(format!("'{}' check --format concise pkg", bin.display()))
+            .arg("/dev/null");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned()
+    };
+    let xterm = ("TERM", "xterm-256color");
+    let coloured = on_terminal(&[xterm]);
+    assert!(coloured.contains("\x1b[1;31mSVC001\x1b[0m"), "{coloured}");
+    assert!(!on_terminal(&[("TERM", "dumb")]).contains('\x1b'));
+    assert!(!on_terminal(&[xterm, ("NO_COLOR", "1")]).contains('\x1b'));
+    assert!(on_terminal(&[xterm, ("NO_COLOR", "")]).contains('\x1b'));
+    assert!(!on_terminal(&[xterm, ("CLICOLOR", "0")]).contains('\x1b'));
+    assert!(!on_terminal(&[xterm, ("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")]).contains('\x1b'));
+}
+
 #[test]
 fn an_unknown_code_in_the_configuration_has_its_line_and_column() {
     let tmp = pkg();

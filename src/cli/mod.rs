@@ -6,7 +6,6 @@ mod catalog;
 mod includes;
 mod inputs;
 mod run;
-mod terminal;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -13,7 +13,6 @@ use super::args::{
 };
 use super::includes::{self, Root};
 use super::inputs::{self, Input, InputSource, Selection, describe_io, discover};
-use super::terminal::{self, Stream};
 use super::{Status, catalog};
 use crate::detect::is_input_name;
 use crate::diagnostic::{Diagnostic, Severity};
@@ -183,49 +182,38 @@ impl FileReport {
 /// findings) costs a few hundred `write` calls, and nothing is flushed per finding.
 const OUTPUT_BUFFER: usize = 256 * 1024;
 
-/// Whether a report on `stream` is coloured ([`color_wanted`]); on a Windows console, only
-/// when it shows ANSI colour (see [`terminal`]), except with `--color always`.
+/// The standard stream a report goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Whether a report on `stream` is coloured. `--color auto` decides as anstream does
+/// (anstyle-query's conventions: `NO_COLOR` non-empty, `CLICOLOR_FORCE`, `CLICOLOR`, `TERM=dumb`,
+/// CI). A Windows console shows the ANSI sequences only once its virtual terminal processing is
+/// on: it is switched on here (nothing happens elsewhere), and where it cannot be (an old
+/// console) `auto` gives colour up rather than print the sequences as text.
 fn use_color(choice: ColorChoice, stream: Stream) -> bool {
+    let wanted = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let auto = match stream {
+                Stream::Stdout => anstream::AutoStream::choice(&std::io::stdout()),
+                Stream::Stderr => anstream::AutoStream::choice(&std::io::stderr()),
+            };
+            auto != anstream::ColorChoice::Never
+        }
+    };
     let is_terminal = match stream {
         Stream::Stdout => std::io::stdout().is_terminal(),
         Stream::Stderr => std::io::stderr().is_terminal(),
     };
-    color_wanted(choice, is_terminal, &|name| std::env::var_os(name))
-        && (!is_terminal || terminal::ansi_colors(stream) || choice == ColorChoice::Always)
-}
-
-/// Whether to colour a stream, with `--color auto` deciding as anstream does
-/// (anstyle-query's conventions): `NO_COLOR` set and non-empty turns colour off, then
-/// `CLICOLOR_FORCE` non-empty turns it on, `CLICOLOR=0` off; otherwise a terminal is coloured
-/// unless `TERM` is `dumb` (or unset, outside Windows) — except in CI, or with `CLICOLOR` set.
-fn color_wanted(
-    choice: ColorChoice,
-    terminal: bool,
-    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
-) -> bool {
-    let set = |name: &str| env(name).is_some_and(|v| !v.is_empty());
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let clicolor = env("CLICOLOR").map(|v| v != "0");
-            if set("NO_COLOR") {
-                false
-            } else if set("CLICOLOR_FORCE") {
-                true
-            } else if clicolor == Some(false) {
-                false
-            } else {
-                let term = env("TERM");
-                let term_colors = if cfg!(windows) {
-                    term.is_none_or(|t| t != "dumb")
-                } else {
-                    term.is_some_and(|t| t != "dumb")
-                };
-                terminal && (term_colors || clicolor == Some(true) || env("CI").is_some())
-            }
-        }
-    }
+    wanted
+        && (!is_terminal
+            || anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
+            || choice == ColorChoice::Always)
 }
 
 /// Reads and decodes one input (a large file is read in parallel pieces, a UTF-16 file is
@@ -1622,42 +1610,4 @@ fn suppress(common: &CommonArgs) -> anyhow::Result<Status> {
     out.flush()?;
     release_at_exit(results);
     Ok(status(errors > 0, false, common.exit_zero))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_follows_the_no_color_and_clicolor_conventions() {
-        let wanted = |terminal: bool, vars: &[(&str, &str)]| {
-            let vars: Vec<(String, String)> = vars
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            color_wanted(ColorChoice::Auto, terminal, &|name| {
-                vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.into())
-            })
-        };
-        let xterm = ("TERM", "xterm-256color");
-        assert!(wanted(true, &[xterm]));
-        assert!(!wanted(false, &[xterm]));
-        // NO_COLOR counts only when it is not empty (no-color.org).
-        assert!(!wanted(true, &[xterm, ("NO_COLOR", "1")]));
-        assert!(wanted(true, &[xterm, ("NO_COLOR", "")]));
-        // A dumb terminal gets no colour.
-        assert!(!wanted(true, &[("TERM", "dumb")]));
-        // CLICOLOR_FORCE colours even a pipe, unless NO_COLOR says otherwise.
-        assert!(wanted(false, &[("CLICOLOR_FORCE", "1")]));
-        assert!(!wanted(
-            false,
-            &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]
-        ));
-        assert!(!wanted(true, &[xterm, ("CLICOLOR", "0")]));
-        // --color always / never decide alone.
-        assert!(color_wanted(ColorChoice::Always, false, &|_| None));
-        assert!(!color_wanted(ColorChoice::Never, true, &|_| Some(
-            "x".into()
-        )));
-    }
 }
