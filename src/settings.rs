@@ -248,7 +248,7 @@ pub struct Settings {
     pub selection: RuleSelection,
     pub unsafe_fixes: bool,
     /// Services treated as created in every package (configuration first, then `--service`;
-    /// deduplicated case-insensitively, first spelling kept).
+    /// deduplicated case-insensitively as the registry compares names, first spelling kept).
     pub services: Vec<String>,
     /// Paths never reported.
     pub allow: Vec<AllowPath>,
@@ -325,7 +325,8 @@ impl Settings {
         let unsafe_fixes = overrides.unsafe_fixes.or(cfg.unsafe_fixes).unwrap_or(false);
 
         let mut services: Vec<String> = Vec::new();
-        // Upper-cased names seen: a list of 400,000 names is deduplicated in one pass.
+        // Names seen, upper-cased as the registry compares them: a list of 400,000 names is
+        // deduplicated in one pass.
         let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let from_file = cfg.services.as_ref().into_iter().flatten();
         let named = from_file
@@ -340,7 +341,7 @@ impl Settings {
                     with_key(key, "a service name is empty"),
                 ));
             }
-            if seen.insert(name.to_ascii_uppercase()) {
+            if seen.insert(crate::model::name::fold(name).into_owned()) {
                 services.push(name.to_owned());
             }
         }

@@ -315,6 +315,18 @@ fn services_are_the_union_without_case_duplicates() {
     );
 }
 
+/// Service names compare as the registry compares them: Unicode upper case, not ASCII only.
+#[test]
+fn services_are_deduplicated_in_unicode_case() {
+    let config = file("services = [\"ÜberwachungsDienst\"]\n");
+    let overrides = Overrides {
+        services: strings(&["überwachungsdienst", "ÉCRAN"]),
+        ..Overrides::default()
+    };
+    let settings = Settings::resolve(Some(&config), &overrides, CODES).unwrap();
+    assert_eq!(settings.services, strings(&["ÜberwachungsDienst", "ÉCRAN"]));
+}
+
 #[test]
 fn selectors_are_case_insensitive_and_trimmed() {
     let overrides = Overrides {
