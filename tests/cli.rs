@@ -3,7 +3,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::*;
@@ -152,7 +151,7 @@ fn fix_writes_the_diff_applies_and_a_second_fix_is_clean() {
         let patched = tmp.path().join("patched");
         std::fs::create_dir_all(patched.join("svc010")).unwrap();
         std::fs::copy(original.join("setup.ipf"), patched.join("svc010/setup.ipf")).unwrap();
-        let mut patch = Command::new("patch")
+        let mut patch = std::process::Command::new("patch")
             .args(["-p1", "--quiet", "--fuzz=0"])
             .current_dir(&patched)
             .stdin(std::process::Stdio::piped())
