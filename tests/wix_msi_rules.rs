@@ -389,3 +389,141 @@ fn a_fix_of_a_signed_database_says_it_invalidates_the_signature() {
     .unwrap();
     assert_eq!(signature, b"a PKCS#7 signature");
 }
+
+/// Wine's `msiexec` installs a package into a new prefix of its own under `root`; returns the
+/// values it wrote under `keys` as (key, name, data) read from `regedit /E` exports. `None`
+/// when Wine is not installed (which fails under `CI=true`: `.ci/run` installs it first).
+fn installed_by_wine(
+    root: &Path,
+    package: &Path,
+    keys: &[&str],
+) -> Option<BTreeSet<(String, String, String)>> {
+    let prefix = root.join("prefix");
+    let wine = |program: &str, args: &[&str]| -> Option<Output> {
+        match Command::new(program)
+            .args(args)
+            .env("WINEPREFIX", &prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .current_dir(root)
+            .output()
+        {
+            Ok(out) => Some(out),
+            Err(_) => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "wine is missing under CI=true"
+                );
+                eprintln!("wine not installed: msiexec oracle skipped");
+                None
+            }
+        }
+    };
+    // 32-bit Wine is not installed: wineboot's syswow64 complaint is expected and harmless.
+    wine("wineboot", &["-i"])?;
+    let package = package.to_str().unwrap();
+    let out = wine("wine", &["msiexec", "/i", package, "/qn"])?;
+    assert!(
+        out.status.success(),
+        "msiexec: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wine("wineserver", &["-w"])?;
+    let mut values = BTreeSet::new();
+    for key in keys {
+        let file = root.join("export.reg");
+        let _ = std::fs::remove_file(&file);
+        wine("wine", &["regedit", "/E", "export.reg", key])?;
+        let Ok(raw) = std::fs::read(&file) else {
+            continue; // No such key.
+        };
+        let units: Vec<u16> = raw[2..]
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let text = String::from_utf16(&units).unwrap();
+        let mut current = String::new();
+        for line in text.lines() {
+            if let Some(k) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                current = k.to_string();
+            } else if let Some((name, data)) = line.split_once('=')
+                && line.starts_with('"')
+            {
+                values.insert((current.clone(), name.to_string(), data.to_string()));
+            }
+        }
+    }
+    // This prefix's server is done with.
+    wine("wineserver", &["-k"])?;
+    Some(values)
+}
+
+/// End to end: the original example and the fixed one, each installed by Wine's `msiexec` into
+/// a new prefix, write the same registry but for the captured system state, and for the
+/// `ControlSet001` write that now lands in `CurrentControlSet` (the set a machine whose
+/// current set is 001 reads; Wine keeps the two apart).
+#[test]
+fn the_fixed_database_installs_the_same_registry_but_the_captured_state() {
+    if cfg!(windows) {
+        eprintln!("msiexec oracle skipped on Windows (Wine runs on Linux)");
+        return;
+    }
+    let tmp = copy_example(&["AcmeAgent.msi"]);
+    let dir = tmp.path();
+    std::fs::copy(
+        example_dir().join("AcmeAgent.msi"),
+        dir.join("original.msi"),
+    )
+    .unwrap();
+    let out = svcscrub(dir, &["fix", "--no-config", "AcmeAgent.msi"]);
+    assert_eq!(out.status.code(), Some(0));
+    let lm = "HKEY_LOCAL_MACHINE\\SYSTEM\\";
+    let keys = [
+        format!("{lm}CurrentControlSet\\Services\\AcmeAgent"),
+        format!("{lm}ControlSet001\\Services\\AcmeAgent"),
+        format!("{lm}CurrentControlSet\\Enum\\Root\\LEGACY_ACMEAGENT"),
+        format!("{lm}CurrentControlSet\\Services\\EventLog\\Application\\AcmeAgent"),
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Wow6432Node\\Acme".to_string(),
+        "HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme".to_string(),
+    ];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    // Both at once: each takes a Wine prefix's start and an install (half a minute or more).
+    let (original, fixed) = std::thread::scope(|s| {
+        let original = s.spawn(|| installed_by_wine(&a, &dir.join("original.msi"), &keys));
+        let fixed = installed_by_wine(&b, &dir.join("AcmeAgent.msi"), &keys);
+        (original.join().unwrap(), fixed)
+    });
+    let (Some(original), Some(fixed)) = (original, fixed) else {
+        return;
+    };
+    // The service was installed (its values are the ServiceInstall row's), and the vendor's
+    // configuration is there.
+    let service = format!("{lm}CurrentControlSet\\Services\\AcmeAgent");
+    assert!(original.contains(&(service.clone(), "\"Type\"".into(), "dword:00000010".into())));
+    assert!(fixed.contains(&(
+        format!("{service}\\Parameters"),
+        "\"Endpoint\"".into(),
+        "\"https://telemetry.acme.example/ingest\"".into()
+    )));
+    let captured = |key: &str| {
+        key.starts_with(&format!("{service}\\Security"))
+            || key.starts_with(&format!("{service}\\Enum"))
+            || key.contains("\\Enum\\Root\\LEGACY_ACMEAGENT")
+    };
+    assert!(original.iter().any(|(k, _, _)| captured(k)));
+    let expected: BTreeSet<(String, String, String)> = original
+        .iter()
+        .filter(|(k, _, _)| !captured(k))
+        .map(|(k, n, d)| {
+            (
+                k.replace("\\ControlSet001\\", "\\CurrentControlSet\\"),
+                n.clone(),
+                d.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(fixed, expected);
+}
