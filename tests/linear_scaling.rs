@@ -128,6 +128,30 @@ fn reg_control_set_block(bytes: usize) -> String {
     out
 }
 
+/// A WiX source whose one component holds a `RegistryValue` per write under `Services\Foo\Enum`
+/// (SVC002 each), the first its key path: every fix is planned against the whole component.
+fn wix_values_one_component(bytes: usize) -> String {
+    let mut out = String::from(concat!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n",
+        "<Wix xmlns=\"http://schemas.microsoft.com/wix/2006/wi\"><Product>\r\n",
+        "  <Component Id=\"Service\"><File Id=\"FooExe\" Name=\"foo.exe\" KeyPath=\"yes\" />\r\n",
+        "    <ServiceInstall Name=\"Foo\" Type=\"ownProcess\" Start=\"auto\" ErrorControl=\"normal\" />\r\n",
+        "  </Component>\r\n",
+        "  <Component Id=\"Captured\">\r\n",
+    ));
+    for i in 0..bytes / 150 {
+        let key_path = if i == 0 { " KeyPath=\"yes\"" } else { "" };
+        write!(
+            out,
+            "    <RegistryValue Root=\"HKLM\" Key=\"SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum\" {}",
+            format_args!("Name=\"{i}\" Value=\"Root\\LEGACY_FOO\\{i:04}\"{key_path} />\r\n")
+        )
+        .ok();
+    }
+    out.push_str("  </Component>\r\n</Product></Wix>\r\n");
+    out
+}
+
 const SHAPES: &[Shape] = &[
     ("nested Edit Registry", "setup.wse", nested_edit_registry),
     ("ControlSet001 copies", "setup.wse", control_set_copies),
@@ -139,6 +163,11 @@ const SHAPES: &[Shape] = &[
         ".reg ControlSet001 block",
         "capture.reg",
         reg_control_set_block,
+    ),
+    (
+        "WiX values of one component",
+        "setup.wxs",
+        wix_values_one_component,
     ),
 ];
 

@@ -13,25 +13,47 @@
 //!   a deleted row.
 //! - A signed package: every change invalidates its signature, which the review says.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Change, Edit, Review};
 use crate::model::installer;
-use crate::model::msi::{REGISTRY_KEY_PATH, Sequence, components};
+use crate::model::msi::{ComponentInfo, REGISTRY_KEY_PATH, Sequence, components};
 use crate::syntax::msi::{Table, View};
 use crate::text::TextRange;
 
-/// Plans edits on one database's view.
+/// Plans edits on one database's view. What every plan reads (the components, the `Registry`
+/// rows of each, the sequence) is gathered once, so planning one finding's fix costs what it
+/// touches, not the size of the tables.
 pub struct Planner<'v> {
     view: &'v View,
     text: &'v [u8],
     signed: bool,
+    sequence: Sequence,
+    components: HashMap<&'v [u8], ComponentInfo<'v>>,
+    /// Component name → its `Registry` rows, in table order.
+    registry_rows: HashMap<&'v [u8], Vec<usize>>,
 }
 
 impl<'v> Planner<'v> {
     /// `signed`: the database carries a digital signature.
     pub fn new(view: &'v View, text: &'v [u8], signed: bool) -> Self {
-        Self { view, text, signed }
+        let mut registry_rows: HashMap<&[u8], Vec<usize>> = HashMap::new();
+        if let Some(table) = view.table(text, "Registry")
+            && let Some(column) = table.column("Component_")
+        {
+            for (i, row) in table.rows.iter().enumerate() {
+                let name = row.cells.get(column).map_or(&b""[..], |c| c.slice(text));
+                registry_rows.entry(name).or_default().push(i);
+            }
+        }
+        Self {
+            view,
+            text,
+            signed,
+            sequence: Sequence::of(view, text),
+            components: components(view, text),
+            registry_rows,
+        }
     }
 
     /// The edits of `changes` (sorted, non-overlapping) and what they do beyond them.
@@ -40,7 +62,7 @@ impl<'v> Planner<'v> {
         let mut edits = Vec::new();
         let mut review = Review::default();
         let registry = view.table(text, "Registry");
-        let sequence = Sequence::of(view, text);
+        let sequence = &self.sequence;
         let mut deleted: Vec<usize> = changes
             .iter()
             .filter_map(|c| match c {
@@ -104,7 +126,7 @@ impl<'v> Planner<'v> {
         let Some(component_table) = view.table(text, "Component") else {
             return;
         };
-        let components = components(view, text);
+        let components = &self.components;
         let (Some(id_column), Some(component_column)) =
             (registry.column("Registry"), registry.column("Component_"))
         else {
@@ -130,8 +152,11 @@ impl<'v> Planner<'v> {
                 continue;
             };
             let shown = format!("`{}`", String::from_utf8_lossy(name));
-            let heir = (0..registry.rows.len())
-                .find(|r| cell(*r, component_column) == name && !deleted.contains(r));
+            let heir = self.registry_rows.get(name).and_then(|rows| {
+                rows.iter()
+                    .copied()
+                    .find(|r| deleted.binary_search(r).is_err())
+            });
             let loses_key_path = info.attributes & REGISTRY_KEY_PATH != 0
                 && rows.iter().any(|&r| cell(r, id_column) == info.key_path);
             let Some(component_row) = component_table.rows.get(info.row) else {

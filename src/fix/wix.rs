@@ -14,6 +14,8 @@
 //! - [`Change::Replace`] edits (a `Key` attribute's `ControlSetNNN`, a suppression comment's
 //!   codes) apply where they do not fall inside a removed element.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::{Change, Edit, Review};
 use crate::model::installer;
 use crate::syntax::wix::{Element, ElementKind, WixDocument};
@@ -25,12 +27,20 @@ pub struct Planner<'d> {
     text: &'d [u8],
 }
 
-/// What a set of changes does to the elements.
+/// What a set of changes does to the elements. Only the elements the changes name and the
+/// `RegistryKey`s around them are looked at, so planning one finding's fix costs what it
+/// touches, not the size of the document.
 struct Removal {
-    /// Element index → it goes (with everything in it).
-    gone: Vec<bool>,
+    /// Elements that go (with everything in them).
+    gone: BTreeSet<u32>,
     /// Creating `RegistryKey`s that stay but whose creation goes.
     uncreated: Vec<u32>,
+}
+
+impl Removal {
+    fn is_gone(&self, index: u32) -> bool {
+        self.gone.contains(&index)
+    }
 }
 
 impl<'d> Planner<'d> {
@@ -43,13 +53,10 @@ impl<'d> Planner<'d> {
         let (doc, text) = (self.doc, self.text);
         let removal = self.removal(changes);
         let mut edits = Vec::new();
-        for (index, e) in doc.elements.iter().enumerate() {
-            let parent_gone = removal
-                .gone
-                .get(e.parent as usize)
-                .copied()
-                .unwrap_or(false);
-            if removal.gone[index] && !parent_gone {
+        for &index in &removal.gone {
+            if let Some(e) = doc.element(index)
+                && !removal.is_gone(e.parent)
+            {
                 edits.push(doc.removal(text, e));
             }
         }
@@ -91,14 +98,11 @@ impl<'d> Planner<'d> {
     /// Which elements `changes` remove (see the module docs).
     fn removal(&self, changes: &[Change]) -> Removal {
         let doc = self.doc;
-        let n = doc.elements.len();
-        let mut removed = vec![false; n];
+        let mut removed: BTreeSet<u32> = BTreeSet::new();
         for change in changes {
             if let Change::RemoveWrite(origin) = change {
                 let (rank, index) = installer::split_container(origin.container);
-                let writes = rank == 1;
-                if let Some(slot) = removed.get_mut(index as usize)
-                    && writes
+                if rank == 1
                     && doc.element(index).is_some_and(|e| {
                         matches!(
                             e.kind,
@@ -106,28 +110,44 @@ impl<'d> Planner<'d> {
                         )
                     })
                 {
-                    *slot = true;
+                    removed.insert(index);
                 }
             }
         }
-        let mut gone = vec![false; n];
+        // The removed elements and the `RegistryKey`s around them: the only ones that can go.
+        let mut candidates = removed.clone();
+        for &index in &removed {
+            for (a, _) in doc
+                .ancestors(index)
+                .take_while(|(_, e)| e.kind == ElementKind::RegistryKey)
+            {
+                if !candidates.insert(a) {
+                    break;
+                }
+            }
+        }
+        let mut gone = BTreeSet::new();
         let mut uncreated = Vec::new();
         // Children come after their parent: deciding from the last element back sees every
         // child before its parent.
-        for index in (0..n).rev() {
-            let e = &doc.elements[index];
+        for &index in candidates.iter().rev() {
+            let Some(e) = doc.element(index) else {
+                continue;
+            };
+            let is_removed = removed.contains(&index);
             match e.kind {
-                ElementKind::RegistryValue => gone[index] = removed[index],
+                ElementKind::RegistryValue if is_removed => {
+                    gone.insert(index);
+                }
                 ElementKind::RegistryKey => {
-                    let mut children = doc.children(index as u32).peekable();
+                    let mut children = doc.children(index).peekable();
                     let has_children = children.peek().is_some();
-                    let all_go = children.all(|(c, _)| gone[c as usize]);
-                    let creates = self.creates(e);
-                    if removed[index] || !creates {
-                        if has_children && all_go || !has_children && removed[index] {
-                            gone[index] = true;
-                        } else if removed[index] {
-                            uncreated.push(index as u32);
+                    let all_go = children.all(|(c, _)| gone.contains(&c));
+                    if is_removed || !self.creates(e) {
+                        if has_children && all_go || !has_children && is_removed {
+                            gone.insert(index);
+                        } else if is_removed {
+                            uncreated.push(index);
                         }
                     }
                 }
@@ -153,16 +173,17 @@ impl<'d> Planner<'d> {
         let (doc, text) = (self.doc, self.text);
         let is_key_path =
             |e: &Element| doc.attribute_value(text, e, "KeyPath").as_deref() == Some(b"yes");
-        let mut components: Vec<u32> = Vec::new();
-        for (index, _) in doc.elements.iter().enumerate() {
-            if removal.gone[index]
-                && let Some(c) = doc.component_of(index as u32)
-                && !components.contains(&c)
+        // The outermost elements that go, by component.
+        let mut components: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for &index in &removal.gone {
+            if let Some(e) = doc.element(index)
+                && !removal.is_gone(e.parent)
+                && let Some(c) = doc.component_of(index)
             {
-                components.push(c);
+                components.entry(c).or_default().push(index);
             }
         }
-        for c in components {
+        for (c, outermost) in components {
             let Some(component) = doc.element(c) else {
                 continue;
             };
@@ -170,15 +191,17 @@ impl<'d> Planner<'d> {
             // The component's elements as they stay (a removed element's subtree goes with it).
             let subtree = (c + 1)..component.end;
             let kept = |i: u32| {
-                !removal.gone[i as usize]
+                !removal.is_gone(i)
                     && doc
                         .ancestors(i)
                         .take_while(|(a, _)| *a != c)
-                        .all(|(a, _)| !removal.gone[a as usize])
+                        .all(|(a, _)| !removal.is_gone(a))
             };
-            let lost_key_path = subtree
-                .clone()
-                .any(|i| removal.gone[i as usize] && doc.element(i).is_some_and(is_key_path));
+            // Only what goes is looked at here; the whole component only when its key path goes.
+            let lost_key_path = outermost.iter().any(|&g| {
+                let end = doc.element(g).map_or(g + 1, |e| e.end);
+                (g..end).any(|i| doc.element(i).is_some_and(is_key_path))
+            });
             let children_left = doc
                 .children(c)
                 .filter(|(_, e)| e.kind != ElementKind::Condition)

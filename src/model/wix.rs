@@ -20,6 +20,7 @@
 //! number or binary value that is not one is kept raw.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use super::installer::{self, INSTALL_SERVICES, REMOVE_REGISTRY_VALUES, WRITE_REGISTRY_VALUES};
 use super::{
@@ -51,6 +52,7 @@ pub fn lower_selected<'a>(
     text: &'a [u8],
     selection: &impl Selection,
 ) -> FileModel<'a> {
+    let conditions = conditions(doc);
     let mut deletions = Vec::new();
     let mut writes = Vec::new();
     for operation in doc.registry_operations(text) {
@@ -60,7 +62,7 @@ pub fn lower_selected<'a>(
             RegistryOperation::DeleteValue(e) => (OpKind::DeleteValue, e),
             RegistryOperation::DeleteKey(e) => (OpKind::DeleteKey, e),
         };
-        let Some(op) = lower_operation(doc, text, kind, element, selection) else {
+        let Some(op) = lower_operation(doc, text, &conditions, kind, element, selection) else {
             continue;
         };
         if kind.is_write() {
@@ -72,7 +74,7 @@ pub fn lower_selected<'a>(
     deletions.extend(writes);
     let services = doc
         .service_installs()
-        .map(|s| service_install(doc, text, s.index))
+        .map(|s| service_install(doc, text, &conditions, s.index))
         .collect();
     FileModel {
         ops: deletions,
@@ -115,6 +117,7 @@ fn key_of<'a>(
 fn lower_operation<'a>(
     doc: &'a WixDocument,
     text: &'a [u8],
+    conditions: &Conditions,
     kind: OpKind,
     element: &RegistryElement<'_>,
     selection: &impl Selection,
@@ -167,7 +170,7 @@ fn lower_operation<'a>(
             container: installer::container(rank, index),
             index: 0,
         },
-        block: block(doc, text, index),
+        block: block(doc, text, conditions, index),
         seq: installer::seq(action, index),
         statement: None,
     })
@@ -222,7 +225,12 @@ fn value_data<'a>(doc: &WixDocument, text: &'a [u8], index: u32) -> (Data<'a>, u
 
 /// The nearest `Component` around element `index`, and whether it is installed only under a
 /// condition: a `Condition` child (v3) or attribute (v4), or inside a `<?if?>`/`<?foreach?>`.
-fn component(doc: &WixDocument, text: &[u8], index: u32) -> (Option<u32>, bool) {
+fn component(
+    doc: &WixDocument,
+    text: &[u8],
+    conditions: &Conditions,
+    index: u32,
+) -> (Option<u32>, bool) {
     let Some(c) = doc.component_of(index) else {
         return (None, false);
     };
@@ -230,20 +238,34 @@ fn component(doc: &WixDocument, text: &[u8], index: u32) -> (Option<u32>, bool) 
         e.conditional
             || e.repeated
             || doc.attribute(text, e, "Condition").is_some()
-            || doc
-                .children(c)
-                .any(|(_, child)| child.kind == ElementKind::Condition)
+            || conditions.contains(&c)
     });
     (Some(c), conditional)
 }
 
+/// The components with a `Condition` child, found once: looking through a component's
+/// children for every element in it would cost its size squared.
+type Conditions = HashSet<u32>;
+
+fn conditions(doc: &WixDocument) -> Conditions {
+    doc.elements
+        .iter()
+        .filter(|e| e.kind == ElementKind::Condition)
+        .filter(|e| {
+            doc.element(e.parent)
+                .is_some_and(|p| p.kind == ElementKind::Component)
+        })
+        .map(|e| e.parent)
+        .collect()
+}
+
 /// The control-flow region of element `index`: 0 when it is always built and installed, else
 /// one per conditional component (or element).
-fn block(doc: &WixDocument, text: &[u8], index: u32) -> u32 {
+fn block(doc: &WixDocument, text: &[u8], conditions: &Conditions, index: u32) -> u32 {
     let own = doc
         .element(index)
         .is_some_and(|e| e.conditional || e.repeated);
-    match component(doc, text, index) {
+    match component(doc, text, conditions, index) {
         (Some(c), conditional) if conditional || own => c + 1,
         (None, _) if own => index + 1,
         _ => 0,
@@ -308,7 +330,12 @@ pub fn error_control(value: &[u8]) -> Option<u32> {
 }
 
 /// The `ServiceInstall` element at `index`, in the SCM's terms.
-fn service_install<'a>(doc: &'a WixDocument, text: &'a [u8], index: u32) -> ServiceInstall<'a> {
+fn service_install<'a>(
+    doc: &'a WixDocument,
+    text: &'a [u8],
+    conditions: &Conditions,
+    index: u32,
+) -> ServiceInstall<'a> {
     let e = &doc.elements[index as usize];
     let raw = |a: &Attribute| text.get(a.value.as_range()).unwrap_or_default();
     let fields: Vec<ServiceField<'a>> = doc
@@ -389,7 +416,7 @@ fn service_install<'a>(doc: &'a WixDocument, text: &'a [u8], index: u32) -> Serv
         },
         head: e.start_tag,
         range: e.range,
-        block: block(doc, text, index),
+        block: block(doc, text, conditions, index),
         seq: installer::seq(INSTALL_SERVICES, index),
     }
 }
