@@ -11,8 +11,58 @@ use std::time::{Duration, Instant};
 
 use svcscrub::pipeline::{self, Options};
 
-/// A generator: the text of a file of about `bytes` bytes, and its name.
-type Shape = (&'static str, &'static str, fn(usize) -> String);
+/// A database whose `Registry` table holds a row per write under `Services\Foo\Enum` (SVC002
+/// each, one row per 100 bytes of the size asked): the fix deletes them all.
+fn database_registry_rows(bytes: usize) -> Vec<u8> {
+    let mut package = msi::Package::create(
+        msi::PackageType::Installer,
+        std::io::Cursor::new(Vec::new()),
+    )
+    .expect("a new database");
+    package
+        .create_table(
+            "Registry",
+            vec![
+                msi::Column::build("Registry").primary_key().id_string(72),
+                msi::Column::build("Root").int16(),
+                msi::Column::build("Key")
+                    .localizable()
+                    .formatted_string(255),
+                msi::Column::build("Name")
+                    .nullable()
+                    .localizable()
+                    .formatted_string(255),
+                msi::Column::build("Value")
+                    .nullable()
+                    .localizable()
+                    .formatted_string(0),
+                msi::Column::build("Component_").id_string(72),
+            ],
+        )
+        .expect("the Registry table");
+    let rows: Vec<Vec<msi::Value>> = (0..bytes / 100)
+        .map(|i| {
+            vec![
+                msi::Value::from(format!("reg{i}")),
+                msi::Value::Int(2),
+                msi::Value::from("SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum"),
+                msi::Value::from(format!("{i}")),
+                msi::Value::from(format!("Root\\LEGACY_FOO\\{i:04}")),
+                msi::Value::from("Captured"),
+            ]
+        })
+        .collect();
+    package
+        .insert_rows(msi::Insert::into("Registry").rows(rows))
+        .expect("the rows");
+    package
+        .into_inner()
+        .expect("the database's bytes")
+        .into_inner()
+}
+
+/// A generator: the bytes of a file of about `bytes` bytes, and its name.
+type Shape = (&'static str, &'static str, fn(usize) -> Vec<u8>);
 
 const SCRIPT_HEAD: &str = concat!(
     "Document Type: WSE\r\nitem: Global\r\n  Version=9.0\r\nend\r\n",
@@ -153,21 +203,34 @@ fn wix_values_one_component(bytes: usize) -> String {
 }
 
 const SHAPES: &[Shape] = &[
-    ("nested Edit Registry", "setup.wse", nested_edit_registry),
-    ("ControlSet001 copies", "setup.wse", control_set_copies),
-    ("DisplayName rewrites", "setup.wse", display_names),
-    ("New Value lines", "setup.wse", new_value_lines),
-    (".reg continuation lines", "capture.reg", reg_continuation),
-    (".reg values of one key", "capture.reg", reg_values_one_key),
+    ("nested Edit Registry", "setup.wse", |b| {
+        nested_edit_registry(b).into_bytes()
+    }),
+    ("ControlSet001 copies", "setup.wse", |b| {
+        control_set_copies(b).into_bytes()
+    }),
+    ("DisplayName rewrites", "setup.wse", |b| {
+        display_names(b).into_bytes()
+    }),
+    ("New Value lines", "setup.wse", |b| {
+        new_value_lines(b).into_bytes()
+    }),
+    (".reg continuation lines", "capture.reg", |b| {
+        reg_continuation(b).into_bytes()
+    }),
+    (".reg values of one key", "capture.reg", |b| {
+        reg_values_one_key(b).into_bytes()
+    }),
+    (".reg ControlSet001 block", "capture.reg", |b| {
+        reg_control_set_block(b).into_bytes()
+    }),
+    ("WiX values of one component", "setup.wxs", |b| {
+        wix_values_one_component(b).into_bytes()
+    }),
     (
-        ".reg ControlSet001 block",
-        "capture.reg",
-        reg_control_set_block,
-    ),
-    (
-        "WiX values of one component",
-        "setup.wxs",
-        wix_values_one_component,
+        "database Registry rows",
+        "setup.msi",
+        database_registry_rows,
     ),
 ];
 
@@ -201,8 +264,8 @@ fn best_of_three(name: &str, raw: &[u8]) -> Duration {
 fn assert_linear(base: usize) {
     let mut failures = Vec::new();
     for &(shape, name, generate) in SHAPES {
-        let small = generate(base).into_bytes();
-        let large = generate(4 * base).into_bytes();
+        let small = generate(base);
+        let large = generate(4 * base);
         let (t1, t4) = (best_of_three(name, &small), best_of_three(name, &large));
         let ratio = t4.as_secs_f64() / t1.as_secs_f64().max(1e-9);
         eprintln!(

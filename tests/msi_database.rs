@@ -439,3 +439,97 @@ fn a_row_the_view_cannot_show_exactly_is_not_silently_kept() {
         1
     );
 }
+
+/// Many changes to one table rewrite it at once (a query per change would read and write the
+/// whole table each time): the rows kept, with the changed cell, are what msiinfo exports.
+#[test]
+fn many_changes_to_a_table_rewrite_it_with_the_kept_rows() {
+    let mut package = msi::Package::create(
+        msi::PackageType::Installer,
+        std::io::Cursor::new(Vec::new()),
+    )
+    .unwrap();
+    package
+        .create_table(
+            "Registry",
+            vec![
+                msi::Column::build("Registry").primary_key().id_string(72),
+                msi::Column::build("Root").int16(),
+                msi::Column::build("Key")
+                    .localizable()
+                    .formatted_string(255),
+                msi::Column::build("Name")
+                    .nullable()
+                    .localizable()
+                    .formatted_string(255),
+                msi::Column::build("Value")
+                    .nullable()
+                    .localizable()
+                    .formatted_string(0),
+                msi::Column::build("Component_").id_string(72),
+            ],
+        )
+        .unwrap();
+    let row = |id: String, key: &str, name: String| {
+        vec![
+            msi::Value::from(id),
+            msi::Value::Int(2),
+            msi::Value::from(key),
+            msi::Value::from(name.as_str()),
+            msi::Value::from("#1"),
+            msi::Value::from("C"),
+        ]
+    };
+    let services = "SYSTEM\\CurrentControlSet\\Services\\Foo";
+    let mut rows: Vec<Vec<msi::Value>> = (0..50)
+        .map(|i| {
+            row(
+                format!("enum{i:02}"),
+                &format!("{services}\\Enum"),
+                format!("{i}"),
+            )
+        })
+        .collect();
+    rows.extend((0..10).map(|i| {
+        row(
+            format!("param{i}"),
+            &format!("{services}\\Parameters"),
+            format!("P{i}"),
+        )
+    }));
+    rows.push(row(
+        "copy".into(),
+        "SYSTEM\\ControlSet001\\Services\\Foo\\Parameters",
+        "Only".into(),
+    ));
+    package
+        .insert_rows(msi::Insert::into("Registry").rows(rows))
+        .unwrap();
+    let raw = package.into_inner().unwrap().into_inner();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("many.msi"), &raw).unwrap();
+    let out = assert_cmd::cargo::cargo_bin_cmd!("svcscrub")
+        .current_dir(tmp.path())
+        .args(["fix", "--no-config", "many.msi"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Fixed 51 findings in 1 file."), "{stderr}");
+    let fixed = tmp.path().join("many.msi");
+    let Some(export) = msiinfo(&["export", path_str(&fixed), "Registry"]) else {
+        return;
+    };
+    let export = String::from_utf8(export).unwrap();
+    let mut rows: Vec<&str> = export
+        .split("\r\n")
+        .skip(3)
+        .filter(|l| !l.is_empty())
+        .collect();
+    rows.sort_unstable();
+    let mut expected: Vec<String> = (0..10)
+        .map(|i| format!("param{i}\t2\t{services}\\Parameters\tP{i}\t#1\tC"))
+        .collect();
+    expected.insert(0, format!("copy\t2\t{services}\\Parameters\tOnly\t#1\tC"));
+    assert_eq!(rows, expected);
+}
