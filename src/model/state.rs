@@ -613,12 +613,20 @@ impl State {
                 Action::CreateKey | Action::SetValue(_) => Some(Outcome::Set(())),
                 Action::DeleteValue => None,
             });
-            // The spelling: the first step naming the key, else the first below it.
-            let spelled = own
+            // The spelling: of the step that created the key, the first naming it or a key
+            // below it since it was last deleted (a deleted key is created again by the next
+            // write, in that write's spelling).
+            let last_deleted = killers.iter().copied().max();
+            let mut creators: Vec<usize> = own
                 .iter()
                 .chain(implied)
-                .map(|&i| &steps.spellings[i].key)
-                .next();
+                .copied()
+                .filter(|&i| last_deleted.is_none_or(|d| i > d))
+                .collect();
+            if creators.is_empty() {
+                creators = own.iter().chain(implied).copied().collect();
+            }
+            let spelled = creators.into_iter().min().map(|i| &steps.spellings[i].key);
             let path = spelled.map_or_else(
                 || key.segments.clone(),
                 |s| s[..key.segments.len().min(s.len())].to_vec(),
@@ -645,9 +653,26 @@ impl State {
                     Action::DeleteValue | Action::DeleteKey => Some(Outcome::Deleted),
                     Action::CreateKey => None,
                 });
+                // Spelled as the write that created it since it was last deleted.
+                let last_deleted = indices
+                    .iter()
+                    .copied()
+                    .filter(|&i| {
+                        matches!(
+                            steps.steps[i].action,
+                            Action::DeleteValue | Action::DeleteKey
+                        )
+                    })
+                    .max();
+                let named = |i: &&usize| steps.steps[**i].name.as_deref() == Some(name);
                 let shown = own
                     .iter()
-                    .find(|&&i| steps.steps[i].name.as_deref() == Some(name))
+                    .filter(named)
+                    .find(|&&i| {
+                        last_deleted.is_none_or(|d| i > d)
+                            && matches!(steps.steps[i].action, Action::SetValue(_))
+                    })
+                    .or_else(|| own.iter().find(named))
                     .and_then(|&i| steps.spellings[i].value.clone())
                     .unwrap_or_else(|| name.to_string());
                 values.insert(
@@ -658,6 +683,15 @@ impl State {
                     },
                 );
             }
+            // An ancestor is spelled as its own key is (keys come before their subkeys).
+            let path = match key.parent().and_then(|p| state.keys.get(&p)) {
+                Some(parent) if parent.path.len() + 1 == path.len() => {
+                    let mut spelled = parent.path.clone();
+                    spelled.extend(path.last().cloned());
+                    spelled
+                }
+                _ => path,
+            };
             state.keys.insert(
                 key,
                 KeyState {
@@ -744,6 +778,37 @@ mod tests {
                 kind: 1,
                 bytes: vec![b'y', 0, 0, 0]
             })
+        );
+    }
+
+    #[test]
+    fn names_are_spelled_as_the_write_that_created_them() {
+        let state = state_of(&[(
+            "a.reg",
+            "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Key]\n\n[-HKEY_LOCAL_MACHINE\\SOFTWARE\\key]\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\kEy\\Sub]\n\n[HKEY_LOCAL_MACHINE\\Software\\S\\A]\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\s\\B]\n",
+        )]);
+        // Deleted, then created again by the write below it.
+        assert_eq!(key(&state, "SOFTWARE\\KEY").path, ["SOFTWARE", "kEy"]);
+        assert_eq!(
+            key(&state, "SOFTWARE\\KEY\\SUB").path,
+            ["SOFTWARE", "kEy", "Sub"]
+        );
+        // A key's ancestors are spelled as those keys are: as first written.
+        assert_eq!(key(&state, "SOFTWARE\\S\\B").path, ["SOFTWARE", "S", "B"]);
+        let value = |path: &str| {
+            let state = state_of(&[("v.reg", path)]);
+            key(&state, "SOFTWARE\\V").values["FOO"].name.clone()
+        };
+        // Deleted, then set again: the new value has the new spelling.
+        assert_eq!(
+            value(
+                "REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\V]\n\"foo\"=\"1\"\n\"FOO\"=-\n\"fOo\"=\"2\"\n\"foO\"=\"3\"\n"
+            ),
+            "fOo"
+        );
+        assert_eq!(
+            value("REGEDIT4\n\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\V]\n\"foo\"=\"1\"\n\"FOO\"=\"2\"\n"),
+            "foo"
         );
     }
 
