@@ -59,8 +59,9 @@ impl Charset {
 /// This is the simple one-to-one part of Unicode's case mapping, which is what Windows' (and
 /// Wine's) upper-case table holds: `ü`→`Ü` and `ǆ`→`Ǆ`, but not `ß`→`SS` (two characters), nor
 /// `ı`→`I`, `ſ`→`S`, `µ`→`Μ`, `ς`→`Σ` or the title-case `ǅ` (their upper case lower-cases to
-/// another character). The Wine oracle test checks every Basic Multilingual Plane character
-/// against Wine's regedit.
+/// another character). The Wine oracle test (`tests/wine_regedit_oracle.rs`) checks every pair
+/// of Basic Multilingual Plane characters that Unicode's case mappings relate against Wine's
+/// regedit.
 pub fn upcase(c: char) -> char {
     if c.is_ascii() {
         return c.to_ascii_uppercase();
@@ -70,7 +71,7 @@ pub fn upcase(c: char) -> char {
     }
     let mut upper = c.to_uppercase();
     let (Some(u), None) = (upper.next(), upper.next()) else {
-        return c;
+        return simple_upper_of_special(c);
     };
     if u == c || u32::from(u) > 0xFFFF {
         return c;
@@ -78,6 +79,20 @@ pub fn upcase(c: char) -> char {
     let mut lower = u.to_lowercase();
     match (lower.next(), lower.next()) {
         (Some(l), None) if l == c => u,
+        _ => c,
+    }
+}
+
+/// The one-character upper case of the few characters whose full upper case is several
+/// characters but whose simple mapping (Unicode's `UnicodeData.txt`, which Windows' and Wine's
+/// tables follow) is one: the Greek vowels with ypogegrammeni map to their prosgegrammeni
+/// capitals (`ᾳ`→`ᾼ`, `ᾀ`→`ᾈ`). Every other such character (`ß`, `ŉ`, `ﬀ`…) has no simple
+/// upper case.
+fn simple_upper_of_special(c: char) -> char {
+    let shifted = |by: u32| char::from_u32(u32::from(c) + by).unwrap_or(c);
+    match c {
+        '\u{1F80}'..='\u{1F87}' | '\u{1F90}'..='\u{1F97}' | '\u{1FA0}'..='\u{1FA7}' => shifted(8),
+        '\u{1FB3}' | '\u{1FC3}' | '\u{1FF3}' => shifted(9),
         _ => c,
     }
 }
@@ -152,6 +167,18 @@ mod tests {
         // Not mapped: several characters, or a lower case that is another character.
         for c in ['ß', 'ı', 'ſ', 'µ', 'ς', 'ǅ', 'ﬀ', '\u{10428}'] {
             assert_eq!(upcase(c), c, "{c}");
+        }
+        // Full upper case several characters, simple upper case one.
+        for (a, b) in [
+            ('ᾀ', 'ᾈ'),
+            ('ᾗ', 'ᾟ'),
+            ('ᾧ', 'ᾯ'),
+            ('ᾳ', 'ᾼ'),
+            ('ῃ', 'ῌ'),
+            ('ῳ', 'ῼ'),
+        ] {
+            assert_eq!(upcase(a), b, "{a}");
+            assert_eq!(upcase(b), b, "{b}");
         }
         assert!(same("ÜberwachungsDienst", "überwachungsdienst"));
         assert!(!same("straße", "STRASSE"));
