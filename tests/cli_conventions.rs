@@ -373,6 +373,44 @@ fn a_file_reached_through_a_symbolic_link_is_processed_once() {
     assert!(!stdout.contains("alias/"), "{stdout}");
 }
 
+/// A `svcscrub.toml` below the walked directory excludes below its own directory: its
+/// patterns are rooted there, and the files it governs are left out as if walked from there.
+#[test]
+fn a_nested_configuration_excludes_below_its_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    norton(&root.join("team/pkg"));
+    for dir in ["team/captures/old", "team/keep", "other/captures"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+        std::fs::copy(
+            root.join("team/pkg/capture.reg"),
+            root.join(dir).join("c.reg"),
+        )
+        .unwrap();
+    }
+    write(
+        &root.join("team/svcscrub.toml"),
+        b"extend-exclude = [\"captures/\", \"/pkg/setup.ipf\"]\n",
+    );
+    let expected = [
+        "other/captures/c.reg",
+        "team/keep/c.reg",
+        "team/pkg/capture.reg",
+    ];
+    // From above the nested configuration, from its directory, and from below it.
+    assert_eq!(reported_paths(root, &["."]), expected);
+    assert_eq!(
+        reported_paths(&root.join("team"), &["."]),
+        ["keep/c.reg", "pkg/capture.reg"]
+    );
+    // A directory named on the command line is walked even where a pattern excludes it (as
+    // ruff does, unless --force-exclude); what lies below follows the patterns.
+    assert_eq!(
+        reported_paths(root, &["team/captures"]),
+        ["team/captures/old/c.reg"]
+    );
+}
+
 #[test]
 fn walks_leave_out_ignored_hidden_and_excluded_files() {
     let tmp = tempfile::tempdir().unwrap();

@@ -110,6 +110,20 @@ impl Selection {
         builder.build().map_err(|e| e.to_string())
     }
 
+    /// Whether the file `relative` to `root` (absolute) is excluded, itself or through one of
+    /// its directories below `root`; a pattern judges only paths inside its own root.
+    fn excluded_below(&self, root: &Path, relative: &Path) -> bool {
+        let parts = relative.components().count();
+        let mut path = root.to_path_buf();
+        relative.components().enumerate().any(|(i, part)| {
+            path.push(part);
+            let is_dir = i + 1 < parts;
+            self.exclude.iter().any(|matcher| {
+                path.starts_with(matcher.path()) && matcher.matched(&path, is_dir).is_ignore()
+            })
+        })
+    }
+
     /// Whether `path` (absolute, normalized) is excluded; with `parents`, also when a directory
     /// above it is (for a file named explicitly, which no walk reached).
     fn excluded(&self, path: &Path, is_dir: bool, parents: bool) -> bool {
@@ -172,7 +186,8 @@ pub fn discover(
             Ok(meta) if meta.is_dir() => {
                 let selection = selection_for(path)?;
                 let walked = walk(path, &selection, root);
-                seen.add(walked.inputs, walked.linked || several, &mut found.inputs);
+                let inputs = nested_exclusions(path, &selection, walked.inputs, selection_for)?;
+                seen.add(inputs, walked.linked || several, &mut found.inputs);
                 found.errors.extend(walked.errors);
                 found.warnings.extend(walked.warnings);
             }
@@ -200,6 +215,31 @@ pub fn discover(
         }
     }
     Ok(found)
+}
+
+/// `inputs` found by walking `root` (pruned with `selection`, the configuration of `root`)
+/// without those a configuration further down excludes: its patterns, rooted at its own
+/// directory, judge the directories and files below it as well.
+fn nested_exclusions(
+    root: &Path,
+    selection: &Arc<Selection>,
+    inputs: Vec<Input>,
+    selection_for: &mut dyn FnMut(&Path) -> anyhow::Result<Arc<Selection>>,
+) -> anyhow::Result<Vec<Input>> {
+    let root_absolute = root.canonicalize().unwrap_or_else(|_| absolute(root));
+    let mut kept = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let nested = selection_for(&input.package_dir())?;
+        let excluded = !Arc::ptr_eq(&nested, selection)
+            && input
+                .location()
+                .and_then(|path| path.strip_prefix(root).ok())
+                .is_some_and(|relative| nested.excluded_below(&root_absolute, relative));
+        if !excluded {
+            kept.push(input);
+        }
+    }
+    Ok(kept)
 }
 
 /// The files already found, by absolute path (normalized without touching the filesystem),
