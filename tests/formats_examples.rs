@@ -49,6 +49,7 @@ formats! {
     json_conversion: "json" on "service-conversion";
     sarif_conversion: "sarif" on "service-conversion";
     github_include: "github" on "include-driver";
+    concise_wix: "concise" on "wix-service";
 }
 
 #[test]

@@ -31,8 +31,8 @@ fn copy_example(files: &[&str]) -> tempfile::TempDir {
     tmp
 }
 
-/// What a finding is about, whatever the format: rule, service, key (without the trailing `\`
-/// wixl gives a database's keys), value, fix applicability.
+/// What a finding is about, whatever the format: rule, service, key (a database's as Windows
+/// reads it: without the trailing `\` wixl gives every key), value, fix applicability.
 type About = (String, String, String, String, String);
 
 fn findings(dir: &Path, file: &str) -> Vec<About> {
@@ -53,7 +53,7 @@ fn findings(dir: &Path, file: &str) -> Vec<About> {
             (
                 text(f, "code"),
                 text(f, "service"),
-                text(f, "registry_key").trim_end_matches('\\').to_string(),
+                text(f, "registry_key"),
                 text(f, "value_name"),
                 text(&f["fix"], "applicability"),
             )

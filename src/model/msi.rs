@@ -254,6 +254,16 @@ impl<'a> Lowering<'_, 'a> {
         selection: &impl Selection,
     ) -> Option<Operation<'a>> {
         let (key, key_cell) = self.cell(table, row, "Key")?;
+        // The registry ignores a trailing `\` (wixl ends every key with one): the key is read
+        // without it, as Windows shows it.
+        let kept = key.len() - key.iter().rev().take_while(|&&b| b == b'\\').count();
+        let key = match key {
+            Cow::Borrowed(k) => Cow::Borrowed(&k[..kept]),
+            Cow::Owned(mut k) => {
+                k.truncate(kept);
+                Cow::Owned(k)
+            }
+        };
         if !selection.key_in_any_hive(&key) {
             return None;
         }
@@ -261,7 +271,8 @@ impl<'a> Lowering<'_, 'a> {
         if !selection.key(hive, &key) {
             return None;
         }
-        let key_range = matches!(key, Cow::Borrowed(_)).then_some(key_cell);
+        let key_range = matches!(key, Cow::Borrowed(_))
+            .then(|| TextRange::new(key_cell.start, key_cell.start + kept));
         let component = self.cell(table, row, "Component_").map(|(c, _)| c);
         let (block, wow64_64) = self.component(component.as_deref());
         let unresolved =
@@ -546,7 +557,7 @@ InstallServices\tVersionNT\t5800\nWriteRegistryValues\t\t5000\nRemoveRegistryVal
                 (OpKind::DeleteValue, s.to_string(), Some("Tag".into())),
                 (
                     OpKind::SetValue,
-                    format!(r"{s}\Security\"),
+                    format!(r"{s}\Security"),
                     Some("Security".into())
                 ),
                 (
@@ -604,6 +615,11 @@ InstallServices\tVersionNT\t5800\nWriteRegistryValues\t\t5000\nRemoveRegistryVal
         assert!(model.ops[8].unresolved && !model.ops[7].unresolved);
         // Positions name the row's value name, or its key.
         assert_eq!(model.ops[2].range.slice(&text), b"Security");
+        // A key read without its trailing `\` stands verbatim without it.
+        assert_eq!(
+            model.ops[2].key_range.map(|r| r.slice(&text)),
+            Some(&br"SYSTEM\CurrentControlSet\Services\Svc\Security"[..])
+        );
         assert_eq!(
             model.ops[4].range.slice(&text),
             br"SYSTEM\CurrentControlSet\Services\Svc\Parameters"
