@@ -533,3 +533,95 @@ fn many_changes_to_a_table_rewrite_it_with_the_kept_rows() {
     expected.insert(0, format!("copy\t2\t{services}\\Parameters\tOnly\t#1\tC"));
     assert_eq!(rows, expected);
 }
+
+/// A database of the neutral code page (0) whose strings are not UTF-8 (here a Windows-1252
+/// `é`): the `msi` crate would read them as UTF-8 and write them back changed, so a fix is
+/// refused with one line and the file is left as it was.
+#[test]
+fn a_neutral_database_with_strings_that_are_not_utf8_is_not_rewritten() {
+    let mut package = msi::Package::create(
+        msi::PackageType::Installer,
+        std::io::Cursor::new(Vec::new()),
+    )
+    .unwrap();
+    package.set_database_codepage(msi::CodePage::Windows1252);
+    package
+        .create_table(
+            "Registry",
+            vec![
+                msi::Column::build("Registry").primary_key().id_string(72),
+                msi::Column::build("Root").int16(),
+                msi::Column::build("Key")
+                    .localizable()
+                    .formatted_string(255),
+                msi::Column::build("Name")
+                    .nullable()
+                    .localizable()
+                    .formatted_string(255),
+                msi::Column::build("Value")
+                    .nullable()
+                    .localizable()
+                    .formatted_string(0),
+                msi::Column::build("Component_").id_string(72),
+            ],
+        )
+        .unwrap();
+    let row = |id: &str, key: &str, value: &str| {
+        vec![
+            msi::Value::from(id),
+            msi::Value::Int(2),
+            msi::Value::from(key),
+            msi::Value::from("0"),
+            msi::Value::from(value),
+            msi::Value::from("C"),
+        ]
+    };
+    package
+        .insert_rows(msi::Insert::into("Registry").rows(vec![
+            row(
+                "enum",
+                "SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum",
+                "Root\\LEGACY_FOO\\0000",
+            ),
+            row("desc", "SOFTWARE\\Foo", "Café"),
+        ]))
+        .unwrap();
+    let raw = package.into_inner().unwrap().into_inner();
+    // The string pool's header says 1252; make it say 0 (neutral), as many real databases do.
+    let mut compound = cfb::CompoundFile::open(std::io::Cursor::new(raw)).unwrap();
+    let streams: Vec<String> = compound
+        .walk()
+        .filter(|e| e.is_stream())
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .collect();
+    let mut patched = 0;
+    for name in streams {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut compound.open_stream(&name).unwrap(), &mut bytes).unwrap();
+        if bytes.starts_with(&1252u32.to_le_bytes()) {
+            let mut stream = compound.open_stream(&name).unwrap();
+            std::io::Write::write_all(&mut stream, &0u32.to_le_bytes()).unwrap();
+            patched += 1;
+        }
+    }
+    assert_eq!(patched, 1, "the string pool");
+    compound.flush().unwrap();
+    let raw = compound.into_inner().into_inner();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("ansi.msi"), &raw).unwrap();
+    let out = assert_cmd::cargo::cargo_bin_cmd!("svcscrub")
+        .current_dir(tmp.path())
+        .args(["fix", "--no-config", "ansi.msi"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("ansi.msi"), "{stderr}");
+    assert!(errors[0].contains("its strings are not UTF-8"), "{stderr}");
+    assert!(std::fs::read(tmp.path().join("ansi.msi")).unwrap() == raw);
+}
