@@ -390,9 +390,10 @@ fn a_fix_of_a_signed_database_says_it_invalidates_the_signature() {
     assert_eq!(signature, b"a PKCS#7 signature");
 }
 
-/// Wine's `msiexec` installs a package into a new prefix of its own under `root`; returns the
-/// values it wrote under `keys` as (key, name, data) read from `regedit /E` exports. `None`
-/// when Wine is not installed (which fails under `CI=true`: `.ci/run` installs it first).
+/// Wine's `msiexec` installs a package into a new prefix of its own under `root` (removed
+/// afterwards); returns the values it wrote under `keys` as (key, name, data) read from
+/// `regedit /E` exports. `None` when Wine is not installed (which fails under `CI=true`:
+/// `.ci/run` installs it first).
 fn installed_by_wine(
     root: &Path,
     package: &Path,
@@ -419,8 +420,15 @@ fn installed_by_wine(
             }
         }
     };
-    // 32-bit Wine is not installed: wineboot's syswow64 complaint is expected and harmless.
-    wine("wineboot", &["-i"])?;
+    // 32-bit Wine is not installed: wineboot's syswow64 complaint is expected and harmless,
+    // but the prefix must be there (a full disk leaves it half made).
+    let out = wine("wineboot", &["-i"])?;
+    wine("wineserver", &["-w"])?;
+    assert!(
+        prefix.join("drive_c/windows/system32").is_dir(),
+        "wineboot made no prefix: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let package = package.to_str().unwrap();
     let out = wine("wine", &["msiexec", "/i", package, "/qn"])?;
     assert!(
@@ -453,13 +461,14 @@ fn installed_by_wine(
             }
         }
     }
-    // This prefix's server is done with.
+    // This prefix's server is done with, and the prefix (about 700 MB) too.
     wine("wineserver", &["-k"])?;
+    let _ = std::fs::remove_dir_all(&prefix);
     Some(values)
 }
 
 /// End to end: the original example and the fixed one, each installed by Wine's `msiexec` into
-/// a new prefix, write the same registry but for the captured system state, and for the
+/// a new prefix (about 70 s), write the same registry but for the captured system state, and for the
 /// `ControlSet001` write that now lands in `CurrentControlSet` (the set a machine whose
 /// current set is 001 reads; Wine keeps the two apart).
 #[test]
@@ -490,15 +499,11 @@ fn the_fixed_database_installs_the_same_registry_but_the_captured_state() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
-    // Both at once: each takes a Wine prefix's start and an install (half a minute or more).
-    let (original, fixed) = std::thread::scope(|s| {
-        let original = s.spawn(|| installed_by_wine(&a, &dir.join("original.msi"), &keys));
-        let fixed = installed_by_wine(&b, &dir.join("AcmeAgent.msi"), &keys);
-        (original.join().unwrap(), fixed)
-    });
-    let (Some(original), Some(fixed)) = (original, fixed) else {
+    // One after the other, each prefix removed when read: a prefix takes about 700 MB.
+    let Some(original) = installed_by_wine(&a, &dir.join("original.msi"), &keys) else {
         return;
     };
+    let fixed = installed_by_wine(&b, &dir.join("AcmeAgent.msi"), &keys).unwrap();
     // The service was installed (its values are the ServiceInstall row's), and the vendor's
     // configuration is there.
     let service = format!("{lm}CurrentControlSet\\Services\\AcmeAgent");
