@@ -336,11 +336,15 @@ fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
         .map(|finding| {
             let mut diagnostic = finding.diagnostic;
             if let Some(plan) = finding.fix {
-                diagnostic.fix = Some(Fix {
-                    applicability: plan.applicability,
-                    edits: planner.plan(&plan.changes),
-                    title: plan.title,
-                });
+                let edits = planner.plan(&plan.changes);
+                // A fix that would change nothing is no fix: the finding is not fixable.
+                if !edits.is_empty() || plan.applicability == Applicability::DisplayOnly {
+                    diagnostic.fix = Some(Fix {
+                        applicability: plan.applicability,
+                        edits,
+                        title: plan.title,
+                    });
+                }
             }
             diagnostic
         })
@@ -387,9 +391,10 @@ pub fn check_package(
 ) -> Vec<Vec<Diagnostic>> {
     let lowered = lower_package(files.iter().chain(context), &rules::Needed);
     let package = PackageContext::new(&lowered, options.declared_services);
-    let findings: Vec<Vec<Finding>> = (0..files.len())
+    let mut findings: Vec<Vec<Finding>> = (0..files.len())
         .map(|i| file_findings(&files[i], &package, &lowered, i, options))
         .collect();
+    prove(&package, &lowered, &mut findings);
     // The models are done with: they are freed while the fixes are planned.
     drop(package);
     while_freeing(lowered, || {
@@ -399,6 +404,78 @@ pub fn check_package(
             .map(|(file, findings)| diagnostics_in_parts(file, findings))
             .collect()
     })
+}
+
+/// Records in `allowance` what the fixes of `findings` that apply (from `threshold` up) may
+/// change: a safe fix its target, an unsafe one every key and value it touches.
+fn allow(
+    package: &PackageContext<'_, '_>,
+    lowered: &[PackageFile<'_>],
+    findings: &[Vec<Finding>],
+    threshold: Applicability,
+    allowance: &mut fix::proof::Allowance,
+) {
+    let expansion = package.expansion();
+    let models: Vec<&model::FileModel<'_>> = lowered.iter().map(|f| &f.model).collect();
+    let prover = fix::proof::Prover::new(models, &expansion);
+    for (file, findings) in findings.iter().enumerate() {
+        for plan in findings.iter().filter_map(|f| f.fix.as_ref()) {
+            if plan.applicability < threshold {
+                continue;
+            }
+            if plan.applicability == Applicability::Safe {
+                allowance.targets.insert(plan.target);
+                continue;
+            }
+            let delta = fix::proof::FixDelta {
+                file,
+                changes: &plan.changes,
+                effects: &plan.effects,
+            };
+            allowance.touched.extend(prover.touched(&delta));
+        }
+    }
+}
+
+/// The digest of the state the package installs (its operations as the rules read them).
+fn digest(package: &PackageContext<'_, '_>, lowered: &[PackageFile<'_>]) -> fix::proof::Digest {
+    let models: Vec<&model::FileModel<'_>> = lowered.iter().map(|f| &f.model).collect();
+    fix::proof::Digest::of(&models, &package.expansion())
+}
+
+/// Proves every safe fix of `findings` (the findings of the package's first files) against the
+/// registry the package installs ([`fix::proof`]): a fix that changes anything installed
+/// beyond the captured system state its rule targets is unsafe, and says what it changes.
+fn prove(
+    package: &PackageContext<'_, '_>,
+    lowered: &[PackageFile<'_>],
+    findings: &mut [Vec<Finding>],
+) {
+    let expansion = package.expansion();
+    let models: Vec<&model::FileModel<'_>> = lowered.iter().map(|f| &f.model).collect();
+    let mut prover = fix::proof::Prover::new(models, &expansion);
+    for (file, findings) in findings.iter_mut().enumerate() {
+        for finding in findings.iter_mut() {
+            let Some(plan) = finding.fix.as_mut() else {
+                continue;
+            };
+            if plan.applicability != Applicability::Safe {
+                continue;
+            }
+            let proof = prover.prove(
+                &fix::proof::FixDelta {
+                    file,
+                    changes: &plan.changes,
+                    effects: &plan.effects,
+                },
+                plan.target,
+            );
+            if let Some(why) = proof.describe() {
+                plan.applicability = Applicability::Unsafe;
+                plan.title = format!("{}; {why}", plan.title);
+            }
+        }
+    }
 }
 
 /// Runs `work` while `garbage` is freed on the pool: a big file's models or findings are
@@ -582,10 +659,25 @@ pub struct FixError(pub String);
 /// and a pass that changes nothing has found the result's findings, so a package that
 /// converges is checked once per pass and never again.
 pub fn fix_package(
-    mut files: Vec<Loaded>,
+    files: Vec<Loaded>,
     context: &[Loaded],
     options: &Options<'_>,
 ) -> Vec<Result<Fixed, FixError>> {
+    fix_package_within(files, context, options, MAX_FIX_PASSES)
+}
+
+/// [`fix_package`] with at most `passes` passes. A package still changing after the last one
+/// does not converge: that is a bug in some fix (two fixes undoing each other), reported for
+/// each file still changing, with the rules of its last fixes, and the file is not written
+/// (as ruff's `report_failed_to_converge_error`, which asks for a report too).
+fn fix_package_within(
+    mut files: Vec<Loaded>,
+    context: &[Loaded],
+    options: &Options<'_>,
+    passes: usize,
+) -> Vec<Result<Fixed, FixError>> {
+    // The rules whose fixes the last pass applied, per file.
+    let mut last_rules: Vec<Vec<&'static str>> = vec![Vec::new(); files.len()];
     let mut initial: Vec<usize> = vec![0; files.len()];
     let mut anchors: Vec<Vec<Anchor>> = vec![Vec::new(); files.len()];
     let mut maps: Vec<ChangeMap> = files.iter().map(|_| ChangeMap::new()).collect();
@@ -594,8 +686,12 @@ pub fn fix_package(
     let threshold = options.threshold();
     // The findings of the last pass, when it changed nothing: those of the result.
     let mut settled: Option<Vec<Vec<Finding>>> = None;
+    // The state the package installs as it was read (once a fix is to be applied), and what
+    // the applied fixes may change in it.
+    let mut original: Option<fix::proof::Digest> = None;
+    let mut allowance = fix::proof::Allowance::default();
 
-    for pass in 0..MAX_FIX_PASSES {
+    for pass in 0..passes {
         let mut found: Vec<Vec<Finding>> = Vec::with_capacity(files.len());
         let lowered = lower_package(files.iter().chain(context), &rules::Needed);
         let package = PackageContext::new(&lowered, options.declared_services);
@@ -614,8 +710,29 @@ pub fn fix_package(
             }
             found.push(findings);
         }
+        prove(&package, &lowered, &mut found);
+        allow(&package, &lowered, &found, threshold, &mut allowance);
+        if original.is_none()
+            && found
+                .iter()
+                .flatten()
+                .any(|f| f.fix.as_ref().is_some_and(|p| p.applicability >= threshold))
+        {
+            original = Some(digest(&package, &lowered));
+        }
         // The models are done with: they are freed while the fixes are planned.
         drop(package);
+        for (rules, findings) in last_rules.iter_mut().zip(&found) {
+            rules.clear();
+            rules.extend(
+                findings
+                    .iter()
+                    .filter(|f| f.fix.as_ref().is_some_and(|p| p.applicability >= threshold))
+                    .map(|f| f.diagnostic.code),
+            );
+            rules.sort_unstable();
+            rules.dedup();
+        }
         let next: Vec<Option<Vec<Edit>>> = while_freeing(lowered, || {
             files
                 .iter()
@@ -645,6 +762,19 @@ pub fn fix_package(
             settled = Some(found);
             break;
         }
+        if pass + 1 == passes {
+            // The last pass would change something again: no fixed point.
+            for (i, edits) in next.iter().enumerate() {
+                if edits.is_some() && failed[i].is_none() {
+                    let plural = if passes == 1 { "" } else { "es" };
+                    failed[i] = Some(FixError(format!(
+                        "the fixes did not converge after {passes} pass{plural} (still changing: {})",
+                        last_rules[i].join(", ")
+                    )));
+                }
+            }
+            break;
+        }
         // The findings are freed while the texts are edited and parsed.
         while_freeing(found, || {
             for (i, edits) in next.into_iter().enumerate() {
@@ -655,6 +785,45 @@ pub fn fix_package(
                 }
             }
         });
+    }
+
+    // The proof, again, on what is to be written: the fixed package installs what the original
+    // does but for what the applied fixes may change.
+    if let Some(original) = original
+        && maps.iter().any(|m| !m.is_empty())
+    {
+        let lowered = lower_package(files.iter().chain(context), &rules::Needed);
+        let package = PackageContext::new(&lowered, options.declared_services);
+        let fixed = digest(&package, &lowered);
+        let beyond: Vec<String> = original
+            .differences(&fixed)
+            .into_iter()
+            .filter(|id| !allowance.allows(id))
+            .map(|(key, value)| {
+                let spelling = model::state::Spelling {
+                    key: key.segments.clone(),
+                    value: value.clone(),
+                };
+                let key = fix::proof::describe_key(key, &spelling);
+                match value {
+                    None => format!("key `{key}`"),
+                    Some(v) => format!("value `{v}` of `{key}`"),
+                }
+            })
+            .collect();
+        if let Some(first) = beyond.first() {
+            let more = match beyond.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            for (i, map) in maps.iter().enumerate() {
+                if !map.is_empty() && failed[i].is_none() {
+                    failed[i] = Some(FixError(format!(
+                        "a fix changed what the package installs beyond what its rule targets: {first}{more}"
+                    )));
+                }
+            }
+        }
     }
 
     let remaining: Vec<Vec<Diagnostic>> = match settled {
@@ -879,6 +1048,32 @@ mod tests {
             format!("{:?}", loaded.syntax),
             format!("{:?}", fresh.syntax)
         );
+    }
+
+    #[test]
+    fn a_fix_loop_that_does_not_converge_says_so_and_writes_nothing() {
+        // Removing the Enum key takes one pass and a second finds nothing: with room for one
+        // pass only, the loop has not reached its fixed point.
+        let text = b"REGEDIT4\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo]\r\n\"Start\"=dword:00000003\r\n\r\n[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\"Count\"=dword:00000001\r\n";
+        let file = load("a.reg", text.to_vec()).unwrap();
+        let options = Options {
+            declared_services: &[],
+            unsafe_fixes: false,
+            enabled: None,
+            keep: None,
+        };
+        let once = fix_package_within(vec![file.clone()], &[], &options, 1);
+        let error = once.into_iter().next().unwrap().unwrap_err();
+        assert!(
+            error
+                .0
+                .contains("did not converge after 1 pass (still changing: SVC002)"),
+            "{error}"
+        );
+        let twice = fix_package_within(vec![file], &[], &options, 2);
+        let fixed = twice.into_iter().next().unwrap().unwrap();
+        assert!(!String::from_utf8_lossy(fixed.file.source.text()).contains("Enum"));
+        assert!(fixed.remaining.is_empty());
     }
 
     #[test]

@@ -142,7 +142,7 @@ fn fix_writes_the_diff_applies_and_a_second_fix_is_clean() {
     // fix writes; unsafe findings remain, so exit 1.
     run(&["fix", "svc010/setup.ipf"], tmp.path())
         .code(1)
-        .stderr(predicate::str::contains("1 finding remains"));
+        .stderr(predicate::str::contains("2 findings remain"));
 
     // The diff applies to the original with patch -p1 and gives the written file (POSIX
     // `patch`; on Windows `tests/paths.rs` checks the headers, and `git apply` where git runs).

@@ -241,9 +241,15 @@ fn fix_diff_reports_remaining_findings_at_the_original_positions() {
             let line = f["line"].as_u64().unwrap() as usize;
             let text = line_of(&path, line).unwrap().to_lowercase();
             let key = f["registry_key"].as_str().unwrap().to_lowercase();
+            // SVC040 reports the data that holds the reference (`%NAME%`, first in its message).
+            let reference = (f["code"] == "SVC040")
+                .then(|| f["message"].as_str()?.split('`').nth(1))
+                .flatten()
+                .map(str::to_lowercase);
             let names = [
                 f["value_name"].as_str().map(str::to_lowercase),
                 key.rsplit('\\').next().map(str::to_string),
+                reference,
             ];
             assert!(
                 names
@@ -542,7 +548,7 @@ fn fix_of_standard_input_prints_the_fixed_text() {
     let (code, fixed, stderr) =
         run_stdin(tmp.path(), &[&["fix", "-"][..], &named].concat(), &original);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("Fixed 56 findings in 1 file"), "{stderr}");
+    assert!(stderr.contains("Fixed 52 findings in 1 file"), "{stderr}");
     // What `fix` writes for the file on disk, byte for byte (UTF-16 kept).
     let (code, _, stderr) = run(tmp.path(), &["fix", "pkg/capture.reg"]);
     assert_eq!(code, 1, "{stderr}");
@@ -630,7 +636,7 @@ fn check_fix_and_check_diff_are_fix_and_fix_diff() {
     assert_eq!(run(tmp.path(), &["check", "--diff", "pkg"]), fix_diff);
     let (code, _, stderr) = run(tmp.path(), &["check", "--fix", "pkg"]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("Fixed 108 findings in 2 files"), "{stderr}");
+    assert!(stderr.contains("Fixed 99 findings in 2 files"), "{stderr}");
     assert_eq!(run(tmp.path(), &["fix", "--diff", "pkg"]).1, "");
 }
 
@@ -682,7 +688,7 @@ fn show_fixes_lists_what_was_fixed_per_file() {
     let tmp = pkg();
     let (_, _, stderr) = run(tmp.path(), &["fix", "--show-fixes", "pkg"]);
     let stderr = slash(&stderr);
-    let listing = &stderr[stderr.find("Fixed 108 findings:").expect(&stderr)..];
+    let listing = &stderr[stderr.find("Fixed 99 findings:").expect(&stderr)..];
     assert!(listing.contains("- pkg/capture.reg:\n"), "{listing}");
     assert!(
         listing.contains("    12 × SVC002 (service-enum-key)\n"),
@@ -690,7 +696,7 @@ fn show_fixes_lists_what_was_fixed_per_file() {
     );
     assert!(listing.contains("- pkg/setup.ipf:\n"), "{listing}");
     assert!(
-        listing.contains("    18 × SVC010 (redundant-service-value)\n"),
+        listing.contains("    16 × SVC010 (redundant-service-value)\n"),
         "{listing}"
     );
 }
@@ -731,7 +737,7 @@ fn output_file_takes_the_report() {
     let report = slash(&std::fs::read_to_string(tmp.path().join("report.txt")).unwrap());
     assert!(report.contains("pkg/setup.ipf:701:5: SVC030"), "{report}");
     assert!(
-        report.ends_with("would remain (7 fixable with `--unsafe-fixes`).\n"),
+        report.ends_with("would remain (15 fixable with `--unsafe-fixes`).\n"),
         "{report}"
     );
 }
@@ -833,7 +839,7 @@ fn explain_all_by_name_and_completion_of_codes() {
     assert_eq!(code, 0);
     assert_eq!(
         all.matches("\n# SVC").count() + usize::from(all.starts_with("# SVC")),
-        9
+        11
     );
     let (_, bash, _) = run(tmp.path(), &["completions", "bash"]);
     assert!(
@@ -958,4 +964,39 @@ fn registry_takes_the_shared_output_file_and_show_files() {
         (code, slash(&stdout).as_str()),
         (0, "pkg/capture.reg\npkg/setup.ipf\n")
     );
+}
+
+#[test]
+fn utf16_data_in_an_8_bit_file_is_shown_as_windows_reads_it_without_control_bytes() {
+    // A regedit 5 export re-saved as 8-bit: `hex(2)`/`hex(7)` data still UTF-16. Windows
+    // installs `ImagePath` as "s"; no report carries a NUL or another control byte.
+    let root = common::manifest_dir();
+    let fixture = "tests/fixtures/rules/svc041";
+    for format in FORMATS {
+        let output = svcscrub(&root)
+            .args(["check", "--format", format, fixture])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        for stream in [&output.stdout, &output.stderr] {
+            let bad: Vec<u8> = stream
+                .iter()
+                .copied()
+                .filter(|&b| (b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t')) || b == 0x7F)
+                .collect();
+            assert!(bad.is_empty(), "{format}: control bytes {bad:?}");
+        }
+        let report = String::from_utf8_lossy(&output.stdout);
+        assert!(report.contains("SVC041"), "{format}: {report}");
+    }
+    let (_, full, _) = run(&root, &["check", "--format", "full", fixture]);
+    assert!(
+        full.contains(r#"Windows installs "s", not "system32\DRIVERS\wspfltr.sys""#),
+        "{full}"
+    );
+    assert!(
+        full.contains(r#"Windows installs ["T", "c", "p", "i", "p"], not ["Tcpip", "NetBT"]"#),
+        "{full}"
+    );
+    assert!(full.contains("Executable Path=s\n"), "{full}");
 }

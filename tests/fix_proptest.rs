@@ -1,7 +1,12 @@
 //! Property tests of `fix` on generated packages: a script (Create Service items; Edit Registry
 //! items in the Wise 5, flat and nested forms, some remarked, some inside If blocks) and a
 //! `.reg` export (8-bit or UTF-16), writing service state that every rule looks for, under
-//! `CurrentControlSet` and `ControlSet001`.
+//! `CurrentControlSet`, `ControlSet001` and `ControlSet002`.
+//!
+//! For safe fixes: the registry state the fixed files install (the model of the fixed text,
+//! parsed again) differs from the original's only in captured system state (a `Security`
+//! descriptor, `Enum` state, device nodes, `DeleteFlag`, copies outside the current control
+//! set, an ungrouped `Tag`); `fix` itself refuses to write anything else.
 //!
 //! For safe and unsafe fixes (see `common/invariants.rs`): `fix` is idempotent (a second fix
 //! changes nothing), bytes outside the edits are unchanged, `Total Keys` is consistent after
@@ -13,11 +18,13 @@ mod common;
 
 use proptest::prelude::*;
 use svcscrub::fix::invariants::total_keys_problems;
+use svcscrub::fix::proof::{counted_keys, targets_of};
+use svcscrub::model::state::{KeepAll, KeyId, State, Steps};
 use svcscrub::pipeline::{self, Loaded, Options};
 use svcscrub::syntax::Syntax;
 
 const SERVICES: &[&str] = &["Foo", "Bar"];
-const SETS: &[&str] = &["CurrentControlSet", "ControlSet001"];
+const SETS: &[&str] = &["CurrentControlSet", "ControlSet001", "ControlSet002"];
 /// Paths below `SYSTEM\<set>\`; `{}` is a service name.
 const PATHS: &[&str] = &[
     "Services\\{}",
@@ -40,6 +47,8 @@ const VALUES: &[Option<&str>] = &[
     Some("ImagePath"),
     Some("Security"),
     Some("Group"),
+    Some("Tag"),
+    Some("DeleteFlag"),
     Some("0"),
     Some(""),
 ];
@@ -269,6 +278,53 @@ fn package(items: &[Item], blocks: &[Vec<Write>], crlf: bool, wide: bool) -> Vec
     vec![script, export]
 }
 
+/// The keys and values whose possible outcomes differ between the states `before` and `after`
+/// install (a key's existence where a step outside every target names the key).
+fn state_differences(before: &[Loaded], after: &[Loaded]) -> Vec<(KeyId, Option<String>)> {
+    let state = |files: &[Loaded]| {
+        let lowered: Vec<_> = files.iter().map(pipeline::lower).collect();
+        let steps = Steps::of(lowered.iter().map(|f| &f.model).enumerate(), &KeepAll);
+        (State::of(&steps), counted_keys(&steps.steps))
+    };
+    let entries = |(state, counted): (State, std::collections::HashSet<KeyId>)| {
+        let mut out = std::collections::BTreeMap::new();
+        for (id, key) in state.keys {
+            let exists = format!("{:?}", key.exists);
+            let counts = counted.contains(&id);
+            out.insert((id.clone(), None), (exists, counts));
+            for (name, value) in key.values {
+                out.insert(
+                    (id.clone(), Some(name)),
+                    (format!("{:?}", value.possible), true),
+                );
+            }
+        }
+        out
+    };
+    let (before, after) = (entries(state(before)), entries(state(after)));
+    let mut ids: Vec<_> = before.keys().chain(after.keys()).cloned().collect();
+    ids.sort();
+    ids.dedup();
+    // A key counts where a step outside every target names it, in either state; an absent
+    // key was left alone.
+    let untouched = || ("[Untouched]".to_string(), false);
+    ids.into_iter()
+        .filter(|id| {
+            let (b, a) = (before.get(id), after.get(id));
+            match id.1 {
+                None => {
+                    let (b, a) = (
+                        b.cloned().unwrap_or_else(untouched),
+                        a.cloned().unwrap_or_else(untouched),
+                    );
+                    (b.1 || a.1) && b.0 != a.0
+                }
+                Some(_) => b.map(|v| &v.0) != a.map(|v| &v.0),
+            }
+        })
+        .collect()
+}
+
 fn total_keys_problem_count(file: &Loaded) -> usize {
     match &file.syntax {
         Syntax::Script(doc) => total_keys_problems(doc, file.source.text()).len(),
@@ -298,6 +354,20 @@ proptest! {
                 keep: None,
             };
             let fixed = common::invariants::check_package(&files, &options, usize::MAX);
+            if !unsafe_fixes {
+                // Safe fixes change nothing the package installs but captured system state: the
+                // model of the fixed text, parsed again, differs from the original's only there.
+                for (key, value) in state_differences(&files, &fixed) {
+                    prop_assert!(
+                        !targets_of(&key, value.as_deref()).is_empty(),
+                        "a safe fix changed {:?} {:?}:\n{}\n{}",
+                        key,
+                        value,
+                        String::from_utf8_lossy(fixed[0].source.text()),
+                        String::from_utf8_lossy(fixed[1].source.text())
+                    );
+                }
+            }
             for file in &fixed {
                 prop_assert_eq!(
                     total_keys_problem_count(file),

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use svcscrub::diagnostic::Diagnostic;
+use svcscrub::fix::Applicability;
 use svcscrub::pipeline::{self, Loaded};
 use svcscrub::render::diff::{write_fixed_source_diff, write_source_diff};
 
@@ -103,8 +104,10 @@ fixture!(svc001_service_security_descriptor, "svc001");
 fixture!(svc002_service_enum_key, "svc002");
 fixture!(svc003_legacy_enum_key, "svc003");
 fixture!(svc004_device_instance_key, "svc004");
+fixture!(svc005_service_delete_flag, "svc005");
 fixture!(svc010_redundant_service_value, "svc010");
 fixture!(svc020_control_set_copy, "svc020");
+fixture!(svc020_conflict, "svc020_conflict");
 fixture!(svc030_wise9_win32_service, "svc030_wise9_win32");
 fixture!(svc030_kernel_and_file_system_drivers, "svc030_driver");
 fixture!(svc030_service_account, "svc030_account");
@@ -112,6 +115,7 @@ fixture!(svc030_sms_installer_20, "svc030_sms20");
 fixture!(svc030_reg_display_only, "svc030_reg");
 fixture!(svc040_unescaped_percent, "svc040");
 fixture!(svc040_unread_include, "svc040_unread_include");
+fixture!(svc041_wide_text_in_8_bit_file, "svc041");
 fixture!(deletions_only, "deletions_only");
 fixture!(set_variable_service_name, "set_variable_name");
 fixture!(unresolved_service_name, "unresolved_service_name");
@@ -171,6 +175,50 @@ fn service_names_compare_as_the_registry_compares_them() {
 }
 
 #[test]
+fn a_copy_of_what_the_current_set_writes_is_removed_never_moved_over_it() {
+    // `iaStor` has `Start=0` (boot) in `CurrentControlSet` and `Start=4` (disabled) in a
+    // `ControlSet002` copy: rewritten to `CurrentControlSet`, the copy's `Start=4` would win on
+    // import and the machine might not boot. The copy is removed (safe); the `Parameters` key
+    // that the current set does not write is rewritten, which installs it: unsafe.
+    let files = package("svc020_conflict");
+    let diagnostics = pipeline::check_package(&files, &[], &common::options(false));
+    let fixes: Vec<(String, Applicability)> = diagnostics
+        .iter()
+        .flatten()
+        .filter(|d| d.code == "SVC020")
+        .map(|d| {
+            let fix = d.fix.as_ref().expect("SVC020 has a fix");
+            (fix.title.clone(), fix.applicability)
+        })
+        .collect();
+    assert_eq!(fixes.len(), 2, "{fixes:?}");
+    assert!(fixes[0].0.starts_with("remove the copy"), "{fixes:?}");
+    assert_eq!(fixes[0].1, Applicability::Safe);
+    assert!(
+        fixes[1].0.starts_with("rewrite `ControlSet002`"),
+        "{fixes:?}"
+    );
+    assert!(
+        fixes[1].0.contains("it changes what is installed"),
+        "{fixes:?}"
+    );
+    assert_eq!(fixes[1].1, Applicability::Unsafe);
+
+    for unsafe_fixes in [false, true] {
+        let fixed = pipeline::fix_package(files.clone(), &[], &common::options(unsafe_fixes));
+        let fixed = fixed.into_iter().next().unwrap().expect("fix succeeds");
+        let text = String::from_utf8(fixed.file.source.text().to_vec()).unwrap();
+        assert!(!text.contains(r"ControlSet002\Services\iaStor]"), "{text}");
+        assert!(!text.contains("dword:00000004"), "{text}");
+        assert_eq!(
+            text.matches(r"CurrentControlSet\Services\iaStor]").count(),
+            1
+        );
+        assert!(text.contains("\"Start\"=dword:00000000"), "{text}");
+    }
+}
+
+#[test]
 fn traps_stay_silent() {
     assert_eq!(codes("traps"), Vec::<&str>::new());
     // And fixing changes nothing.
@@ -187,8 +235,10 @@ fn each_fixture_reports_its_rule() {
         ("svc002", "SVC002"),
         ("svc003", "SVC003"),
         ("svc004", "SVC004"),
+        ("svc005", "SVC005"),
         ("svc010", "SVC010"),
         ("svc020", "SVC020"),
+        ("svc020_conflict", "SVC020"),
         ("svc030_wise9_win32", "SVC030"),
         ("svc030_driver", "SVC030"),
         ("svc030_account", "SVC030"),
@@ -196,6 +246,7 @@ fn each_fixture_reports_its_rule() {
         ("svc030_reg", "SVC030"),
         ("svc040", "SVC040"),
         ("svc040_unread_include", "SVC040"),
+        ("svc041", "SVC041"),
     ] {
         assert!(codes(dir).contains(&code), "{dir} does not report {code}");
     }

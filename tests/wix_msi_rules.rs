@@ -166,9 +166,14 @@ fn registry_rows(table: &[String]) -> BTreeSet<String> {
 fn the_fixed_source_compiles_into_the_registry_of_the_fixed_database() {
     let tmp = copy_example(&["AcmeAgent.wxs", "AcmeAgent.msi", "acmeagent.exe"]);
     let dir = tmp.path();
-    // Each file fixed on its own (a directory argument would make them one package).
+    // Each file fixed on its own, in a directory of its own: next to it, the other file is
+    // context (a directory argument would make them one package), and once the source is
+    // fixed its `CurrentControlSet` write would make the database's `ControlSet001` copy one to
+    // remove rather than to move.
     for file in ["AcmeAgent.wxs", "AcmeAgent.msi"] {
-        let out = svcscrub(dir, &["fix", "--no-config", file]);
+        let alone = tempfile::tempdir().unwrap();
+        std::fs::copy(dir.join(file), alone.path().join(file)).unwrap();
+        let out = svcscrub(alone.path(), &["fix", "--no-config", file]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{file}: {stderr}");
         assert!(stderr.contains("Fixed 19 findings in 1 file."), "{stderr}");
@@ -181,8 +186,9 @@ fn the_fixed_source_compiles_into_the_registry_of_the_fixed_database() {
             stderr.contains("component `CapturedSystemState`"),
             "{stderr}"
         );
-        let out = svcscrub(dir, &["check", "--no-config", file]);
+        let out = svcscrub(alone.path(), &["check", "--no-config", file]);
         assert_eq!(out.status.code(), Some(0), "{file}: nothing left to find");
+        std::fs::copy(alone.path().join(file), dir.join(file)).unwrap();
     }
     let source = std::fs::read_to_string(dir.join("AcmeAgent.wxs")).unwrap();
     assert!(

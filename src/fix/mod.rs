@@ -7,6 +7,7 @@
 mod apply;
 pub mod changes;
 pub mod invariants;
+pub mod proof;
 pub mod suppress;
 
 pub use apply::{EditConflict, apply_edits, apply_edits_in_place, undo_edits};
@@ -106,8 +107,17 @@ impl Review {
 pub enum Change {
     /// Remove one registry write (a script key, a `.reg` value record or key line).
     RemoveWrite(Origin),
-    /// Replace exact bytes inside one line (e.g. `ControlSet001` → `CurrentControlSet`).
+    /// Replace exact bytes inside one line (a `%NAME%` escaped, a suppression's codes).
     Replace(Edit),
+    /// Rewrite the control-set segment of an operation's key path (`ControlSet001`) to
+    /// `CurrentControlSet` where the path stands: `edit`, which every planner applies as a
+    /// [`Change::Replace`]. For an operation of a path statement (a `.reg` key line and its
+    /// values) the statement's path is rewritten, so all its operations move (what the proof
+    /// of the fix reads).
+    ToCurrentControlSet { op: Origin, edit: Edit },
+    /// Write a string value's data as these bytes of 8-bit text (a `.reg` `hex(N):` value
+    /// keeps its type and is wrapped as regedit wraps it).
+    SetHexBytes { op: Origin, bytes: Vec<u8> },
     /// Set a field of a `Create Service` item: replace its value, or add the property line
     /// (in the item's field order, with its neighbours' indentation and line ending).
     SetServiceField {

@@ -84,7 +84,7 @@ impl<'v> Planner<'v> {
         }
         let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
         for change in changes {
-            if let Change::Replace(edit) = change
+            if let Change::Replace(edit) | Change::ToCurrentControlSet { edit, .. } = change
                 && edit.range.start <= edit.range.end
                 && edit.range.end <= text.len()
                 && !removed.iter().any(|r| {

@@ -46,6 +46,12 @@ pub fn plan(file: &RegFile, text: &[u8], changes: &[Change]) -> Vec<Edit> {
                 }
             }
             Change::Replace(edit) => replaces.push(edit.clone()),
+            Change::ToCurrentControlSet { edit, .. } => replaces.push(edit.clone()),
+            Change::SetHexBytes { op, bytes } => {
+                if let Some(edit) = hex_bytes(file, text, *op, bytes) {
+                    replaces.push(edit);
+                }
+            }
             Change::SetServiceField { .. } | Change::InsertItem { .. } => {}
         }
     }
@@ -132,6 +138,47 @@ impl Removed {
             .take_while(|&(_, &reach)| reach >= range.start)
             .any(|(r, _)| overlaps(*r, range))
     }
+}
+
+/// regedit wraps hex data once a line reaches this many characters.
+const MAX_HEX_CHARS: usize = 77;
+
+/// The edit writing `bytes` as the data of the `hex(N):` value record `op`, wrapped as regedit
+/// wraps it, with the record's own line ending; a trailing comment is kept.
+fn hex_bytes(file: &RegFile, text: &[u8], op: Origin, bytes: &[u8]) -> Option<Edit> {
+    let block = file.blocks.get(op.container as usize)?;
+    let record = file.block_record(block, op.index as usize)?;
+    let value = record.value()?;
+    let ValueData::Hex { range, kind, .. } = value.data else {
+        return None;
+    };
+    let kind = match kind {
+        crate::syntax::reg::HexKind::Binary => "hex:".to_string(),
+        crate::syntax::reg::HexKind::Typed(n) => format!("hex({n:x}):"),
+    };
+    let eol: &[u8] = if text.get(record.range.as_range())?.contains(&b'\r') {
+        b"\r\n"
+    } else {
+        b"\n"
+    };
+    // Characters before the data on its line: `"name"=` and any blanks.
+    let mut len = range.start - record.line.start + kind.len();
+    let mut out = kind.into_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        out.extend_from_slice(format!("{b:02x}").as_bytes());
+        if i + 1 == bytes.len() {
+            break;
+        }
+        out.push(b',');
+        len += 3;
+        if len >= MAX_HEX_CHARS {
+            out.push(b'\\');
+            out.extend_from_slice(eol);
+            out.extend_from_slice(b"  ");
+            len = 2;
+        }
+    }
+    Some(Edit::replace(range, out))
 }
 
 /// `a` and `b` share a byte, or one is an insertion strictly inside / at the start of the other.

@@ -72,11 +72,16 @@ impl<'d> Planner<'d> {
         }
 
         for change in changes {
-            if let Change::Replace(edit) = change
+            let edit = match change {
+                Change::Replace(edit) => Some(edit.clone()),
+                Change::ToCurrentControlSet { edit, .. } => Some(edit.clone()),
+                _ => None,
+            };
+            if let Some(edit) = edit
                 && edit.range.start <= edit.range.end
                 && edit.range.end <= text.len()
             {
-                accepted.try_add(edit.clone());
+                accepted.try_add(edit);
             }
         }
         accepted.into_sorted()

@@ -73,7 +73,7 @@ impl<'d> Planner<'d> {
         self.key_paths(&removal, &mut edits, &mut review);
         let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
         for change in changes {
-            if let Change::Replace(edit) = change
+            if let Change::Replace(edit) | Change::ToCurrentControlSet { edit, .. } = change
                 && edit.range.start <= edit.range.end
                 && edit.range.end <= text.len()
                 && !removed.iter().any(|r| meets(*r, edit.range))

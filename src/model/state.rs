@@ -124,9 +124,10 @@ impl Value {
             }
             7 => {
                 let text = self.text().unwrap_or_default();
+                // A list ends at its first empty string, as Windows reads it.
                 let strings: Vec<String> = text
-                    .trim_end_matches('\0')
                     .split('\0')
+                    .take_while(|s| !s.is_empty())
                     .map(|s| format!("\"{}\"", escape_controls(&show_references(s))))
                     .collect();
                 format!("[{}]", strings.join(", "))
@@ -482,7 +483,7 @@ fn fold_file<T: Clone + Ord>(steps: impl Iterator<Item = (bool, Outcome<T>)>) ->
 }
 
 /// Joins the possible outcomes of the files that touch something: any file may run last.
-fn join_files<T: Clone + Ord>(per_file: Vec<Possible<T>>) -> Possible<T> {
+pub fn join_files<T: Clone + Ord>(per_file: Vec<Possible<T>>) -> Possible<T> {
     let all_may_leave = per_file.iter().all(|p| p.contains(&Outcome::Untouched));
     let mut out: Possible<T> = per_file
         .into_iter()
@@ -500,9 +501,9 @@ fn join_files<T: Clone + Ord>(per_file: Vec<Possible<T>>) -> Possible<T> {
     out
 }
 
-/// The outcome of `steps` (of any files, in each file's order) for one value, given which
-/// steps touch it.
-fn outcome_of<T: Clone + Ord>(
+/// The possible outcomes of `steps` (of any files; each file's in its order) for one key or
+/// value; `effect` says what a step does to it (`None`: nothing).
+pub fn outcomes<T: Clone + Ord>(
     steps: &[&Step],
     effect: impl Fn(&Step) -> Option<Outcome<T>>,
 ) -> Possible<T> {
@@ -608,7 +609,7 @@ impl State {
             indices.sort_unstable();
             indices.dedup();
             let existence: Vec<&Step> = indices.iter().map(|&i| &steps.steps[i]).collect();
-            let exists = outcome_of(&existence, |s| match &s.action {
+            let exists = outcomes(&existence, |s| match &s.action {
                 Action::DeleteKey => Some(Outcome::Deleted),
                 Action::CreateKey | Action::SetValue(_) => Some(Outcome::Set(())),
                 Action::DeleteValue => None,
@@ -632,23 +633,19 @@ impl State {
                 |s| s[..key.segments.len().min(s.len())].to_vec(),
             );
             let mut values: BTreeMap<String, ValueState> = BTreeMap::new();
-            let mut names: Vec<&str> = own
-                .iter()
-                .filter_map(|&i| steps.steps[i].name.as_deref())
-                .collect();
-            names.sort_unstable();
-            names.dedup();
-            for name in names {
-                let mut indices: Vec<usize> = own
-                    .iter()
-                    .filter(|&&i| steps.steps[i].name.as_deref() == Some(name))
-                    .chain(&killers)
-                    .copied()
-                    .collect();
+            // The key's steps by value name, in order (one pass: a key may hold many values).
+            let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for &i in own {
+                if let Some(name) = steps.steps[i].name.as_deref() {
+                    by_name.entry(name).or_default().push(i);
+                }
+            }
+            for (name, named) in by_name {
+                let mut indices: Vec<usize> = named.iter().chain(&killers).copied().collect();
                 indices.sort_unstable();
                 indices.dedup();
                 let relevant: Vec<&Step> = indices.iter().map(|&i| &steps.steps[i]).collect();
-                let possible = outcome_of(&relevant, |s| match &s.action {
+                let possible = outcomes(&relevant, |s| match &s.action {
                     Action::SetValue(v) => Some(Outcome::Set(v.clone())),
                     Action::DeleteValue | Action::DeleteKey => Some(Outcome::Deleted),
                     Action::CreateKey => None,
@@ -664,15 +661,13 @@ impl State {
                         )
                     })
                     .max();
-                let named = |i: &&usize| steps.steps[**i].name.as_deref() == Some(name);
-                let shown = own
+                let shown = named
                     .iter()
-                    .filter(named)
                     .find(|&&i| {
                         last_deleted.is_none_or(|d| i > d)
                             && matches!(steps.steps[i].action, Action::SetValue(_))
                     })
-                    .or_else(|| own.iter().find(named))
+                    .or_else(|| named.first())
                     .and_then(|&i| steps.spellings[i].value.clone())
                     .unwrap_or_else(|| name.to_string());
                 values.insert(

@@ -10,7 +10,9 @@ use crate::model::package::{Known, Variables};
 use crate::model::path::{same_key, segments};
 use crate::model::script::{include_target, normalize_path};
 use crate::model::service::ServiceSyntax;
-use crate::model::{FileModel, Hive, OpKind, Operation, ServiceInstall, SystemLocation};
+use crate::model::{
+    ControlSet, FileModel, Hive, OpKind, Operation, ServiceInstall, SystemLocation,
+};
 use crate::source::SourceFile;
 
 /// One file of a package, lowered.
@@ -207,6 +209,9 @@ pub struct PackageContext<'m, 'a> {
     paths: HashSet<String>,
     /// The line of each creator item, found on first use.
     creator_lines: Vec<std::sync::OnceLock<usize>>,
+    /// (path below the control set, value name), both folded → how many writes of the package
+    /// set it in `CurrentControlSet` and in the `ControlSet001` it links to, on first use.
+    current_set: std::sync::OnceLock<HashMap<FoldedWrite, (u32, u32)>>,
     /// How each file writes service installs, found on first use. (Owned: a lazily built
     /// field with a lifetime would make the context invariant.)
     syntaxes: Vec<std::sync::OnceLock<Option<ServiceSyntax<'static>>>>,
@@ -256,7 +261,56 @@ impl<'m, 'a> PackageContext<'m, 'a> {
             paths,
             creator_lines: (0..slots).map(|_| std::sync::OnceLock::new()).collect(),
             syntaxes: files.iter().map(|_| std::sync::OnceLock::new()).collect(),
+            current_set: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Whether the package writes value `value` (`None`: creates the key) of the key at `rest`
+    /// (a path below the control set, of a file with charset `charset`) in the current control
+    /// set, as seen from a copy in `copy_set`: `CurrentControlSet` always counts; the
+    /// `ControlSet001` that it links to in the reference configuration counts for a copy in
+    /// another numbered set (there it is the current set's write), not for a copy in
+    /// `ControlSet001` itself (that is another copy of the same key).
+    pub fn current_set_writes(
+        &self,
+        charset: Charset,
+        rest: &[u8],
+        value: Option<&[u8]>,
+        copy_set: ControlSet,
+    ) -> bool {
+        let map = self.current_set.get_or_init(|| {
+            let mut map: HashMap<FoldedWrite, (u32, u32)> = HashMap::new();
+            for file in self.files {
+                let charset = file.model.charset;
+                for write in file.model.writes() {
+                    let Some(location) = SystemLocation::of(write.hive, &write.key) else {
+                        continue;
+                    };
+                    if write.unresolved || !location.control_set.is_reference() {
+                        continue;
+                    }
+                    let key = (
+                        folded_path(charset, location.rest_text()),
+                        write
+                            .value
+                            .as_deref()
+                            .map(|v| name::folded(charset, v).into_owned()),
+                    );
+                    let counts = map.entry(key).or_default();
+                    match location.control_set {
+                        ControlSet::Current => counts.0 += 1,
+                        ControlSet::Numbered(_) => counts.1 += 1,
+                    }
+                }
+            }
+            map
+        });
+        let key = (
+            folded_path(charset, rest),
+            value.map(|v| name::folded(charset, v).into_owned()),
+        );
+        let (current, linked) = map.get(&key).copied().unwrap_or((0, 0));
+        current > 0 || (!copy_set.is_reference() && linked > 0)
     }
 
     /// How file `file` writes a service install, if its format can hold one (worked out once
@@ -369,6 +423,21 @@ impl<'m, 'a> PackageContext<'m, 'a> {
     }
 }
 
+/// A path below the control set and a value name (`None`: the key), both folded.
+type FoldedWrite = (String, Option<String>);
+
+/// A key path folded as the registry compares it, segments joined by `\\`.
+fn folded_path(charset: Charset, path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for (i, (_, segment)) in segments(path).enumerate() {
+        if i > 0 {
+            out.push('\\');
+        }
+        out.push_str(&name::folded(charset, segment));
+    }
+    out
+}
+
 /// Service name (folded) → whether `files` write its `Type` and its `ImagePath`, in any file
 /// and control set.
 fn service_values(files: &[PackageFile<'_>]) -> HashMap<String, (bool, bool)> {
@@ -418,6 +487,11 @@ impl<'w> Classified<'w, '_> {
     /// The path below the control set (see the field).
     pub fn rest(&self) -> KeyPath<'w> {
         self.rest
+    }
+
+    /// The text of the path below the control set.
+    pub fn rest_text(&self) -> &'w [u8] {
+        self.location.rest_text()
     }
 }
 

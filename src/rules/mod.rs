@@ -9,10 +9,12 @@ mod svc001_service_security_descriptor;
 mod svc002_service_enum_key;
 mod svc003_legacy_enum_key;
 mod svc004_device_instance_key;
+mod svc005_service_delete_flag;
 mod svc010_redundant_service_value;
 mod svc020_control_set_copy;
 mod svc030_service_without_create;
 mod svc040_unescaped_percent;
+mod svc041_wide_text_in_8_bit_file;
 pub mod svc900_unused_suppression;
 #[cfg(test)]
 mod tests;
@@ -20,6 +22,7 @@ mod tests;
 use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::proof::{Effect, Target};
 use crate::fix::{Applicability, Change};
 use crate::model::{Hive, Operation, Selection, SystemLocation};
 use context::{Classified, FileFacts, PackageContext, PackageFile, display_key};
@@ -45,10 +48,12 @@ pub static RULES: &[RuleInfo] = &[
     svc002_service_enum_key::INFO,
     svc003_legacy_enum_key::INFO,
     svc004_device_instance_key::INFO,
+    svc005_service_delete_flag::INFO,
     svc010_redundant_service_value::INFO,
     svc020_control_set_copy::INFO,
     svc030_service_without_create::INFO,
     svc040_unescaped_percent::INFO,
+    svc041_wide_text_in_8_bit_file::INFO,
     svc900_unused_suppression::INFO,
 ];
 
@@ -103,6 +108,39 @@ pub struct FixPlan {
     pub applicability: Applicability,
     pub title: String,
     pub changes: Vec<Change>,
+    /// What the changes do to the model beyond removing and moving operations (a service
+    /// install's value, a new install), for the proof.
+    pub effects: Vec<Effect>,
+    /// The captured system state the fix removes: its proof allows changes there only.
+    pub target: Target,
+}
+
+impl FixPlan {
+    pub fn new(
+        applicability: Applicability,
+        title: impl Into<String>,
+        changes: Vec<Change>,
+    ) -> Self {
+        FixPlan {
+            applicability,
+            title: title.into(),
+            changes,
+            effects: Vec::new(),
+            target: Target::Nothing,
+        }
+    }
+
+    /// The same plan, targeting `target`.
+    pub fn targeting(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+
+    /// The same plan, with `effect`.
+    pub fn with_effect(mut self, effect: Effect) -> Self {
+        self.effects.push(effect);
+        self
+    }
 }
 
 /// A diagnostic (its `fix` not yet filled in) and the changes that would fix it.
@@ -219,11 +257,11 @@ pub fn concat(parts: &[&str]) -> String {
 
 /// A fix that removes one write.
 pub fn remove(write: &Operation<'_>, applicability: Applicability, title: &str) -> FixPlan {
-    FixPlan {
+    FixPlan::new(
         applicability,
-        title: title.to_string(),
-        changes: vec![Change::RemoveWrite(write.origin)],
-    }
+        title,
+        vec![Change::RemoveWrite(write.origin)],
+    )
 }
 
 impl RuleContext<'_, '_, '_> {
@@ -282,8 +320,10 @@ const PER_WRITE: &[Check] = &[
     svc002_service_enum_key::check,
     svc003_legacy_enum_key::check,
     svc004_device_instance_key::check,
+    svc005_service_delete_flag::check,
     svc010_redundant_service_value::check,
     svc020_control_set_copy::check,
+    svc041_wide_text_in_8_bit_file::check,
 ];
 
 /// Rules that read the whole file in one pass. After [`PER_WRITE`]: together they run in code

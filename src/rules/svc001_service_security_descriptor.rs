@@ -85,11 +85,13 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 "`",
             ])
         };
-        let fix = cx.remove_with_statement(
-            c.write,
-            Applicability::Safe,
-            "remove the captured security descriptor",
-        );
+        let fix = cx
+            .remove_with_statement(
+                c.write,
+                Applicability::Safe,
+                "remove the captured security descriptor",
+            )
+            .targeting(crate::fix::proof::Target::SecurityDescriptor);
         out.push(cx.finding_at(&INFO, c.write, key, Some(service), message, Some(fix)));
     }
 }

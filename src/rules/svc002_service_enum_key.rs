@@ -51,11 +51,13 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             &cx.show(service),
             "`; Windows maintains it",
         ]);
-        let fix = cx.remove_with_statement(
-            c.write,
-            Applicability::Safe,
-            "remove the captured Enum state",
-        );
+        let fix = cx
+            .remove_with_statement(
+                c.write,
+                Applicability::Safe,
+                "remove the captured Enum state",
+            )
+            .targeting(crate::fix::proof::Target::ServiceEnum);
         out.push(cx.finding_at(&INFO, c.write, key, Some(service), message, Some(fix)));
     }
 }

@@ -71,11 +71,13 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             &cx.show(name),
             "`; it is ACL-protected",
         ]);
-        let fix = cx.remove_with_statement(
-            c.write,
-            Applicability::Safe,
-            "remove the captured LEGACY_ device node",
-        );
+        let fix = cx
+            .remove_with_statement(
+                c.write,
+                Applicability::Safe,
+                "remove the captured LEGACY_ device node",
+            )
+            .targeting(crate::fix::proof::Target::LegacyNode);
         out.push(cx.finding_at(&INFO, c.write, key, Some(name), message, Some(fix)));
     }
 }

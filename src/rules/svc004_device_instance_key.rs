@@ -64,11 +64,13 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             "{} is a Plug and Play device key with the reference machine's ACLs; install the device from its INF instead",
             cx.describe(c.write)
         );
-        let fix = cx.remove_with_statement(
-            c.write,
-            Applicability::Unsafe,
-            "remove the captured device key",
-        );
+        let fix = cx
+            .remove_with_statement(
+                c.write,
+                Applicability::Unsafe,
+                "remove the captured device key",
+            )
+            .targeting(crate::fix::proof::Target::DeviceNode);
         out.push(cx.finding(&INFO, c.write, None, message, Some(fix)));
     }
 }

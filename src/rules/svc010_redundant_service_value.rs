@@ -3,6 +3,7 @@
 use super::context::{Classified, Creator};
 use super::{Finding, FixPlan, RuleContext, RuleInfo, concat, remove};
 use crate::diagnostic::Severity;
+use crate::fix::proof::{Effect, ServiceData, Target};
 use crate::fix::{Applicability, Change};
 use crate::model::{Charset, Data, Operation, ServiceInstall, ServiceValue};
 
@@ -22,7 +23,10 @@ written to it.
 The value is compared with the Create Service item: `Type` with `Service Type`, `Start` with
 `Boot Type`, `ErrorControl` with `Error Type` (numbers; absent = 0), `DisplayName` with
 `Display Name` (or `Display Name <Language>`), `ObjectName` with `Login User` (absent =
-`LocalSystem`, case-insensitive). `ImagePath` is always machine-specific and counts as equal.
+`LocalSystem`, case-insensitive), `ImagePath` with `Executable Path` as text. A captured
+`ImagePath` (`System32\Drivers\x.sys`, `C:\Program Files\…`) is the reference machine's and
+rarely equals the item's (`%SYS32%\Drivers\x.sys`): it is reported as different, and removing it
+changes what is installed.
 
 It never touches `Group`, `DependOnService`, `DependOnGroup`, ChangeServiceConfig2 values
 (`Description`, `FailureActions`, `DelayedAutostart`, …) or subkeys such as `Parameters`: the
@@ -55,8 +59,14 @@ end
 After: the Edit Registry item is removed (the value equals `Boot Type`).
 
 ## Fix
+Every fix is proven against the registry the package installs (see `svcscrub explain SVC020`
+for the model): it is safe only if the package installs the same thing without the write.
 - Equal, or the write comes **before** the Create Service in the same block (Create Service
-  overwrites it): remove the write, **safe**.
+  overwrites it): remove the write, **safe** — unless the package also writes the value
+  elsewhere (another file, which may run after it): then removing this copy may change which
+  data wins, and the fix is **unsafe**, saying what changes.
+- The bare `Services\<name>` key: removed with the block's last value only (a `.reg` key line
+  goes with its values); while a value of the block stays, the finding has no fix.
 - Different and the write comes **after** the Create Service (same script, same block):
   **unsafe** rewrite — the Create Service field is set to the captured value (added if absent)
   and the write is removed, so the installed result is unchanged.
@@ -198,7 +208,8 @@ fn tag_finding(
             ),
         ),
     };
-    let fix = remove(write, applicability, "remove the captured tag");
+    let fix =
+        remove(write, applicability, "remove the captured tag").targeting(Target::UngroupedTag);
     cx.finding_at(&INFO, write, key, Some(service), message, Some(fix))
 }
 
@@ -279,22 +290,38 @@ fn value_finding(
         .as_ref()
         .and_then(|_| field_label(value, file, item, cx));
     let fix = match (rewrite, label) {
-        (Some(text), Some(field)) => FixPlan {
-            applicability: Applicability::Unsafe,
-            title: format!(
-                "set `{field}={}` in the {} item and remove the value",
-                cx.show(&text),
-                item_name(cx, file)
-            ),
-            changes: vec![
-                Change::SetServiceField {
-                    service: item.handle,
-                    field,
-                    value: text,
-                },
-                Change::RemoveWrite(write.origin),
-            ],
-        },
+        (Some(text), Some(field)) => {
+            let data = if value.is_number() {
+                write
+                    .data
+                    .as_number()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .map(ServiceData::Number)
+            } else {
+                Some(ServiceData::Text(text.clone()))
+            };
+            FixPlan::new(
+                Applicability::Unsafe,
+                format!(
+                    "set `{field}={}` in the {} item and remove the value",
+                    cx.show(&text),
+                    item_name(cx, file)
+                ),
+                vec![
+                    Change::SetServiceField {
+                        service: item.handle,
+                        field,
+                        value: text,
+                    },
+                    Change::RemoveWrite(write.origin),
+                ],
+            )
+            .with_effect(Effect::ServiceValue {
+                service: item.handle,
+                value,
+                data,
+            })
+        }
         _ => remove(
             write,
             Applicability::Unsafe,
@@ -333,10 +360,6 @@ fn equals(
 ) -> bool {
     if value.is_number() {
         return data.as_number().is_some() && data.as_number() == expected.as_number();
-    }
-    // The captured path is the reference machine's: the item's own counts as the same.
-    if value == ServiceValue::ImagePath {
-        return true;
     }
     let (Some(a), Some(b)) = (data.as_text(), expected.as_text()) else {
         return false;

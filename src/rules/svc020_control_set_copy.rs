@@ -3,6 +3,7 @@
 use super::context::Classified;
 use super::{Finding, FixPlan, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
+use crate::fix::proof::Target;
 use crate::fix::{Applicability, Change, Edit};
 use crate::model::{ControlSet, OpKind};
 use crate::text::TextRange;
@@ -35,11 +36,21 @@ After:
 ```
 
 ## Fix
-**Safe**, one of:
-- if the same write (same path below the control set, same value name and data) also exists
-  under `CurrentControlSet` in the same file, the copy is removed;
-- otherwise `ControlSetNNN` is rewritten to `CurrentControlSet` in place, keeping the original case
-  of everything else.
+- If the package also writes the same value (same path below the control set, same value name)
+  in the current control set, **whatever its data**, the copy is removed: it must never be
+  rewritten to land over the current set's write. (A `ControlSet002` `"Start"=dword:4` rewritten
+  after a current `"Start"=dword:0` would disable a boot driver.)
+- Otherwise `ControlSetNNN` is rewritten to `CurrentControlSet` in place, keeping the original
+  case of everything else. In a `.reg` key block that holds both kinds, the values the current
+  set writes are removed and the key line is rewritten.
+
+The fix is proven against the registry the package installs, on the reference configuration
+where `CurrentControlSet` is `ControlSet001` (as on the capture machine): it is **safe** when the
+installed state changes in nothing but copies outside the current set. So removing a
+`ControlSet002` copy, or rewriting `ControlSet001` (the same key there), is safe; rewriting
+`ControlSet002` puts a value into the current set that was not installed there, and removing a
+`ControlSet001` copy written after the current set's own value changes the value installed:
+both are **unsafe**, and the fix says what changes.
 
 Other rules then judge the rewritten path (fixes are applied until nothing changes). In a `.reg`
 file one finding covers a whole key block, because the path is written once, on the key line."#,
@@ -47,7 +58,7 @@ file one finding covers a whole key block, because the path is written once, on 
 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     let file = cx.file();
-    let ops = &file.model.ops;
+    let charset = cx.facts.charset;
     for (i, (_, c)) in cx.system().iter().enumerate() {
         let position = cx.part.start + i;
         let ControlSet::Numbered(number) = c.location.control_set else {
@@ -70,36 +81,70 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 &statement_writes
             }
         };
-        let duplicated = covered.iter().all(|w| {
-            cx.facts
-                .current_writes(w.rest(), w.write.value.as_deref())
-                .any(|i| !std::ptr::eq(&ops[i], w.write) && ops[i].data == w.write.data)
-        });
+        // A copy of a value the current control set also writes must never be moved over it,
+        // whatever its data: only removed. (A key line creates a key that may exist anyway:
+        // it conflicts with nothing, and goes only with all its values.)
+        let in_current = |w: &Classified<'_, '_>| {
+            cx.package.current_set_writes(
+                charset,
+                w.rest_text(),
+                w.write.value.as_deref(),
+                w.location.control_set,
+            )
+        };
+        let conflicting: Vec<&Classified<'_, '_>> = covered
+            .iter()
+            .copied()
+            .filter(|w| w.write.value.is_some() && in_current(w))
+            .collect();
+        let values = covered.iter().filter(|w| w.write.value.is_some()).count();
+        let remove_all = if values == 0 {
+            in_current(c)
+        } else {
+            conflicting.len() == values
+        };
         let set = format!("ControlSet{number:03}");
-        let fix = if duplicated {
-            Some(FixPlan {
-                applicability: Applicability::Safe,
-                title: "remove the copy; the same write exists under CurrentControlSet".into(),
-                changes: covered
+        let rewrite = rewrite(c, file.source.text());
+        let fix = if remove_all {
+            Some(FixPlan::new(
+                Applicability::Safe,
+                "remove the copy; the current control set writes the same value, which a copy must not land over",
+                covered
                     .iter()
                     .map(|w| Change::RemoveWrite(w.write.origin))
                     .collect(),
-            })
+            ))
+        } else if let Some(edit) = rewrite {
+            let mut changes: Vec<Change> = conflicting
+                .iter()
+                .map(|w| Change::RemoveWrite(w.write.origin))
+                .collect();
+            changes.push(Change::ToCurrentControlSet {
+                op: c.write.origin,
+                edit,
+            });
+            let title = if conflicting.is_empty() {
+                concat(&["rewrite `", &set, "` to `CurrentControlSet`"])
+            } else {
+                concat(&[
+                    "remove the values the current control set also writes and rewrite `",
+                    &set,
+                    "` to `CurrentControlSet`",
+                ])
+            };
+            Some(FixPlan::new(Applicability::Safe, title, changes))
         } else {
-            rewrite(c, file.source.text()).map(|edit| FixPlan {
-                applicability: Applicability::Safe,
-                title: concat(&["rewrite `", &set, "` to `CurrentControlSet`"]),
-                changes: vec![Change::Replace(edit)],
-            })
+            None
         };
+        let fix = fix.map(|f| f.targeting(Target::OtherControlSet));
         let key = cx.key_of(c.write);
         let what = cx.describe_at(c.write, &key);
-        let message = if duplicated {
+        let message = if remove_all {
             concat(&[
                 &what,
                 " is a `",
                 &set,
-                "` copy of a write under `CurrentControlSet`",
+                "` copy of a write under the current control set",
             ])
         } else {
             concat(&[

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use super::context::{Classified, FoldState, Folded, PackageFile};
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::Severity;
+use crate::fix::proof::Effect;
 use crate::fix::{Applicability, Change};
 use crate::model::service::{NewService, ServiceSyntax, TextPiece};
 use crate::model::template::references;
@@ -429,11 +430,11 @@ fn finding(
                     if item.start_defaulted {
                         message.push_str(&format!("\n({})", demand_start(target_syntax)));
                     }
-                    let fix = FixPlan {
-                        applicability: Applicability::DisplayOnly,
-                        title: format!("add the {} item above to {target}", target_syntax.item),
-                        changes: Vec::new(),
-                    };
+                    let fix = FixPlan::new(
+                        Applicability::DisplayOnly,
+                        format!("add the {} item above to {target}", target_syntax.item),
+                        Vec::new(),
+                    );
                     (message, Some(fix))
                 }
                 Err(why) => (format!("{head}; convert it by hand: {why}"), None),
@@ -502,11 +503,10 @@ fn finding(
         fields,
     }];
     changes.extend(covered.into_iter().map(Change::RemoveWrite));
-    let fix = FixPlan {
-        applicability: Applicability::Unsafe,
-        title,
-        changes,
-    };
+    let fix = FixPlan::new(Applicability::Unsafe, title, changes).with_effect(Effect::Install {
+        before: writes.first.origin,
+        service: item.service,
+    });
     cx.finding(&INFO, report, Some(name), head, Some(fix))
 }
 

@@ -2,6 +2,7 @@
 
 use super::{Finding, FixPlan, RuleContext, RuleInfo};
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::fix::proof::Effect;
 use crate::fix::{Applicability, Change, Edit};
 use crate::model::Data;
 use crate::model::script::is_built_in;
@@ -12,7 +13,7 @@ pub const INFO: RuleInfo = RuleInfo {
     code: "SVC040",
     name: "unescaped-percent",
     severity: Severity::Warning,
-    fix: Some(Applicability::Safe),
+    fix: Some(Applicability::Unsafe),
     summary: "A script value holding `%NAME%` where NAME is no variable of the script nor of the installer (typically a captured `%SystemRoot%`).",
     doc: r#"## What it finds
 Scripts only. A `New Value` line of a registry write, or a field of a `Create Service` item,
@@ -66,10 +67,12 @@ end
 After: `New Value=%%SystemRoot%%\System32\NAVEVENT.DLL`.
 
 ## Fix
-Double both `%` of every unknown `%NAME%` in the line, **safe**: the installed value becomes the
-text that was captured, where today it loses the reference. **Unsafe** when a script of the
-package includes a script of its project that was not read (missing, or an absolute path on the
-build machine): the variable may be defined there."#,
+Double both `%` of every unknown `%NAME%` in the line: the installed value becomes the text that
+was captured, where today it loses the reference. **Unsafe**: that changes what is installed
+(from nothing to `%NAME%`), which is what the author most likely meant but not what the package
+does today. The message also says when a script of the package includes a script of its project
+that was not read (missing, or an absolute path on the build machine): the variable may be
+defined there."#,
 };
 
 /// Whether a data line may be reported, whatever the package defines: it refers to a
@@ -103,8 +106,8 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
         return;
     }
     let unread = cx.package.unread_includes();
-    let describe = |found: &[Unknown]| {
-        let (mut message, mut fix) = describe(found);
+    let describe = |found: &[Unknown], touches: Effect| {
+        let (mut message, mut fix) = describe(found, touches);
         if !unread.is_empty() {
             let list: Vec<String> = unread.iter().map(|p| format!("`{p}`")).collect();
             message.push_str(&format!(
@@ -139,7 +142,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             if found.is_empty() {
                 continue;
             }
-            let (message, fix) = describe(&found);
+            let (message, fix) = describe(&found, Effect::Touches(write.origin));
             let mut finding = cx.finding(&INFO, write, None, message, Some(fix));
             finding.diagnostic.range = line.line;
             out.push(finding);
@@ -151,7 +154,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
             if found.is_empty() {
                 continue;
             }
-            let (message, fix) = describe(&found);
+            let (message, fix) = describe(&found, Effect::TouchesInstall(service.handle));
             let range = TextRange::new(field.line.start, field.value_range.end);
             let name = cx.show(&service.name);
             let item = model.service_item.unwrap_or("service install");
@@ -182,7 +185,7 @@ fn trim_indent(cx: &RuleContext<'_, '_, '_>, range: TextRange) -> TextRange {
     TextRange::new(range.start + blanks, range.end)
 }
 
-fn describe(found: &[Unknown]) -> (String, FixPlan) {
+fn describe(found: &[Unknown], touches: Effect) -> (String, FixPlan) {
     let show = |u: &Unknown| String::from_utf8_lossy(&u.name).into_owned();
     let names: Vec<String> = found.iter().map(|u| format!("`%{}%`", show(u))).collect();
     let message = if names.len() == 1 {
@@ -197,10 +200,15 @@ fn describe(found: &[Unknown]) -> (String, FixPlan) {
         )
     };
     let escaped: Vec<String> = found.iter().map(|u| format!("`%%{}%%`", show(u))).collect();
-    let fix = FixPlan {
-        applicability: Applicability::Safe,
-        title: format!("write {}", escaped.join(", ")),
-        changes: found
+    let literal: Vec<String> = found.iter().map(|u| format!("`%{}%`", show(u))).collect();
+    let fix = FixPlan::new(
+        Applicability::Unsafe,
+        format!(
+            "write {}: the value then installs {} as written instead of nothing",
+            escaped.join(", "),
+            literal.join(", ")
+        ),
+        found
             .iter()
             .map(|u| {
                 let mut content = b"%%".to_vec();
@@ -209,7 +217,8 @@ fn describe(found: &[Unknown]) -> (String, FixPlan) {
                 Change::Replace(Edit::replace(u.range, content))
             })
             .collect(),
-    };
+    )
+    .with_effect(touches);
     (message, fix)
 }
 

@@ -84,11 +84,11 @@ pub fn finding(directive: &Directive, unused: &[usize]) -> Finding {
             value_name: None,
             fix: None,
         },
-        fix: Some(FixPlan {
-            applicability: Applicability::Safe,
+        fix: Some(FixPlan::new(
+            Applicability::Safe,
             title,
-            changes: vec![Change::Replace(edit)],
-        }),
+            vec![Change::Replace(edit)],
+        )),
     }
 }
 

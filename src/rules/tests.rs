@@ -560,7 +560,7 @@ fn svc010_in_reg_files_and_for_declared_services_is_unsafe() {
 }
 
 #[test]
-fn svc020_removes_duplicates_and_rewrites_the_rest() {
+fn svc020_removes_copies_of_what_the_current_set_writes_and_rewrites_the_rest() {
     let mut b = Builder::new();
     b.write(
         &format!(r"{SVC}\kbstuff\Parameters"),
@@ -578,6 +578,7 @@ fn svc020_removes_duplicates_and_rewrites_the_rest() {
         0,
         0,
     )
+    // Another value than the current set's, yet a copy of what it writes: never moved over it.
     .write(
         r"SYSTEM\ControlSet002\Services\kbstuff\Parameters",
         Some("Mode"),
@@ -585,21 +586,33 @@ fn svc020_removes_duplicates_and_rewrites_the_rest() {
         2,
         0,
         0,
+    )
+    .write(
+        r"SYSTEM\ControlSet002\Services\kbstuff\Parameters",
+        Some("Level"),
+        Data::Dword(1),
+        3,
+        0,
+        0,
     );
     let found = run(&b, vec![], true, &[]);
-    assert_eq!(codes(&found), [("SVC020", Some(Applicability::Safe)); 2]);
-    assert_eq!(
-        found[0].fix.as_ref().unwrap().changes,
-        [Change::RemoveWrite(Origin {
-            container: 1,
-            index: 0
-        })]
-    );
-    let Change::Replace(edit) = &found[1].fix.as_ref().unwrap().changes[0] else {
-        panic!("expected a rewrite");
+    assert_eq!(codes(&found), [("SVC020", Some(Applicability::Safe)); 3]);
+    let changes = |i: usize| found[i].fix.as_ref().unwrap().changes.clone();
+    let origin = |container| Origin {
+        container,
+        index: 0,
     };
-    assert_eq!(edit.content, b"CurrentControlSet");
-    assert_eq!(edit.range.slice(&b.text), b"ControlSet002");
+    assert_eq!(changes(0), [Change::RemoveWrite(origin(1))]);
+    assert_eq!(changes(1), [Change::RemoveWrite(origin(2))]);
+    assert!(matches!(
+        changes(2)[..],
+        [Change::ToCurrentControlSet { op, .. }] if op == origin(3)
+    ));
+    assert!(
+        found
+            .iter()
+            .all(|f| f.fix.as_ref().unwrap().target == crate::fix::proof::Target::OtherControlSet)
+    );
 }
 
 #[test]
@@ -613,7 +626,7 @@ fn svc020_in_reg_files_reports_the_key_line_once() {
     assert_eq!(codes(&found), [("SVC020", Some(Applicability::Safe))]);
     assert!(matches!(
         found[0].fix.as_ref().unwrap().changes[..],
-        [Change::Replace(_)]
+        [Change::ToCurrentControlSet { .. }]
     ));
 }
 
