@@ -3,6 +3,11 @@
 //! A rule reads the lowered model of one file plus package-wide facts and produces
 //! [`Finding`]s: a [`Diagnostic`] and, where it has one, a [`FixPlan`] of model-level
 //! [`Change`]s that the fix stage turns into byte edits.
+//!
+//! A rule sees the whole file: positions it is given are positions in the file's lists. How
+//! a large file's writes are checked in parts on the pool is [`run_in_parts`]'s business (its
+//! sizes are in [`crate::pieces`]); a rule only says, by the table it is in, whether it judges
+//! each write on its own ([`PER_WRITE`]) or reads the file in one pass ([`WHOLE_FILE`]).
 
 pub mod context;
 mod svc001_service_security_descriptor;
@@ -156,9 +161,10 @@ pub struct RuleContext<'c, 'm, 'a> {
     pub files: &'m [PackageFile<'a>],
     pub file_index: usize,
     pub facts: &'c FileFacts<'m, 'a>,
-    /// The positions in `facts.system` that a rule judging writes one by one checks in this
-    /// run: all of them, or a part when a large file's writes are checked in parallel.
-    pub part: Range<usize>,
+    /// The positions in `facts.system` this run hands to [`RuleContext::system`]: all of
+    /// them, or a part when the writes of a large file are checked in parts on the pool
+    /// ([`run_in_parts`]). Rules never see it: they see positions in the whole file.
+    part: Range<usize>,
 }
 
 impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
@@ -166,9 +172,17 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
         &self.files[self.file_index]
     }
 
-    /// The writes under `HKLM\SYSTEM\<control set>` this run checks (see `part`).
-    pub fn system(&self) -> &'c [(usize, Classified<'m, 'a>)] {
-        self.facts.system.get(self.part.clone()).unwrap_or_default()
+    /// The writes under `HKLM\SYSTEM\<control set>` for a rule that judges them one by one
+    /// ([`PER_WRITE`]), each with its position in `facts.system`, the whole file's list: a
+    /// rule may look at any other write there. (For a large file the machinery calls the rule
+    /// once per part of the writes; the positions are the same.)
+    pub fn system(&self) -> impl Iterator<Item = (usize, &'c Classified<'m, 'a>)> + '_ {
+        let start = self.part.start;
+        let writes = self.facts.system.get(self.part.clone()).unwrap_or_default();
+        writes
+            .iter()
+            .enumerate()
+            .map(move |(i, (_, c))| (start + i, c))
     }
 
     /// A finding about `write`, with the registry facts filled in.

@@ -59,8 +59,7 @@ file one finding covers a whole key block, because the path is written once, on 
 pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
     let file = cx.file();
     let charset = cx.facts.charset;
-    for (i, (_, c)) in cx.system().iter().enumerate() {
-        let position = cx.part.start + i;
+    for (position, c) in cx.system() {
         let ControlSet::Numbered(number) = c.location.control_set else {
             continue;
         };

@@ -787,3 +787,40 @@ fn facts_take_room_for_the_distinct_keys_not_for_every_write() {
         assert!(facts.table_room() < 256, "{}", facts.table_room());
     }
 }
+
+#[test]
+fn a_rule_checking_a_part_of_the_writes_sees_their_positions_in_the_whole_file() {
+    let mut b = Builder::new();
+    for (i, name) in ["A", "B", "C", "D", "E", "F"].iter().enumerate() {
+        b.write(
+            &format!(r"{SVC}\{name}"),
+            Some("Start"),
+            sz("2"),
+            i as u32,
+            0,
+            0,
+        );
+    }
+    let source = SourceFile::new("pkg/setup.ipf", b.text.clone()).unwrap();
+    let model = b.model(source.text(), true);
+    let files = vec![PackageFile {
+        source: &source,
+        model,
+    }];
+    let package = PackageContext::new(&files, &[]);
+    let facts = FileFacts::new(&files[0].model);
+    let cx = super::RuleContext {
+        package: &package,
+        files: &files,
+        file_index: 0,
+        facts: &facts,
+        part: 2..5,
+    };
+    let seen: Vec<(usize, &[u8])> = cx.system().map(|(at, c)| (at, &*c.write.key)).collect();
+    let positions: Vec<usize> = seen.iter().map(|&(at, _)| at).collect();
+    assert_eq!(positions, [2, 3, 4]);
+    for (at, key) in seen {
+        // The position names the same write in the whole file's list.
+        assert!(std::ptr::eq(&*facts.system[at].1.write.key, key));
+    }
+}
