@@ -428,8 +428,14 @@ fn installed_by_wine(
     };
     // 32-bit Wine is not installed: wineboot's syswow64 complaint is expected and harmless,
     // but the prefix must be there (a full disk leaves it half made).
-    let out = wine("wineboot", &["-i"])?;
+    let mut out = wine("wineboot", &["-i"])?;
     wine("wineserver", &["-w"])?;
+    if !prefix.join("drive_c/windows/system32").is_dir() {
+        // On a loaded machine wineboot now and then ends before the prefix is written (seen
+        // once in a full run); a second start makes it.
+        out = wine("wineboot", &["-i"])?;
+        wine("wineserver", &["-w"])?;
+    }
     assert!(
         prefix.join("drive_c/windows/system32").is_dir(),
         "wineboot made no prefix: {}",
