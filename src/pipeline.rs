@@ -425,7 +425,12 @@ fn allow(
             }
             if plan.applicability == Applicability::Safe {
                 allowance.targets.insert(plan.target);
-                continue;
+                // A safe fix is proven against the package without the unsafe fixes: applied
+                // together, they may change what it touches (an unsafe fix that makes a Create
+                // Service item install a driver leaves a removed `ObjectName` unset).
+                if threshold == Applicability::Safe {
+                    continue;
+                }
             }
             let delta = fix::proof::FixDelta {
                 file,

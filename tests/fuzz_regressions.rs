@@ -86,3 +86,50 @@ fn a_remarked_sole_survivor_stays_nested_and_is_consistent() {
         )
     );
 }
+
+/// With unsafe fixes, setting a Create Service item's `Service Type` to a driver type (8) and
+/// removing a captured `ObjectName` the item set to the same data (safe, proven without the
+/// unsafe fix) together leave `ObjectName` unset: `fix` refused its own result as changing
+/// more than its rules target (pipeline target, seed corpus). With unsafe fixes applied, what
+/// every applied fix touches may change.
+#[test]
+fn a_safe_removal_beside_an_unsafe_item_change_is_allowed_together() {
+    let raw = concat!(
+        "Document Type: IPF\r\n",
+        "item: Global\r\n",
+        "  Version=9.0\r\n",
+        "end\r\n",
+        "item: Create Service\r\n",
+        "  Service Name=NAVAPSVC\r\n",
+        "  Executable Path=%MAINDIR%\\NAVAPSVC.EXE\r\n",
+        "  Service Type=16\r\n",
+        "  Boot Type=2\r\n",
+        "  Error Type=0\r\n",
+        "end\r\n",
+        "item: Edit Registry\r\n",
+        "  Total Keys=2\r\n",
+        "  item: Key\r\n",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\NAVAPSVC\r\n",
+        "    New Value=08\r\n",
+        "    Value Name=Type\r\n",
+        "    Root=2\r\n",
+        "    Data Type=3\r\n",
+        "  end\r\n",
+        "  item: Key\r\n",
+        "    Key=SYSTEM\\CurrentControlSet\\Services\\NAVAPSVC\r\n",
+        "    New Value=LocalSystem\r\n",
+        "    Value Name=ObjectName\r\n",
+        "    Root=2\r\n",
+        "  end\r\n",
+        "end\r\n",
+    )
+    .as_bytes();
+    let loaded = pipeline::load("setup.ipf", raw.to_vec()).unwrap();
+    let files = [loaded];
+    common::invariants::check_package(&files, &common::options(true), usize::MAX);
+    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(true)).remove(0);
+    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8(fixed.file.source.into_raw()).unwrap();
+    assert!(text.contains("Service Type=8"), "{text}");
+    assert!(!text.contains("ObjectName"), "{text}");
+}
