@@ -1,6 +1,9 @@
 //! Atomic writes: permissions kept, backups, refusals, and injected failures that must leave
 //! the original intact and no temporary file behind.
 
+mod common;
+
+use common::names;
 use std::cell::Cell;
 use std::fs::{self, File, Metadata};
 use std::io::{self, ErrorKind, Write};
@@ -20,16 +23,6 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
     let path = dir.path().join("setup.wse");
     fs::write(&path, ORIGINAL).unwrap();
     (dir, path)
-}
-
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 #[cfg(unix)]

@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::names;
 use std::fs::{self, File};
 use std::io::{self, ErrorKind};
 use std::path::{Path, PathBuf};
@@ -29,15 +30,6 @@ use tempfile::NamedTempFile;
 const FIXTURE: &str = "tests/fixtures/rules/svc003/setup.wse";
 /// A 20 kB script with safe fixes, far over a one-block file-size limit.
 const LARGE: &str = "examples/norton-antivirus/setup.ipf";
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 fn setup() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();

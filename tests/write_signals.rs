@@ -8,6 +8,9 @@
 
 #![cfg(unix)]
 
+mod common;
+
+use common::names;
 use std::fs;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -31,15 +34,6 @@ fn temporary_files(dir: &Path) -> Vec<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".svcscrub-") && n.ends_with(".tmp"))
-        .collect();
-    names.sort();
-    names
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
     names

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::names;
 use std::fs::{self, File, OpenOptions};
 use std::os::windows::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -34,15 +35,6 @@ fn fix(dir: &Path) -> (Option<i32>, String) {
         .output()
         .unwrap();
     (out.status.code(), String::from_utf8(out.stderr).unwrap())
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Whether the tests run under Wine (`.ci/wine/run` sets `WINEPREFIX`, which Wine passes on
@@ -76,6 +68,20 @@ fn a_read_only_file_is_refused() {
     assert_eq!(names(dir.path()), ["setup.wse"]);
 }
 
+/// `fix` in `dir` while `holder` keeps `path` open without sharing what the write needs:
+/// refused with a sharing violation, and the file (`original`) and directory left as they were.
+fn refused_while_held(dir: &Path, path: &Path, original: &[u8], holder: File) {
+    let (code, stderr) = fix(dir);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: setup.wse: is open in another program that does not share it (a sharing violation); close it there and run again; original left unchanged\n"
+    );
+    drop(holder);
+    assert_eq!(fs::read(path).unwrap(), original);
+    assert_eq!(names(dir), ["setup.wse"]);
+}
+
 /// An editor that has the script open for writing and lets others only read it.
 #[test]
 fn a_file_open_for_writing_elsewhere_is_not_written() {
@@ -87,15 +93,7 @@ fn a_file_open_for_writing_elsewhere_is_not_written() {
         .open(&path)
         .unwrap();
 
-    let (code, stderr) = fix(dir.path());
-    assert_eq!(code, Some(2), "{stderr}");
-    assert_eq!(
-        stderr,
-        "error: setup.wse: is open in another program that does not share it (a sharing violation); close it there and run again; original left unchanged\n"
-    );
-    drop(editor);
-    assert_eq!(fs::read(&path).unwrap(), original);
-    assert_eq!(names(dir.path()), ["setup.wse"]);
+    refused_while_held(dir.path(), &path, &original, editor);
 }
 
 /// A program that reads the script and lets others read and write it, but not delete or
@@ -109,15 +107,7 @@ fn a_file_that_cannot_be_replaced_is_left_unchanged() {
         .open(&path)
         .unwrap();
 
-    let (code, stderr) = fix(dir.path());
-    assert_eq!(code, Some(2), "{stderr}");
-    assert_eq!(
-        stderr,
-        "error: setup.wse: is open in another program that does not share it (a sharing violation); close it there and run again; original left unchanged\n"
-    );
-    drop(reader);
-    assert_eq!(fs::read(&path).unwrap(), original);
-    assert_eq!(names(dir.path()), ["setup.wse"]);
+    refused_while_held(dir.path(), &path, &original, reader);
 }
 
 /// A program that holds the script open and shares nothing: it cannot even be read.

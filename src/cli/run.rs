@@ -700,10 +700,12 @@ fn with_options<T>(package: &Package, work: impl FnOnce(&Options<'_>) -> T) -> T
     })
 }
 
-fn check_one_package(
+/// Loads and checks `package`, and turns each file read and its findings into `per_file`'s
+/// result; the results in input order, and the package's warnings.
+fn check_each_file<T>(
     package: &Package,
-    report: FileReport,
-) -> (Vec<FileResult<Checked>>, Vec<InputError>) {
+    per_file: impl Fn(Loaded, Vec<Diagnostic>) -> T,
+) -> (Vec<FileResult<T>>, Vec<InputError>) {
     let (loaded, context, warnings) = load_package(package);
     let (files, positions, errors) = split_loaded(loaded);
     let diagnostics = with_options(package, |options| {
@@ -712,22 +714,26 @@ fn check_one_package(
     let ok = positions
         .into_iter()
         .zip(files.into_iter().zip(diagnostics))
-        .map(|(i, (file, diagnostics))| {
-            // The tree is done with: it goes before the report takes its memory.
-            let Loaded { source, syntax, .. } = file;
-            drop(syntax);
-            let report = report.render(&source, &diagnostics);
-            (
-                i,
-                Checked {
-                    source,
-                    diagnostics,
-                    report,
-                },
-            )
-        })
+        .map(|(i, (file, diagnostics))| (i, per_file(file, diagnostics)))
         .collect();
     (in_input_order(&package.inputs, ok, errors), warnings)
+}
+
+fn check_one_package(
+    package: &Package,
+    report: FileReport,
+) -> (Vec<FileResult<Checked>>, Vec<InputError>) {
+    check_each_file(package, |file, diagnostics| {
+        // The tree is done with: it goes before the report takes its memory.
+        let Loaded { source, syntax, .. } = file;
+        drop(syntax);
+        let report = report.render(&source, &diagnostics);
+        Checked {
+            source,
+            diagnostics,
+            report,
+        }
+    })
 }
 
 fn print_errors(err: &mut dyn Write, errors: &[InputError]) -> std::io::Result<()> {
@@ -1528,20 +1534,10 @@ fn suppress(common: &CommonArgs) -> anyhow::Result<Status> {
     } = planned;
     let pool = pool?;
     let results = run_packages(&pool, &packages, common.quiet, |package| {
-        let (loaded, context, warnings) = load_package(package);
-        let (files, positions, errors) = split_loaded(loaded);
-        let diagnostics = with_options(package, |options| {
-            pipeline::check_package(&files, &context, options)
-        });
-        let ok = positions
-            .into_iter()
-            .zip(files.into_iter().zip(diagnostics))
-            .map(|(i, (loaded, diagnostics))| {
-                let edits = crate::fix::suppress::directive_edits(&loaded, &diagnostics);
-                (i, Suppressed { loaded, edits })
-            })
-            .collect();
-        (in_input_order(&package.inputs, ok, errors), warnings)
+        check_each_file(package, |loaded, diagnostics| {
+            let edits = crate::fix::suppress::directive_edits(&loaded, &diagnostics);
+            Suppressed { loaded, edits }
+        })
     });
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(OUTPUT_BUFFER, stdout.lock());

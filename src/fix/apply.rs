@@ -4,7 +4,48 @@
 //! new text ([`apply_edits`]), or moved in the text's own buffer ([`apply_edits_in_place`], what
 //! `fix` does to a big capture, whose second copy would cost a page fault per page).
 
-use super::Edit;
+use super::{Change, Edit};
+use crate::text::TextRange;
+
+/// A planner's `edits` (removals of whole elements or rows, and its own changes) joined by the
+/// replacements of `changes` that none of them meets, sorted, without duplicates, and with the
+/// first of any overlapping edits kept: a removal takes what a replacement inside it changed.
+pub(super) fn with_replacements(
+    text_len: usize,
+    mut edits: Vec<Edit>,
+    changes: &[Change],
+) -> Vec<Edit> {
+    let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
+    for change in changes {
+        if let Change::Replace(edit) | Change::ToCurrentControlSet { edit, .. } = change
+            && edit.range.start <= edit.range.end
+            && edit.range.end <= text_len
+            && !removed.iter().any(|r| meets(*r, edit.range))
+        {
+            edits.push(edit.clone());
+        }
+    }
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    edits.dedup();
+    let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
+    for edit in edits {
+        if kept
+            .last()
+            .is_none_or(|last| last.range.end <= edit.range.start)
+        {
+            kept.push(edit);
+        }
+    }
+    kept
+}
+
+/// `a` and `b` share a byte, or one is an insertion inside the other.
+fn meets(a: TextRange, b: TextRange) -> bool {
+    if b.is_empty() {
+        return a.start < b.start && b.start < a.end;
+    }
+    a.start < b.end && b.start < a.end
+}
 
 /// Two edits touch the same bytes (or insert at the same point); the caller must not pass them
 /// together.

@@ -19,7 +19,6 @@ use super::{Change, Edit, Review};
 use crate::model::installer;
 use crate::model::msi::{ComponentInfo, REGISTRY_KEY_PATH, Sequence, components};
 use crate::syntax::msi::{Table, View};
-use crate::text::TextRange;
 
 /// Plans edits on one database's view. What every plan reads (the components, the `Registry`
 /// rows of each, the sequence) is gathered once, so planning one finding's fix costs what it
@@ -82,29 +81,7 @@ impl<'v> Planner<'v> {
             }
             self.key_paths(table, &deleted, &mut edits, &mut review);
         }
-        let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
-        for change in changes {
-            if let Change::Replace(edit) | Change::ToCurrentControlSet { edit, .. } = change
-                && edit.range.start <= edit.range.end
-                && edit.range.end <= text.len()
-                && !removed.iter().any(|r| {
-                    r.start < edit.range.end.max(edit.range.start + 1) && edit.range.start < r.end
-                })
-            {
-                edits.push(edit.clone());
-            }
-        }
-        edits.sort_by_key(|e| (e.range.start, e.range.end));
-        edits.dedup();
-        let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
-        for edit in edits {
-            if kept
-                .last()
-                .is_none_or(|last| last.range.end <= edit.range.start)
-            {
-                kept.push(edit);
-            }
-        }
+        let kept = super::apply::with_replacements(text.len(), edits, changes);
         if self.signed && !kept.is_empty() {
             review.notes.push(
                 "the package is digitally signed: this change invalidates its signature; sign it again".into(),

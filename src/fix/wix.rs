@@ -71,27 +71,7 @@ impl<'d> Planner<'d> {
         }
         let mut review = Review::default();
         self.key_paths(&removal, &mut edits, &mut review);
-        let removed: Vec<TextRange> = edits.iter().map(|e| e.range).collect();
-        for change in changes {
-            if let Change::Replace(edit) | Change::ToCurrentControlSet { edit, .. } = change
-                && edit.range.start <= edit.range.end
-                && edit.range.end <= text.len()
-                && !removed.iter().any(|r| meets(*r, edit.range))
-            {
-                edits.push(edit.clone());
-            }
-        }
-        edits.sort_by_key(|e| (e.range.start, e.range.end));
-        edits.dedup();
-        let mut kept: Vec<Edit> = Vec::with_capacity(edits.len());
-        for edit in edits {
-            if kept
-                .last()
-                .is_none_or(|last| last.range.end <= edit.range.start)
-            {
-                kept.push(edit);
-            }
-        }
+        let kept = super::apply::with_replacements(text.len(), edits, changes);
         (kept, review)
     }
 
@@ -303,14 +283,6 @@ fn with_leading_blanks(text: &[u8], range: TextRange) -> TextRange {
         .take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
         .count();
     TextRange::new(range.start - blanks, range.end)
-}
-
-/// `a` and `b` share a byte, or one is an insertion inside the other.
-fn meets(a: TextRange, b: TextRange) -> bool {
-    if b.is_empty() {
-        return a.start < b.start && b.start < a.end;
-    }
-    a.start < b.end && b.start < a.end
 }
 
 #[cfg(test)]

@@ -209,6 +209,27 @@ pub fn dependencies<'d>(
     out
 }
 
+/// A model's operations as (kind, key, value name) text: what the WiX and database lowering
+/// tests compare.
+#[cfg(test)]
+pub(crate) fn ops_shown(
+    model: &super::FileModel<'_>,
+) -> Vec<(super::OpKind, String, Option<String>)> {
+    model
+        .ops
+        .iter()
+        .map(|op| {
+            (
+                op.kind,
+                String::from_utf8_lossy(&op.key).into_owned(),
+                op.value
+                    .as_ref()
+                    .map(|v| String::from_utf8_lossy(v).into_owned()),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -536,19 +536,7 @@ InstallServices\tVersionNT\t5800\nWriteRegistryValues\t\t5000\nRemoveRegistryVal
         let text = view(&[REGISTRY, REMOVE, SERVICE, COMPONENT, SEQUENCE]);
         let parsed = crate::syntax::msi::parse(&text).unwrap();
         let model = lower(&parsed, &text);
-        let shown: Vec<(OpKind, String, Option<String>)> = model
-            .ops
-            .iter()
-            .map(|op| {
-                (
-                    op.kind,
-                    String::from_utf8_lossy(&op.key).into_owned(),
-                    op.value
-                        .as_ref()
-                        .map(|v| String::from_utf8_lossy(v).into_owned()),
-                )
-            })
-            .collect();
+        let shown = crate::model::installer::ops_shown(&model);
         let s = r"SYSTEM\CurrentControlSet\Services\Svc";
         assert_eq!(
             shown,

@@ -481,19 +481,7 @@ mod tests {
     fn registry_elements_lower_in_the_installers_order() {
         let doc = parse(V3);
         let model = lower(&doc, V3.as_bytes());
-        let shown: Vec<(OpKind, String, Option<String>)> = model
-            .ops
-            .iter()
-            .map(|op| {
-                (
-                    op.kind,
-                    String::from_utf8_lossy(&op.key).into_owned(),
-                    op.value
-                        .as_ref()
-                        .map(|v| String::from_utf8_lossy(v).into_owned()),
-                )
-            })
-            .collect();
+        let shown = crate::model::installer::ops_shown(&model);
         let services = r"SYSTEM\CurrentControlSet\Services";
         assert_eq!(
             shown,
