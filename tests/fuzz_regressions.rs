@@ -133,3 +133,50 @@ fn a_safe_removal_beside_an_unsafe_item_change_is_allowed_together() {
     assert!(text.contains("Service Type=8"), "{text}");
     assert!(!text.contains("ObjectName"), "{text}");
 }
+
+/// An unsafe fix that sets a Create Service item's `Service Type` from a Win32 service's (16)
+/// to a driver's (1) also takes away the `ObjectName` (`LocalSystem`) the install wrote for the
+/// Win32 service, with no `ObjectName` write in the package: the fix's proof followed only
+/// `Type`, and `fix` refused its own result as an internal error (pipeline target). The whole
+/// install is now compared before and after, and the fix says what else changes.
+#[test]
+fn a_service_type_rewrite_carries_the_objectname_it_derives() {
+    let raw = concat!(
+        "Document Type: WSE\r\n",
+        "item: Create Service\r\n",
+        "  Service Name=Watcher\r\n",
+        "  Executable Path=%MAINDIR%\\watcher.exe\r\n",
+        "  Service Type=16\r\n",
+        "  Boot Type=2\r\n",
+        "end\r\n",
+        "item: Edit Registry\r\n",
+        "  Total Keys=1\r\n",
+        "  Key=SYSTEM\\CurrentControlSet\\Services\\Watcher\r\n",
+        "  New Value=1\r\n",
+        "  Value Name=Type\r\n",
+        "  Root=2\r\n",
+        "  Data Type=3\r\n",
+        "end\r\n",
+    )
+    .as_bytes();
+    let loaded = pipeline::load("setup.wse", raw.to_vec()).unwrap();
+    let files = [loaded];
+    let checked = pipeline::check_package(&files, &[], &common::options(true));
+    let titles: Vec<&str> = checked
+        .iter()
+        .flatten()
+        .filter_map(|f| f.fix.as_ref().map(|p| p.title.as_str()))
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "set `Service Type=1` in the Create Service item and remove the value (the install's `ObjectName` changes too)"
+        ]
+    );
+    common::invariants::check_package(&files, &common::options(true), usize::MAX);
+    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(true)).remove(0);
+    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8(fixed.file.source.into_raw()).unwrap();
+    assert!(text.contains("  Service Type=1\r\n"), "{text}");
+    assert!(!text.contains("Edit Registry"), "{text}");
+}

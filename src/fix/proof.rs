@@ -653,42 +653,24 @@ impl<'p, 'a> Prover<'p, 'a> {
                     if install.unresolved || install.name.is_empty() {
                         continue;
                     }
-                    let mut steps = Steps::default();
-                    steps.push_install(fix.file, model, install, self.vars);
-                    let name = value.registry_name().to_ascii_uppercase();
-                    for (step, spelling) in steps.steps.into_iter().zip(steps.spellings) {
-                        if step.name.as_deref() != Some(name.as_str()) {
-                            continue;
-                        }
-                        gone.push((step.clone(), spelling.clone()));
-                    }
-                    if let Some(data) = data {
-                        let data = match data {
-                            ServiceData::Number(n) => Data::Dword(*n),
-                            ServiceData::Text(t) => Data::Sz(std::borrow::Cow::Borrowed(t)),
-                        };
-                        let path = service_key(&install.name);
-                        if let Some((key, shown)) =
-                            KeyId::of(model.charset, Hive::LocalMachine, &path)
-                        {
-                            new.push((
-                                Step {
-                                    file: fix.file,
-                                    seq: install.seq,
-                                    conditional: install.block != 0,
-                                    key,
-                                    name: Some(name.clone()),
-                                    action: Action::SetValue(data_value(
-                                        model, &data, 1, self.vars,
-                                    )),
-                                },
-                                Spelling {
-                                    key: shown,
-                                    value: Some(value.registry_name().to_string()),
-                                },
-                            ));
-                        }
-                    }
+                    let data = data.as_ref().map(|d| match d {
+                        ServiceData::Number(n) => Data::Dword(*n),
+                        ServiceData::Text(t) => Data::Sz(std::borrow::Cow::Borrowed(t)),
+                    });
+                    // The whole install before and after: a value it derives from the one
+                    // set (a Win32 service's default `ObjectName` from its `Type`) changes too.
+                    let changed = install.with_value(*value, data);
+                    let (mut before, mut after) = (Steps::default(), Steps::default());
+                    before.push_install(fix.file, model, install, self.vars);
+                    after.push_install(fix.file, model, &changed, self.vars);
+                    let before: Vec<Spelled> =
+                        before.steps.into_iter().zip(before.spellings).collect();
+                    let after: Vec<Spelled> =
+                        after.steps.into_iter().zip(after.spellings).collect();
+                    let kept =
+                        |step: &Step, other: &[Spelled]| other.iter().any(|(s, _)| s == step);
+                    gone.extend(before.iter().filter(|(s, _)| !kept(s, &after)).cloned());
+                    new.extend(after.iter().filter(|(s, _)| !kept(s, &before)).cloned());
                 }
                 Effect::Install { before, service } => {
                     let seq = self

@@ -156,6 +156,40 @@ impl<'a> ServiceInstall<'a> {
         self.fields.iter().find(|f| f.sets == Some(value))
     }
 
+    /// The install once a fix sets the field that writes `value` to `data` (`None`: the
+    /// field removed). What the install derives from it (a Win32 service's default
+    /// `ObjectName` from its `Type`) follows.
+    pub fn with_value(&self, value: ServiceValue, data: Option<Data<'a>>) -> ServiceInstall<'a> {
+        let mut out = self.clone();
+        out.more.retain(|(v, _)| *v != value);
+        let number = data.as_ref().and_then(|d| match d {
+            Data::Dword(n) => Some(*n),
+            _ => None,
+        });
+        match value {
+            ServiceValue::Type => out.service_type = number,
+            ServiceValue::Start => out.start = number,
+            ServiceValue::ErrorControl => out.error_control = number,
+            ServiceValue::ImagePath => out.image_path = None,
+            ServiceValue::DisplayName => out.display_name = None,
+            ServiceValue::ObjectName => out.account = None,
+            ServiceValue::Group => out.group = None,
+            ServiceValue::DependOnService
+            | ServiceValue::DependOnGroup
+            | ServiceValue::Description => {}
+        }
+        if !value.is_number()
+            && let Some(data) = data
+        {
+            let data = match (value, data) {
+                (ServiceValue::ImagePath, Data::Sz(t)) => Data::ExpandSz(t),
+                (_, data) => data,
+            };
+            out.more.push((value, data));
+        }
+        out
+    }
+
     /// What the install writes to registry value `value`: `None` when it writes nothing
     /// there (or its text is not a number). Text comes as written: compare it in the file's
     /// terms ([`super::FileModel::templates`]).

@@ -69,7 +69,9 @@ for the model): it is safe only if the package installs the same thing without t
   goes with its values); while a value of the block stays, the finding has no fix.
 - Different and the write comes **after** the Create Service (same script, same block):
   **unsafe** rewrite — the Create Service field is set to the captured value (added if absent)
-  and the write is removed, so the installed result is unchanged.
+  and the write is removed, so the installed value is unchanged. What the service install derives
+  from the field changes with it, and the fix says so: a `Type` that makes a Win32 service a
+  driver takes its default `ObjectName` (`LocalSystem`) away.
 - Different with no order to go by (a `.reg` file, another script, another block): remove,
   **unsafe**; the message shows both values.
 - The service is only declared as created (configuration or `--service`): remove, **unsafe**."#,
@@ -303,9 +305,10 @@ fn value_finding(
             FixPlan::new(
                 Applicability::Unsafe,
                 format!(
-                    "set `{field}={}` in the {} item and remove the value",
+                    "set `{field}={}` in the {} item and remove the value{}",
                     cx.show(&text),
-                    item_name(cx, file)
+                    item_name(cx, file),
+                    derived_changes(item, value, &data)
                 ),
                 vec![
                     Change::SetServiceField {
@@ -332,6 +335,30 @@ fn value_finding(
         ),
     };
     cx.finding_at(&INFO, write, key, Some(service), message, Some(fix))
+}
+
+/// What else the install writes differently once its field for `value` holds `data` (a
+/// Win32 service's default `ObjectName` goes with a `Type` that makes it a driver), for the
+/// fix's title.
+fn derived_changes(
+    item: &ServiceInstall<'_>,
+    value: ServiceValue,
+    data: &Option<ServiceData>,
+) -> String {
+    let data = data.as_ref().map(|d| match d {
+        ServiceData::Number(n) => Data::Dword(*n),
+        ServiceData::Text(t) => Data::Sz(std::borrow::Cow::Borrowed(t.as_slice())),
+    });
+    let changed = item.with_value(value, data);
+    let names: Vec<&str> = ServiceValue::ALL
+        .into_iter()
+        .filter(|&v| v != value && item.writes(v) != changed.writes(v))
+        .map(ServiceValue::registry_name)
+        .collect();
+    if names.is_empty() {
+        return String::new();
+    }
+    format!(" (the install's `{}` changes too)", names.join("`, `"))
 }
 
 fn order_of(
