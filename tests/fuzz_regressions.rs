@@ -180,3 +180,58 @@ fn a_service_type_rewrite_carries_the_objectname_it_derives() {
     assert!(text.contains("  Service Type=1\r\n"), "{text}");
     assert!(!text.contains("Edit Registry"), "{text}");
 }
+
+/// An unknown reference in a `Create Service` item's `Service Name` (its `Set Variable` item's
+/// `Variable` line garbled) had SVC040's unsafe fix escape it, so the install created a service
+/// literally named `%SVCNAME%`: a key the fix's proof had not counted, and `fix` refused its
+/// own result as an internal error (pipeline target). The name field is now reported without a
+/// fix; the other fields keep theirs.
+#[test]
+fn an_unknown_reference_in_a_service_name_is_reported_without_a_fix() {
+    let raw = concat!(
+        "Document Type: WSE\r\n",
+        "item: Set Variable\r\n",
+        "  Variabl e=SVCNAME\r\n",
+        "  Value=WspEventRouter\r\n",
+        "end\r\n",
+        "item: Create Service\r\n",
+        "  Service Name=%SVCNAME%\r\n",
+        "  Executable Path=%MAINDIR%\\%EXE%\r\n",
+        "  Service Type=16\r\n",
+        "  Boot Type=2\r\n",
+        "end\r\n",
+    )
+    .as_bytes();
+    let loaded = pipeline::load("setup.wse", raw.to_vec()).unwrap();
+    let files = [loaded];
+    let checked = pipeline::check_package(&files, &[], &common::options(true));
+    let found: Vec<(usize, Option<&str>)> = checked
+        .iter()
+        .flatten()
+        .map(|d| {
+            let line = raw[..d.range.start].iter().filter(|&&b| b == b'\n').count() + 1;
+            (line, d.fix.as_ref().map(|f| f.title.as_str()))
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (7, None),
+            (
+                8,
+                Some(
+                    "write `%%EXE%%`: the value then installs `%EXE%` as written instead of nothing"
+                )
+            )
+        ]
+    );
+    common::invariants::check_package(&files, &common::options(true), usize::MAX);
+    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(true)).remove(0);
+    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8(fixed.file.source.into_raw()).unwrap();
+    assert!(text.contains("  Service Name=%SVCNAME%\r\n"), "{text}");
+    assert!(
+        text.contains("  Executable Path=%MAINDIR%\\%%EXE%%\r\n"),
+        "{text}"
+    );
+}

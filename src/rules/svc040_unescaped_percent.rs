@@ -6,6 +6,7 @@ use crate::fix::proof::Effect;
 use crate::fix::{Applicability, Change, Edit};
 use crate::model::Data;
 use crate::model::script::is_built_in;
+use crate::model::service::wise_field_rank;
 use crate::model::template::references;
 use crate::text::TextRange;
 
@@ -70,7 +71,9 @@ After: `New Value=%%SystemRoot%%\System32\NAVEVENT.DLL`.
 Double both `%` of every unknown `%NAME%` in the line: the installed value becomes the text that
 was captured, where today it loses the reference. **Unsafe**: that changes what is installed
 (from nothing to `%NAME%`), which is what the author most likely meant but not what the package
-does today. The message also says when a script of the package includes a script of its project
+does today. A reference in a `Create Service` item's `Service Name` has no fix: escaped, it would
+create a service literally named `%NAME%`, not the one the script means; define the variable
+(`Set Variable`) or write the name. The message also says when a script of the package includes a script of its project
 that was not read (missing, or an absolute path on the build machine): the variable may be
 defined there."#,
 };
@@ -155,6 +158,9 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 continue;
             }
             let (message, fix) = describe(&found, Effect::TouchesInstall(service.handle));
+            // Escaped in the field that names the service, the reference would create a service
+            // literally named `%NAME%`: another service than the one the script means.
+            let fix = (wise_field_rank(field.label) != Some(0)).then_some(fix);
             let range = TextRange::new(field.line.start, field.value_range.end);
             let name = cx.show(&service.name);
             let item = model.service_item.unwrap_or("service install");
@@ -170,7 +176,7 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                     value_name: field.sets.map(|v| v.registry_name().to_string()),
                     fix: None,
                 },
-                fix: Some(fix),
+                fix,
             });
         }
     }
