@@ -237,10 +237,10 @@ fn review_fixes(loaded: &Loaded, findings: &mut [Finding]) {
             && plan.applicability > Applicability::Unsafe
         {
             plan.applicability = Applicability::Unsafe;
-            plan.title = format!("{} (unsafe: {why})", plan.title);
+            plan.title = format!("{} (unsafe: {why})", plan.title).into();
         }
         if !review.notes.is_empty() {
-            plan.title = format!("{} ({})", plan.title, review.notes.join("; "));
+            plan.title = format!("{} ({})", plan.title, review.notes.join("; ")).into();
         }
     }
 }
@@ -477,7 +477,7 @@ fn prove(
             );
             if let Some(why) = proof.describe() {
                 plan.applicability = Applicability::Unsafe;
-                plan.title = format!("{}; {why}", plan.title);
+                plan.title = format!("{}; {why}", plan.title).into();
             }
         }
     }

@@ -165,7 +165,7 @@ fn a_service_type_rewrite_carries_the_objectname_it_derives() {
     let titles: Vec<&str> = checked
         .iter()
         .flatten()
-        .filter_map(|f| f.fix.as_ref().map(|p| p.title.as_str()))
+        .filter_map(|f| f.fix.as_ref().map(|p| &p.title[..]))
         .collect();
     assert_eq!(
         titles,
@@ -210,7 +210,7 @@ fn an_unknown_reference_in_a_service_name_is_reported_without_a_fix() {
         .flatten()
         .map(|d| {
             let line = raw[..d.range.start].iter().filter(|&&b| b == b'\n').count() + 1;
-            (line, d.fix.as_ref().map(|f| f.title.as_str()))
+            (line, d.fix.as_ref().map(|f| &f.title[..]))
         })
         .collect();
     assert_eq!(

@@ -93,7 +93,7 @@ fn diagnostic(
 fn fix(applicability: Applicability, title: &str, edits: Vec<Edit>) -> Option<Fix> {
     Some(Fix {
         applicability,
-        title: title.to_string(),
+        title: title.to_string().into(),
         edits,
     })
 }

@@ -188,7 +188,7 @@ fn a_copy_of_what_the_current_set_writes_is_removed_never_moved_over_it() {
         .filter(|d| d.code == "SVC020")
         .map(|d| {
             let fix = d.fix.as_ref().expect("SVC020 has a fix");
-            (fix.title.clone(), fix.applicability)
+            (fix.title.to_string(), fix.applicability)
         })
         .collect();
     assert_eq!(fixes.len(), 2, "{fixes:?}");

@@ -70,7 +70,7 @@ impl Edit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
     pub applicability: Applicability,
-    pub title: String,
+    pub title: std::borrow::Cow<'static, str>,
     /// Sorted by range, non-overlapping.
     pub edits: Vec<Edit>,
 }

@@ -580,7 +580,7 @@ mod tests {
                 value_name: (notes > 2).then(|| ["Type", ""][rng.below(2)].to_string()),
                 fix: (notes > 3).then(|| Fix {
                     applicability: Applicability::Safe,
-                    title: "remove the write".to_string(),
+                    title: "remove the write".into(),
                     edits: vec![],
                 }),
             };

@@ -398,7 +398,7 @@ fn result<'a>(
         // A database's fix edits its view, not the file's bytes: no replacement to give.
         .filter(|fix| !fix.edits.is_empty() && row.is_none())
         .map(|fix| SarifFix {
-            description: fix.title.as_str().into(),
+            description: fix.title[..].into(),
             artifact_changes: [ArtifactChange {
                 artifact_location: location.clone(),
                 replacements: fix

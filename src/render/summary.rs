@@ -343,7 +343,7 @@ mod tests {
             value_name: None,
             fix: fix.map(|applicability| crate::fix::Fix {
                 applicability,
-                title: String::new(),
+                title: "".into(),
                 edits: Vec::new(),
             }),
         }

@@ -24,6 +24,7 @@ pub mod svc900_unused_suppression;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -111,7 +112,8 @@ fn is_system_or_above(key: &[u8]) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FixPlan {
     pub applicability: Applicability,
-    pub title: String,
+    /// Most titles are literals: borrowed, they cost nothing per finding.
+    pub title: Cow<'static, str>,
     pub changes: Vec<Change>,
     /// What the changes do to the model beyond removing and moving operations (a service
     /// install's value, a new install), for the proof.
@@ -123,9 +125,12 @@ pub struct FixPlan {
 impl FixPlan {
     pub fn new(
         applicability: Applicability,
-        title: impl Into<String>,
-        changes: Vec<Change>,
+        title: impl Into<Cow<'static, str>>,
+        mut changes: Vec<Change>,
     ) -> Self {
+        // Held until the fix is planned, one per finding: a list collected from a filter
+        // has room for four changes where one is usual.
+        changes.shrink_to_fit();
         FixPlan {
             applicability,
             title: title.into(),
@@ -209,12 +214,18 @@ impl<'c, 'm, 'a> RuleContext<'c, 'm, 'a> {
         fix: Option<FixPlan>,
     ) -> Finding {
         let source = self.file().source;
+        // A finding is held until the report is written, thousands of them: a message built
+        // with `format!` gives its spare room back.
+        let mut message = crate::model::state::escape_message(message);
+        message.shrink_to_fit();
+        let mut registry_key = registry_key;
+        registry_key.shrink_to_fit();
         Finding {
             diagnostic: Diagnostic {
                 code: info.code,
                 name: info.name,
                 severity: info.severity,
-                message: crate::model::state::escape_message(message),
+                message,
                 range: write.range,
                 service: service.map(|s| source.display_text(s).into_owned()),
                 registry_key,
@@ -270,7 +281,11 @@ pub fn concat(parts: &[&str]) -> String {
 }
 
 /// A fix that removes one write.
-pub fn remove(write: &Operation<'_>, applicability: Applicability, title: &str) -> FixPlan {
+pub fn remove(
+    write: &Operation<'_>,
+    applicability: Applicability,
+    title: impl Into<Cow<'static, str>>,
+) -> FixPlan {
     FixPlan::new(
         applicability,
         title,
@@ -287,7 +302,7 @@ impl RuleContext<'_, '_, '_> {
         &self,
         write: &Operation<'_>,
         applicability: Applicability,
-        title: &str,
+        title: impl Into<Cow<'static, str>>,
     ) -> FixPlan {
         let mut plan = remove(write, applicability, title);
         if write.kind == crate::model::OpKind::CreateKey && write.statement.is_some() {
@@ -297,6 +312,7 @@ impl RuleContext<'_, '_, '_> {
                 .filter(|w| w.is_write())
                 .map(|w| Change::RemoveWrite(w.origin))
                 .collect();
+            plan.changes.shrink_to_fit();
         }
         plan
     }

@@ -1,5 +1,7 @@
 //! SVC010 redundant-service-value.
 
+use std::borrow::Cow;
+
 use super::context::{Classified, Creator};
 use super::{Finding, FixPlan, RuleContext, RuleInfo, concat, remove};
 use crate::diagnostic::Severity;
@@ -173,6 +175,17 @@ fn item_name(cx: &RuleContext<'_, '_, '_>, file: usize) -> &'static str {
         .unwrap_or("service install")
 }
 
+/// The title of the usual fix, thousands of times in a capture: a literal for each item name
+/// the models give, so that no finding holds a copy of it.
+fn sets_it(item: &'static str) -> Cow<'static, str> {
+    match item {
+        "Create Service" => Cow::Borrowed("remove the value; Create Service sets it"),
+        "ServiceInstall" => Cow::Borrowed("remove the value; ServiceInstall sets it"),
+        "service install" => Cow::Borrowed("remove the value; service install sets it"),
+        _ => Cow::Owned(concat(&["remove the value; ", item, " sets it"])),
+    }
+}
+
 /// A captured `Tag`: the system assigns one only to a service in a load-order group that asks
 /// for one, which a service install without a group does not.
 fn tag_finding(
@@ -273,8 +286,7 @@ fn value_finding(
                 ")",
             ])
         };
-        let title = concat(&["remove the value; ", item_name(cx, file), " sets it"]);
-        let fix = remove(write, Applicability::Safe, &title);
+        let fix = remove(write, Applicability::Safe, sets_it(item_name(cx, file)));
         return cx.finding_at(&INFO, write, key, Some(service), message, Some(fix));
     }
 
@@ -328,7 +340,7 @@ fn value_finding(
         _ => remove(
             write,
             Applicability::Unsafe,
-            &format!(
+            format!(
                 "remove the value (the installed value changes to the {} one)",
                 item_name(cx, file)
             ),

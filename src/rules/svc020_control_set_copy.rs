@@ -1,5 +1,7 @@
 //! SVC020 control-set-copy.
 
+use std::borrow::Cow;
+
 use super::context::Classified;
 use super::{Finding, FixPlan, RuleContext, RuleInfo, concat};
 use crate::diagnostic::Severity;
@@ -122,14 +124,16 @@ pub fn check(cx: &RuleContext<'_, '_, '_>, out: &mut Vec<Finding>) {
                 op: c.write.origin,
                 edit,
             });
-            let title = if conflicting.is_empty() {
-                concat(&["rewrite `", &set, "` to `CurrentControlSet`"])
-            } else {
-                concat(&[
+            let title = match (conflicting.is_empty(), number) {
+                // The usual sets: literal titles, not a copy per finding.
+                (true, 1) => Cow::Borrowed("rewrite `ControlSet001` to `CurrentControlSet`"),
+                (true, 2) => Cow::Borrowed("rewrite `ControlSet002` to `CurrentControlSet`"),
+                (true, _) => Cow::Owned(concat(&["rewrite `", &set, "` to `CurrentControlSet`"])),
+                (false, _) => Cow::Owned(concat(&[
                     "remove the values the current control set also writes and rewrite `",
                     &set,
                     "` to `CurrentControlSet`",
-                ])
+                ])),
             };
             Some(FixPlan::new(Applicability::Safe, title, changes))
         } else {

@@ -824,3 +824,60 @@ fn a_rule_checking_a_part_of_the_writes_sees_their_positions_in_the_whole_file()
         assert!(std::ptr::eq(&*facts.system[at].1.write.key, key));
     }
 }
+
+/// Findings are held by the thousand until the report is written: each holds its texts and
+/// changes without spare room, and no copy of a title that is the same for every finding.
+#[test]
+fn findings_hold_no_spare_room_and_no_copy_of_a_usual_title() {
+    use crate::pipeline::{load, lower_package};
+    use std::borrow::Cow;
+
+    let usual = |code: &str, title: &str| match code {
+        "SVC001" | "SVC002" | "SVC003" | "SVC005" => true,
+        "SVC010" => title.starts_with("remove the value; ") && title.ends_with(" sets it"),
+        "SVC020" => title.starts_with("rewrite `ControlSet00"),
+        _ => false,
+    };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (mut checked, mut borrowed) = (0, 0);
+    for package in [
+        "clean-service",
+        "include-driver",
+        "norton-antivirus",
+        "service-conversion",
+        "sms-remote-control",
+    ] {
+        let mut paths = Vec::new();
+        inputs(&root.join("examples").join(package), &mut paths);
+        let loaded: Vec<_> = paths
+            .iter()
+            .map(|p| load(&p.to_string_lossy(), std::fs::read(p).unwrap()).unwrap())
+            .collect();
+        let lowered = lower_package(&loaded, &super::Needed);
+        let context = PackageContext::new(&lowered, &[]);
+        for i in 0..lowered.len() {
+            for f in check_file(&context, &lowered, i) {
+                let d = &f.diagnostic;
+                let what = format!("{} {}: {}", lowered[i].source.path, d.code, d.message);
+                assert_eq!(d.message.capacity(), d.message.len(), "{what}");
+                assert_eq!(d.registry_key.capacity(), d.registry_key.len(), "{what}");
+                let Some(plan) = &f.fix else { continue };
+                assert_eq!(plan.changes.capacity(), plan.changes.len(), "{what}");
+                if usual(d.code, &plan.title) {
+                    assert!(
+                        matches!(plan.title, Cow::Borrowed(_)),
+                        "{what}: {}",
+                        plan.title
+                    );
+                    borrowed += 1;
+                }
+                checked += 1;
+            }
+        }
+    }
+    // The examples have hundreds of findings with a fix, most of them with a usual title.
+    assert!(
+        checked > 150 && borrowed * 2 > checked,
+        "{borrowed} of {checked}"
+    );
+}
