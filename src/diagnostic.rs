@@ -36,5 +36,7 @@ pub struct Diagnostic {
     pub registry_key: String,
     /// The value name, if the write sets a value (`""` for the default value).
     pub value_name: Option<String>,
-    pub fix: Option<Fix>,
+    /// Boxed: a diagnostic waits for its fix to be planned as part of a [`crate::rules::Finding`],
+    /// one of thousands, and a fix inline would cost every one of them its size.
+    pub fix: Option<Box<Fix>>,
 }

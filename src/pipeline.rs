@@ -339,11 +339,11 @@ fn diagnostics_of(loaded: &Loaded, findings: Vec<Finding>) -> Vec<Diagnostic> {
                 let edits = planner.plan(&plan.changes);
                 // A fix that would change nothing is no fix: the finding is not fixable.
                 if !edits.is_empty() || plan.applicability == Applicability::DisplayOnly {
-                    diagnostic.fix = Some(Fix {
+                    diagnostic.fix = Some(Box::new(Fix {
                         applicability: plan.applicability,
                         edits,
                         title: plan.title,
-                    });
+                    }));
                 }
             }
             diagnostic

@@ -86,11 +86,11 @@ fn script_diagnostics(source: &SourceFile) -> Vec<Diagnostic> {
             service: Some("SYMEVENT".into()),
             registry_key: "HKLM\\System\\CurrentControlSet\\Services\\SYMEVENT\\Security".into(),
             value_name: Some("Security".into()),
-            fix: Some(Fix {
+            fix: Some(Box::new(Fix {
                 applicability: Applicability::Safe,
                 title: "Remove the write".into(),
                 edits: vec![Edit::delete(TextRange::new(item_start, item_end))],
-            }),
+            })),
         },
         Diagnostic {
             code: "SVC040",
@@ -101,14 +101,14 @@ fn script_diagnostics(source: &SourceFile) -> Vec<Diagnostic> {
             service: None,
             registry_key: "HKLM\\Software\\Caf\u{e9}".into(),
             value_name: Some("Path".into()),
-            fix: Some(Fix {
+            fix: Some(Box::new(Fix {
                 applicability: Applicability::Safe,
                 title: "Double the `%` signs".into(),
                 edits: vec![Edit::replace(
                     value,
                     b"%%SystemRoot%%\\caf\xE9.exe".to_vec(),
                 )],
-            }),
+            })),
         },
     ]
 }
@@ -140,11 +140,11 @@ fn reg_diagnostics(source: &SourceFile) -> Vec<Diagnostic> {
             registry_key: "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Düsentrieb\\Enum"
                 .into(),
             value_name: Some("0".into()),
-            fix: Some(Fix {
+            fix: Some(Box::new(Fix {
                 applicability: Applicability::Safe,
                 title: "Remove the key block".into(),
                 edits: vec![Edit::delete(block)],
-            }),
+            })),
         },
         Diagnostic {
             code: "SVC020",
@@ -156,11 +156,11 @@ fn reg_diagnostics(source: &SourceFile) -> Vec<Diagnostic> {
             registry_key: "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet001\\Services\\Düsentrieb\\Enum"
                 .into(),
             value_name: None,
-            fix: Some(Fix {
+            fix: Some(Box::new(Fix {
                 applicability: Applicability::Unsafe,
                 title: "Write to `CurrentControlSet`".into(),
                 edits: vec![Edit::replace(control_set, "CurrentControlSet")],
-            }),
+            })),
         },
         Diagnostic {
             code: "SVC030",
@@ -359,11 +359,11 @@ fn json_offsets_skip_a_utf8_bom() {
         service: None,
         registry_key: "HKEY_LOCAL_MACHINE\\SYSTEM\\ControlSet002".into(),
         value_name: None,
-        fix: Some(Fix {
+        fix: Some(Box::new(Fix {
             applicability: Applicability::DisplayOnly,
             title: "t".into(),
             edits: vec![Edit::replace(range, "CurrentControlSet")],
-        }),
+        })),
     }];
     let files = [FileDiagnostics {
         path: &source.path,

@@ -52,11 +52,11 @@ fn finding(range: TextRange) -> Diagnostic {
         service: Some("AcmeAgent".into()),
         registry_key: "HKLM\\SYSTEM\\CurrentControlSet\\Services\\AcmeAgent\\Security".into(),
         value_name: Some("Security".into()),
-        fix: Some(Fix {
+        fix: Some(Box::new(Fix {
             applicability: Applicability::Safe,
             title: "remove the captured security descriptor".into(),
             edits: vec![Edit::delete(range)],
-        }),
+        })),
     }
 }
 

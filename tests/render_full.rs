@@ -86,7 +86,7 @@ fn diagnostic(
         service: service.map(str::to_string),
         registry_key: key.to_string(),
         value_name: value.map(str::to_string),
-        fix,
+        fix: fix.map(Box::new),
     }
 }
 

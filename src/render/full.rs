@@ -578,10 +578,12 @@ mod tests {
                     String::new()
                 },
                 value_name: (notes > 2).then(|| ["Type", ""][rng.below(2)].to_string()),
-                fix: (notes > 3).then(|| Fix {
-                    applicability: Applicability::Safe,
-                    title: "remove the write".into(),
-                    edits: vec![],
+                fix: (notes > 3).then(|| {
+                    Box::new(Fix {
+                        applicability: Applicability::Safe,
+                        title: "remove the write".into(),
+                        edits: vec![],
+                    })
                 }),
             };
             let index = source.line_index();

@@ -341,10 +341,12 @@ mod tests {
             service: None,
             registry_key: String::new(),
             value_name: None,
-            fix: fix.map(|applicability| crate::fix::Fix {
-                applicability,
-                title: "".into(),
-                edits: Vec::new(),
+            fix: fix.map(|applicability| {
+                Box::new(crate::fix::Fix {
+                    applicability,
+                    title: "".into(),
+                    edits: Vec::new(),
+                })
             }),
         }
     }
