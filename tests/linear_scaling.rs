@@ -123,6 +123,20 @@ fn display_names(bytes: usize) -> String {
     out
 }
 
+/// Flat items writing `Start` as the Create Service item sets it, again and again: a safe
+/// SVC010 removal per item, each proven against every other write of the same value.
+fn equal_start_writes(bytes: usize) -> String {
+    let mut out = String::from(SCRIPT_HEAD);
+    for _ in 0..bytes / 130 {
+        out.push_str(concat!(
+            "item: Edit Registry\r\n  Total Keys=1\r\n",
+            "  Key=SYSTEM\\CurrentControlSet\\Services\\Foo\r\n",
+            "  New Value=2\r\n  Value Name=Start\r\n  Root=2\r\n  Data Type=3\r\nend\r\n",
+        ));
+    }
+    out
+}
+
 /// One key whose value has a `New Value=` line per line of text.
 fn new_value_lines(bytes: usize) -> String {
     let mut out = String::from(SCRIPT_HEAD);
@@ -211,6 +225,9 @@ const SHAPES: &[Shape] = &[
     }),
     ("DisplayName rewrites", "setup.wse", |b| {
         display_names(b).into_bytes()
+    }),
+    ("equal Start writes", "setup.wse", |b| {
+        equal_start_writes(b).into_bytes()
     }),
     ("New Value lines", "setup.wse", |b| {
         new_value_lines(b).into_bytes()

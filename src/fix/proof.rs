@@ -261,6 +261,8 @@ pub struct Index {
 struct Memo {
     /// The steps that bear on it, in order.
     steps: Vec<usize>,
+    /// Where each file's steps lie in `steps`.
+    files: Vec<std::ops::Range<usize>>,
     before: Possible<Value>,
     /// The steps that decide it: in each file, the last unconditional one and those after.
     /// Taking away any other changes nothing.
@@ -381,12 +383,15 @@ impl Index {
         let steps: Vec<&Step> = indices.iter().map(|&i| self.step(i)).collect();
         let before = crate::model::state::outcomes(&steps, |s| effect(s, key, value));
         let mut tail = HashSet::new();
+        let mut files = Vec::new();
         for file in indices.chunk_by(|&a, &b| self.step(a).file == self.step(b).file) {
             let from = file
                 .iter()
                 .rposition(|&i| !self.step(i).conditional)
                 .unwrap_or(0);
             tail.extend(&file[from..]);
+            let start = files.last().map_or(0, |r: &std::ops::Range<usize>| r.end);
+            files.push(start..start + file.len());
         }
         let creations =
             (value.is_none() && indices.iter().all(|&i| creates(self.step(i)))).then(|| {
@@ -398,6 +403,7 @@ impl Index {
             });
         let memo = std::sync::Arc::new(Memo {
             steps: indices,
+            files,
             before,
             tail,
             creations,
@@ -407,6 +413,31 @@ impl Index {
         }
         memo
     }
+}
+
+/// The steps of `memo` that decide its outcome once those `removed` are taken away: in each
+/// file, the last unconditional step left and the conditional ones after it (an unconditional
+/// step replaces whatever came before). Found from the end, so a pass whose fixes take a key's
+/// thousands of writes away one by one, front to back, looks at a few steps per fix instead of
+/// all of them (which made it quadratic).
+fn deciding<'i>(index: &'i Index, memo: &Memo, removed: impl Fn(&usize) -> bool) -> Vec<&'i Step> {
+    let mut out = Vec::new();
+    for file in &memo.files {
+        let from = out.len();
+        for &i in memo.steps[file.clone()]
+            .iter()
+            .rev()
+            .filter(|i| !removed(i))
+        {
+            let step = index.step(i);
+            out.push(step);
+            if !step.conditional {
+                break;
+            }
+        }
+        out[from..].reverse();
+    }
+    out
 }
 
 /// What `step` does to key `key` (`value`: `None`) or to its value `value`.
@@ -775,12 +806,7 @@ impl<'p, 'a> Prover<'p, 'a> {
                 if candidate.is_empty() && !memo.tail.iter().any(|i| delta.removed.contains(i)) {
                     return (memo.before.clone(), memo.before.clone());
                 }
-                let mut steps: Vec<&Step> = memo
-                    .steps
-                    .iter()
-                    .filter(|i| !delta.removed.contains(i))
-                    .map(|&i| index.step(i))
-                    .collect();
+                let mut steps = deciding(index, &memo, |i| delta.removed.contains(i));
                 steps.extend(candidate);
                 let after = crate::model::state::outcomes(&steps, |s| effect(s, key, value));
                 return (memo.before.clone(), after);
@@ -814,12 +840,7 @@ impl<'p, 'a> Prover<'p, 'a> {
             }
             let earlier: Vec<&Step> = accepted.bearing_on(key, value);
             let state = |removed: &dyn Fn(&usize) -> bool, added: Vec<&Step>| {
-                let mut steps: Vec<&Step> = memo
-                    .steps
-                    .iter()
-                    .filter(|i| !removed(i))
-                    .map(|&i| index.step(i))
-                    .collect();
+                let mut steps = deciding(index, &memo, removed);
                 steps.extend(added);
                 crate::model::state::outcomes(&steps, |s| effect(s, key, value))
             };
