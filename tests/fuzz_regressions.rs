@@ -27,6 +27,15 @@ fn fix_one(name: &str, raw: &[u8]) -> pipeline::Fixed {
     fixed.remove(0).unwrap()
 }
 
+/// The invariants checked on `files`, then the first file's text after `fix`.
+fn fixed_text(files: &[pipeline::Loaded], unsafe_fixes: bool) -> String {
+    let options = common::options(unsafe_fixes);
+    common::invariants::check_package(files, &options, usize::MAX);
+    let fixed = pipeline::fix_package(files.to_vec(), &[], &options).remove(0);
+    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
+    String::from_utf8(fixed.file.source.into_raw()).unwrap()
+}
+
 /// Removing the only non-ASCII bytes of an 8-bit file that read as UTF-8 makes it read as
 /// ANSI; the fix was refused as "changed the file's encoding" (pipeline target).
 #[test]
@@ -126,10 +135,7 @@ fn a_safe_removal_beside_an_unsafe_item_change_is_allowed_together() {
     .as_bytes();
     let loaded = pipeline::load("setup.ipf", raw.to_vec()).unwrap();
     let files = [loaded];
-    common::invariants::check_package(&files, &common::options(true), usize::MAX);
-    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(true)).remove(0);
-    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8(fixed.file.source.into_raw()).unwrap();
+    let text = fixed_text(&files, true);
     assert!(text.contains("Service Type=8"), "{text}");
     assert!(!text.contains("ObjectName"), "{text}");
 }
@@ -173,10 +179,7 @@ fn a_service_type_rewrite_carries_the_objectname_it_derives() {
             "set `Service Type=1` in the Create Service item and remove the value (the install's `ObjectName` changes too)"
         ]
     );
-    common::invariants::check_package(&files, &common::options(true), usize::MAX);
-    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(true)).remove(0);
-    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8(fixed.file.source.into_raw()).unwrap();
+    let text = fixed_text(&files, true);
     assert!(text.contains("  Service Type=1\r\n"), "{text}");
     assert!(!text.contains("Edit Registry"), "{text}");
 }
@@ -225,10 +228,7 @@ fn an_unknown_reference_in_a_service_name_is_reported_without_a_fix() {
             )
         ]
     );
-    common::invariants::check_package(&files, &common::options(true), usize::MAX);
-    let fixed = pipeline::fix_package(files.to_vec(), &[], &common::options(true)).remove(0);
-    let fixed = fixed.unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8(fixed.file.source.into_raw()).unwrap();
+    let text = fixed_text(&files, true);
     assert!(text.contains("  Service Name=%SVCNAME%\r\n"), "{text}");
     assert!(
         text.contains("  Executable Path=%MAINDIR%\\%%EXE%%\r\n"),
