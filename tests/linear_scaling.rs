@@ -6,6 +6,8 @@
 //! `cargo test` runs it at 1 MB and 4 MB per shape. The full-size run, 12 MB against 48 MB:
 //! `cargo test --release --test linear_scaling -- --ignored`.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
@@ -22,22 +24,7 @@ fn database_registry_rows(bytes: usize) -> Vec<u8> {
     package
         .create_table(
             "Registry",
-            vec![
-                msi::Column::build("Registry").primary_key().id_string(72),
-                msi::Column::build("Root").int16(),
-                msi::Column::build("Key")
-                    .localizable()
-                    .formatted_string(255),
-                msi::Column::build("Name")
-                    .nullable()
-                    .localizable()
-                    .formatted_string(255),
-                msi::Column::build("Value")
-                    .nullable()
-                    .localizable()
-                    .formatted_string(0),
-                msi::Column::build("Component_").id_string(72),
-            ],
+            common::registry_columns(msi::Column::build("Registry").primary_key().id_string(72)),
         )
         .expect("the Registry table");
     let rows: Vec<Vec<msi::Value>> = (0..bytes / 100)

@@ -361,26 +361,6 @@ fn the_command_reads_a_package_directory_and_writes_databases_back() {
     );
 }
 
-/// The columns of a `Registry` table, after its primary key `registry`.
-fn registry_columns(registry: msi::Column) -> Vec<msi::Column> {
-    vec![
-        registry,
-        msi::Column::build("Root").int16(),
-        msi::Column::build("Key")
-            .localizable()
-            .formatted_string(255),
-        msi::Column::build("Name")
-            .nullable()
-            .localizable()
-            .formatted_string(255),
-        msi::Column::build("Value")
-            .nullable()
-            .localizable()
-            .formatted_string(0),
-        msi::Column::build("Component_").id_string(72),
-    ]
-}
-
 /// A database with a `Registry` table of two rows, the first with `key` as its primary key.
 fn registry_database(key: &str) -> Vec<u8> {
     let mut package = msi::Package::create(
@@ -392,7 +372,7 @@ fn registry_database(key: &str) -> Vec<u8> {
         .create_table(
             "Registry",
             // A plain string, so the crate lets in a key no real package would have.
-            registry_columns(msi::Column::build("Registry").primary_key().string(72)),
+            common::registry_columns(msi::Column::build("Registry").primary_key().string(72)),
         )
         .unwrap();
     let row = |id: &str, name: &str| {
@@ -457,7 +437,7 @@ fn many_changes_to_a_table_rewrite_it_with_the_kept_rows() {
     package
         .create_table(
             "Registry",
-            registry_columns(msi::Column::build("Registry").primary_key().id_string(72)),
+            common::registry_columns(msi::Column::build("Registry").primary_key().id_string(72)),
         )
         .unwrap();
     let row = |id: String, key: &str, name: String| {
@@ -538,7 +518,7 @@ fn a_neutral_database_with_strings_that_are_not_utf8_is_not_rewritten() {
     package
         .create_table(
             "Registry",
-            registry_columns(msi::Column::build("Registry").primary_key().id_string(72)),
+            common::registry_columns(msi::Column::build("Registry").primary_key().id_string(72)),
         )
         .unwrap();
     let row = |id: &str, key: &str, value: &str| {

@@ -141,6 +141,16 @@ pub enum ServiceData {
     Text(Vec<u8>),
 }
 
+impl ServiceData {
+    /// As the model holds a service install's data.
+    pub fn as_data(&self) -> Data<'_> {
+        match self {
+            ServiceData::Number(n) => Data::Dword(*n),
+            ServiceData::Text(t) => Data::Sz(std::borrow::Cow::Borrowed(t)),
+        }
+    }
+}
+
 /// One key or value whose outcome a fix changes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Difference {
@@ -684,10 +694,7 @@ impl<'p, 'a> Prover<'p, 'a> {
                     if install.unresolved || install.name.is_empty() {
                         continue;
                     }
-                    let data = data.as_ref().map(|d| match d {
-                        ServiceData::Number(n) => Data::Dword(*n),
-                        ServiceData::Text(t) => Data::Sz(std::borrow::Cow::Borrowed(t)),
-                    });
+                    let data = data.as_ref().map(ServiceData::as_data);
                     // The whole install before and after: a value it derives from the one
                     // set (a Win32 service's default `ObjectName` from its `Type`) changes too.
                     let changed = install.with_value(*value, data);

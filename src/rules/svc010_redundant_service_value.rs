@@ -357,11 +357,7 @@ fn derived_changes(
     value: ServiceValue,
     data: &Option<ServiceData>,
 ) -> String {
-    let data = data.as_ref().map(|d| match d {
-        ServiceData::Number(n) => Data::Dword(*n),
-        ServiceData::Text(t) => Data::Sz(std::borrow::Cow::Borrowed(t.as_slice())),
-    });
-    let changed = item.with_value(value, data);
+    let changed = item.with_value(value, data.as_ref().map(ServiceData::as_data));
     let names: Vec<&str> = ServiceValue::ALL
         .into_iter()
         .filter(|&v| v != value && item.writes(v) != changed.writes(v))

@@ -108,3 +108,23 @@ pub fn options(unsafe_fixes: bool) -> Options<'static> {
         keep: None,
     }
 }
+
+/// The columns of a `Registry` table, after its primary key `registry`.
+pub fn registry_columns(registry: msi::Column) -> Vec<msi::Column> {
+    vec![
+        registry,
+        msi::Column::build("Root").int16(),
+        msi::Column::build("Key")
+            .localizable()
+            .formatted_string(255),
+        msi::Column::build("Name")
+            .nullable()
+            .localizable()
+            .formatted_string(255),
+        msi::Column::build("Value")
+            .nullable()
+            .localizable()
+            .formatted_string(0),
+        msi::Column::build("Component_").id_string(72),
+    ]
+}
