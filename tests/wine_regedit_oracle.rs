@@ -530,7 +530,7 @@ fn predict(
         for (i, segment) in key.path.iter().enumerate() {
             let ancestor = svcscrub::model::state::KeyId {
                 hive: id.hive,
-                segments: id.segments[..=i].to_vec(),
+                segments: id.segments[..=i].into(),
             };
             let spelled = state.keys.get(&ancestor).and_then(|k| k.path.get(i));
             path.push(spelled.unwrap_or(segment).clone());

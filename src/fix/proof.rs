@@ -67,17 +67,17 @@ impl Target {
 pub fn targets_of(key: &KeyId, value: Option<&str>) -> Vec<Target> {
     let s = &key.segments;
     let mut out = Vec::new();
-    if key.hive != Hive::LocalMachine || s.len() < 2 || s[0] != "SYSTEM" {
+    if key.hive != Hive::LocalMachine || s.len() < 2 || &*s[0] != "SYSTEM" {
         return out;
     }
-    let set = s[1].as_str();
+    let set = &*s[1];
     if set != "CURRENTCONTROLSET" {
         if !set.starts_with("CONTROLSET") {
             return out;
         }
         out.push(Target::OtherControlSet);
     }
-    let rest: Vec<&str> = s[2..].iter().map(String::as_str).collect();
+    let rest: Vec<&str> = s[2..].iter().map(|s| &**s).collect();
     match rest.as_slice() {
         ["SERVICES", service, "SECURITY"]
             if *service != "EVENTLOG" && matches!(value, None | Some("SECURITY")) =>
@@ -866,6 +866,12 @@ impl<'p, 'a> Prover<'p, 'a> {
         let mut outside = Vec::new();
         for id in &touched {
             let (key, value) = (&id.0, &id.1);
+            // A change in the target is allowed whatever it is: its outcomes are not computed
+            // (a captured service's `Security` and `Enum` keys and values are most of what its
+            // fixes touch).
+            if in_target(key, value.as_deref()) {
+                continue;
+            }
             if value.is_none() {
                 // A key's existence counts where a step names the key itself.
                 let counted =
@@ -1149,7 +1155,7 @@ fn spelling_of(index: &Index, delta: &Delta, key: &KeyId, value: Option<&str>) -
         let first = *index.below.get(key)?.first()?;
         let spelled = &index.steps.spellings[first].key;
         Some(Spelling {
-            key: spelled.get(..key.segments.len())?.to_vec(),
+            key: spelled.get(..key.segments.len())?.into(),
             value: None,
         })
     };
@@ -1261,6 +1267,74 @@ mod tests {
         )
         .unwrap()
         .0
+    }
+
+    /// A captured service export: the fixes of its `Security` and `Enum` keys touch the
+    /// service's key too (they take creations below it away), so they need the index.
+    const EXPORT: &str = "Windows Registry Editor Version 5.00\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo]\r\n\
+        \"Type\"=dword:00000010\r\n\"Start\"=dword:00000002\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Security]\r\n\
+        \"Security\"=hex:01,00,14,80\r\n\r\n\
+        [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\
+        \"0\"=\"Root\\\\LEGACY_FOO\\\\0000\"\r\n\"Count\"=dword:00000001\r\n";
+
+    /// A fix's change inside its target is allowed whatever it is, so a proof computes no
+    /// outcome for it: the index remembers only the keys and values outside the targets (the
+    /// service's key), not the captured `Security` and `Enum` state the fixes remove.
+    #[test]
+    fn a_proof_computes_nothing_for_what_lies_in_its_target() {
+        let loaded = [crate::pipeline::load("capture.reg", EXPORT.as_bytes().to_vec()).unwrap()];
+        let lowered = crate::pipeline::lower_package(&loaded, &crate::rules::Needed);
+        let package = crate::rules::context::PackageContext::new(&lowered, &[]);
+        let findings = crate::rules::check_file(&package, &lowered, 0);
+        let expansion = package.expansion();
+        let mut prover = Prover::new(vec![&lowered[0].model], &expansion);
+        let mut targets = Vec::new();
+        for plan in findings.iter().filter_map(|f| f.fix.as_ref()) {
+            let fix = FixDelta {
+                file: 0,
+                changes: &plan.changes,
+                effects: &plan.effects,
+            };
+            assert!(prover.prove(&fix, plan.target).is_safe(), "{}", plan.title);
+            targets.push(plan.target);
+        }
+        targets.sort();
+        targets.dedup();
+        assert_eq!(targets, [Target::SecurityDescriptor, Target::ServiceEnum]);
+        let index = prover
+            .index
+            .get()
+            .expect("the fixes touch the service's key");
+        let mut asked: Vec<String> = index
+            .memo
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|(key, value)| format!("{}:{value:?}", key.segments.join("\\")))
+            .collect();
+        asked.sort();
+        assert_eq!(asked, [r"SYSTEM\CURRENTCONTROLSET\SERVICES\FOO:None"]);
+    }
+
+    /// The steps of one key share one copy of its path (and its spelling): a key block of an
+    /// export or one item's key is read once, not once per value.
+    #[test]
+    fn the_steps_of_one_key_share_its_path() {
+        let loaded = [crate::pipeline::load("capture.reg", EXPORT.as_bytes().to_vec()).unwrap()];
+        let lowered = crate::pipeline::lower_package(&loaded, &crate::model::All);
+        let steps = Steps::of([(0, &lowered[0].model)], &crate::model::state::KeepAll);
+        let (steps, spellings) = (&steps.steps, &steps.spellings);
+        assert_eq!(steps.len(), 8, "{steps:?}");
+        for i in 1..steps.len() {
+            let same = steps[i].key == steps[i - 1].key;
+            let shared = std::sync::Arc::ptr_eq(&steps[i].key.segments, &steps[i - 1].key.segments);
+            let spelled = std::sync::Arc::ptr_eq(&spellings[i].key, &spellings[i - 1].key);
+            assert_eq!((shared, spelled), (same, same), "step {i}: {:?}", steps[i]);
+        }
+        let keys: std::collections::HashSet<&KeyId> = steps.iter().map(|s| &s.key).collect();
+        assert_eq!(keys.len(), 3);
     }
 
     #[test]

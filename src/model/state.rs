@@ -23,6 +23,7 @@
 //! the registry receives them ([`super::Operation::nuls`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use super::name::{Charset, upcase};
 use super::path::{Hive, segments};
@@ -33,44 +34,49 @@ use super::{Data, FileModel, OpKind, Operation, ServiceInstall, ServiceValue};
 pub const REFERENCE_OPEN: char = '\u{FDD0}';
 pub const REFERENCE_CLOSE: char = '\u{FDD1}';
 
+/// A key's path as segments, shared: the steps of one key, the proof's index and its sets of
+/// keys hold one copy (cloning a path copies two pointers), and an enclosing key's path
+/// shares its segments' text.
+pub type Path = Arc<[Arc<str>]>;
+
 /// A key as the registry identifies it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct KeyId {
     pub hive: Hive,
     /// The folded segments (upper-cased as the registry compares names), with the reference
     /// control set as `CURRENTCONTROLSET`.
-    pub segments: Vec<String>,
+    pub segments: Path,
 }
 
 impl KeyId {
     /// The key of `op` (`None` for an unknown hive). `charset` reads the path.
-    pub fn of(charset: Charset, hive: Hive, key: &[u8]) -> Option<(KeyId, Vec<String>)> {
+    pub fn of(charset: Charset, hive: Hive, key: &[u8]) -> Option<(KeyId, Path)> {
         if hive == Hive::Unknown {
             return None;
         }
-        let mut folded = Vec::new();
-        let mut shown = Vec::new();
+        let mut folded: Vec<Arc<str>> = Vec::new();
+        let mut shown: Vec<Arc<str>> = Vec::new();
         for (i, (_, segment)) in segments(key).enumerate() {
             let text = charset.decode(segment).into_owned();
             let mut fold: String = text.chars().map(upcase).collect();
             let mut show = text;
             if i == 1
                 && hive == Hive::LocalMachine
-                && folded.first().is_some_and(|s: &String| s == "SYSTEM")
+                && folded.first().is_some_and(|s| &**s == "SYSTEM")
                 && (fold == "CURRENTCONTROLSET" || fold == "CONTROLSET001")
             {
                 fold = "CURRENTCONTROLSET".to_string();
                 show = "CurrentControlSet".to_string();
             }
-            folded.push(fold);
-            shown.push(show);
+            folded.push(fold.into());
+            shown.push(show.into());
         }
         Some((
             KeyId {
                 hive,
-                segments: folded,
+                segments: folded.into(),
             },
-            shown,
+            shown.into(),
         ))
     }
 
@@ -79,7 +85,7 @@ impl KeyId {
         let (_, rest) = self.segments.split_last()?;
         Some(KeyId {
             hive: self.hive,
-            segments: rest.to_vec(),
+            segments: rest.into(),
         })
     }
 
@@ -341,7 +347,7 @@ pub struct Step {
 /// How a key and a value name are spelled where they were first written.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Spelling {
-    pub key: Vec<String>,
+    pub key: Path,
     pub value: Option<String>,
 }
 
@@ -350,6 +356,19 @@ pub struct Spelling {
 pub struct Steps {
     pub steps: Vec<Step>,
     pub spellings: Vec<Spelling>,
+    /// The key of the last operation pushed, as read and as identified: the operations of a
+    /// key block or of one item's key follow each other, and share one copy of its path.
+    last: Option<LastKey>,
+}
+
+/// An operation's key as written (charset, hive, bytes), and its identity and spelling.
+#[derive(Clone, Debug)]
+struct LastKey {
+    charset: Charset,
+    hive: Hive,
+    bytes: Vec<u8>,
+    key: KeyId,
+    shown: Path,
 }
 
 /// The path of a service's key.
@@ -388,7 +407,7 @@ impl Steps {
         op: &Operation<'_>,
         vars: &dyn Expansion,
     ) {
-        let Some((key, shown)) = KeyId::of(model.charset, op.hive, &op.key) else {
+        let Some((key, shown)) = self.key_of(model.charset, op.hive, &op.key) else {
             return;
         };
         let (name, value) = match &op.value {
@@ -416,6 +435,26 @@ impl Steps {
             action,
         });
         self.spellings.push(Spelling { key: shown, value });
+    }
+
+    /// [`KeyId::of`], sharing the path of the previous operation's key when it is the same.
+    fn key_of(&mut self, charset: Charset, hive: Hive, bytes: &[u8]) -> Option<(KeyId, Path)> {
+        if let Some(last) = &self.last
+            && last.charset == charset
+            && last.hive == hive
+            && *last.bytes == *bytes
+        {
+            return Some((last.key.clone(), last.shown.clone()));
+        }
+        let (key, shown) = KeyId::of(charset, hive, bytes)?;
+        self.last = Some(LastKey {
+            charset,
+            hive,
+            bytes: bytes.to_vec(),
+            key: key.clone(),
+            shown: shown.clone(),
+        });
+        Some((key, shown))
     }
 
     /// The writes of a service install: its key, then each value it sets.
@@ -628,10 +667,11 @@ impl State {
                 creators = own.iter().chain(implied).copied().collect();
             }
             let spelled = creators.into_iter().min().map(|i| &steps.spellings[i].key);
-            let path = spelled.map_or_else(
-                || key.segments.clone(),
-                |s| s[..key.segments.len().min(s.len())].to_vec(),
-            );
+            let path: Vec<String> = spelled
+                .map_or(&key.segments[..], |s| &s[..key.segments.len().min(s.len())])
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             let mut values: BTreeMap<String, ValueState> = BTreeMap::new();
             // The key's steps by value name, in order (one pass: a key may hold many values).
             let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
