@@ -22,6 +22,12 @@ use crate::model::state::{
     service_key,
 };
 use crate::model::{Data, FileModel, Hive, NewService, Operation, Origin, ServiceValue, TextPiece};
+use crate::rules::context::FoldState;
+
+/// The proof's own maps and sets, keyed by paths, value names and step numbers: hashed with
+/// the rules' byte fold, as SipHash took a quarter of a proof on an export dense in services.
+type Map<K, V> = HashMap<K, V, FoldState>;
+type Set<K> = HashSet<K, FoldState>;
 
 /// The captured system state a rule's fix removes: what its proof may see change.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -252,19 +258,19 @@ impl DescribeOutcome for () {
 pub struct Index {
     steps: Steps,
     /// Steps naming each key.
-    by_key: HashMap<KeyId, Vec<usize>>,
+    by_key: Map<KeyId, Vec<usize>>,
     /// Steps naming each value (key, folded name).
-    by_value: HashMap<(KeyId, String), Vec<usize>>,
+    by_value: Map<(KeyId, String), Vec<usize>>,
     /// Key deletions by key.
-    deletions: HashMap<KeyId, Vec<usize>>,
+    deletions: Map<KeyId, Vec<usize>>,
     /// The keys whose existence a proof compares ([`counted_keys`]).
     counted: HashSet<KeyId>,
     /// Key-creating steps below each key that steps name (the creation they imply).
-    below: HashMap<KeyId, Vec<usize>>,
-    /// Steps by (file, position, value name): to find a fix's steps in the index.
-    by_position: HashMap<(usize, u64, Option<String>), Vec<usize>>,
+    below: Map<KeyId, Vec<usize>>,
+    /// Steps by (file, position): to find a fix's steps in the index (compared whole).
+    by_position: Map<(usize, u64), Vec<usize>>,
     /// The outcomes of the keys and values proofs asked about, without any fix.
-    memo: std::sync::Mutex<HashMap<Identity, std::sync::Arc<Memo>>>,
+    memo: std::sync::Mutex<Map<Identity, std::sync::Arc<Memo>>>,
 }
 
 /// What a key or value's outcome comes from, and what it is without a fix.
@@ -276,11 +282,11 @@ struct Memo {
     before: Possible<Value>,
     /// The steps that decide it: in each file, the last unconditional one and those after.
     /// Taking away any other changes nothing.
-    tail: HashSet<usize>,
+    tail: Set<usize>,
     /// For a key that no step deletes: per file, how many steps create it unconditionally and
     /// conditionally. Its existence follows from these counts alone, so a proof updates them
     /// instead of folding every step below a key again (one key may have thousands).
-    creations: Option<HashMap<usize, Counts>>,
+    creations: Option<Map<usize, Counts>>,
 }
 
 /// Unconditional and conditional creations of a key in one file.
@@ -303,7 +309,7 @@ fn existence<'c>(per_file: impl Iterator<Item = &'c Counts>) -> Possible<Value> 
 }
 
 /// Adds `sign` to the creation counts of `step` in `counts` (nothing for other steps).
-fn count(counts: &mut HashMap<usize, Counts>, step: &Step, sign: i64) {
+fn count(counts: &mut Map<usize, Counts>, step: &Step, sign: i64) {
     if !creates(step) {
         return;
     }
@@ -319,10 +325,10 @@ impl Index {
     /// The index of `models` (the package's files, in order).
     pub fn new(models: &[&FileModel<'_>], vars: &dyn Expansion) -> Index {
         let steps = Steps::of(models.iter().copied().enumerate(), vars);
-        let mut by_key: HashMap<KeyId, Vec<usize>> = HashMap::new();
-        let mut by_value: HashMap<(KeyId, String), Vec<usize>> = HashMap::new();
-        let mut deletions: HashMap<KeyId, Vec<usize>> = HashMap::new();
-        let mut by_position: HashMap<(usize, u64, Option<String>), Vec<usize>> = HashMap::new();
+        let mut by_key: Map<KeyId, Vec<usize>> = Map::default();
+        let mut by_value: Map<(KeyId, String), Vec<usize>> = Map::default();
+        let mut deletions: Map<KeyId, Vec<usize>> = Map::default();
+        let mut by_position: Map<(usize, u64), Vec<usize>> = Map::default();
         for (i, step) in steps.steps.iter().enumerate() {
             by_key.entry(step.key.clone()).or_default().push(i);
             if let Some(name) = &step.name {
@@ -335,22 +341,32 @@ impl Index {
                 deletions.entry(step.key.clone()).or_default().push(i);
             }
             by_position
-                .entry((step.file, step.seq, step.name.clone()))
+                .entry((step.file, step.seq))
                 .or_default()
                 .push(i);
         }
-        let mut below: HashMap<KeyId, Vec<usize>> = HashMap::new();
-        for (i, step) in steps.steps.iter().enumerate() {
-            if !creates(step) {
+        // The creations below each named key: walked up once per key, not once per step (a
+        // key block's values all create the same key).
+        let mut below: Map<KeyId, Vec<usize>> = Map::default();
+        for (key, own) in &by_key {
+            let creating: Vec<usize> = own
+                .iter()
+                .copied()
+                .filter(|&i| creates(&steps.steps[i]))
+                .collect();
+            if creating.is_empty() {
                 continue;
             }
-            let mut key = step.key.parent();
-            while let Some(k) = key {
+            let mut above = key.parent();
+            while let Some(k) = above {
                 if by_key.contains_key(&k) {
-                    below.entry(k.clone()).or_default().push(i);
+                    below.entry(k.clone()).or_default().extend(&creating);
                 }
-                key = k.parent();
+                above = k.parent();
             }
+        }
+        for steps in below.values_mut() {
+            steps.sort_unstable();
         }
         Index {
             counted: counted_keys(&steps.steps),
@@ -360,7 +376,7 @@ impl Index {
             deletions,
             below,
             by_position,
-            memo: std::sync::Mutex::new(HashMap::new()),
+            memo: std::sync::Mutex::new(Map::default()),
         }
     }
 
@@ -392,7 +408,7 @@ impl Index {
         indices.dedup();
         let steps: Vec<&Step> = indices.iter().map(|&i| self.step(i)).collect();
         let before = crate::model::state::outcomes(&steps, |s| effect(s, key, value));
-        let mut tail = HashSet::new();
+        let mut tail = Set::default();
         let mut files = Vec::new();
         for file in indices.chunk_by(|&a, &b| self.step(a).file == self.step(b).file) {
             let from = file
@@ -405,7 +421,7 @@ impl Index {
         }
         let creations =
             (value.is_none() && indices.iter().all(|&i| creates(self.step(i)))).then(|| {
-                let mut counts = HashMap::new();
+                let mut counts = Map::default();
                 for &i in &indices {
                     count(&mut counts, self.step(i), 1);
                 }
@@ -482,10 +498,10 @@ fn creates(step: &Step) -> bool {
 /// The steps a fix adds, and the ones it takes away.
 #[derive(Default)]
 struct Delta {
-    removed: HashSet<usize>,
+    removed: Set<usize>,
     added: Vec<(Step, Spelling)>,
     /// The positions of the operations removed outright.
-    dropped: HashSet<Position>,
+    dropped: Set<Position>,
 }
 
 /// A key (value name `None`) or a value (its folded name), as a proof compares them.
@@ -538,7 +554,7 @@ fn identities_of(step: &Step) -> Vec<(KeyId, Option<String>)> {
 /// a creation implies its ancestors, so taking one away (or adding one) may change whether an
 /// enclosing key exists (a service's `Enum` key may be all that creates the service's key).
 fn distinct_identities<'s>(steps: impl Iterator<Item = &'s Step>) -> Vec<(KeyId, Option<String>)> {
-    let mut seen: HashSet<(KeyId, Option<String>)> = HashSet::new();
+    let mut seen: Set<(KeyId, Option<String>)> = Set::default();
     let mut out = Vec::new();
     for step in steps {
         for id in identities_of(step) {
@@ -565,7 +581,7 @@ pub struct Prover<'p, 'a> {
     vars: &'p (dyn Expansion + Sync),
     index: std::sync::OnceLock<Index>,
     /// Each file's operations by origin, built on first use.
-    origins: Vec<std::sync::OnceLock<HashMap<Origin, usize>>>,
+    origins: Vec<std::sync::OnceLock<Map<Origin, usize>>>,
     /// The fixes proven safe so far.
     accepted: Accepted,
 }
@@ -621,7 +637,7 @@ impl<'p, 'a> Prover<'p, 'a> {
             into.extend(steps.steps.into_iter().zip(steps.spellings));
         };
         // A statement's path rewritten moves its operations but those the fix removes.
-        let removed: HashSet<Origin> = fix
+        let removed: Set<Origin> = fix
             .changes
             .iter()
             .filter_map(|c| match c {
@@ -725,8 +741,8 @@ impl<'p, 'a> Prover<'p, 'a> {
     }
 
     /// The positions of the operations `fix` removes outright.
-    fn dropped_positions(&self, fix: &FixDelta<'_>) -> HashSet<Position> {
-        let mut out = HashSet::new();
+    fn dropped_positions(&self, fix: &FixDelta<'_>) -> Set<Position> {
+        let mut out = Set::default();
         for change in fix.changes {
             if let super::Change::RemoveWrite(origin) = change
                 && let Some(op) = self.op(fix.file, *origin).filter(|o| o.is_write())
@@ -775,13 +791,13 @@ impl<'p, 'a> Prover<'p, 'a> {
         let accepted = &self.accepted;
         // Removing an operation wins over rewriting it (the planner drops a rewrite inside a
         // removed line): the positions the candidate removes outright, and those removed before.
-        let dropped: HashSet<Position> = self.dropped_positions(fix);
+        let dropped: Set<Position> = self.dropped_positions(fix);
         let mut delta = Delta::default();
         for (step, _) in &gone {
             // The index's own copies of the steps taken away.
             for &i in index
                 .by_position
-                .get(&(step.file, step.seq, step.name.clone()))
+                .get(&(step.file, step.seq))
                 .map(Vec::as_slice)
                 .unwrap_or_default()
             {
@@ -922,28 +938,28 @@ impl<'p, 'a> Prover<'p, 'a> {
 #[derive(Default)]
 struct Accepted {
     /// The keys and values they may change: nothing else is as it was.
-    touched: HashSet<(KeyId, Option<String>)>,
-    removed: HashSet<usize>,
+    touched: Set<(KeyId, Option<String>)>,
+    removed: Set<usize>,
     /// The positions of the operations removed outright: a step added there (a rewrite of
     /// the same operation) does not happen.
-    dropped: HashSet<Position>,
+    dropped: Set<Position>,
     added: Vec<Step>,
     /// Added steps by position, and those a later removal undid.
-    by_position: HashMap<Position, Vec<usize>>,
-    dead: HashSet<usize>,
+    by_position: Map<Position, Vec<usize>>,
+    dead: Set<usize>,
     /// Per key, per file: how the creations of the key (or below it) changed.
-    creations: HashMap<KeyId, HashMap<usize, Counts>>,
+    creations: Map<KeyId, Map<usize, Counts>>,
     /// Whether an added step deletes a key (creation counts then do not decide existence).
     adds_deletions: bool,
     /// Added steps by the key they name.
-    by_key: HashMap<KeyId, Vec<usize>>,
+    by_key: Map<KeyId, Vec<usize>>,
     /// Added key-creating steps by each key above theirs.
-    below: HashMap<KeyId, Vec<usize>>,
+    below: Map<KeyId, Vec<usize>>,
 }
 
 impl Accepted {
     /// The added steps (not undone yet) that a removal of `dropped` positions undoes.
-    fn undone_by<'s>(&'s self, dropped: &'s HashSet<Position>) -> impl Iterator<Item = usize> + 's {
+    fn undone_by<'s>(&'s self, dropped: &'s Set<Position>) -> impl Iterator<Item = usize> + 's {
         dropped
             .iter()
             .flat_map(|p| self.by_position.get(p).into_iter().flatten().copied())

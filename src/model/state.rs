@@ -22,6 +22,7 @@
 //! the installer writes nothing in its place. Strings carry their NUL characters exactly as
 //! the registry receives them ([`super::Operation::nuls`]).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -57,19 +58,26 @@ impl KeyId {
         let mut folded: Vec<Arc<str>> = Vec::new();
         let mut shown: Vec<Arc<str>> = Vec::new();
         for (i, (_, segment)) in segments(key).enumerate() {
-            let text = charset.decode(segment).into_owned();
-            let mut fold: String = text.chars().map(upcase).collect();
-            let mut show = text;
+            let text = charset.decode(segment);
+            // Nearly every segment is ASCII, whose registry upper case is its ASCII one.
+            let fold: Cow<str> = if !text.is_ascii() {
+                Cow::Owned(text.chars().map(upcase).collect())
+            } else if text.bytes().any(|b| b.is_ascii_lowercase()) {
+                Cow::Owned(text.to_ascii_uppercase())
+            } else {
+                Cow::Borrowed(&text)
+            };
             if i == 1
                 && hive == Hive::LocalMachine
                 && folded.first().is_some_and(|s| &**s == "SYSTEM")
                 && (fold == "CURRENTCONTROLSET" || fold == "CONTROLSET001")
             {
-                fold = "CURRENTCONTROLSET".to_string();
-                show = "CurrentControlSet".to_string();
+                folded.push(Arc::from("CURRENTCONTROLSET"));
+                shown.push(Arc::from("CurrentControlSet"));
+                continue;
             }
-            folded.push(fold.into());
-            shown.push(show.into());
+            folded.push(Arc::from(&*fold));
+            shown.push(Arc::from(&*text));
         }
         Some((
             KeyId {
