@@ -757,32 +757,25 @@ impl Utf8Sink for Vec<u8> {
     }
 }
 
-/// Counts the UTF-8 bytes a decoding gives (to size a piece's slot before decoding into it).
-#[derive(Default)]
-struct Utf8Len(usize);
-
-impl Utf8Sink for Utf8Len {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0 += bytes.len();
-    }
-}
-
-/// Fills a slot sized by [`Utf8Len`]; `overflow` if more came than fits (the input changed
-/// between the two passes).
-struct Slot<'s> {
+/// A piece's share of the text: filled from its start, and what does not fit goes on a
+/// spill of its own (see [`decode_in_pieces`]).
+struct Share<'s> {
     buf: &'s mut [u8],
     at: usize,
-    overflow: bool,
+    spill: Vec<u8>,
 }
 
-impl Utf8Sink for Slot<'_> {
+impl Utf8Sink for Share<'_> {
     fn put(&mut self, bytes: &[u8]) {
-        match self.buf.get_mut(self.at..self.at + bytes.len()) {
-            Some(to) => {
-                to.copy_from_slice(bytes);
-                self.at += bytes.len();
-            }
-            None => self.overflow = true,
+        let room = self.buf.len() - self.at;
+        if self.spill.is_empty() && bytes.len() <= room {
+            self.buf[self.at..self.at + bytes.len()].copy_from_slice(bytes);
+            self.at += bytes.len();
+        } else {
+            let (fits, rest) = bytes.split_at(room.min(bytes.len()));
+            self.buf[self.at..self.at + fits.len()].copy_from_slice(fits);
+            self.at += fits.len();
+            self.spill.extend_from_slice(rest);
         }
     }
 }
@@ -792,32 +785,28 @@ impl Utf8Sink for Slot<'_> {
 /// the first unpaired surrogate and its offset in `bytes`.
 ///
 /// ASCII (the bulk of a regedit export) goes 16 units at a time: a 32-byte block whose units
-/// are all below 0x80 is narrowed by keeping every other byte, which compiles to vector code.
-/// (Measured on a 100 MB export with the output's pages already touched: 10 ms, against 9 ms
-/// for SSE2 intrinsics and 40 ms for `encoding_rs::mem`'s validation and conversion; what a
-/// decoding costs beyond that is first touching the output's pages.)
+/// are all below 0x80 is narrowed to 16 bytes with vector code (see BENCHMARKS.md, "UTF-16
+/// decoding in one pass": about twice the speed of the byte loop it replaced; earlier
+/// measurements put SSE2 intrinsics at the same speed and `encoding_rs::mem`'s validation and
+/// conversion at four times the time). What a decoding costs beyond that is first touching
+/// the output's pages.
 fn decode_units(bytes: &[u8], out: &mut impl Utf8Sink) -> Result<usize, (u16, usize)> {
     let mut i = 0;
     loop {
         while let Some(block) = bytes.get(i..i + 32) {
-            let word = |k: usize| {
-                u64::from_le_bytes([
-                    block[k],
-                    block[k + 1],
-                    block[k + 2],
-                    block[k + 3],
-                    block[k + 4],
-                    block[k + 5],
-                    block[k + 6],
-                    block[k + 7],
-                ])
-            };
-            if (word(0) | word(8) | word(16) | word(24)) & 0xFF80_FF80_FF80_FF80 != 0 {
+            // Whole units, then a truncation of each: this form compiles to vector loads,
+            // ORs and packs (taking every other byte of the block does not; it stays a byte
+            // loop).
+            let mut units = [0u16; 16];
+            for (unit, pair) in units.iter_mut().zip(block.chunks_exact(2)) {
+                *unit = u16::from_le_bytes([pair[0], pair[1]]);
+            }
+            if units.iter().fold(0, |any, &unit| any | unit) >= 0x80 {
                 break;
             }
             let mut narrow = [0u8; 16];
-            for (n, pair) in narrow.iter_mut().zip(block.chunks_exact(2)) {
-                *n = pair[0];
+            for (n, &unit) in narrow.iter_mut().zip(&units) {
+                *n = unit as u8;
             }
             out.put(&narrow);
             i += 32;
@@ -866,11 +855,16 @@ fn decode_units(bytes: &[u8], out: &mut impl Utf8Sink) -> Result<usize, (u16, us
     }
 }
 
-/// The UTF-16 body (after the BOM) of a file of `len` bytes, decoded in [`READ_PIECE`]
-/// pieces on the thread pool: a first pass reads each piece and counts its UTF-8 bytes, a
-/// second reads it again and decodes it into its place in the text. Decoding is cheap (ASCII
-/// goes 16 units at a time); what a large export costs is first touching the text's pages,
-/// and that divides between cores. A surrogate pair across a piece border belongs to the
+/// The UTF-16 body (after the BOM) of a file of `len` bytes, read and decoded in
+/// [`READ_PIECE`] pieces on the thread pool, in one pass: what a large export costs is
+/// reading it and first touching the text's pages, and both divide between cores.
+///
+/// Every unit gives at least one byte of UTF-8, so a piece's text starts no earlier than half
+/// its offset in the body: each piece is decoded into that share of a buffer of half the
+/// body's size (all of ASCII text fits it exactly), anything longer onto a spill of its own.
+/// When some piece's text is not exactly its share, the shares are moved to their places
+/// from the last to the first (each moves towards the end, so none is overwritten before it
+/// moves) with their spills after them. A surrogate pair across a piece border belongs to the
 /// piece of its high half, so every piece reads one unit on each side of it.
 ///
 /// `None` on anything but a clean decoding of exactly `len` bytes (an odd length, an unpaired
@@ -879,40 +873,42 @@ fn decode_units(bytes: &[u8], out: &mut impl Utf8Sink) -> Result<usize, (u16, us
 fn decode_in_pieces(file: &std::fs::File, len: usize) -> Option<Vec<u8>> {
     use rayon::prelude::*;
     let body = len.checked_sub(2).filter(|b| b % 2 == 0)?;
-    let pieces = body.div_ceil(READ_PIECE);
-    let lens: Vec<usize> = (0..pieces)
-        .into_par_iter()
-        .map_init(Vec::new, |buf, k| {
-            let mut count = Utf8Len::default();
-            decode_piece(file, body, k, buf, &mut count)?;
-            Some(count.0)
-        })
-        .collect::<Option<_>>()?;
-    // Zeroed allocation maps fresh pages lazily, so each worker faults in its own pieces.
-    let mut text = vec![0u8; lens.iter().sum()];
-    let mut slots = Vec::with_capacity(pieces);
-    let mut rest = text.as_mut_slice();
-    for &n in &lens {
-        let (slot, after) = rest.split_at_mut(n);
-        slots.push(slot);
-        rest = after;
-    }
-    let filled = slots
-        .into_par_iter()
+    // Zeroed allocation maps fresh pages lazily, so each worker faults in its own share.
+    let mut text = vec![0u8; body / 2];
+    let decoded: Vec<(usize, Vec<u8>)> = text
+        .par_chunks_mut(READ_PIECE / 2)
         .enumerate()
-        .map_init(Vec::new, |buf, (k, slot)| {
-            let mut out = Slot {
-                buf: slot,
+        .map_init(Vec::new, |buf, (k, share)| {
+            let mut out = Share {
+                buf: share,
                 at: 0,
-                overflow: false,
+                spill: Vec::new(),
             };
             decode_piece(file, body, k, buf, &mut out)?;
-            (!out.overflow && out.at == out.buf.len()).then_some(())
+            Some((out.at, out.spill))
         })
-        .collect::<Option<Vec<()>>>();
-    filled?;
+        .collect::<Option<_>>()?;
     let mut probe = [0u8; 1];
-    matches!(read_exact_at(file, &mut probe, len), Ok(false)).then_some(text)
+    if !matches!(read_exact_at(file, &mut probe, len), Ok(false)) {
+        return None;
+    }
+    let share = READ_PIECE / 2;
+    let exact = |(k, (at, spill)): (usize, &(usize, Vec<u8>))| {
+        spill.is_empty() && *at == share.min(text.len() - k * share)
+    };
+    if decoded.iter().enumerate().all(exact) {
+        return Some(text);
+    }
+    let total: usize = decoded.iter().map(|(at, spill)| at + spill.len()).sum();
+    text.resize(total, 0);
+    let mut end = total;
+    for (k, (at, spill)) in decoded.iter().enumerate().rev() {
+        let start = end - at - spill.len();
+        text[start + at..end].copy_from_slice(spill);
+        text.copy_within(k * share..k * share + at, start);
+        end = start;
+    }
+    Some(text)
 }
 
 /// Reads piece `k` of a UTF-16 body of `body` bytes (after the 2-byte BOM of `file`) with
@@ -1399,6 +1395,70 @@ mod tests {
             for len in [raw.len() - 2, raw.len() + 2] {
                 assert_eq!(pool.install(|| decode_in_pieces(&file, len)), None);
             }
+        }
+    }
+
+    #[test]
+    fn utf16_pieces_longer_and_shorter_than_their_share_are_put_in_place() {
+        // Four and a half pieces. Each piece is decoded into a share of the text as long as
+        // its units and spills what does not fit; these cases make pieces longer than their
+        // share (characters of two to four bytes), shorter (a piece whose first unit is the
+        // low half of the previous piece's last pair) and exact, side by side, so that moving
+        // the shares to their places must not overwrite one that has not moved yet.
+        let piece = READ_PIECE / 2; // units per piece
+        let units = 4 * piece + piece / 2;
+        let line = b"\"ImagePath\"=\"x\"\r\n";
+        let base: Vec<u16> = (0..units)
+            .map(|i| u16::from(line[i % line.len()]))
+            .collect();
+        let (high, low) = (0xD83D, 0xDE00); // U+1F600
+        let with = |puts: &[(usize, &[u16])]| {
+            let mut u = base.clone();
+            for &(at, put) in puts {
+                u[at..at + put.len()].copy_from_slice(put);
+            }
+            u
+        };
+        let cases = [
+            // Longer pieces everywhere: the first unit of the text, inside every piece and
+            // its last unit.
+            with(&[
+                (0, &[0xE9]),
+                (piece / 3, &[0x65E5, 0x672C]),
+                (piece + 7, &[high, low]),
+                (2 * piece + piece / 2, &[0xE9; 64]),
+                (3 * piece + 1, &[0x65E5; 3]),
+                (units - 1, &[0xE9]),
+            ]),
+            // Pairs across two borders: the pieces after them are one unit short and the
+            // pieces before them three bytes long; the piece between stays ASCII.
+            with(&[(piece - 1, &[high, low]), (3 * piece - 1, &[high, low])]),
+            // A short piece right after a long one, then a long one again.
+            with(&[
+                (piece / 2, &[0x672C; 100]),
+                (2 * piece - 1, &[high, low]),
+                (2 * piece + 5, &[0xE9]),
+            ]),
+            // Only the last (half) piece is longer: nothing before it moves.
+            with(&[(4 * piece + 3, &[high, low, 0xE9])]),
+        ];
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for (n, units) in cases.iter().enumerate() {
+            let mut raw = UTF16LE_BOM.to_vec();
+            raw.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+            let expected = reference_decode(&raw[2..]).unwrap();
+            let mut file = tempfile::tempfile().unwrap();
+            std::io::Write::write_all(&mut file, &raw).unwrap();
+            let pieces = pool.install(|| decode_in_pieces(&file, raw.len())).unwrap();
+            assert!(pieces == expected, "case {n}");
+            std::io::Seek::rewind(&mut file).unwrap();
+            let read = pool
+                .install(|| read_file("a", &mut file, raw.len(), (u64::MAX, "")))
+                .unwrap();
+            assert!(read.text() == expected && read.raw() == raw, "case {n}");
         }
     }
 
