@@ -124,6 +124,21 @@ fn equal_start_writes(bytes: usize) -> String {
     out
 }
 
+/// Flat items writing one value under `ControlSet001` again and again: a safe SVC020 rewrite
+/// to `CurrentControlSet` per item, each proven with the rewrites accepted before it (each
+/// adds a step on the same value).
+fn control_set_rewrites(bytes: usize) -> String {
+    let mut out = String::from(SCRIPT_HEAD);
+    for _ in 0..bytes / 140 {
+        out.push_str(concat!(
+            "item: Edit Registry\r\n  Total Keys=1\r\n",
+            "  Key=SYSTEM\\ControlSet001\\Services\\Foo\\Parameters\r\n",
+            "  New Value=7\r\n  Value Name=Level\r\n  Root=2\r\n  Data Type=3\r\nend\r\n",
+        ));
+    }
+    out
+}
+
 /// One key whose value has a `New Value=` line per line of text.
 fn new_value_lines(bytes: usize) -> String {
     let mut out = String::from(SCRIPT_HEAD);
@@ -215,6 +230,9 @@ const SHAPES: &[Shape] = &[
     }),
     ("equal Start writes", "setup.wse", |b| {
         equal_start_writes(b).into_bytes()
+    }),
+    ("ControlSet001 rewrites of one value", "setup.wse", |b| {
+        control_set_rewrites(b).into_bytes()
     }),
     ("New Value lines", "setup.wse", |b| {
         new_value_lines(b).into_bytes()

@@ -861,17 +861,28 @@ impl<'p, 'a> Prover<'p, 'a> {
                 }
                 return (before, existence(counts.values()));
             }
-            let earlier: Vec<&Step> = accepted.bearing_on(key, value);
             let state = |removed: &dyn Fn(&usize) -> bool, added: Vec<&Step>| {
                 let mut steps = deciding(index, &memo, removed);
                 steps.extend(added);
                 crate::model::state::outcomes(&steps, |s| effect(s, key, value))
             };
-            let before = state(&|i| accepted.removed.contains(i), earlier.clone());
-            let mut added: Vec<&Step> = earlier
-                .into_iter()
-                .filter(|s| !delta.dropped.contains(&position(s)))
-                .collect();
+            let dropped = |s: &Step| delta.dropped.contains(&position(s));
+            let (before, mut added) = match value {
+                // A value no added step deletes the key of: only the added steps that decide it.
+                Some(name) if !accepted.adds_deletions => {
+                    let before = state(
+                        &|i| accepted.removed.contains(i),
+                        accepted.deciding_value(key, name, &|_| false),
+                    );
+                    (before, accepted.deciding_value(key, name, &dropped))
+                }
+                _ => {
+                    let earlier: Vec<&Step> = accepted.bearing_on(key, value);
+                    let before = state(&|i| accepted.removed.contains(i), earlier.clone());
+                    let after = earlier.into_iter().filter(|s| !dropped(s)).collect();
+                    (before, after)
+                }
+            };
             added.extend(candidate);
             let after = state(
                 &|i| delta.removed.contains(i) || accepted.removed.contains(i),
@@ -955,6 +966,9 @@ struct Accepted {
     by_key: Map<KeyId, Vec<usize>>,
     /// Added key-creating steps by each key above theirs.
     below: Map<KeyId, Vec<usize>>,
+    /// Added steps that set or delete a value, by key and value name, in the order they fold
+    /// in (file, position, then as added).
+    by_value: Map<(KeyId, String), Vec<usize>>,
 }
 
 impl Accepted {
@@ -998,6 +1012,16 @@ impl Accepted {
             let i = self.added.len();
             self.by_position.entry(position(&step)).or_default().push(i);
             self.by_key.entry(step.key.clone()).or_default().push(i);
+            if let Some(name) = &step.name {
+                let order = |j: usize| (self.added[j].file, self.added[j].seq);
+                let steps = self
+                    .by_value
+                    .entry((step.key.clone(), name.clone()))
+                    .or_default();
+                // After every step added before at the same or an earlier position.
+                let at = steps.partition_point(|&j| order(j) <= (step.file, step.seq));
+                steps.insert(at, i);
+            }
             if creates(&step) {
                 let mut above = step.key.parent();
                 while let Some(key) = above {
@@ -1007,6 +1031,37 @@ impl Accepted {
             }
             self.added.push(step);
         }
+    }
+
+    /// The added steps (not undone, nor `gone`) that decide value `name` of `key`, when no
+    /// added step deletes a key: in each file, the last unconditional one and the conditional
+    /// ones after it, in the order they fold in (an unconditional step replaces whatever came
+    /// before it, in the package's steps as in the added ones). Found from the end, so a value
+    /// that thousands of accepted fixes rewrite costs a few steps per proof, not all of them.
+    fn deciding_value(&self, key: &KeyId, name: &str, gone: &dyn Fn(&Step) -> bool) -> Vec<&Step> {
+        let Some(steps) = self.by_value.get(&(key.clone(), name.to_string())) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let mut end = steps.len();
+        while end > 0 {
+            let file = self.added[steps[end - 1]].file;
+            let start = steps[..end].partition_point(|&j| self.added[j].file < file);
+            let from = out.len();
+            for &j in steps[start..end].iter().rev() {
+                let step = &self.added[j];
+                if self.dead.contains(&j) || gone(step) {
+                    continue;
+                }
+                out.push(step);
+                if !step.conditional {
+                    break;
+                }
+            }
+            out[from..].reverse();
+            end = start;
+        }
+        out
     }
 
     /// The added steps that bear on key `key` (`value`: `None`) or its value `value`.
