@@ -622,16 +622,27 @@ impl State {
         }
         // Every key named, and its ancestors (implied), with the steps that create a key
         // below each (an implied creation).
+        // Walked up once per named key, not once per step (a key block's values all create
+        // the same key); each list is sorted and deduplicated where it is read.
         let mut below: HashMap<KeyId, Vec<usize>> = HashMap::new();
-        for (i, step) in steps.steps.iter().enumerate() {
-            if !matches!(step.action, Action::CreateKey | Action::SetValue(_)) {
+        for (key, own) in &by_key {
+            let creating: Vec<usize> = own
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    matches!(
+                        steps.steps[i].action,
+                        Action::CreateKey | Action::SetValue(_)
+                    )
+                })
+                .collect();
+            if creating.is_empty() {
                 continue;
             }
-            let mut key = step.key.parent();
-            while let Some(k) = key {
-                let entry = below.entry(k.clone()).or_default();
-                entry.push(i);
-                key = k.parent();
+            let mut above = key.parent();
+            while let Some(k) = above {
+                above = k.parent();
+                below.entry(k).or_default().extend(&creating);
             }
         }
         let mut state = State::default();
