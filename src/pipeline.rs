@@ -391,13 +391,19 @@ pub fn check_package(
 ) -> Vec<Vec<Diagnostic>> {
     let lowered = lower_package(files.iter().chain(context), &rules::Needed);
     let package = PackageContext::new(&lowered, options.declared_services);
-    let mut findings: Vec<Vec<Finding>> = (0..files.len())
-        .map(|i| file_findings(&files[i], &package, &lowered, i, options))
-        .collect();
-    prove(&package, &lowered, &mut findings);
-    // The models are done with: they are freed while the fixes are planned.
+    let (mut findings, index) = rayon::join(
+        || -> Vec<Vec<Finding>> {
+            (0..files.len())
+                .map(|i| file_findings(&files[i], &package, &lowered, i, options))
+                .collect()
+        },
+        || proof_index(&package, &lowered),
+    );
+    let proven = prove(&package, &lowered, &mut findings, Some(index));
+    // The models and the proof's index are done with: they are freed while the fixes are
+    // planned.
     drop(package);
-    while_freeing(lowered, || {
+    while_freeing((lowered, proven), || {
         files
             .iter()
             .zip(findings)
@@ -448,6 +454,17 @@ fn digest(package: &PackageContext<'_, '_>, lowered: &[PackageFile<'_>]) -> fix:
     fix::proof::Digest::of(&models, &package.expansion())
 }
 
+/// The proof's index of the package ([`fix::proof::Index`]). Built while the rules run, on
+/// the core they leave idle: every proof that looks beyond its fix's target needs it, and
+/// building it is a good part of a proof's time.
+fn proof_index(package: &PackageContext<'_, '_>, lowered: &[PackageFile<'_>]) -> fix::proof::Index {
+    let models: Vec<&model::FileModel<'_>> = lowered.iter().map(|f| &f.model).collect();
+    fix::proof::Index::new(&models, &package.expansion())
+}
+
+/// What a proof leaves: its index, if it has one, and the rest of what it held.
+type Proven = (Option<fix::proof::Index>, Box<dyn Send>);
+
 /// Proves every safe fix of `findings` (the findings of the package's first files) against the
 /// registry the package installs ([`fix::proof`]): a fix that changes anything installed
 /// beyond the captured system state its rule targets is unsafe, and says what it changes.
@@ -455,10 +472,14 @@ fn prove(
     package: &PackageContext<'_, '_>,
     lowered: &[PackageFile<'_>],
     findings: &mut [Vec<Finding>],
-) {
+    index: Option<fix::proof::Index>,
+) -> Proven {
     let expansion = package.expansion();
     let models: Vec<&model::FileModel<'_>> = lowered.iter().map(|f| &f.model).collect();
-    let mut prover = fix::proof::Prover::new(models, &expansion);
+    let mut prover = match index {
+        Some(index) => fix::proof::Prover::with_index(models, &expansion, index),
+        None => fix::proof::Prover::new(models, &expansion),
+    };
     for (file, findings) in findings.iter_mut().enumerate() {
         for finding in findings.iter_mut() {
             let Some(plan) = finding.fix.as_mut() else {
@@ -481,6 +502,7 @@ fn prove(
             }
         }
     }
+    prover.into_parts()
 }
 
 /// Runs `work` while `garbage` is freed on the pool: a big file's models or findings are
@@ -715,7 +737,9 @@ fn fix_package_within(
             }
             found.push(findings);
         }
-        prove(&package, &lowered, &mut found);
+        // The index is built here only if a proof needs it (built on another thread while the
+        // rules run, its allocations are not reused by the digest's, and the peak grows).
+        let (mut index, rest) = prove(&package, &lowered, &mut found, None);
         allow(&package, &lowered, &found, threshold, &mut allowance);
         if original.is_none()
             && found
@@ -723,9 +747,14 @@ fn fix_package_within(
                 .flatten()
                 .any(|f| f.fix.as_ref().is_some_and(|p| p.applicability >= threshold))
         {
-            original = Some(digest(&package, &lowered));
+            original = Some(match index.take() {
+                // The same steps, already computed.
+                Some(index) => fix::proof::Digest::of_index(index),
+                None => digest(&package, &lowered),
+            });
         }
-        // The models are done with: they are freed while the fixes are planned.
+        // The models and the proof's index are done with: they are freed while the fixes are
+        // planned.
         drop(package);
         for (rules, findings) in last_rules.iter_mut().zip(&found) {
             rules.clear();
@@ -738,7 +767,7 @@ fn fix_package_within(
             rules.sort_unstable();
             rules.dedup();
         }
-        let next: Vec<Option<Vec<Edit>>> = while_freeing(lowered, || {
+        let next: Vec<Option<Vec<Edit>>> = while_freeing((lowered, index, rest), || {
             files
                 .iter()
                 .zip(&found)
