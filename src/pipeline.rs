@@ -737,9 +737,10 @@ fn fix_package_within(
             }
             found.push(findings);
         }
-        // The index is built here only if a proof needs it (built on another thread while the
-        // rules run, its allocations are not reused by the digest's, and the peak grows).
-        let (mut index, rest) = prove(&package, &lowered, &mut found, None);
+        // The index is built here only if a proof needs it, and freed before the digest of the
+        // original is built: built beside the rules, or freed after the digest, its memory is
+        // not reused by the digest's, and the peak grows.
+        drop(prove(&package, &lowered, &mut found, None));
         allow(&package, &lowered, &found, threshold, &mut allowance);
         if original.is_none()
             && found
@@ -747,14 +748,9 @@ fn fix_package_within(
                 .flatten()
                 .any(|f| f.fix.as_ref().is_some_and(|p| p.applicability >= threshold))
         {
-            original = Some(match index.take() {
-                // The same steps, already computed.
-                Some(index) => fix::proof::Digest::of_index(index),
-                None => digest(&package, &lowered),
-            });
+            original = Some(digest(&package, &lowered));
         }
-        // The models and the proof's index are done with: they are freed while the fixes are
-        // planned.
+        // The models are done with: they are freed while the fixes are planned.
         drop(package);
         for (rules, findings) in last_rules.iter_mut().zip(&found) {
             rules.clear();
@@ -767,7 +763,7 @@ fn fix_package_within(
             rules.sort_unstable();
             rules.dedup();
         }
-        let next: Vec<Option<Vec<Edit>>> = while_freeing((lowered, index, rest), || {
+        let next: Vec<Option<Vec<Edit>>> = while_freeing(lowered, || {
             files
                 .iter()
                 .zip(&found)

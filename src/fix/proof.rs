@@ -1310,29 +1310,7 @@ impl Digest {
     pub fn of(models: &[&FileModel<'_>], vars: &dyn Expansion) -> Digest {
         let steps = Steps::of(models.iter().copied().enumerate(), vars);
         let counted = counted_keys(&steps.steps);
-        Digest::of_steps(&steps, &counted)
-    }
-
-    /// The digest of the state `index` holds the steps of: the same as [`Digest::of`] the
-    /// models and variables it was built from, without computing their steps again. The
-    /// index's maps are freed before the state is built, so the two are not held together.
-    pub fn of_index(index: Index) -> Digest {
-        let Index {
-            steps,
-            counted,
-            by_key,
-            by_value,
-            deletions,
-            below,
-            by_position,
-            memo,
-        } = index;
-        drop((by_key, by_value, deletions, below, by_position, memo));
-        Digest::of_steps(&steps, &counted)
-    }
-
-    fn of_steps(steps: &Steps, counted: &HashSet<KeyId>) -> Digest {
-        let state = crate::model::state::State::of(steps);
+        let state = crate::model::state::State::of(&steps);
         let mut entries = BTreeMap::new();
         for (id, key) in state.keys {
             let counts = counted.contains(&id);
@@ -1449,28 +1427,6 @@ mod tests {
         }
         let keys: std::collections::HashSet<&KeyId> = steps.iter().map(|s| &s.key).collect();
         assert_eq!(keys.len(), 3);
-    }
-
-    /// The digest of the original a fix compares its result with is taken from the proof's
-    /// index (its steps are already computed): it must be the digest of the models.
-    #[test]
-    fn the_digest_of_the_index_is_that_of_the_models() {
-        let deleting = "Windows Registry Editor Version 5.00\r\n\r\n\
-            [-HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\r\n\
-            [HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Foo\\Enum]\r\n\
-            \"Count\"=-\r\n";
-        let loaded = [
-            crate::pipeline::load("capture.reg", EXPORT.as_bytes().to_vec()).unwrap(),
-            crate::pipeline::load("later.reg", deleting.as_bytes().to_vec()).unwrap(),
-        ];
-        let lowered = crate::pipeline::lower_package(&loaded, &crate::rules::Needed);
-        let package = crate::rules::context::PackageContext::new(&lowered, &[]);
-        let expansion = package.expansion();
-        let models: Vec<&FileModel<'_>> = lowered.iter().map(|f| &f.model).collect();
-        let of_models = Digest::of(&models, &expansion);
-        assert_eq!(Digest::of_index(Index::new(&models, &expansion)), of_models);
-        // Every key of the paths and the values: `Foo`, `Security`, `Enum`, their ancestors.
-        assert!(of_models.entries.len() > 8, "{of_models:?}");
     }
 
     #[test]
