@@ -113,28 +113,26 @@ fn display_names(bytes: usize) -> String {
 /// Flat items writing `Start` as the Create Service item sets it, again and again: a safe
 /// SVC010 removal per item, each proven against every other write of the same value.
 fn equal_start_writes(bytes: usize) -> String {
-    let mut out = String::from(SCRIPT_HEAD);
-    for _ in 0..bytes / 130 {
-        out.push_str(concat!(
-            "item: Edit Registry\r\n  Total Keys=1\r\n",
-            "  Key=SYSTEM\\CurrentControlSet\\Services\\Foo\r\n",
-            "  New Value=2\r\n  Value Name=Start\r\n  Root=2\r\n  Data Type=3\r\nend\r\n",
-        ));
-    }
-    out
+    repeated_dword_item(bytes, r"CurrentControlSet\Services\Foo", "Start", 2)
 }
 
 /// Flat items writing one value under `ControlSet001` again and again: a safe SVC020 rewrite
 /// to `CurrentControlSet` per item, each proven with the rewrites accepted before it (each
 /// adds a step on the same value).
 fn control_set_rewrites(bytes: usize) -> String {
+    repeated_dword_item(bytes, r"ControlSet001\Services\Foo\Parameters", "Level", 7)
+}
+
+/// The same flat item, writing DWORD `data` to value `name` of `SYSTEM\{key}`, repeated to
+/// about `bytes` bytes.
+fn repeated_dword_item(bytes: usize, key: &str, name: &str, data: u32) -> String {
+    let item = format!(
+        "item: Edit Registry\r\n  Total Keys=1\r\n  Key=SYSTEM\\{key}\r\n  New Value={data}\r\n  \
+         Value Name={name}\r\n  Root=2\r\n  Data Type=3\r\nend\r\n"
+    );
     let mut out = String::from(SCRIPT_HEAD);
-    for _ in 0..bytes / 140 {
-        out.push_str(concat!(
-            "item: Edit Registry\r\n  Total Keys=1\r\n",
-            "  Key=SYSTEM\\ControlSet001\\Services\\Foo\\Parameters\r\n",
-            "  New Value=7\r\n  Value Name=Level\r\n  Root=2\r\n  Data Type=3\r\nend\r\n",
-        ));
+    for _ in 0..bytes / item.len() {
+        out.push_str(&item);
     }
     out
 }

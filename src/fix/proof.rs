@@ -449,21 +449,27 @@ impl Index {
 fn deciding<'i>(index: &'i Index, memo: &Memo, removed: impl Fn(&usize) -> bool) -> Vec<&'i Step> {
     let mut out = Vec::new();
     for file in &memo.files {
-        let from = out.len();
-        for &i in memo.steps[file.clone()]
-            .iter()
-            .rev()
-            .filter(|i| !removed(i))
-        {
-            let step = index.step(i);
-            out.push(step);
-            if !step.conditional {
-                break;
-            }
-        }
-        out[from..].reverse();
+        let last_first = memo.steps[file.clone()].iter().rev();
+        push_deciding(
+            &mut out,
+            last_first.filter(|i| !removed(i)).map(|&i| index.step(i)),
+        );
     }
     out
+}
+
+/// Pushes onto `out`, in fold order, the steps of one file that decide an outcome, given from
+/// the last to the first: back to and including the first unconditional one met (a fold
+/// ignores whatever comes before an unconditional step).
+fn push_deciding<'s>(out: &mut Vec<&'s Step>, last_first: impl Iterator<Item = &'s Step>) {
+    let from = out.len();
+    for step in last_first {
+        out.push(step);
+        if !step.conditional {
+            break;
+        }
+    }
+    out[from..].reverse();
 }
 
 /// What `step` does to key `key` (`value`: `None`) or to its value `value`.
@@ -1068,18 +1074,16 @@ impl Accepted {
         while end > 0 {
             let file = self.added[steps[end - 1]].file;
             let start = steps[..end].partition_point(|&j| self.added[j].file < file);
-            let from = out.len();
-            for &j in steps[start..end].iter().rev() {
-                let step = &self.added[j];
-                if self.dead.contains(&j) || gone(step) {
-                    continue;
-                }
-                out.push(step);
-                if !step.conditional {
-                    break;
-                }
-            }
-            out[from..].reverse();
+            let last_first = steps[start..end]
+                .iter()
+                .rev()
+                .filter(|j| !self.dead.contains(j));
+            push_deciding(
+                &mut out,
+                last_first
+                    .map(|&j| &self.added[j])
+                    .filter(|step| !gone(step)),
+            );
             end = start;
         }
         out
